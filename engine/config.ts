@@ -1,0 +1,97 @@
+import os from 'node:os';
+import { envSchema, type Env } from '../schemas/config.js';
+
+/** The parsed configuration every part of the program receives; the only reader of process.env. */
+export interface Config {
+  port: number;
+  catalogUrl: string;
+  shardDatabaseUrls: string[];
+  shardCount: number;
+  redisUrl: string;
+  redisPrefix: string;
+  adminApiKey: string | undefined;
+  holdTtlSeconds: number;
+  replyTimeoutMs: number;
+  rateLimitPerSecond: number;
+  demoData: boolean;
+  horizonDays: number;
+  workerShards: number[] | undefined;
+  shardLeaseMs: number;
+  jobLockMs: number;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * A Postgres URL always names its user: CI may run without USER, and node-postgres would then fall back to an
+ * undefined default. Take it from the URL, else from the operating system.
+ */
+export function withPgUser(urlText: string): string {
+  const u = new URL(urlText);
+  if (!u.username) u.username = os.userInfo().username;
+  if (!u.hostname) u.hostname = '127.0.0.1';
+  return u.toString();
+}
+
+/** The shard database URLs: SHARD_DATABASE_URLS, else `<catalog name>_shard_<i>` on the catalog's server. */
+export function shardUrls(catalogUrl: string, pgShards: number, explicit: string[] | undefined): string[] {
+  if (explicit) return explicit.map(withPgUser);
+  const base = new URL(withPgUser(catalogUrl));
+  const name = base.pathname.replace(/^\//, '') || 'booking';
+  return Array.from({ length: pgShards }, (_, i) => {
+    const u = new URL(base.toString());
+    u.pathname = `/${name}_shard_${i}`;
+    return u.toString();
+  });
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`${name}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const catalogUrl = withPgUser(e.DATABASE_URL);
+  const shardDatabaseUrls = shardUrls(catalogUrl, e.PG_SHARDS, e.SHARD_DATABASE_URLS);
+  if (e.WORKER_SHARDS?.some((s) => s >= e.SHARD_COUNT)) {
+    throw new ConfigError(`WORKER_SHARDS: every shard must be below SHARD_COUNT (${e.SHARD_COUNT})`);
+  }
+  if (e.SHARD_LEASE_MS > e.JOB_LOCK_MS) {
+    // A job's lock must outlive the lease, or a live owner could see its job redelivered while it still holds it.
+    throw new ConfigError(`SHARD_LEASE_MS: must not exceed JOB_LOCK_MS (${e.JOB_LOCK_MS})`);
+  }
+  return {
+    port: e.PORT,
+    catalogUrl,
+    shardDatabaseUrls,
+    shardCount: e.SHARD_COUNT,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    adminApiKey: e.ADMIN_API_KEY,
+    holdTtlSeconds: e.HOLD_TTL_SECONDS,
+    replyTimeoutMs: e.REPLY_TIMEOUT_MS,
+    rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
+    demoData: e.DEMO_DATA,
+    horizonDays: e.INVENTORY_HORIZON_DAYS,
+    workerShards: e.WORKER_SHARDS,
+    shardLeaseMs: e.SHARD_LEASE_MS,
+    jobLockMs: e.JOB_LOCK_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** Parse process.env or stop the program with a one-line message naming the variable. */
+export function loadConfigOrExit(): Config {
+  try {
+    return parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,51 @@
+// Calendar dates as whole day numbers (days since 1970-01-01, UTC calendar), so that a night is an integer and a
+// stay is a half-open integer range. No clock is read here: "now" always comes in as an argument.
+
+const msPerDay = 86_400_000;
+const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** The day number of a `YYYY-MM-DD` string, or undefined when it is not a real calendar date. */
+export function parseDay(text: string): number | undefined {
+  const m = isoDate.exec(text);
+  if (!m) return undefined;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const ms = Date.UTC(y, mo - 1, d);
+  const back = new Date(ms);
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) return undefined;
+  return ms / msPerDay;
+}
+
+export function formatDay(day: number): string {
+  return new Date(day * msPerDay).toISOString().slice(0, 10);
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Today's day number in an IANA time zone at the instant `nowMs`. */
+export function localDay(nowMs: number, timeZone: string): number {
+  const parts = formatterFor(timeZone).formatToParts(new Date(nowMs));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  return Date.UTC(get('year'), get('month') - 1, get('day')) / msPerDay;
+}
+
+/** Whether the runtime knows this IANA time zone. */
+export function isTimeZone(name: string): boolean {
+  if (!/^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*$/.test(name) && name !== 'UTC') return false;
+  try {
+    formatterFor(name);
+    return true;
+  } catch {
+    return false;
+  }
+}

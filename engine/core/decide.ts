@@ -1,0 +1,314 @@
+import { nightsMax, roomCountMax } from '../limits.js';
+import { findAlternatives } from './alternatives.js';
+import { formatDay, localDay, parseDay } from './dates.js';
+import { availableOver, covers, priceOver, sellableLimit } from './night-table.js';
+import type {
+  Command,
+  DecideContext,
+  Decision,
+  Hotel,
+  HotelEvent,
+  HotelState,
+  Rejection,
+  RejectionCode,
+  Reservation,
+} from './types.js';
+
+// decide(state, command, ctx) → { reply, events }: deterministic and free of I/O. It never changes `state`;
+// evolve() applies the events it returns. A command for a hotel that does not exist gets `state` undefined.
+
+const reject = (code: RejectionCode, message: string, details?: Record<string, unknown>): Decision => ({
+  reply: details ? { ok: false, code, message, details } : { ok: false, code, message },
+  events: [],
+});
+
+const noHotel = () => reject('not_found', 'hotel not found');
+const noRoomType = () => reject('not_found', 'room type not found');
+
+/** A validated, in-horizon range of nights [fromDay, toDay), or the rejection explaining why not. */
+function nightRange(
+  state: HotelState,
+  ctx: DecideContext,
+  fromText: string,
+  toText: string,
+  names: [string, string],
+  maxNights: number,
+): { fromDay: number; toDay: number; today: number } | Decision {
+  const fromDay = parseDay(fromText);
+  const toDay = parseDay(toText);
+  const today = localDay(ctx.nowMs, state.hotel.timezone);
+  const bad = (field: string, why: string) =>
+    reject('validation_failed', `${field}: ${why}`, { fields: [{ field, message: why }] });
+  if (fromDay === undefined) return bad(names[0], 'must be a date YYYY-MM-DD');
+  if (toDay === undefined) return bad(names[1], 'must be a date YYYY-MM-DD');
+  if (toDay <= fromDay) return bad(names[1], `must be after ${names[0]}`);
+  if (toDay - fromDay > maxNights) return bad(names[1], `covers more than ${maxNights} nights`);
+  if (fromDay < today) return bad(names[0], `is before today (${formatDay(today)}) in the hotel's time zone`);
+  if (toDay - 1 >= today + ctx.horizonDays) {
+    return bad(names[1], `reaches past the inventory horizon (last night ${formatDay(today + ctx.horizonDays - 1)})`);
+  }
+  return { fromDay, toDay, today };
+}
+
+const isDecision = (x: unknown): x is Decision => typeof x === 'object' && x !== null && 'reply' in x;
+
+export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideContext): Decision {
+  if (cmd.kind === 'createHotel') {
+    if (state) {
+      // A repeated create (same server-made id) answers the hotel as it is.
+      return { reply: { ok: true, kind: 'hotel', hotel: state.hotel }, events: [] };
+    }
+    const hotel: Hotel = {
+      id: cmd.hotelId,
+      ...cmd.fields,
+      createdAt: new Date(ctx.nowMs).toISOString(),
+      version: 1,
+    };
+    return { reply: { ok: true, kind: 'hotel', hotel }, events: [{ type: 'hotel.created', version: 1, hotel }] };
+  }
+  if (!state) return noHotel();
+  const version = state.hotel.version + 1;
+
+  switch (cmd.kind) {
+    case 'updateHotel': {
+      const hotel: Hotel = { ...state.hotel, ...cmd.patch, version };
+      let limitsFromDay: number | null = null;
+      if (hotel.overbookingPercent !== state.hotel.overbookingPercent) {
+        // New limits apply from today on; past nights keep the limit they were sold under.
+        const today = localDay(ctx.nowMs, hotel.timezone);
+        const below = belowReserved(state, today, state.endDay, (total) =>
+          sellableLimit(total, hotel.overbookingPercent),
+        );
+        if (below) return below;
+        limitsFromDay = today;
+      }
+      return { reply: { ok: true, kind: 'hotel', hotel }, events: [{ type: 'hotel.updated', version, hotel, limitsFromDay }] };
+    }
+    case 'deleteHotel': {
+      const today = localDay(ctx.nowMs, state.hotel.timezone);
+      for (const rt of state.roomTypes.values()) {
+        if (holdsRooms(rt.nights.reserved, Math.max(0, today - rt.nights.firstDay))) {
+          return reject('conflict', 'the hotel has pending or paid reservations that have not ended');
+        }
+      }
+      return { reply: { ok: true, kind: 'deleted' }, events: [{ type: 'hotel.deleted', version, hotelId: state.hotel.id }] };
+    }
+    case 'createRoomType': {
+      const existing = state.roomTypes.get(cmd.roomTypeId);
+      if (existing) return { reply: { ok: true, kind: 'roomType', roomType: existing.roomType }, events: [] };
+      const roomType = {
+        id: cmd.roomTypeId,
+        hotelId: state.hotel.id,
+        name: cmd.name,
+        maxGuests: cmd.maxGuests,
+        totalInventory: cmd.totalInventory,
+        baseRate: cmd.baseRate,
+      };
+      const today = localDay(ctx.nowMs, state.hotel.timezone);
+      return {
+        reply: { ok: true, kind: 'roomType', roomType },
+        events: [{ type: 'roomType.created', version, roomType, fromDay: today, toDay: state.endDay }],
+      };
+    }
+    case 'updateRoomType': {
+      const rt = state.roomTypes.get(cmd.roomTypeId);
+      if (!rt) return noRoomType();
+      const roomType = { ...rt.roomType, ...cmd.patch };
+      return { reply: { ok: true, kind: 'roomType', roomType }, events: [{ type: 'roomType.updated', version, roomType }] };
+    }
+    case 'deleteRoomType': {
+      const rt = state.roomTypes.get(cmd.roomTypeId);
+      if (!rt) return noRoomType();
+      const today = localDay(ctx.nowMs, state.hotel.timezone);
+      if (holdsRooms(rt.nights.reserved, Math.max(0, today - rt.nights.firstDay))) {
+        return reject('conflict', 'the room type has pending or paid reservations that have not ended');
+      }
+      return {
+        reply: { ok: true, kind: 'deleted' },
+        events: [{ type: 'roomType.deleted', version, hotelId: state.hotel.id, roomTypeId: cmd.roomTypeId }],
+      };
+    }
+    case 'setInventory': {
+      const rt = state.roomTypes.get(cmd.roomTypeId);
+      if (!rt) return noRoomType();
+      const range = nightRange(state, ctx, cmd.from, cmd.to, ['from', 'to'], ctx.horizonDays);
+      if (isDecision(range)) return range;
+      const limit = sellableLimit(cmd.totalInventory, state.hotel.overbookingPercent);
+      const t = rt.nights;
+      const short: string[] = [];
+      for (let d = range.fromDay; d < range.toDay; d++) {
+        if (t.reserved[d - t.firstDay] > limit) short.push(formatDay(d));
+      }
+      if (short.length > 0) {
+        return reject(
+          'inventory_below_reserved',
+          `on ${short.length} night(s) more rooms are reserved than a total inventory of ${cmd.totalInventory} can sell`,
+          { dates: short.slice(0, 31), sellableLimit: limit },
+        );
+      }
+      return {
+        reply: { ok: true, kind: 'ari', updatedNights: range.toDay - range.fromDay, version },
+        events: [
+          {
+            type: 'inventory.set',
+            version,
+            hotelId: state.hotel.id,
+            roomTypeId: cmd.roomTypeId,
+            fromDay: range.fromDay,
+            toDay: range.toDay,
+            totalInventory: cmd.totalInventory,
+            sellableLimit: limit,
+          },
+        ],
+      };
+    }
+    case 'setRates': {
+      const rt = state.roomTypes.get(cmd.roomTypeId);
+      if (!rt) return noRoomType();
+      const range = nightRange(state, ctx, cmd.from, cmd.to, ['from', 'to'], ctx.horizonDays);
+      if (isDecision(range)) return range;
+      return {
+        reply: { ok: true, kind: 'ari', updatedNights: range.toDay - range.fromDay, version },
+        events: [
+          {
+            type: 'rates.set',
+            version,
+            hotelId: state.hotel.id,
+            roomTypeId: cmd.roomTypeId,
+            fromDay: range.fromDay,
+            toDay: range.toDay,
+            amount: cmd.amount,
+          },
+        ],
+      };
+    }
+    case 'reserve':
+      return decideReserve(state, cmd, ctx, version);
+    case 'cancel':
+      return decideCancel(state, cmd, ctx, version);
+  }
+}
+
+function holdsRooms(reserved: Int32Array, fromIndex: number): boolean {
+  for (let i = fromIndex; i < reserved.length; i++) if (reserved[i] > 0) return true;
+  return false;
+}
+
+function belowReserved(
+  state: HotelState,
+  fromDay: number,
+  toDay: number,
+  limitOf: (total: number) => number,
+): Decision | undefined {
+  const short: string[] = [];
+  for (const rt of state.roomTypes.values()) {
+    const t = rt.nights;
+    for (let d = Math.max(fromDay, t.firstDay); d < toDay; d++) {
+      const i = d - t.firstDay;
+      if (t.reserved[i] > limitOf(t.total[i])) short.push(`${rt.roomType.id}/${formatDay(d)}`);
+    }
+  }
+  if (short.length === 0) return undefined;
+  return reject('inventory_below_reserved', 'the new limit would fall below what is reserved', {
+    nights: short.slice(0, 31),
+  });
+}
+
+function decideReserve(
+  state: HotelState,
+  cmd: Extract<Command, { kind: 'reserve' }>,
+  ctx: DecideContext,
+  version: number,
+): Decision {
+  const existing = state.reservations.get(cmd.reservationId);
+  if (existing) {
+    if (existing.fingerprint !== cmd.fingerprint) return mismatch();
+    return { reply: { ok: true, kind: 'reservation', created: false, reservation: existing }, events: [] };
+  }
+  const elsewhere = ctx.reservationHotel(cmd.reservationId);
+  if (elsewhere !== undefined && elsewhere !== state.hotel.id) return mismatch();
+
+  const rt = state.roomTypes.get(cmd.roomTypeId);
+  if (!rt) return noRoomType();
+  if (!Number.isInteger(cmd.roomCount) || cmd.roomCount < 1 || cmd.roomCount > roomCountMax) {
+    return reject('validation_failed', `roomCount: must be 1..${roomCountMax}`, {
+      fields: [{ field: 'roomCount', message: `must be 1..${roomCountMax}` }],
+    });
+  }
+  const range = nightRange(state, ctx, cmd.checkIn, cmd.checkOut, ['checkIn', 'checkOut'], nightsMax);
+  if (isDecision(range)) return range;
+  const { fromDay, toDay, today } = range;
+  const t = rt.nights;
+  if (!covers(t, fromDay, toDay)) throw new Error(`assertion: night table does not cover a validated stay`);
+
+  if (availableOver(t, fromDay, toDay) < cmd.roomCount) {
+    const alternatives = findAlternatives(state, cmd.roomTypeId, fromDay, toDay, cmd.roomCount, today, today + ctx.horizonDays - 1);
+    return reject('sold_out', 'no rooms of this type are left on at least one night of the stay', { alternatives });
+  }
+  const now = new Date(ctx.nowMs).toISOString();
+  const reservation: Reservation = {
+    id: cmd.reservationId,
+    hotelId: state.hotel.id,
+    roomTypeId: cmd.roomTypeId,
+    checkIn: formatDay(fromDay),
+    checkOut: formatDay(toDay),
+    roomCount: cmd.roomCount,
+    status: 'pending',
+    totalAmount: priceOver(t, fromDay, toDay, cmd.roomCount),
+    currency: state.hotel.currency,
+    guest: { name: cmd.guest.name, email: cmd.guest.email },
+    owner: cmd.owner,
+    fingerprint: cmd.fingerprint,
+    createdAt: now,
+    expiresAt: new Date(ctx.nowMs + ctx.holdTtlSeconds * 1000).toISOString(),
+    cancelReason: null,
+    version: 1,
+    updatedAt: now,
+  };
+  return {
+    reply: { ok: true, kind: 'reservation', created: true, reservation },
+    events: [{ type: 'reservation.created', version, reservation }],
+  };
+}
+
+function mismatch(): Decision {
+  return reject(
+    'idempotency_mismatch',
+    'this reservationId was already used with a different body or by another principal',
+  );
+}
+
+function decideCancel(
+  state: HotelState,
+  cmd: Extract<Command, { kind: 'cancel' }>,
+  ctx: DecideContext,
+  version: number,
+): Decision {
+  const r = state.reservations.get(cmd.reservationId);
+  if (!r) return reject('not_found', 'reservation not found');
+  if (r.status === 'canceled' || r.status === 'refunded') {
+    return { reply: { ok: true, kind: 'reservation', created: false, reservation: r }, events: [] };
+  }
+  if (r.status === 'rejected') return invalidStatus(r, 'a rejected reservation cannot be canceled');
+  const today = localDay(ctx.nowMs, state.hotel.timezone);
+  const checkInDay = parseDay(r.checkIn) as number;
+  if (today >= checkInDay) return invalidStatus(r, 'the stay has begun');
+  const next: Reservation = {
+    ...r,
+    status: r.status === 'paid' ? 'refunded' : 'canceled',
+    cancelReason: 'requested',
+    version: r.version + 1,
+    updatedAt: new Date(ctx.nowMs).toISOString(),
+    expiresAt: r.status === 'pending' ? null : r.expiresAt,
+  };
+  return {
+    reply: { ok: true, kind: 'reservation', created: false, reservation: next },
+    events: [{ type: 'reservation.status', version, reservation: next, released: r.roomCount }],
+  };
+}
+
+function invalidStatus(r: Reservation, why: string): Decision {
+  return reject('invalid_status', `${why} (status ${r.status})`, { status: r.status });
+}
+
+export type { Rejection };

@@ -1,0 +1,46 @@
+import type { NightTable } from './types.js';
+
+/** The sellable limit of a night: floor(totalInventory × (100 + overbookingPercent) / 100), in integers. */
+export function sellableLimit(totalInventory: number, overbookingPercent: number): number {
+  return Math.floor((totalInventory * (100 + overbookingPercent)) / 100);
+}
+
+export function newNightTable(firstDay: number, endDay: number): NightTable {
+  const n = endDay - firstDay;
+  return {
+    firstDay,
+    total: new Int32Array(n),
+    limit: new Int32Array(n),
+    reserved: new Int32Array(n),
+    rate: new Float64Array(n),
+  };
+}
+
+/** Rooms left on one night (0 when the night is outside the table). */
+export function availableOn(t: NightTable, day: number): number {
+  const i = day - t.firstDay;
+  if (i < 0 || i >= t.total.length) return 0;
+  return Math.max(0, t.limit[i] - t.reserved[i]);
+}
+
+/** The fewest rooms left over [fromDay, toDay); 0 when any night is outside the table. */
+export function availableOver(t: NightTable, fromDay: number, toDay: number): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (let d = fromDay; d < toDay; d++) {
+    const a = availableOn(t, d);
+    if (a < min) min = a;
+    if (min === 0) return 0;
+  }
+  return min === Number.POSITIVE_INFINITY ? 0 : min;
+}
+
+/** Sum of nightly rates over [fromDay, toDay) for `rooms` rooms. */
+export function priceOver(t: NightTable, fromDay: number, toDay: number, rooms: number): number {
+  let sum = 0;
+  for (let d = fromDay; d < toDay; d++) sum += t.rate[d - t.firstDay];
+  return sum * rooms;
+}
+
+export function covers(t: NightTable, fromDay: number, toDay: number): boolean {
+  return fromDay >= t.firstDay && toDay <= t.firstDay + t.total.length && fromDay < toDay;
+}

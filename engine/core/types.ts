@@ -1,0 +1,214 @@
+// The domain's data: hotels, room types with their nightly inventory, reservations, and the commands, replies
+// and events that move them. Everything here is plain data that survives JSON (jobs, replies, the outbox).
+
+export type ReservationStatus = 'pending' | 'paid' | 'rejected' | 'canceled' | 'refunded';
+export type PrincipalKind = 'admin' | 'staff' | 'partner' | 'guest';
+
+export interface Hotel {
+  id: string;
+  name: string;
+  city: string;
+  country: string;
+  timezone: string;
+  currency: string;
+  overbookingPercent: number;
+  createdAt: string;
+  version: number;
+}
+
+export interface RoomType {
+  id: string;
+  hotelId: string;
+  name: string;
+  maxGuests: number;
+  totalInventory: number;
+  baseRate: number;
+}
+
+/** Who made a reservation: its owner sees it; the fingerprint of a repeated request must name the same one. */
+export interface Owner {
+  kind: PrincipalKind;
+  id: string;
+}
+
+export interface Reservation {
+  id: string;
+  hotelId: string;
+  roomTypeId: string;
+  checkIn: string;
+  checkOut: string;
+  roomCount: number;
+  status: ReservationStatus;
+  totalAmount: number;
+  currency: string;
+  guest: { name: string; email: string };
+  owner: Owner;
+  fingerprint: string;
+  createdAt: string;
+  expiresAt: string | null;
+  cancelReason: string | null;
+  version: number;
+  updatedAt: string;
+}
+
+/**
+ * The nights of one room type, struct-of-arrays: index i is day `firstDay + i`. Typed arrays keep a hotel's two
+ * years of nights in a few kilobytes per room type.
+ */
+export interface NightTable {
+  firstDay: number;
+  total: Int32Array;
+  limit: Int32Array;
+  reserved: Int32Array;
+  rate: Float64Array;
+}
+
+export interface RoomTypeState {
+  roomType: RoomType;
+  nights: NightTable;
+}
+
+/** One hotel as its writer holds it. `reservations` holds at least every reservation the current job names. */
+export interface HotelState {
+  hotel: Hotel;
+  /** Day numbers the night tables cover: [firstDay, endDay). */
+  firstDay: number;
+  endDay: number;
+  roomTypes: Map<string, RoomTypeState>;
+  reservations: Map<string, Reservation>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Commands: what the API asks a hotel's writer to do. A job carries an ordered list of them.
+
+export interface HotelFields {
+  name: string;
+  city: string;
+  country: string;
+  timezone: string;
+  currency: string;
+  overbookingPercent: number;
+}
+
+export type Command =
+  | { kind: 'createHotel'; hotelId: string; fields: HotelFields }
+  | { kind: 'updateHotel'; hotelId: string; patch: Partial<HotelFields> }
+  | { kind: 'deleteHotel'; hotelId: string }
+  | {
+      kind: 'createRoomType';
+      hotelId: string;
+      roomTypeId: string;
+      name: string;
+      maxGuests: number;
+      totalInventory: number;
+      baseRate: number;
+    }
+  | { kind: 'updateRoomType'; hotelId: string; roomTypeId: string; patch: { name?: string; maxGuests?: number } }
+  | { kind: 'deleteRoomType'; hotelId: string; roomTypeId: string }
+  | { kind: 'setInventory'; hotelId: string; roomTypeId: string; from: string; to: string; totalInventory: number }
+  | { kind: 'setRates'; hotelId: string; roomTypeId: string; from: string; to: string; amount: number }
+  | {
+      kind: 'reserve';
+      hotelId: string;
+      reservationId: string;
+      roomTypeId: string;
+      checkIn: string;
+      checkOut: string;
+      roomCount: number;
+      guest: { name: string; email: string };
+      owner: Owner;
+      fingerprint: string;
+    }
+  | { kind: 'cancel'; hotelId: string; reservationId: string };
+
+export type CommandKind = Command['kind'];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Replies: what the writer answers to each command, as data (mapped to HTTP in one table in api/).
+
+export type RejectionCode =
+  | 'validation_failed'
+  | 'not_found'
+  | 'sold_out'
+  | 'conflict'
+  | 'invalid_status'
+  | 'hold_expired'
+  | 'inventory_below_reserved'
+  | 'idempotency_mismatch';
+
+export interface Rejection {
+  ok: false;
+  code: RejectionCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface Alternative {
+  roomTypeId: string;
+  checkIn: string;
+  checkOut: string;
+  available: number;
+  totalPrice: number;
+}
+
+export type Accepted =
+  | { ok: true; kind: 'hotel'; hotel: Hotel }
+  | { ok: true; kind: 'roomType'; roomType: RoomType }
+  | { ok: true; kind: 'deleted' }
+  | { ok: true; kind: 'ari'; updatedNights: number; version: number }
+  | { ok: true; kind: 'reservation'; created: boolean; reservation: Reservation };
+
+export type Reply = Accepted | Rejection;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Events: what a decision changed. The writer applies them to its state (evolve), persists them (one transaction
+// per job), and publishes them (cache, change stream, outbox). Each carries the hotel version it produced.
+
+export type HotelEvent =
+  | { type: 'hotel.created'; version: number; hotel: Hotel }
+  | { type: 'hotel.updated'; version: number; hotel: Hotel; limitsFromDay: number | null }
+  | { type: 'hotel.deleted'; version: number; hotelId: string }
+  | { type: 'roomType.created'; version: number; roomType: RoomType; fromDay: number; toDay: number }
+  | { type: 'roomType.updated'; version: number; roomType: RoomType }
+  | { type: 'roomType.deleted'; version: number; hotelId: string; roomTypeId: string }
+  | {
+      type: 'inventory.set';
+      version: number;
+      hotelId: string;
+      roomTypeId: string;
+      fromDay: number;
+      toDay: number;
+      totalInventory: number;
+      sellableLimit: number;
+    }
+  | {
+      type: 'rates.set';
+      version: number;
+      hotelId: string;
+      roomTypeId: string;
+      fromDay: number;
+      toDay: number;
+      amount: number;
+    }
+  | { type: 'reservation.created'; version: number; reservation: Reservation }
+  | {
+      type: 'reservation.status';
+      version: number;
+      reservation: Reservation;
+      /** Rooms given back to every night of the stay (0 when the move keeps them held). */
+      released: number;
+    };
+
+export interface Decision {
+  reply: Reply;
+  events: HotelEvent[];
+}
+
+/** What a decision may know besides the state: the instant, the bounds, and which ids other hotels use. */
+export interface DecideContext {
+  nowMs: number;
+  horizonDays: number;
+  holdTtlSeconds: number;
+  /** The hotel that owns a reservation id in this shard database, if any (ids are unique per database). */
+  reservationHotel(id: string): string | undefined;
+}

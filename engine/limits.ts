@@ -1,0 +1,55 @@
+// Every bound of the engine in one place, with its unit last in the name (DESIGN.md, house style 3).
+
+/** Longest stay one reservation may cover. */
+export const nightsMax = 30;
+/** Widest window one availability read may cover. */
+export const availabilityNightsMax = 92;
+/** Rooms one reservation may hold. */
+export const roomCountMax = 10;
+/** Alternatives offered with a `sold_out` answer. */
+export const alternativesMax = 5;
+/** How far the same room type is shifted (in days, both ways) when looking for alternatives. */
+export const alternativeShiftDaysMax = 3;
+/** Nights before today that a loaded hotel keeps in memory (cancellations of stays that began earlier). */
+export const pastNightsKept = 31;
+/** Largest nightly amount accepted, in minor units (keeps every sum inside a safe integer). */
+export const amountMax = 1_000_000_000;
+/** Room type inventory bounds (API.md). */
+export const totalInventoryMax = 10_000;
+export const maxGuestsMax = 20;
+export const overbookingPercentMax = 50;
+export const overbookingPercentDefault = 10;
+
+/** Body limits (API.md conventions). */
+export const bodyBytesMax = 1024 * 1024;
+export const batchBodyBytesMax = 16 * 1024 * 1024;
+/** Items one partner batch may carry. */
+export const batchItemsMax = 10_000;
+/** Page sizes of list routes. */
+export const pageLimitDefault = 50;
+export const pageLimitMax = 200;
+
+/** Commands the API coalesces into one job for a shard (group commit bound). */
+export const jobCommandsMax = 500;
+/** Jobs one API process keeps in flight per shard before it starts coalescing. */
+export const jobsInFlightPerShardMax = 2;
+/** Commands buffered per shard in one API process before new ones are refused with 503. */
+export const routerBufferedCommandsMax = 50_000;
+
+/** Shard lease: how long a Redis lease lives without renewal, and how often it is renewed. */
+export const shardLeaseMsDefault = 10_000;
+/** BullMQ job lock duration while a shard owner works on a job; a dead owner's job is redelivered after it. */
+export const jobLockMsDefault = 15_000;
+/** Back-off bounds when a commit fails (database unreachable): the job is retried in place, in order. */
+export const commitRetryDelayMsMin = 50;
+export const commitRetryDelayMsMax = 2_000;
+/** Hotels a shard owner keeps in memory before it evicts the least recently used. */
+export const hotelsInMemoryMax = 20_000;
+/** How long an API process keeps a verified token before it checks the catalog again. */
+export const tokenCacheMs = 30_000;
+/** Lifetime of a guest session token. */
+export const sessionTtlSeconds = 30 * 24 * 3600;
+/** How long the API remembers that a reservation is queued (answering 202 to GET meanwhile). */
+export const inflightMarkerSeconds = 7 * 24 * 3600;
+/** Burst a token may spend at once, in seconds of its per-second rate limit. */
+export const rateLimitBurstSeconds = 5;

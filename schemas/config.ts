@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { jobLockMsDefault, shardLeaseMsDefault } from '../engine/limits.js';
+
+const int = (min: number, max: number, dflt: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return dflt;
+      if (!/^-?\d+$/.test(v)) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number, got "${v}"` });
+        return z.NEVER;
+      }
+      const n = Number(v);
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} and ${max}, got ${n}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const url = (dflt: string, protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const s = v === undefined || v === '' ? dflt : v;
+      try {
+        const u = new URL(s);
+        if (!protocols.includes(u.protocol)) throw new Error('protocol');
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be a ${protocols.join(' or ')}// URL, got "${s}"` });
+        return z.NEVER;
+      }
+      return s;
+    });
+
+/**
+ * The environment, exactly API.md's table (plus a few operator knobs, documented in docs/operations.md).
+ * Defaults sit beside each field; nothing outside engine/config.ts reads process.env.
+ */
+export const envSchema = z.object({
+  PORT: int(0, 65535, 3000),
+  DATABASE_URL: url('postgres://localhost/booking', ['postgres:', 'postgresql:']),
+  PG_SHARDS: int(1, 256, 2),
+  SHARD_DATABASE_URLS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const list = v.split(',').map((s) => s.trim());
+      for (const s of list) {
+        try {
+          const u = new URL(s);
+          if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new Error('protocol');
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `every entry must be a postgres:// URL, got "${s}"` });
+          return z.NEVER;
+        }
+      }
+      return list;
+    }),
+  SHARD_COUNT: int(1, 4096, 16),
+  REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  REDIS_PREFIX: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const s = v === undefined || v === '' ? 'booking' : v;
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(s)) {
+        ctx.addIssue({ code: 'custom', message: 'must be 1..64 letters, digits, "_", "." or "-"' });
+        return z.NEVER;
+      }
+      return s;
+    }),
+  ADMIN_API_KEY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      if (v.length < 16) {
+        ctx.addIssue({ code: 'custom', message: 'must be at least 16 characters' });
+        return z.NEVER;
+      }
+      return v;
+    }),
+  HOLD_TTL_SECONDS: int(1, 7 * 24 * 3600, 900),
+  REPLY_TIMEOUT_MS: int(1, 600_000, 10_000),
+  RATE_LIMIT_PER_SECOND: int(0, 1_000_000, 100),
+  DEMO_DATA: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '' || v === '1' || v === 'true') return true;
+      if (v === '0' || v === 'false') return false;
+      ctx.addIssue({ code: 'custom', message: `must be 0 or 1, got "${v}"` });
+      return z.NEVER;
+    }),
+  INVENTORY_HORIZON_DAYS: int(30, 3650, 730),
+  // Operator knobs beyond API.md's table.
+  WORKER_SHARDS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '' || v.trim() === 'all') return undefined;
+      const out: number[] = [];
+      for (const part of v.split(',')) {
+        const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+        if (!m) {
+          ctx.addIssue({ code: 'custom', message: `must be "all" or a list like "0-7,12", got "${v}"` });
+          return z.NEVER;
+        }
+        const a = Number(m[1]);
+        const b = m[2] === undefined ? a : Number(m[2]);
+        for (let i = Math.min(a, b); i <= Math.max(a, b); i++) out.push(i);
+      }
+      return out;
+    }),
+  SHARD_LEASE_MS: int(500, 600_000, shardLeaseMsDefault),
+  JOB_LOCK_MS: int(500, 600_000, jobLockMsDefault),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
+});
+
+export type Env = z.output<typeof envSchema>;
