@@ -1,0 +1,140 @@
+// Who is calling: resolve `Authorization: Bearer <token>` to a principal (admin key, API key, or guest session),
+// and the checks every route uses. Verified tokens are cached briefly; a revoked key is dropped from every API
+// process at once through a Redis broadcast.
+import { timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { PrincipalKind } from '../engine/core/types.js';
+import { rateLimitBurstSeconds, tokenCacheMs } from '../engine/limits.js';
+import type { CatalogStore } from '../engine/store/catalog-store.js';
+import { ApiError } from './errors.js';
+import { tokenHash } from './credentials.js';
+
+export interface Principal {
+  kind: PrincipalKind;
+  /** Key id, user id, or "admin" for the ADMIN_API_KEY. */
+  id: string;
+  /** Hotels a staff or partner key is scoped to. */
+  hotelIds: ReadonlySet<string>;
+  /** Requests per second this principal may make (0: unlimited). */
+  rateLimitPerSecond: number;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+interface Cached {
+  principal: Principal | null;
+  until: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class Authenticator {
+  private readonly cache = new Map<string, Cached>();
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly adminHash: Buffer | undefined;
+
+  constructor(
+    private readonly catalog: CatalogStore,
+    adminApiKey: string | undefined,
+    private readonly defaultRateLimit: number,
+  ) {
+    this.adminHash = adminApiKey ? tokenHash(adminApiKey) : undefined;
+  }
+
+  /** Forget a token (its key was revoked, here or in another API process). */
+  forget(hashHex: string): void {
+    this.cache.delete(hashHex);
+  }
+
+  async resolve(token: string): Promise<Principal | null> {
+    const hash = tokenHash(token);
+    if (this.adminHash && timingSafeEqual(hash, this.adminHash)) {
+      return { kind: 'admin', id: 'admin', hotelIds: new Set(), rateLimitPerSecond: 0 };
+    }
+    const hex = hash.toString('hex');
+    const hit = this.cache.get(hex);
+    const now = Date.now();
+    if (hit && hit.until > now) return hit.principal;
+    let principal: Principal | null = null;
+    if (token.startsWith('bk_')) {
+      const key = await this.catalog.apiKeyByTokenHash(hash);
+      if (key) {
+        principal = {
+          kind: key.role,
+          id: key.id,
+          hotelIds: new Set(key.hotelIds),
+          rateLimitPerSecond: key.role === 'admin' ? 0 : (key.rateLimitPerSecond ?? this.defaultRateLimit),
+        };
+      }
+    } else if (token.startsWith('bs_')) {
+      const s = await this.catalog.sessionUser(hash);
+      if (s) principal = { kind: 'guest', id: s.userId, hotelIds: new Set(), rateLimitPerSecond: this.defaultRateLimit };
+    }
+    // Unknown tokens are not cached, so that a key created a moment ago in another process works at once.
+    if (principal) this.cache.set(hex, { principal, until: now + tokenCacheMs });
+    if (this.cache.size > 100_000) this.cache.clear();
+    return principal;
+  }
+
+  /** Middleware: attach the principal when a token is given; a given but invalid token is a 401 everywhere. */
+  middleware() {
+    return async (req: Request, _res: Response, next: NextFunction) => {
+      const h = req.headers.authorization;
+      if (!h) return next();
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+      if (!m) throw new ApiError('unauthorized', 'the Authorization header must be "Bearer <token>"');
+      const p = await this.resolve(m[1]);
+      if (!p) throw new ApiError('unauthorized', 'the token is not valid');
+      this.spend(p);
+      req.principal = p;
+      next();
+    };
+  }
+
+  /** Token bucket per principal: `rate` per second with a burst of `rateLimitBurstSeconds` seconds' worth. */
+  private spend(p: Principal): void {
+    const rate = p.rateLimitPerSecond;
+    if (!rate) return;
+    const key = `${p.kind}:${p.id}`;
+    const now = Date.now();
+    const cap = rate * rateLimitBurstSeconds;
+    const b = this.buckets.get(key) ?? { tokens: cap, at: now };
+    b.tokens = Math.min(cap, b.tokens + ((now - b.at) / 1000) * rate);
+    b.at = now;
+    if (b.tokens < 1) {
+      const wait = Math.max(1, Math.ceil((1 - b.tokens) / rate));
+      this.buckets.set(key, b);
+      throw new ApiError('rate_limited', `more than ${rate} requests per second`, undefined, { 'Retry-After': String(wait) });
+    }
+    b.tokens -= 1;
+    this.buckets.set(key, b);
+    if (this.buckets.size > 100_000) this.buckets.clear();
+  }
+}
+
+/** The caller, or 401. */
+export function principalOf(req: Request): Principal {
+  if (!req.principal) throw new ApiError('unauthorized', 'this route needs a Bearer token');
+  return req.principal;
+}
+
+/** The caller with one of these roles, or 401/403. */
+export function requireRole(req: Request, ...roles: PrincipalKind[]): Principal {
+  const p = principalOf(req);
+  if (!roles.includes(p.kind)) throw new ApiError('forbidden', `this route is for ${roles.join(', ')}`);
+  return p;
+}
+
+/** Admin, or staff (and partner where allowed) whose key names this hotel; else 401/403. */
+export function requireHotelAccess(req: Request, hotelId: string, roles: PrincipalKind[]): Principal {
+  const p = requireRole(req, 'admin', ...roles);
+  if (p.kind !== 'admin' && !p.hotelIds.has(hotelId)) throw new ApiError('forbidden', 'this key is not scoped to that hotel');
+  return p;
+}

@@ -1,0 +1,22 @@
+import type { Redis } from 'ioredis';
+import type { CommandRouter } from '../engine/command-router.js';
+import type { Config } from '../engine/config.js';
+import type { Logger } from '../engine/log.js';
+import type { RedisKeys } from '../engine/redis.js';
+import type { CatalogStore } from '../engine/store/catalog-store.js';
+import type { ShardReader } from '../engine/store/shard-reader.js';
+import type { Authenticator } from './auth.js';
+import type { Metrics } from './metrics.js';
+
+/** Everything a route needs, built once per API process. */
+export interface ApiContext {
+  config: Config;
+  router: CommandRouter;
+  reader: ShardReader;
+  catalog: CatalogStore;
+  auth: Authenticator;
+  redis: Redis;
+  keys: RedisKeys;
+  log: Logger;
+  metrics: Metrics;
+}

@@ -1,0 +1,73 @@
+// The one table that maps every rejection to its HTTP status, and the error middleware that writes the contract's
+// error body `{ error: { code, message, details? } }`.
+import type { ErrorRequestHandler, Response } from 'express';
+import type { RejectionCode } from '../engine/core/types.js';
+import type { Logger } from '../engine/log.js';
+
+export type ErrorCode =
+  | RejectionCode
+  | 'unauthorized'
+  | 'forbidden'
+  | 'payment_declined'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal_error';
+
+export const httpStatusOf: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  unauthorized: 401,
+  payment_declined: 402,
+  forbidden: 403,
+  not_found: 404,
+  sold_out: 409,
+  conflict: 409,
+  invalid_status: 409,
+  hold_expired: 409,
+  inventory_below_reserved: 409,
+  payload_too_large: 413,
+  idempotency_mismatch: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  unavailable: 503,
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export function sendError(res: Response, err: ApiError): void {
+  if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  const body: { code: string; message: string; details?: Record<string, unknown> } = { code: err.code, message: err.message };
+  if (err.details) body.details = err.details;
+  res.status(httpStatusOf[err.code]).json({ error: body });
+}
+
+export const notFound = (what: string) => new ApiError('not_found', `${what} not found`);
+
+/** Express's own errors (body parser) become contract errors; anything else is a bug and a 500. */
+export function errorMiddleware(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) return;
+    if (err instanceof ApiError) return sendError(res, err);
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.too.large' || e.status === 413) {
+      return sendError(res, new ApiError('payload_too_large', 'the request body is too large'));
+    }
+    if (e.type === 'entity.parse.failed') {
+      return sendError(res, new ApiError('validation_failed', 'the body is not valid JSON', { fields: [{ field: 'body', message: 'malformed JSON' }] }));
+    }
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return sendError(res, new ApiError('validation_failed', e.message ?? 'bad request'));
+    }
+    log.error('unhandled error', { method: req.method, path: req.path, err });
+    sendError(res, new ApiError('internal_error', 'an internal error occurred'));
+  };
+}

@@ -1,0 +1,67 @@
+// Health, readiness, metrics and the shard table for operators.
+import { Router } from 'express';
+import { requireRole } from '../auth.js';
+import type { ApiContext } from '../context.js';
+
+export function operationRoutes(ctx: ApiContext): Router {
+  const r = Router();
+
+  r.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  r.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    await Promise.all([
+      ctx.redis.ping().then(
+        () => (checks.redis = 'ok'),
+        (e: Error) => (checks.redis = e.message),
+      ),
+      ctx.catalog.pool.query('SELECT 1').then(
+        () => (checks.catalog = 'ok'),
+        (e: Error) => (checks.catalog = e.message),
+      ),
+      ...ctx.reader.pools.map((p, i) =>
+        p.query('SELECT 1').then(
+          () => (checks[`shard_db_${i}`] = 'ok'),
+          (e: Error) => (checks[`shard_db_${i}`] = e.message),
+        ),
+      ),
+    ]);
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+
+  r.get('/metrics', async (_req, res) => {
+    const extra: string[] = [
+      '# TYPE router_jobs_total counter',
+      `router_jobs_total ${ctx.router.stats.jobs}`,
+      `router_commands_total ${ctx.router.stats.commands}`,
+    ];
+    try {
+      for (const d of await ctx.router.queueDepths()) extra.push(`shard_queue_depth{shard="${d.shard}"} ${d.waiting}`);
+    } catch {
+      // Redis unreachable: the depths are left out.
+    }
+    res.type('text/plain; version=0.0.4').send(ctx.metrics.render(extra));
+  });
+
+  r.get('/v1/ops/shards', async (req, res) => {
+    requireRole(req, 'admin');
+    const [leases, depths] = await Promise.all([ctx.reader.shardLeases(), ctx.router.queueDepths()]);
+    const byShard = new Map(leases.map((l) => [l.shard, l]));
+    const owners = await Promise.all(depths.map((d) => ctx.redis.get(ctx.keys.lease(d.shard))));
+    res.json(
+      depths.map((d, i) => ({
+        shard: d.shard,
+        database: d.shard % ctx.reader.pools.length,
+        owner: owners[i] ?? null,
+        epoch: byShard.get(d.shard)?.epoch ?? 0,
+        queueDepth: d.waiting,
+        oldestWaitingMs: d.oldestWaitingMs,
+      })),
+    );
+  });
+
+  return r;
+}

@@ -1,0 +1,157 @@
+// Reservations: create (idempotent on reservationId), read, list and cancel.
+import { createHash } from 'node:crypto';
+import { Router, type Request } from 'express';
+import type { Reservation } from '../../engine/core/types.js';
+import { inflightMarkerSeconds, pageLimitDefault } from '../../engine/limits.js';
+import { decodeCursor } from '../../engine/store/shard-reader.js';
+import { reservationBody, reservationListQuery, type ReservationBody } from '../../schemas/http.js';
+import { principalOf, requireRole, type Principal } from '../auth.js';
+import type { ApiContext } from '../context.js';
+import { ApiError, notFound } from '../errors.js';
+import { acceptedOf } from '../outcome.js';
+import { reservationJson } from '../representation.js';
+import { bodyOf, parse, pathId } from '../validate.js';
+
+/** Where a queued reservation's decision will be found, remembered when its request was answered 202. */
+interface InflightMarker {
+  jobKey: string;
+  requestId: string;
+  hotelId: string;
+  owner: { kind: string; id: string };
+}
+
+/** The idempotency fingerprint: the principal and the whole normalized body. */
+export function fingerprintOf(p: Principal, body: ReservationBody): string {
+  const canonical = JSON.stringify([
+    p.kind,
+    p.id,
+    body.reservationId,
+    body.hotelId,
+    body.roomTypeId,
+    body.checkIn,
+    body.checkOut,
+    body.roomCount,
+    body.guest.name,
+    body.guest.email,
+  ]);
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+const owns = (p: Principal, owner: { kind: string; id: string }) => owner.kind === p.kind && owner.id === p.id;
+
+/** Who may see a reservation: its owner, staff of its hotel, admin. Anyone else is told it does not exist. */
+export function canSee(p: Principal, r: { hotelId: string; owner: { kind: string; id: string } }): boolean {
+  if (p.kind === 'admin') return true;
+  if (owns(p, r.owner)) return true;
+  return p.kind === 'staff' && p.hotelIds.has(r.hotelId);
+}
+
+const processing = (id: string) => ({ id, status: 'processing' as const });
+
+export function reservationRoutes(ctx: ApiContext): Router {
+  const r = Router();
+
+  const marker = async (id: string): Promise<InflightMarker | undefined> => {
+    const text = await ctx.redis.get(ctx.keys.inflight(id));
+    return text ? (JSON.parse(text) as InflightMarker) : undefined;
+  };
+
+  r.post('/v1/reservations', async (req, res) => {
+    const p = requireRole(req, 'guest', 'partner', 'staff', 'admin');
+    const body = parse(reservationBody, bodyOf(req));
+    if (p.kind === 'staff' && !p.hotelIds.has(body.hotelId)) {
+      throw new ApiError('forbidden', 'this key is not scoped to that hotel');
+    }
+    const outcome = await ctx.router.send({
+      kind: 'reserve',
+      hotelId: body.hotelId,
+      reservationId: body.reservationId,
+      roomTypeId: body.roomTypeId,
+      checkIn: body.checkIn,
+      checkOut: body.checkOut,
+      roomCount: body.roomCount,
+      guest: body.guest,
+      owner: { kind: p.kind, id: p.id },
+      fingerprint: fingerprintOf(p, body),
+    });
+    const location = `/v1/reservations/${body.reservationId}`;
+    if (outcome.kind === 'late') {
+      const m: InflightMarker = { jobKey: outcome.jobKey, requestId: outcome.requestId, hotelId: body.hotelId, owner: { kind: p.kind, id: p.id } };
+      await ctx.redis.set(ctx.keys.inflight(body.reservationId), JSON.stringify(m), 'EX', inflightMarkerSeconds);
+      ctx.metrics.count('reservation_decisions_total', 'outcome="late"');
+      res.status(202).location(location).json(processing(body.reservationId));
+      return;
+    }
+    if (outcome.kind === 'reply' && !outcome.reply.ok) ctx.metrics.count('reservation_decisions_total', `outcome="${outcome.reply.code}"`);
+    const a = acceptedOf(outcome, 'reservation');
+    if (a.kind !== 'reservation') throw new Error('assertion: reserve answered ' + a.kind);
+    ctx.metrics.count('reservation_decisions_total', `outcome="${a.created ? 'created' : 'duplicate'}"`);
+    res.status(a.created ? 201 : 200).location(location).json(reservationJson(a.reservation));
+  });
+
+  r.get('/v1/reservations/:id', async (req, res) => {
+    const p = principalOf(req);
+    const id = pathId(req.params.id, 'id');
+    const found = await ctx.reader.reservation(id);
+    if (found) {
+      if (!canSee(p, found)) throw notFound('reservation');
+      res.json(reservationJson(found));
+      return;
+    }
+    const m = await marker(id);
+    if (!m || !canSee(p, m)) throw notFound('reservation');
+    const replies = await ctx.reader.appliedReplies(m.hotelId, m.jobKey);
+    if (!replies) {
+      res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
+      return;
+    }
+    const decided = replies.find((x) => x.requestId === m.requestId)?.reply as { ok: boolean; code?: string; message?: string } | undefined;
+    const now = await ctx.reader.reservation(id);
+    if (now && canSee(p, now)) {
+      res.json(reservationJson(now));
+      return;
+    }
+    throw new ApiError('not_found', `the reservation was not made${decided?.code ? `: ${decided.code}` : ''}`, {
+      decision: decided && !decided.ok ? { code: decided.code, message: decided.message } : undefined,
+    });
+  });
+
+  r.get('/v1/reservations', async (req: Request, res) => {
+    const p = principalOf(req);
+    const q = parse(reservationListQuery, req.query, 'query');
+    const limit = q.limit ?? pageLimitDefault;
+    const cursor = decodeCursor(q.cursor);
+    let filter: Parameters<typeof ctx.reader.listReservations>[0];
+    if (p.kind === 'guest' || p.kind === 'partner') {
+      filter = { owner: { kind: p.kind, id: p.id }, hotelIds: q.hotelId ? [q.hotelId] : undefined, status: q.status };
+    } else if (p.kind === 'staff') {
+      if (q.hotelId && !p.hotelIds.has(q.hotelId)) throw new ApiError('forbidden', 'this key is not scoped to that hotel');
+      const hotelIds = q.hotelId ? [q.hotelId] : [...p.hotelIds];
+      if (hotelIds.length === 0) {
+        res.json({ items: [], nextCursor: null });
+        return;
+      }
+      filter = { hotelIds, status: q.status };
+    } else {
+      filter = { hotelIds: q.hotelId ? [q.hotelId] : undefined, status: q.status };
+    }
+    const page = await ctx.reader.listReservations(filter, cursor, limit);
+    res.json({ items: page.items.map(reservationJson), nextCursor: page.nextCursor });
+  });
+
+  r.delete('/v1/reservations/:id', async (req, res) => {
+    const p = requireRole(req, 'guest', 'partner', 'staff', 'admin');
+    const id = pathId(req.params.id, 'id');
+    const found = await ctx.reader.reservation(id);
+    if (!found || !canSee(p, found)) {
+      const m = found ? undefined : await marker(id);
+      if (m && canSee(p, m)) throw new ApiError('conflict', 'the reservation is still being decided; try again shortly');
+      throw notFound('reservation');
+    }
+    const a = acceptedOf(await ctx.router.send({ kind: 'cancel', hotelId: found.hotelId, reservationId: id }), 'cancellation');
+    if (a.kind !== 'reservation') throw new Error('assertion: cancel answered ' + a.kind);
+    res.json(reservationJson(a.reservation));
+  });
+
+  return r;
+}

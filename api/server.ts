@@ -1,0 +1,69 @@
+// Build and run one API process: its pools, Redis connections, command router and HTTP server.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CommandRouter } from '../engine/command-router.js';
+import type { Config } from '../engine/config.js';
+import { createLogger } from '../engine/log.js';
+import { createRedis, RedisKeys } from '../engine/redis.js';
+import { CatalogStore } from '../engine/store/catalog-store.js';
+import { createPool } from '../engine/store/pg.js';
+import { ShardReader } from '../engine/store/shard-reader.js';
+import { createApp } from './app.js';
+import { Authenticator } from './auth.js';
+import type { ApiContext } from './context.js';
+import { Metrics } from './metrics.js';
+
+export interface RunningApi {
+  server: http.Server;
+  port: number;
+  ctx: ApiContext;
+  close(): Promise<void>;
+}
+
+export async function startApi(config: Config): Promise<RunningApi> {
+  const log = createLogger('api', config.logLevel);
+  const catalogPool = createPool(config.catalogUrl, 10, 'api');
+  const shardPools = config.shardDatabaseUrls.map((u) => createPool(u, 20, 'api'));
+  const redis = createRedis(config.redisUrl, 'api');
+  const revocations = createRedis(config.redisUrl, 'api-revocations');
+  const keys = new RedisKeys(config.redisPrefix);
+  const catalog = new CatalogStore(catalogPool);
+  const router = new CommandRouter(config);
+  await router.start();
+  const auth = new Authenticator(catalog, config.adminApiKey, config.rateLimitPerSecond);
+  await revocations.subscribe(keys.revocations());
+  revocations.on('message', (_c: string, hex: string) => auth.forget(hex));
+  const ctx: ApiContext = {
+    config,
+    router,
+    reader: new ShardReader(shardPools, config.shardCount),
+    catalog,
+    auth,
+    redis,
+    keys,
+    log,
+    metrics: new Metrics(),
+  };
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, createApp(ctx));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, '0.0.0.0', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info('api listening', { port, apiId: router.apiId });
+  return {
+    server,
+    port,
+    ctx,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await router.close();
+      revocations.disconnect();
+      redis.disconnect();
+      await Promise.all([catalogPool.end(), ...shardPools.map((p) => p.end())].map((p) => p.catch(() => {})));
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import type { Request } from 'express';
+import type { z } from 'zod';
+import { uuidSchema } from '../schemas/http.js';
+import { ApiError } from './errors.js';
+
+/** Parse a value with a schema, or throw 400 `validation_failed` listing each bad field and why. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.output<S> {
+  const r = schema.safeParse(value === undefined && where === 'body' ? undefined : value);
+  if (r.success) return r.data;
+  const fields = r.error.issues.map((i) => {
+    if (i.code === 'unrecognized_keys') {
+      return { field: i.keys.join(', '), message: 'unknown field' };
+    }
+    const field = i.path.length ? i.path.join('.') : where;
+    const message = i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message;
+    return { field, message };
+  });
+  const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+  throw new ApiError('validation_failed', `invalid ${where}: ${summary}`, { fields });
+}
+
+/** A path id must be a UUID; anything else is a 400 naming the parameter. */
+export function pathId(value: string | undefined, name: string): string {
+  const r = uuidSchema.safeParse(value);
+  if (!r.success) {
+    throw new ApiError('validation_failed', `${name}: must be a UUID`, { fields: [{ field: name, message: 'must be a UUID' }] });
+  }
+  return r.data;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    bodyError?: unknown;
+  }
+}
+
+/** The parsed JSON body, or 400 when it was not valid JSON. */
+export function bodyOf(req: Request): unknown {
+  if (req.bodyError) {
+    throw new ApiError('validation_failed', 'the body is not valid JSON', { fields: [{ field: 'body', message: 'malformed JSON' }] });
+  }
+  return req.body;
+}

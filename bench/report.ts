@@ -1,0 +1,103 @@
+// Turns run records into the summary table: medians over rounds per scenario and target.
+
+import type { RunRecord } from './runner.js';
+
+export interface SummaryRow {
+  scenario: string;
+  target: string;
+  rounds: number;
+  failedRounds: number;
+  requestsPerSecond: number;
+  /** 201 answers per second: reservations actually held. */
+  heldPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  /** Outcomes of the median-throughput round ('201', '409 sold_out', …). */
+  outcomes: Record<string, number>;
+  /** Worst oversold counts over all rounds. */
+  oversold: { overLimit: number; overbooked: number; mismatched: number };
+  /** Flash: ms from the start until the last 201 (the stock was gone), median over rounds. */
+  soldOutMs?: number;
+  /** Every check that failed in any round. */
+  failedChecks: string[];
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function summarize(records: RunRecord[]): SummaryRow[] {
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of records) {
+    const key = `${r.scenario}\u0000${r.target}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const rows: SummaryRow[] = [];
+  for (const group of groups.values()) {
+    const ok = group.filter((r) => r.load && !r.error);
+    const loads = ok.map((r) => r.load!);
+    const held = loads.map((l) => ((l.statuses['201'] ?? 0) / l.durationMs) * 1000);
+    const byThroughput = [...ok].sort((a, b) => a.load!.throughput - b.load!.throughput);
+    const middle = byThroughput[Math.floor((byThroughput.length - 1) / 2)];
+    const soldOut = loads.filter((l) => l.statusTimesMs['201']).map((l) => l.statusTimesMs['201'].last);
+    rows.push({
+      scenario: group[0].scenario,
+      target: group[0].target,
+      rounds: group.length,
+      failedRounds: group.length - ok.length,
+      requestsPerSecond: Math.round(median(loads.map((l) => l.throughput))),
+      heldPerSecond: Math.round(median(held)),
+      p50: median(loads.map((l) => l.latencyMs.p50)),
+      p95: median(loads.map((l) => l.latencyMs.p95)),
+      p99: median(loads.map((l) => l.latencyMs.p99)),
+      max: Math.max(0, ...loads.map((l) => l.latencyMs.max)),
+      outcomes: middle?.load?.outcomes ?? {},
+      oversold: {
+        overLimit: Math.max(0, ...ok.map((r) => r.oversold?.overLimit ?? 0)),
+        overbooked: Math.max(0, ...ok.map((r) => r.oversold?.overbooked ?? 0)),
+        mismatched: Math.max(0, ...ok.map((r) => r.oversold?.mismatched ?? 0)),
+      },
+      soldOutMs: group[0].scenario === 'flash' && soldOut.length ? Math.round(median(soldOut)) : undefined,
+      failedChecks: [
+        ...new Set(group.flatMap((r) => [...r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`), ...(r.error ? [`error: ${r.error}`] : [])])),
+      ],
+    });
+  }
+  return rows;
+}
+
+export function markdownTable(rows: SummaryRow[]): string {
+  const header = [
+    'scenario', 'target', 'req/s', '201/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms',
+    'answers', 'oversold (limit/booked/drift)', 'sold out at', 'failed checks',
+  ];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    const answers = Object.entries(r.outcomes)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ');
+    lines.push(
+      `| ${[
+        r.scenario,
+        r.target + (r.failedRounds ? ` (${r.failedRounds}/${r.rounds} failed)` : ''),
+        r.requestsPerSecond,
+        r.heldPerSecond,
+        r.p50,
+        r.p95,
+        r.p99,
+        r.max,
+        answers,
+        `${r.oversold.overLimit}/${r.oversold.overbooked}/${r.oversold.mismatched}`,
+        r.soldOutMs === undefined ? '' : `${r.soldOutMs} ms`,
+        r.failedChecks.join('; ') || 'none',
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,83 @@
+// Runs every scenario against every target, round after round, rotating which target goes first each round so
+// that no target always runs on a warmer (or more fragmented) machine. Each run: start the target (fresh,
+// seeded databases), optional warm-up, the measured load, the oversold check in the target's databases, stop.
+
+import { runLoad, type LoadResult } from './load.js';
+import { countOversoldNightsIn, type OversoldCount } from './oversold.js';
+import type { Scenario, ScenarioCheck } from './scenarios.js';
+import type { Target } from './target.js';
+
+export interface RunRecord {
+  round: number;
+  scenario: string;
+  target: string;
+  load?: LoadResult;
+  warmup?: LoadResult;
+  oversold?: OversoldCount;
+  checks: ScenarioCheck[];
+  error?: string;
+}
+
+let activeTarget: Target | undefined;
+
+/** Stops whatever target is running (for signal handlers): its server is killed and its databases dropped. */
+export async function stopActiveTarget(): Promise<void> {
+  const t = activeTarget;
+  activeTarget = undefined;
+  if (t) await t.stop();
+}
+
+export async function runBench(options: {
+  targets: Target[];
+  scenarios: Scenario[];
+  rounds: number;
+  log?: (line: string) => void;
+}): Promise<RunRecord[]> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const records: RunRecord[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const scenario of options.scenarios) {
+      const n = options.targets.length;
+      const order = options.targets.map((_, i) => options.targets[(i + round - 1) % n]);
+      for (const target of order) {
+        log(`round ${round}: ${scenario.name} × ${target.name}`);
+        const record = await runOne(target, scenario, round, log);
+        records.push(record);
+        if (record.error) log(`  failed: ${record.error}`);
+        else log(`  ${record.load?.count} requests, ${record.load?.throughput} req/s, p99 ${record.load?.latencyMs.p99} ms`);
+      }
+    }
+  }
+  return records;
+}
+
+async function runOne(target: Target, scenario: Scenario, round: number, log: (l: string) => void): Promise<RunRecord> {
+  const record: RunRecord = { round, scenario: scenario.name, target: target.name, checks: [] };
+  activeTarget = target;
+  try {
+    const endpoint = await target.start(scenario);
+    const common = { baseUrl: endpoint.baseUrl, headers: endpoint.headers, concurrency: scenario.load.concurrency };
+    if (scenario.warmupMs > 0) {
+      record.warmup = await runLoad({ ...common, durationMs: scenario.warmupMs, next: scenario.requests(endpoint.catalog) });
+    }
+    log(`  seeded ${endpoint.catalog.roomTypes.length} room types; loading ${endpoint.baseUrl}`);
+    // A fresh generator: every target is sent the same sequence of stays.
+    record.load = await runLoad({ ...common, ...scenario.load, next: scenario.requests(endpoint.catalog) });
+    record.oversold = await countOversoldNightsIn(target.databaseUrlsForOversoldCheck());
+    const o = record.oversold;
+    record.checks = [
+      ...scenario.checks(record.load, endpoint.catalog),
+      {
+        name: 'no oversold night',
+        ok: o.overLimit === 0 && o.overbooked === 0 && o.mismatched === 0,
+        detail: `${o.overLimit} over the limit, ${o.overbooked} overbooked by reservations, ${o.mismatched} counter ≠ reservations`,
+      },
+    ];
+  } catch (err) {
+    record.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    activeTarget = undefined;
+    await target.stop().catch((err: Error) => log(`  stop failed: ${err.message}`));
+  }
+  return record;
+}

@@ -1,0 +1,23 @@
+// A target is one system under test. The runner only knows this interface: adding the engine is one more object
+// that starts the engine for a scenario (seeding it over its HTTP API) and names its shard databases.
+
+import type { Catalog, Scenario } from './scenarios.js';
+
+export interface TargetEndpoint {
+  /** Where requests go, e.g. http://127.0.0.1:4101. */
+  baseUrl: string;
+  /** Sent with every request (the engine needs a partner token; baselines need nothing). */
+  headers?: Record<string, string>;
+  /** The ids the target's seeding produced, from which the scenario generates requests. */
+  catalog: Catalog;
+}
+
+export interface Target {
+  name: string;
+  /** Fresh databases, seeded for the scenario, server started and ready. */
+  start(scenario: Scenario): Promise<TargetEndpoint>;
+  /** Stops the server and drops what start() created; safe to call twice or after a failed start. */
+  stop(): Promise<void>;
+  /** The databases whose inventory and reservations the oversold check reads (valid between start and stop). */
+  databaseUrlsForOversoldCheck(): string[];
+}

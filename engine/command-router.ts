@@ -1,0 +1,174 @@
+// The API's side of the command path: route each command to its hotel's shard queue, coalesce commands for a
+// shard while its jobs are in flight ("smart batching": no wait when idle, bigger jobs under load), and hand each
+// caller its own reply when the shard owner publishes the job's replies.
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { v7 as uuidv7 } from 'uuid';
+import type { Config } from './config.js';
+import type { Command, Reply } from './core/types.js';
+import { createShardQueue, type QueuedCommand, type ReplyMessage, type ShardJob } from './jobs.js';
+import { jobCommandsMax, jobsInFlightPerShardMax, routerBufferedCommandsMax } from './limits.js';
+import { createRedis, RedisKeys } from './redis.js';
+import { shardOf } from './shard-map.js';
+
+/** How a command ended from the caller's point of view. */
+export type Outcome =
+  | { kind: 'reply'; reply: Reply }
+  /** No reply within REPLY_TIMEOUT_MS: the command stays queued and will be decided exactly once. */
+  | { kind: 'late'; jobKey: string; requestId: string }
+  /** The queue could not take the command (Redis unreachable, or too much is buffered): nothing was queued. */
+  | { kind: 'unavailable'; message: string };
+
+interface Waiting {
+  queued: QueuedCommand;
+  resolve: (o: Outcome) => void;
+  timer?: NodeJS.Timeout;
+  jobKey?: string;
+}
+
+interface ShardLane {
+  buffer: Waiting[];
+  inFlight: Map<string, NodeJS.Timeout>;
+}
+
+export interface RouterStats {
+  jobs: number;
+  commands: number;
+}
+
+export class CommandRouter {
+  readonly apiId = `api-${uuidv7()}`;
+  private readonly keys: RedisKeys;
+  private readonly queues: Queue<ShardJob>[];
+  private readonly lanes: ShardLane[];
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly jobShard = new Map<string, number>();
+  private readonly subscriber: Redis;
+  private readonly connection: Redis;
+  readonly stats: RouterStats = { jobs: 0, commands: 0 };
+  private closed = false;
+
+  constructor(private readonly config: Config) {
+    this.keys = new RedisKeys(config.redisPrefix);
+    this.connection = createRedis(config.redisUrl, `${this.apiId}-queue`);
+    this.subscriber = createRedis(config.redisUrl, `${this.apiId}-replies`);
+    this.queues = Array.from({ length: config.shardCount }, (_, k) =>
+      createShardQueue(this.keys.queueName(k), this.connection, config.redisPrefix),
+    );
+    this.lanes = Array.from({ length: config.shardCount }, () => ({ buffer: [], inFlight: new Map() }));
+    this.subscriber.on('message', (_channel: string, text: string) => this.onReplies(text));
+  }
+
+  async start(): Promise<void> {
+    await this.subscriber.subscribe(this.keys.replies(this.apiId));
+  }
+
+  shardOf(hotelId: string): number {
+    return shardOf(hotelId, this.config.shardCount);
+  }
+
+  /** Waiting depth of every shard queue, for /metrics and /v1/ops/shards. */
+  async queueDepths(): Promise<{ shard: number; waiting: number; oldestWaitingMs: number | null }[]> {
+    return Promise.all(
+      this.queues.map(async (q, shard) => {
+        const counts = await q.getJobCounts('waiting', 'active');
+        const oldest = await q.getJobs(['waiting'], -1, -1, true);
+        const at = oldest[0]?.data?.enqueuedAt;
+        return { shard, waiting: (counts.waiting ?? 0) + (counts.active ?? 0), oldestWaitingMs: at ? Date.now() - at : null };
+      }),
+    );
+  }
+
+  send(command: Command): Promise<Outcome> {
+    const shard = this.shardOf(command.hotelId);
+    const lane = this.lanes[shard];
+    if (this.closed) return Promise.resolve({ kind: 'unavailable', message: 'the server is shutting down' });
+    if (lane.buffer.length >= routerBufferedCommandsMax) {
+      return Promise.resolve({ kind: 'unavailable', message: 'too many commands are waiting for this shard' });
+    }
+    return new Promise<Outcome>((resolve) => {
+      const w: Waiting = { queued: { requestId: uuidv7(), command }, resolve };
+      w.timer = setTimeout(() => this.timeout(w), this.config.replyTimeoutMs);
+      this.waiting.set(w.queued.requestId, w);
+      lane.buffer.push(w);
+      // Commands that arrive in the same tick share a job even when the lane is idle.
+      if (lane.buffer.length === 1) queueMicrotask(() => this.flush(shard));
+    });
+  }
+
+  private flush(shard: number): void {
+    const lane = this.lanes[shard];
+    while (lane.buffer.length > 0 && lane.inFlight.size < jobsInFlightPerShardMax) {
+      this.enqueue(shard, lane.buffer.splice(0, jobCommandsMax));
+    }
+  }
+
+  private enqueue(shard: number, batch: Waiting[]): void {
+    const lane = this.lanes[shard];
+    const jobKey = uuidv7();
+    for (const w of batch) w.jobKey = jobKey;
+    // A job that never answers (its owner is stuck, the database is down) stops counting as in flight after the
+    // reply timeout, so that the lane keeps queueing behind it instead of holding commands in memory.
+    lane.inFlight.set(jobKey, setTimeout(() => this.settle(shard, jobKey), this.config.replyTimeoutMs));
+    this.jobShard.set(jobKey, shard);
+    const job: ShardJob = { jobKey, replyTo: this.apiId, commands: batch.map((w) => w.queued), enqueuedAt: Date.now() };
+    this.stats.jobs++;
+    this.stats.commands += batch.length;
+    this.queues[shard].add('commands', job, { jobId: jobKey }).catch((err: Error) => {
+      this.settle(shard, jobKey);
+      for (const w of batch) this.finish(w, { kind: 'unavailable', message: `the queue is unreachable: ${err.message}` });
+    });
+  }
+
+  private settle(shard: number, jobKey: string): void {
+    const lane = this.lanes[shard];
+    const t = lane.inFlight.get(jobKey);
+    if (t) clearTimeout(t);
+    if (lane.inFlight.delete(jobKey)) {
+      this.jobShard.delete(jobKey);
+      if (lane.buffer.length > 0) this.flush(shard);
+    }
+  }
+
+  private onReplies(text: string): void {
+    let msg: ReplyMessage;
+    try {
+      msg = JSON.parse(text) as ReplyMessage;
+    } catch {
+      return;
+    }
+    for (const r of msg.replies) {
+      const w = this.waiting.get(r.requestId);
+      if (w) this.finish(w, { kind: 'reply', reply: r.reply as Reply });
+    }
+    const shard = this.jobShard.get(msg.jobKey);
+    if (shard !== undefined) this.settle(shard, msg.jobKey);
+  }
+
+  private timeout(w: Waiting): void {
+    if (!this.waiting.has(w.queued.requestId)) return;
+    if (w.jobKey === undefined) {
+      // Still buffered: queue it now on its own, so that the late answer names the job that will decide it.
+      const shard = this.shardOf(w.queued.command.hotelId);
+      const lane = this.lanes[shard];
+      lane.buffer.splice(lane.buffer.indexOf(w), 1);
+      this.enqueue(shard, [w]);
+    }
+    this.finish(w, { kind: 'late', jobKey: w.jobKey as string, requestId: w.queued.requestId });
+  }
+
+  private finish(w: Waiting, o: Outcome): void {
+    if (w.timer) clearTimeout(w.timer);
+    this.waiting.delete(w.queued.requestId);
+    w.resolve(o);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const lane of this.lanes) for (const t of lane.inFlight.values()) clearTimeout(t);
+    for (const w of this.waiting.values()) if (w.timer) clearTimeout(w.timer);
+    await Promise.all(this.queues.map((q) => q.close().catch(() => {})));
+    this.subscriber.disconnect();
+    this.connection.disconnect();
+  }
+}

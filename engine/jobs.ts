@@ -1,0 +1,66 @@
+// The one module that owns `bullmq`: a queue per virtual shard, the job payload, and the consumer's options.
+import { Queue, Worker, WaitingError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Command } from './core/types.js';
+
+/** One command as it travels in a job: the API's request id comes back with its reply. */
+export interface QueuedCommand {
+  requestId: string;
+  command: Command;
+}
+
+/** A job: an ordered list of commands from one API process, decided in order and committed together. */
+export interface ShardJob {
+  jobKey: string;
+  replyTo: string;
+  commands: QueuedCommand[];
+  enqueuedAt: number;
+}
+
+export interface CommandReply {
+  requestId: string;
+  reply: unknown;
+}
+
+/** What a shard owner publishes to an API process after a commit. */
+export interface ReplyMessage {
+  jobKey: string;
+  replies: CommandReply[];
+}
+
+export type { Job };
+export { WaitingError };
+
+export function createShardQueue(name: string, connection: Redis, prefix: string): Queue<ShardJob> {
+  return new Queue<ShardJob>(name, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      // A job is never failed for business reasons: rejections are replies. Completed jobs need not be kept
+      // (exactly-once rests on applied_jobs in Postgres, not on BullMQ's memory of job ids).
+      removeOnComplete: true,
+      removeOnFail: 10_000,
+      attempts: 1,
+    },
+  });
+}
+
+export function createShardWorker(
+  name: string,
+  connection: Redis,
+  prefix: string,
+  lockMs: number,
+  processor: (job: Job<ShardJob>, token: string | undefined) => Promise<void>,
+): Worker<ShardJob> {
+  return new Worker<ShardJob>(name, processor, {
+    connection,
+    prefix,
+    concurrency: 1,
+    autorun: true,
+    lockDuration: lockMs,
+    stalledInterval: Math.max(250, Math.floor(lockMs / 2)),
+    // A job whose owner died is always run again: never failed for having stalled.
+    maxStalledCount: Number.MAX_SAFE_INTEGER,
+    drainDelay: 5,
+  });
+}

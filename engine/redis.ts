@@ -1,0 +1,53 @@
+// The one module that owns the `ioredis` driver, and the names of every key this deployment uses.
+import { Redis } from 'ioredis';
+
+export type RedisClient = Redis;
+
+export function createRedis(url: string, name: string, opts: { blocking?: boolean } = {}): Redis {
+  const r = new Redis(url, {
+    connectionName: name,
+    // BullMQ needs null on blocking connections; elsewhere a bounded retry makes commands fail fast when Redis is down.
+    maxRetriesPerRequest: opts.blocking ? null : 2,
+    enableOfflineQueue: true,
+    lazyConnect: false,
+  });
+  r.on('error', () => {
+    // Reported by the failing commands and by /readyz; an unhandled 'error' event would crash the process.
+  });
+  return r;
+}
+
+/** Every Redis key of a deployment, under its prefix. */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+  lease(shard: number) {
+    return `${this.prefix}:lease:${shard}`;
+  }
+  replies(apiId: string) {
+    return `${this.prefix}:replies:${apiId}`;
+  }
+  inflight(reservationId: string) {
+    return `${this.prefix}:inflight:${reservationId}`;
+  }
+  revocations() {
+    return `${this.prefix}:revocations`;
+  }
+  rate(tokenId: string) {
+    return `${this.prefix}:rate:${tokenId}`;
+  }
+  queueName(shard: number) {
+    return `shard-${shard}`;
+  }
+}
+
+/** Delete every key of a prefix (tests clean up after themselves with this). */
+export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let n = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) n += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return n;
+}

@@ -1,0 +1,225 @@
+// The single writer of one virtual shard: holds its hotels in memory, decides each job's commands in order, and
+// commits them in one fenced transaction before anyone hears an answer.
+import { hotelsInMemoryMax } from './limits.js';
+import { decide } from './core/decide.js';
+import { evolve } from './core/evolve.js';
+import { assertWithinLimits } from './core/invariants.js';
+import { localDay, parseDay } from './core/dates.js';
+import type { DecideContext, HotelEvent, HotelState, Reply, Reservation } from './core/types.js';
+import type { CommandReply, ShardJob } from './jobs.js';
+import { hotelWindow, type CommitBatch, type NightWrite, type ShardStore } from './store/shard-store.js';
+
+/** Where replies go after a commit (Redis in production). */
+export interface ReplySink {
+  publish(replyTo: string, jobKey: string, replies: CommandReply[]): Promise<void>;
+}
+
+/** Reservations one hotel keeps in memory between jobs; older ones are loaded again when a command names them. */
+const reservationsKeptPerHotel = 2_000;
+
+interface Loaded {
+  state: HotelState;
+  day: number;
+}
+
+export interface ShardActorOptions {
+  shard: number;
+  epoch: number;
+  store: ShardStore;
+  sink: ReplySink;
+  horizonDays: number;
+  holdTtlSeconds: number;
+  now?: () => number;
+}
+
+export class ShardActor {
+  private readonly hotels = new Map<string, Loaded>();
+  private readonly now: () => number;
+
+  constructor(private readonly o: ShardActorOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  get hotelsLoaded(): number {
+    return this.hotels.size;
+  }
+
+  /** Decide and commit one job (or answer its stored replies when it was committed before), then reply. */
+  async process(job: ShardJob): Promise<void> {
+    const stored = (await this.o.store.appliedReplies(job.jobKey)) as CommandReply[] | undefined;
+    if (stored) {
+      await this.o.sink.publish(job.replyTo, job.jobKey, stored);
+      return;
+    }
+    const nowMs = this.now();
+    const hotelIds = [...new Set(job.commands.map((c) => c.command.hotelId))];
+    await this.ensureLoaded(hotelIds, nowMs);
+    const reservationHotel = await this.prefetchReservations(job);
+
+    const ctx: DecideContext = {
+      nowMs,
+      horizonDays: this.o.horizonDays,
+      holdTtlSeconds: this.o.holdTtlSeconds,
+      reservationHotel: (id) => reservationHotel.get(id),
+    };
+    const events: HotelEvent[] = [];
+    const replies: CommandReply[] = [];
+    const touched = new Set<string>();
+    try {
+      for (const { requestId, command } of job.commands) {
+        let state = this.hotels.get(command.hotelId)?.state;
+        const d = decide(state, command, ctx);
+        for (const e of d.events) {
+          touched.add(command.hotelId);
+          const w = e.type === 'hotel.created' ? hotelWindow(nowMs, e.hotel.timezone, this.o.horizonDays) : undefined;
+          state = evolve(state, e, w?.firstDay ?? 0, w?.endDay ?? 0);
+          if (e.type === 'hotel.created' && state && w) this.hotels.set(command.hotelId, { state, day: w.today });
+          if (e.type === 'hotel.deleted') this.hotels.delete(command.hotelId);
+          if (e.type === 'reservation.created') reservationHotel.set(e.reservation.id, command.hotelId);
+          events.push(e);
+        }
+        replies.push({ requestId, reply: d.reply satisfies Reply });
+      }
+      for (const id of touched) {
+        const state = this.hotels.get(id)?.state;
+        if (state) assertWithinLimits(state);
+      }
+      // Always committed, rejections too: applied_jobs is how a redelivery or a late reader learns the answers.
+      await this.o.store.commit(this.batchOf(job, replies, events));
+    } catch (err) {
+      // Memory holds decisions that did not commit: forget those hotels; they are loaded again from the database.
+      for (const id of touched) this.hotels.delete(id);
+      throw err;
+    }
+    for (const id of touched) this.pruneReservations(id);
+    await this.o.sink.publish(job.replyTo, job.jobKey, replies);
+  }
+
+  private async ensureLoaded(hotelIds: string[], nowMs: number): Promise<void> {
+    const missing: string[] = [];
+    for (const id of hotelIds) {
+      const l = this.hotels.get(id);
+      if (l && localDay(nowMs, l.state.hotel.timezone) === l.day) {
+        // Least recently used order: a hit moves the hotel to the end.
+        this.hotels.delete(id);
+        this.hotels.set(id, l);
+      } else {
+        this.hotels.delete(id);
+        missing.push(id);
+      }
+    }
+    if (missing.length === 0) return;
+    const loaded = await this.o.store.loadHotels(missing, nowMs);
+    for (const [id, state] of loaded) {
+      this.hotels.set(id, { state, day: localDay(nowMs, state.hotel.timezone) });
+    }
+    while (this.hotels.size > hotelsInMemoryMax) {
+      const oldest = this.hotels.keys().next().value as string;
+      this.hotels.delete(oldest);
+    }
+  }
+
+  /** Load every reservation the job names that its hotel does not hold in memory; map ids to their hotels. */
+  private async prefetchReservations(job: ShardJob): Promise<Map<string, string>> {
+    const byId = new Map<string, string>();
+    const missing: string[] = [];
+    for (const { command } of job.commands) {
+      if (command.kind !== 'reserve' && command.kind !== 'cancel') continue;
+      const held = this.hotels.get(command.hotelId)?.state.reservations.get(command.reservationId);
+      if (held) byId.set(held.id, held.hotelId);
+      else missing.push(command.reservationId);
+    }
+    for (const r of await this.o.store.loadReservations([...new Set(missing)])) {
+      byId.set(r.id, r.hotelId);
+      this.hotels.get(r.hotelId)?.state.reservations.set(r.id, r);
+    }
+    return byId;
+  }
+
+  private pruneReservations(hotelId: string): void {
+    const state = this.hotels.get(hotelId)?.state;
+    if (!state || state.reservations.size <= reservationsKeptPerHotel) return;
+    let drop = state.reservations.size - reservationsKeptPerHotel / 2;
+    for (const id of state.reservations.keys()) {
+      if (drop-- <= 0) break;
+      state.reservations.delete(id);
+    }
+  }
+
+  /** The commit of a job: its events, the final values of every night they touched, versions, reservations. */
+  private batchOf(job: ShardJob, replies: CommandReply[], events: HotelEvent[]): CommitBatch {
+    const nights = new Map<string, { roomTypeId: string; hotelId: string; day: number; delta: number }>();
+    const touch = (hotelId: string, roomTypeId: string, from: number, to: number, delta: number) => {
+      for (let d = from; d < to; d++) {
+        const k = `${roomTypeId}|${d}`;
+        const n = nights.get(k);
+        if (n) n.delta += delta;
+        else nights.set(k, { roomTypeId, hotelId, day: d, delta });
+      }
+    };
+    const versions = new Map<string, number>();
+    const reservations = new Map<string, { reservation: Reservation; created: boolean }>();
+    for (const e of events) {
+      switch (e.type) {
+        case 'hotel.created':
+          versions.set(e.hotel.id, e.version);
+          break;
+        case 'hotel.updated': {
+          versions.set(e.hotel.id, e.version);
+          const state = this.hotels.get(e.hotel.id)?.state;
+          if (e.limitsFromDay !== null && state) {
+            for (const id of state.roomTypes.keys()) touch(e.hotel.id, id, e.limitsFromDay, state.endDay, 0);
+          }
+          break;
+        }
+        case 'hotel.deleted':
+        case 'roomType.deleted':
+          versions.set(e.hotelId, e.version);
+          break;
+        case 'roomType.created':
+        case 'roomType.updated':
+          versions.set(e.roomType.hotelId, e.version);
+          break;
+        case 'inventory.set':
+        case 'rates.set':
+          versions.set(e.hotelId, e.version);
+          touch(e.hotelId, e.roomTypeId, e.fromDay, e.toDay, 0);
+          break;
+        case 'reservation.created':
+        case 'reservation.status': {
+          const r = e.reservation;
+          versions.set(r.hotelId, e.version);
+          const delta = e.type === 'reservation.created' ? r.roomCount : -e.released;
+          if (delta !== 0) touch(r.hotelId, r.roomTypeId, parseDay(r.checkIn) as number, parseDay(r.checkOut) as number, delta);
+          const prior = reservations.get(r.id);
+          reservations.set(r.id, { reservation: r, created: e.type === 'reservation.created' || !!prior?.created });
+          break;
+        }
+      }
+    }
+    const writes: NightWrite[] = [];
+    for (const n of nights.values()) {
+      const t = this.hotels.get(n.hotelId)?.state.roomTypes.get(n.roomTypeId)?.nights;
+      const i = t ? n.day - t.firstDay : -1;
+      const inTable = t !== undefined && i >= 0 && i < t.total.length;
+      writes.push({
+        roomTypeId: n.roomTypeId,
+        day: n.day,
+        delta: n.delta,
+        total: inTable ? t.total[i] : null,
+        limit: inTable ? t.limit[i] : null,
+        rate: inTable ? t.rate[i] : null,
+      });
+    }
+    return {
+      shard: this.o.shard,
+      epoch: this.o.epoch,
+      jobKey: job.jobKey,
+      replies,
+      events,
+      nights: writes,
+      versions,
+      reservations,
+    };
+  }
+}

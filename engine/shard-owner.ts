@@ -1,0 +1,185 @@
+// Shard ownership: a worker process claims virtual shards with a Redis lease (renewed) plus an epoch in the
+// shard's Postgres database (fencing), and runs one BullMQ consumer with concurrency 1 per shard it owns.
+import type { Redis } from 'ioredis';
+import { v7 as uuidv7 } from 'uuid';
+import type { Config } from './config.js';
+import { commitRetryDelayMsMax, commitRetryDelayMsMin } from './limits.js';
+import { createShardWorker, WaitingError, type Job, type ReplyMessage, type ShardJob } from './jobs.js';
+import type { Logger } from './log.js';
+import { createRedis, RedisKeys } from './redis.js';
+import { ShardActor, type ReplySink } from './shard-actor.js';
+import { databaseOfShard } from './shard-map.js';
+import { createPool, isConnectionError, type Pool } from './store/pg.js';
+import { FencedError, ShardStore } from './store/shard-store.js';
+import type { Worker } from 'bullmq';
+
+// Renew only a lease that is still ours; answer 1 when renewed.
+const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+interface Owned {
+  shard: number;
+  epoch: number;
+  actor: ShardActor;
+  worker: Worker<ShardJob>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class ShardOwner {
+  readonly ownerId = `worker-${uuidv7()}`;
+  private readonly keys: RedisKeys;
+  private readonly redis: Redis;
+  private readonly bullConnection: Redis;
+  private readonly pools: Pool[];
+  private readonly stores: ShardStore[];
+  private readonly owned = new Map<number, Owned>();
+  private readonly taking = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private readonly wanted: number[];
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    this.keys = new RedisKeys(config.redisPrefix);
+    this.redis = createRedis(config.redisUrl, `${this.ownerId}-control`);
+    this.bullConnection = createRedis(config.redisUrl, `${this.ownerId}-jobs`, { blocking: true });
+    const perDb = Math.ceil(config.shardCount / config.shardDatabaseUrls.length);
+    this.pools = config.shardDatabaseUrls.map((url) => createPool(url, Math.min(20, perDb + 2), this.ownerId));
+    this.stores = this.pools.map((p) => new ShardStore(p, config.horizonDays));
+    this.wanted = config.workerShards ?? Array.from({ length: config.shardCount }, (_, i) => i);
+  }
+
+  /** Shards this process owns now, with their epochs. */
+  ownedShards(): { shard: number; epoch: number; hotelsLoaded: number }[] {
+    return [...this.owned.values()].map((o) => ({ shard: o.shard, epoch: o.epoch, hotelsLoaded: o.actor.hotelsLoaded }));
+  }
+
+  async start(): Promise<void> {
+    await this.tick();
+    const every = Math.max(100, Math.floor(this.config.shardLeaseMs / 3));
+    this.timer = setInterval(() => void this.tick(), every);
+  }
+
+  /** Renew what we own, drop what we lost, claim what nobody owns. */
+  private async tick(): Promise<void> {
+    if (this.stopping) return;
+    await Promise.all(
+      this.wanted.map(async (shard) => {
+        try {
+          if (this.owned.has(shard)) {
+            const ok = await this.redis.eval(renewScript, 1, this.keys.lease(shard), this.ownerId, this.config.shardLeaseMs);
+            if (ok !== 1) await this.lose(shard, 'lease not renewed');
+          } else if (!this.taking.has(shard)) {
+            await this.claim(shard);
+          }
+        } catch (err) {
+          // Redis unreachable: a lease we cannot renew will lapse; stop before another owner can take over.
+          const o = this.owned.get(shard);
+          if (o) await this.lose(shard, `renewal failed: ${(err as Error).message}`);
+        }
+      }),
+    );
+  }
+
+  private async claim(shard: number): Promise<void> {
+    this.taking.add(shard);
+    try {
+      const got = await this.redis.set(this.keys.lease(shard), this.ownerId, 'PX', this.config.shardLeaseMs, 'NX');
+      if (got !== 'OK') return;
+      const store = this.stores[databaseOfShard(shard, this.stores.length)];
+      let epoch: number;
+      try {
+        epoch = await store.takeShard(shard, this.ownerId);
+      } catch (err) {
+        await this.redis.eval(releaseScript, 1, this.keys.lease(shard), this.ownerId).catch(() => {});
+        this.log.warn('could not take shard (database)', { shard, err });
+        return;
+      }
+      const sink: ReplySink = {
+        publish: async (replyTo, jobKey, replies) => {
+          const msg: ReplyMessage = { jobKey, replies };
+          await this.redis.publish(this.keys.replies(replyTo), JSON.stringify(msg));
+        },
+      };
+      const actor = new ShardActor({
+        shard,
+        epoch,
+        store,
+        sink,
+        horizonDays: this.config.horizonDays,
+        holdTtlSeconds: this.config.holdTtlSeconds,
+      });
+      const worker = createShardWorker(
+        this.keys.queueName(shard),
+        this.bullConnection,
+        this.config.redisPrefix,
+        this.config.jobLockMs,
+        (job, token) => this.run(shard, actor, job, token),
+      );
+      worker.on('error', (err) => this.log.warn('queue worker error', { shard, err }));
+      this.owned.set(shard, { shard, epoch, actor, worker });
+      this.log.info('shard taken', { shard, epoch, owner: this.ownerId });
+    } finally {
+      this.taking.delete(shard);
+    }
+  }
+
+  /** Process one job: retried in place (order kept) while the database is unreachable; put back if we lost the shard. */
+  private async run(shard: number, actor: ShardActor, job: Job<ShardJob>, token: string | undefined): Promise<void> {
+    let delay = commitRetryDelayMsMin;
+    for (;;) {
+      const o = this.owned.get(shard);
+      if (!o || o.actor !== actor) {
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      try {
+        await actor.process(job.data);
+        return;
+      } catch (err) {
+        if (err instanceof FencedError) {
+          this.log.warn('fenced off: another owner took the shard', { shard, err: err.message });
+          void this.lose(shard, 'fenced');
+          await job.moveToWait(token).catch(() => {});
+          throw new WaitingError();
+        }
+        if (isConnectionError(err)) {
+          this.log.warn('commit failed, database unreachable; retrying in place', { shard, delayMs: delay, err: (err as Error).message });
+          await sleep(delay);
+          delay = Math.min(delay * 2, commitRetryDelayMsMax);
+          continue;
+        }
+        // A bug (a broken invariant, a constraint the actor should have prevented): fail the job loudly.
+        this.log.error('job failed', { shard, jobKey: job.data.jobKey, err });
+        throw err;
+      }
+    }
+  }
+
+  private async lose(shard: number, why: string): Promise<void> {
+    const o = this.owned.get(shard);
+    if (!o) return;
+    this.owned.delete(shard);
+    this.log.warn('shard lost', { shard, epoch: o.epoch, why });
+    await o.worker.close(true).catch(() => {});
+  }
+
+  /** Graceful hand-over: finish the job in hand, then release the leases so another owner takes over at once. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all(
+      [...this.owned.values()].map(async (o) => {
+        await o.worker.close().catch(() => {});
+        await this.redis.eval(releaseScript, 1, this.keys.lease(o.shard), this.ownerId).catch(() => {});
+      }),
+    );
+    this.owned.clear();
+    await Promise.all(this.pools.map((p) => p.end().catch(() => {})));
+    this.redis.disconnect();
+    this.bullConnection.disconnect();
+  }
+}

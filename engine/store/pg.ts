@@ -1,0 +1,131 @@
+// The one module that owns the `pg` driver: pools, database creation and migrations.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+export type QueryResultRow = pg.QueryResultRow;
+
+// Dates stay 'YYYY-MM-DD' strings and bigints become numbers (every amount is bounded well inside 2^53).
+pg.types.setTypeParser(1082, (v: string) => v);
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export function createPool(url: string, max = 10, application = 'reservation-engine'): Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    application_name: application,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client's error (the server went away) must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  return pool;
+}
+
+function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+}
+
+function maintenanceUrl(url: string): string {
+  const u = new URL(url);
+  u.pathname = '/postgres';
+  return u.toString();
+}
+
+/** Create the database a URL names when it does not exist (concurrent starters may race: both are fine). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const name = databaseName(url);
+  const client = new pg.Client({ connectionString: maintenanceUrl(url) });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) {
+      try {
+        await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+      } catch (err) {
+        // 42P04 duplicate_database, 23505 unique_violation: another starter created it first.
+        const code = (err as { code?: string }).code;
+        if (code !== '42P04' && code !== '23505') throw err;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  const name = databaseName(url);
+  const client = new pg.Client({ connectionString: maintenanceUrl(url) });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+const migrationsRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schemas/migrations');
+
+/**
+ * Apply the versioned SQL files of `schemas/migrations/<kind>/` that the database has not seen, in name order,
+ * each in its own transaction, under an advisory lock so that concurrent starters apply each file once.
+ */
+export async function migrate(url: string, kind: 'catalog' | 'shard'): Promise<string[]> {
+  const dir = path.join(migrationsRoot, kind);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const applied: string[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock(7216001)');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set((await client.query('SELECT name FROM schema_migrations')).rows.map((r) => r.name as string));
+    for (const f of files) {
+      if (done.has(f)) continue;
+      const sql = await readFile(path.join(dir, f), 'utf8');
+      await client.query('BEGIN');
+      try {
+        await client.query(sql);
+        await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [f]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${kind}/${f} failed: ${(err as Error).message}`);
+      }
+      applied.push(f);
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(7216001)').catch(() => {});
+    await client.end();
+  }
+  return applied;
+}
+
+/** Create and migrate the catalog and every shard database. */
+export async function prepareDatabases(catalogUrl: string, shardUrls: string[]): Promise<void> {
+  await ensureDatabase(catalogUrl);
+  await migrate(catalogUrl, 'catalog');
+  for (const url of shardUrls) {
+    await ensureDatabase(url);
+    await migrate(url, 'shard');
+  }
+}
+
+/** Whether an error means the database could not be reached (as opposed to a query the database refused). */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (!e) return false;
+  if (typeof e.code === 'string') {
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code)) return true;
+    // Class 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown, cannot connect now.
+    if (e.code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(e.code)) return true;
+  }
+  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/i.test(
+    e.message ?? '',
+  );
+}

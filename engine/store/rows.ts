@@ -1,0 +1,60 @@
+// Row ↔ domain mapping for the shard database, shared by the writer (loads) and the readers (API queries).
+import type { Hotel, Reservation, ReservationStatus, RoomType, PrincipalKind } from '../core/types.js';
+
+export const hotelColumns =
+  'id, name, city, country, timezone, currency, overbooking_percent, version, created_at';
+
+export function hotelFromRow(r: Record<string, unknown>): Hotel {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    city: r.city as string,
+    country: (r.country as string).trim(),
+    timezone: r.timezone as string,
+    currency: (r.currency as string).trim(),
+    overbookingPercent: Number(r.overbooking_percent),
+    createdAt: (r.created_at as Date).toISOString(),
+    version: Number(r.version),
+  };
+}
+
+export const roomTypeColumns = 'id, hotel_id, name, max_guests, total_inventory, base_rate';
+
+export function roomTypeFromRow(r: Record<string, unknown>): RoomType {
+  return {
+    id: r.id as string,
+    hotelId: r.hotel_id as string,
+    name: r.name as string,
+    maxGuests: Number(r.max_guests),
+    totalInventory: Number(r.total_inventory),
+    baseRate: Number(r.base_rate),
+  };
+}
+
+export const reservationColumns =
+  'id, hotel_id, room_type_id, check_in, check_out, room_count, status, total_amount, currency, guest_name, ' +
+  'guest_email, owner_kind, owner_id, fingerprint, created_at, expires_at, cancel_reason, version, updated_at';
+
+const iso = (v: unknown): string | null => (v === null || v === undefined ? null : (v as Date).toISOString());
+
+export function reservationFromRow(r: Record<string, unknown>): Reservation {
+  return {
+    id: r.id as string,
+    hotelId: r.hotel_id as string,
+    roomTypeId: r.room_type_id as string,
+    checkIn: r.check_in as string,
+    checkOut: r.check_out as string,
+    roomCount: Number(r.room_count),
+    status: r.status as ReservationStatus,
+    totalAmount: Number(r.total_amount),
+    currency: (r.currency as string).trim(),
+    guest: { name: r.guest_name as string, email: r.guest_email as string },
+    owner: { kind: r.owner_kind as PrincipalKind, id: r.owner_id as string },
+    fingerprint: r.fingerprint as string,
+    createdAt: iso(r.created_at) as string,
+    expiresAt: iso(r.expires_at),
+    cancelReason: (r.cancel_reason as string | null) ?? null,
+    version: Number(r.version),
+    updatedAt: iso(r.updated_at) as string,
+  };
+}

@@ -1,0 +1,256 @@
+// Reads the API answers straight from the shard databases (committed state only; writes go through the writers).
+import { formatDay, parseDay } from '../core/dates.js';
+import type { Hotel, Reservation, RoomType } from '../core/types.js';
+import { databaseOfShard, shardOf } from '../shard-map.js';
+import type { Pool } from './pg.js';
+import { hotelColumns, hotelFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface Room {
+  id: string;
+  hotelId: string;
+  roomTypeId: string;
+  number: string;
+  floor: number | null;
+}
+
+export interface AvailabilityNight {
+  date: string;
+  totalInventory: number;
+  reserved: number;
+  available: number;
+  rate: number;
+}
+
+export interface AvailabilityRoomType {
+  roomTypeId: string;
+  name: string;
+  available: number;
+  totalPrice: number;
+  nights: AvailabilityNight[];
+}
+
+export interface ReservationFilter {
+  owner?: { kind: string; id: string };
+  hotelIds?: string[];
+  status?: string;
+}
+
+const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+export function decodeCursor(c: string | undefined): string | undefined {
+  if (!c) return undefined;
+  const id = Buffer.from(c, 'base64url').toString();
+  return /^[0-9a-f-]{36}$/.test(id) ? id : undefined;
+}
+
+/** Merge per-database pages ordered by id into one page. */
+function mergePages<T extends { id: string }>(parts: T[][], limit: number): Page<T> {
+  const all = parts.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const items = all.slice(0, limit);
+  return { items, nextCursor: all.length > limit ? encodeCursor(items[items.length - 1].id) : null };
+}
+
+export class ShardReader {
+  constructor(
+    readonly pools: Pool[],
+    private readonly shardCount: number,
+  ) {}
+
+  poolOf(hotelId: string): Pool {
+    return this.pools[databaseOfShard(shardOf(hotelId, this.shardCount), this.pools.length)];
+  }
+
+  async listHotels(city: string | undefined, cursor: string | undefined, limit: number): Promise<Page<Hotel>> {
+    const parts = await Promise.all(
+      this.pools.map(async (p) => {
+        const r = await p.query(
+          `SELECT ${hotelColumns} FROM hotels
+            WHERE deleted_at IS NULL AND ($1::text IS NULL OR lower(city) = lower($1)) AND ($2::uuid IS NULL OR id > $2)
+            ORDER BY id LIMIT $3`,
+          [city ?? null, cursor ?? null, limit + 1],
+        );
+        return r.rows.map(hotelFromRow);
+      }),
+    );
+    return mergePages(parts, limit);
+  }
+
+  async hotel(id: string): Promise<Hotel | undefined> {
+    const r = await this.poolOf(id).query(`SELECT ${hotelColumns} FROM hotels WHERE id = $1 AND deleted_at IS NULL`, [id]);
+    return r.rowCount ? hotelFromRow(r.rows[0]) : undefined;
+  }
+
+  async roomTypes(hotelId: string): Promise<RoomType[]> {
+    const r = await this.poolOf(hotelId).query(
+      `SELECT ${roomTypeColumns} FROM room_types WHERE hotel_id = $1 AND deleted_at IS NULL ORDER BY id`,
+      [hotelId],
+    );
+    return r.rows.map(roomTypeFromRow);
+  }
+
+  async roomType(hotelId: string, id: string): Promise<RoomType | undefined> {
+    const r = await this.poolOf(hotelId).query(
+      `SELECT ${roomTypeColumns} FROM room_types WHERE hotel_id = $1 AND id = $2 AND deleted_at IS NULL`,
+      [hotelId, id],
+    );
+    return r.rowCount ? roomTypeFromRow(r.rows[0]) : undefined;
+  }
+
+  /**
+   * A hotel's availability over [fromDay, toDay) in one statement (one snapshot: the version and the nights agree).
+   * Undefined when the hotel does not exist.
+   */
+  async availability(
+    hotelId: string,
+    fromDay: number,
+    toDay: number,
+    roomTypeId: string | undefined,
+    rooms: number,
+  ): Promise<{ version: number; roomTypes: AvailabilityRoomType[] } | undefined> {
+    const r = await this.poolOf(hotelId).query(
+      `SELECT h.version, t.id AS room_type_id, t.name, i.date, i.total_inventory, i.sellable_limit, i.reserved, i.rate
+         FROM hotels h
+         LEFT JOIN room_types t ON t.hotel_id = h.id AND t.deleted_at IS NULL AND ($4::uuid IS NULL OR t.id = $4)
+         LEFT JOIN room_type_inventory i ON i.room_type_id = t.id AND i.date >= $2::date AND i.date < $3::date
+        WHERE h.id = $1 AND h.deleted_at IS NULL
+        ORDER BY t.id, i.date`,
+      [hotelId, formatDay(fromDay), formatDay(toDay), roomTypeId ?? null],
+    );
+    if (r.rowCount === 0) return undefined;
+    const version = Number(r.rows[0].version);
+    const byType = new Map<string, AvailabilityRoomType>();
+    for (const row of r.rows) {
+      if (!row.room_type_id) continue;
+      let rt = byType.get(row.room_type_id);
+      if (!rt) {
+        rt = { roomTypeId: row.room_type_id, name: row.name, available: 0, totalPrice: 0, nights: [] };
+        byType.set(row.room_type_id, rt);
+      }
+      if (row.date === null) continue;
+      rt.nights.push({
+        date: row.date,
+        totalInventory: row.total_inventory,
+        reserved: row.reserved,
+        available: Math.max(0, row.sellable_limit - row.reserved),
+        rate: Number(row.rate),
+      });
+    }
+    const nightsWanted = toDay - fromDay;
+    for (const rt of byType.values()) {
+      // A night without a row (outside the horizon) has nothing to sell.
+      const complete = rt.nights.length === nightsWanted;
+      rt.available = complete ? Math.min(...rt.nights.map((n) => n.available)) : 0;
+      rt.totalPrice = rt.nights.reduce((s, n) => s + n.rate, 0) * rooms;
+    }
+    return { version, roomTypes: [...byType.values()] };
+  }
+
+  /** A reservation by id, wherever it lives (ids are client-made, so every shard database is asked). */
+  async reservation(id: string): Promise<Reservation | undefined> {
+    const found = await Promise.all(
+      this.pools.map((p) => p.query(`SELECT ${reservationColumns} FROM reservations WHERE id = $1`, [id])),
+    );
+    for (const r of found) if (r.rowCount) return reservationFromRow(r.rows[0]);
+    return undefined;
+  }
+
+  async listReservations(f: ReservationFilter, cursor: string | undefined, limit: number): Promise<Page<Reservation>> {
+    const pools = f.hotelIds && f.hotelIds.length === 1 ? [this.poolOf(f.hotelIds[0])] : this.pools;
+    const parts = await Promise.all(
+      pools.map(async (p) => {
+        const r = await p.query(
+          `SELECT ${reservationColumns} FROM reservations
+            WHERE ($1::text IS NULL OR (owner_kind = $1 AND owner_id = $2))
+              AND ($3::uuid[] IS NULL OR hotel_id = ANY($3))
+              AND ($4::text IS NULL OR status = $4)
+              AND ($5::uuid IS NULL OR id > $5)
+            ORDER BY id LIMIT $6`,
+          [f.owner?.kind ?? null, f.owner?.id ?? null, f.hotelIds ?? null, f.status ?? null, cursor ?? null, limit + 1],
+        );
+        return r.rows.map(reservationFromRow);
+      }),
+    );
+    return mergePages(parts, limit);
+  }
+
+  /** The stored replies of a committed job, or undefined while it is not committed. */
+  async appliedReplies(hotelId: string, jobKey: string): Promise<{ requestId: string; reply: unknown }[] | undefined> {
+    const r = await this.poolOf(hotelId).query('SELECT replies FROM applied_jobs WHERE job_id = $1', [jobKey]);
+    return r.rowCount ? r.rows[0].replies : undefined;
+  }
+
+  // Rooms are descriptive data (numbers, floors) that no decision reads; they are written here directly.
+
+  async rooms(hotelId: string, cursor: string | undefined, limit: number): Promise<Page<Room>> {
+    const r = await this.poolOf(hotelId).query(
+      `SELECT id, hotel_id, room_type_id, number, floor FROM rooms WHERE hotel_id = $1 AND ($2::uuid IS NULL OR id > $2)
+        ORDER BY id LIMIT $3`,
+      [hotelId, cursor ?? null, limit + 1],
+    );
+    return mergePages([r.rows.map(roomFromRow)], limit);
+  }
+
+  async room(hotelId: string, id: string): Promise<Room | undefined> {
+    const r = await this.poolOf(hotelId).query(
+      'SELECT id, hotel_id, room_type_id, number, floor FROM rooms WHERE hotel_id = $1 AND id = $2',
+      [hotelId, id],
+    );
+    return r.rowCount ? roomFromRow(r.rows[0]) : undefined;
+  }
+
+  /** Insert or update a room; 'duplicate' when the number is taken in that hotel. */
+  async saveRoom(room: Room, isNew: boolean): Promise<'ok' | 'duplicate'> {
+    try {
+      if (isNew) {
+        await this.poolOf(room.hotelId).query(
+          'INSERT INTO rooms (id, hotel_id, room_type_id, number, floor) VALUES ($1, $2, $3, $4, $5)',
+          [room.id, room.hotelId, room.roomTypeId, room.number, room.floor],
+        );
+      } else {
+        await this.poolOf(room.hotelId).query(
+          'UPDATE rooms SET room_type_id = $3, number = $4, floor = $5 WHERE hotel_id = $2 AND id = $1',
+          [room.id, room.hotelId, room.roomTypeId, room.number, room.floor],
+        );
+      }
+      return 'ok';
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') return 'duplicate';
+      throw err;
+    }
+  }
+
+  async deleteRoom(hotelId: string, id: string): Promise<boolean> {
+    const r = await this.poolOf(hotelId).query('DELETE FROM rooms WHERE hotel_id = $1 AND id = $2', [hotelId, id]);
+    return r.rowCount === 1;
+  }
+
+  async shardLeases(): Promise<{ database: number; shard: number; epoch: number; owner: string | null }[]> {
+    const parts = await Promise.all(
+      this.pools.map(async (p, database) => {
+        const r = await p.query('SELECT shard, epoch, owner FROM shard_leases ORDER BY shard');
+        return r.rows.map((row) => ({ database, shard: row.shard as number, epoch: Number(row.epoch), owner: row.owner as string | null }));
+      }),
+    );
+    return parts.flat();
+  }
+
+  async ping(): Promise<void> {
+    await Promise.all(this.pools.map((p) => p.query('SELECT 1')));
+  }
+}
+
+function roomFromRow(r: Record<string, unknown>): Room {
+  return {
+    id: r.id as string,
+    hotelId: r.hotel_id as string,
+    roomTypeId: r.room_type_id as string,
+    number: r.number as string,
+    floor: (r.floor as number | null) ?? null,
+  };
+}
+
+export { parseDay };

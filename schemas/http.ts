@@ -1,0 +1,127 @@
+// Zod schemas of every HTTP body and query of the public contract (../shared/API.md), with their inferred types.
+// Objects are strict: an unknown field is a 400, so that a typo in an integration surfaces at once.
+import { z } from 'zod';
+import {
+  amountMax,
+  batchItemsMax,
+  maxGuestsMax,
+  overbookingPercentDefault,
+  overbookingPercentMax,
+  pageLimitDefault,
+  pageLimitMax,
+  roomCountMax,
+  totalInventoryMax,
+} from '../engine/limits.js';
+import { isTimeZone, parseDay } from '../engine/core/dates.js';
+
+const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID').transform((s) => s.toLowerCase());
+const date = z.string().refine((s) => parseDay(s) !== undefined, 'must be a real date YYYY-MM-DD');
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const int = (min: number, max: number) => z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+const email = z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address');
+
+export const uuidSchema = uuid;
+
+const countryCodes = new Set(
+  'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW'.split(' '),
+);
+const currencies = new Set(
+  (typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('currency') : ['EUR', 'USD', 'GBP']),
+);
+
+const country = z.string().refine((s) => countryCodes.has(s), 'must be an ISO 3166 alpha-2 code such as "FR"');
+const currency = z.string().refine((s) => /^[A-Z]{3}$/.test(s) && currencies.has(s), 'must be an ISO 4217 code such as "EUR"');
+const timezone = z.string().max(64).refine((s) => isTimeZone(s), 'must be an IANA time zone such as "Europe/Paris"');
+
+export const hotelCreateBody = z.strictObject({
+  name: text(200),
+  city: text(100),
+  country,
+  timezone,
+  currency,
+  overbookingPercent: int(0, overbookingPercentMax).default(overbookingPercentDefault),
+});
+export const hotelUpdateBody = z.strictObject({
+  name: text(200).optional(),
+  city: text(100).optional(),
+  country: country.optional(),
+  timezone: timezone.optional(),
+  currency: currency.optional(),
+  overbookingPercent: int(0, overbookingPercentMax).optional(),
+});
+
+export const roomTypeCreateBody = z.strictObject({
+  name: text(100),
+  maxGuests: int(1, maxGuestsMax),
+  totalInventory: int(0, totalInventoryMax),
+  baseRate: int(1, amountMax),
+});
+export const roomTypeUpdateBody = z.strictObject({
+  name: text(100).optional(),
+  maxGuests: int(1, maxGuestsMax).optional(),
+});
+
+export const roomCreateBody = z.strictObject({
+  number: text(20),
+  roomTypeId: uuid,
+  floor: z.number().int().min(-10).max(300).nullable().optional(),
+});
+export const roomUpdateBody = z.strictObject({
+  number: text(20).optional(),
+  roomTypeId: uuid.optional(),
+  floor: z.number().int().min(-10).max(300).nullable().optional(),
+});
+
+export const inventoryBody = z.strictObject({ from: date, to: date, totalInventory: int(0, totalInventoryMax) });
+export const ratesBody = z.strictObject({ from: date, to: date, amount: int(1, amountMax) });
+
+export const availabilityQuery = z.strictObject({
+  checkIn: date,
+  checkOut: date,
+  roomTypeId: uuid.optional(),
+  rooms: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, roomCountMax)).optional(),
+});
+
+export const guestSchema = z.strictObject({ name: text(200), email });
+
+export const reservationBody = z.strictObject({
+  reservationId: uuid,
+  hotelId: uuid,
+  roomTypeId: uuid,
+  checkIn: date,
+  checkOut: date,
+  roomCount: int(1, roomCountMax).default(1),
+  guest: guestSchema,
+});
+export type ReservationBody = z.output<typeof reservationBody>;
+
+export const batchBody = z.strictObject({
+  items: z.array(z.unknown()).min(1, 'must have at least one item').max(batchItemsMax, `must have at most ${batchItemsMax} items`),
+  atomic: z.boolean().optional(),
+});
+
+export const reservationListQuery = z.strictObject({
+  hotelId: uuid.optional(),
+  status: z.enum(['pending', 'paid', 'rejected', 'canceled', 'refunded']).optional(),
+  limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, pageLimitMax)).optional(),
+  cursor: z.string().max(200).optional(),
+});
+export const pageQuery = z.strictObject({
+  limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, pageLimitMax)).optional(),
+  cursor: z.string().max(200).optional(),
+});
+export const hotelListQuery = pageQuery.extend({ city: z.string().max(100).optional() });
+export { pageLimitDefault };
+
+export const apiKeyBody = z.strictObject({
+  name: text(100),
+  role: z.enum(['admin', 'staff', 'partner']),
+  hotelIds: z.array(uuid).max(1000).optional(),
+  rateLimitPerSecond: int(0, 1_000_000).optional(),
+});
+export const userBody = z.strictObject({
+  email,
+  password: z.string().min(8, 'must be at least 8 characters').max(200, 'must be at most 200 characters'),
+  name: text(200),
+});
+export const sessionBody = z.strictObject({ email: z.string().max(254), password: z.string().max(200) });

@@ -1,0 +1,21 @@
+// `worker` process (Procfile): migrate, then own shards (all, or WORKER_SHARDS) and decide their commands.
+import { loadConfigOrExit } from '../engine/config.js';
+import { createLogger } from '../engine/log.js';
+import { ShardOwner } from '../engine/shard-owner.js';
+import { prepareDatabases } from '../engine/store/pg.js';
+
+const config = loadConfigOrExit();
+const log = createLogger('worker', config.logLevel);
+await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
+const owner = new ShardOwner(config, log);
+await owner.start();
+log.info('worker started', { owner: owner.ownerId, shards: config.workerShards ?? 'all' });
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await owner.stop();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
