@@ -8,6 +8,7 @@
 
 import { expect } from 'chai';
 import {
+  assertWithinLimits,
   decide,
   type Command,
   type DecideContext,
@@ -1100,5 +1101,28 @@ describe('hotel version', () => {
       if (d.reply.ok && d.reply.kind === 'ari') expect(d.reply.version).to.equal(version);
       if (d.reply.ok && d.reply.kind === 'hotel') expect(d.reply.hotel.version).to.equal(version);
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Regression tests for defects these tests found in engine/core. They fail until the core is fixed.
+
+describe('engine/core defects (regression tests)', () => {
+  it('updateHotel with a patch key present but undefined keeps the old value instead of zeroing every limit', () => {
+    // Partial<HotelFields> admits { overbookingPercent: undefined } (the tsconfig has no exactOptionalPropertyTypes),
+    // which is what a handler building a patch from optional body fields produces. API.md: "omitted ones keep their
+    // value". decide() spreads the undefined over the hotel, sees 10 !== undefined, computes sellableLimit(total,
+    // undefined) = NaN (so belowReserved finds nothing), and evolve() writes NaN into the Int32Array limits, i.e. 0:
+    // every night from today sells nothing and the held nights break assertWithinLimits (a commit-time crash).
+    const w = new World();
+    for (const cmd of [...base, r1]) w.ok(cmd);
+    const d = w.run(updateHotel(H, { name: 'Renamed', overbookingPercent: undefined, timezone: undefined }));
+    expect(d.reply.ok).to.equal(true);
+    expect(w.state(H).hotel.name).to.equal('Renamed');
+    expect(w.state(H).hotel.overbookingPercent, 'overbookingPercent').to.equal(10);
+    expect(w.state(H).hotel.timezone, 'timezone').to.equal('UTC');
+    expect(w.night(H, A, '2027-01-20'), 'a held night').to.include({ limit: 22, reserved: 2 });
+    expect(w.night(H, B, plus(100)).limit, 'a free night').to.equal(11);
+    expect(() => assertWithinLimits(w.state(H))).to.not.throw();
   });
 });

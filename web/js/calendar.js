@@ -36,7 +36,7 @@ const LEVEL_TEXT = { plenty: 'available', few: 'few left', soldout: 'sold out' }
 export class LiveCalendar {
   /**
    * @param {{hotelId: string, hotel: any, container: HTMLElement, statusEl: HTMLElement, bannerEl: HTMLElement,
-   *          staleEl?: HTMLElement, errorEl?: HTMLElement, announceEl?: HTMLElement,
+   *          staleEl?: HTMLElement, errorEl?: HTMLElement, announceEl?: HTMLElement, detailsEl?: HTMLElement,
    *          onSnapshot?: (snapshot: any) => void, onCellClick?: (roomTypeId: string, date: string) => void}} o
    */
   constructor(o) {
@@ -64,6 +64,47 @@ export class LiveCalendar {
       const td = e.target.closest('td[data-room-type]');
       if (td && this.onCellClick) this.onCellClick(td.dataset.roomType, td.dataset.date);
     });
+    // Keyboard: one tab stop in the table, arrow keys move between nights and room types, Enter picks.
+    this.container.addEventListener('keydown', (e) => this.onKey(e));
+    // Show the tooltip's text below the table too, for keyboard and touch users.
+    const describe = (e) => {
+      const td = e.target.closest?.('td[data-room-type]');
+      if (td && this.detailsEl) this.detailsEl.textContent = td.getAttribute('aria-label');
+    };
+    this.container.addEventListener('focusin', describe);
+    this.container.addEventListener('mouseover', describe);
+  }
+
+  onKey(e) {
+    const td = e.target.closest?.('td[data-room-type]');
+    if (!td) return;
+    const tr = td.parentElement;
+    let target = null;
+    switch (e.key) {
+      case 'ArrowRight': target = td.nextElementSibling; break;
+      case 'ArrowLeft': target = td.previousElementSibling; break;
+      case 'ArrowDown':
+      case 'ArrowUp': {
+        const row = e.key === 'ArrowDown' ? tr.nextElementSibling : tr.previousElementSibling;
+        target = row?.children[td.cellIndex] ?? null;
+        break;
+      }
+      case 'Home': target = tr.querySelector('td'); break;
+      case 'End': target = tr.lastElementChild; break;
+      case 'Enter':
+      case ' ':
+        e.preventDefault();
+        this.onCellClick?.(td.dataset.roomType, td.dataset.date);
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    if (target && target.matches('td[data-room-type]')) {
+      td.tabIndex = -1;
+      target.tabIndex = 0;
+      target.focus();
+    }
   }
 
   /** Show `nights` nights from `from`, and start the stream (first call). */
@@ -170,8 +211,8 @@ export class LiveCalendar {
     this.version = version;
     this.container.dataset.version = String(version);
     if (changedCells) this.announce(changedCells);
-    // A room type we don't show yet (just created): read the whole calendar again.
-    if (unknownRoomType) this.refetchSoon();
+    // A room type we don't show yet (just created), or a change that lists no nights: read the calendar again.
+    if (unknownRoomType || !(data.changes || []).length) this.refetchSoon();
   }
 
   remember(ev) {
@@ -234,7 +275,8 @@ export class LiveCalendar {
       const tr = h('tr', { 'data-room-type': row.roomTypeId }, h('th', { scope: 'row', class: 'rt-name' }, row.name));
       for (const d of dates) {
         const key = `${row.roomTypeId}|${d}`;
-        const td = h('td', { class: 'cell', 'data-room-type': row.roomTypeId, 'data-date': d });
+        const first = this.cells.size === 0;
+        const td = h('td', { class: 'cell', 'data-room-type': row.roomTypeId, 'data-date': d, tabindex: first ? '0' : '-1' });
         td.append(h('span', { class: 'n' }));
         this.cells.set(key, td);
         this.fillCell(td, row, d, this.nights.get(key), false);

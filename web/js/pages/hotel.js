@@ -56,6 +56,7 @@ startPage(async () => {
     staleEl: $('stale-note'),
     errorEl: $('calendar-error'),
     announceEl: $('calendar-live'),
+    detailsEl: $('cell-details'),
     onCellClick: (roomTypeId, date) => booking.pickNight(roomTypeId, date),
     onSnapshot: async (snapshot) => {
       const rts = snapshot?.roomTypes || [];

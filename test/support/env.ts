@@ -1,0 +1,50 @@
+// Each test suite gets its own databases and Redis prefix, and removes them afterwards.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { parseConfig, type Config } from '../../engine/config.js';
+import { deletePrefix } from '../../engine/redis.js';
+import { dropDatabase, prepareDatabases } from '../../engine/store/pg.js';
+
+export const adminToken = 'test-admin-token-0123456789';
+
+export interface TestEnv {
+  config: Config;
+  /** The same settings as environment variables, for child processes. */
+  vars: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
+  const id = `bk_t_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const pgBase = process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432';
+  const vars: Record<string, string> = {
+    DATABASE_URL: `${pgBase}/${id}`,
+    PG_SHARDS: '2',
+    SHARD_COUNT: '4',
+    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: id,
+    ADMIN_API_KEY: adminToken,
+    PORT: '0',
+    RATE_LIMIT_PER_SECOND: '0',
+    DEMO_DATA: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    SHARD_LEASE_MS: '2000',
+    JOB_LOCK_MS: '3000',
+    ...overrides,
+  };
+  const config = parseConfig(vars);
+  await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
+  return {
+    config,
+    vars,
+    cleanup: async () => {
+      const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+      try {
+        await deletePrefix(redis, config.redisPrefix);
+      } finally {
+        redis.disconnect();
+      }
+      for (const url of [config.catalogUrl, ...config.shardDatabaseUrls]) await dropDatabase(url);
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// The API and a shard owner running in this process (or as child processes, for tests that kill them).
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startApi, type RunningApi } from '../../api/server.js';
+import type { Config } from '../../engine/config.js';
+import { createLogger } from '../../engine/log.js';
+import { ShardOwner } from '../../engine/shard-owner.js';
+import { adminToken } from './env.js';
+import { HttpClient } from './http.js';
+
+export interface Stack {
+  api: RunningApi;
+  owner: ShardOwner;
+  baseUrl: string;
+  admin: HttpClient;
+  stop(): Promise<void>;
+}
+
+export async function startStack(config: Config): Promise<Stack> {
+  const owner = new ShardOwner(config, createLogger('worker', config.logLevel));
+  await owner.start();
+  const api = await startApi(config);
+  const baseUrl = `http://127.0.0.1:${api.port}`;
+  return {
+    api,
+    owner,
+    baseUrl,
+    admin: new HttpClient(baseUrl, adminToken),
+    stop: async () => {
+      await api.close();
+      await owner.stop();
+    },
+  };
+}
+
+const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Run a Procfile part (`worker` or `web`) as a child process with these settings. */
+export function spawnPart(part: 'worker' | 'web', vars: Record<string, string>): ChildProcess {
+  const file = part === 'worker' ? 'workers/reservation-worker.js' : 'api/main.js';
+  const child = spawn(process.execPath, [path.join(dist, file)], {
+    env: { ...process.env, ...vars },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    if (process.env.TEST_LOG_LEVEL) process.stderr.write(`[${part}] ${d}`);
+  });
+  return child;
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
