@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import type { AvailabilityCache } from '../engine/availability-cache.js';
+import type { AvailabilityHub } from './availability-hub.js';
 import type { CommandRouter } from '../engine/command-router.js';
 import type { Config } from '../engine/config.js';
 import type { Logger } from '../engine/log.js';
@@ -19,4 +21,6 @@ export interface ApiContext {
   keys: RedisKeys;
   log: Logger;
   metrics: Metrics;
+  cache: AvailabilityCache;
+  hub: AvailabilityHub;
 }

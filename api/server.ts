@@ -9,6 +9,9 @@ import { CatalogStore } from '../engine/store/catalog-store.js';
 import { createPool } from '../engine/store/pg.js';
 import { ShardReader } from '../engine/store/shard-reader.js';
 import { createApp } from './app.js';
+import { AvailabilityHub } from './availability-hub.js';
+import { AvailabilityCache } from '../engine/availability-cache.js';
+import { databaseProbeMs } from '../engine/limits.js';
 import { Authenticator } from './auth.js';
 import type { ApiContext } from './context.js';
 import { Metrics } from './metrics.js';
@@ -33,10 +36,16 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const auth = new Authenticator(catalog, config.adminApiKey, config.rateLimitPerSecond);
   await revocations.subscribe(keys.revocations());
   revocations.on('message', (_c: string, hex: string) => auth.forget(hex));
+  const reader = new ShardReader(shardPools, config.shardCount);
+  reader.startProbing(databaseProbeMs);
+  const cache = new AvailabilityCache(redis, config.redisPrefix);
+  const hub = new AvailabilityHub(createRedis(config.redisUrl, 'api-availability'), cache, config.redisPrefix, config.sseHeartbeatMs);
   const ctx: ApiContext = {
     config,
     router,
-    reader: new ShardReader(shardPools, config.shardCount),
+    reader,
+    cache,
+    hub,
     catalog,
     auth,
     redis,
@@ -56,6 +65,8 @@ export async function startApi(config: Config): Promise<RunningApi> {
     port,
     ctx,
     close: async () => {
+      hub.close();
+      reader.stopProbing();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { freePort, startServerProcess, type ServerProcess } from './child-process.js';
 import { optimisticSchemaSql } from './baselines/optimistic.js';
 import {
+  databaseCounters,
   benchDatabaseName,
   createBenchDatabase,
   dropBenchDatabase,
@@ -25,6 +26,7 @@ const serverScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ba
 export function baselineTarget(strategy: BaselineStrategy, options: { poolSize: number; echo?: boolean }): Target {
   let database: { name: string; url: string } | undefined;
   let server: ServerProcess | undefined;
+  let baseUrl: string | undefined;
 
   const target: Target = {
     name: strategy,
@@ -51,7 +53,8 @@ export function baselineTarget(strategy: BaselineStrategy, options: { poolSize: 
           healthUrl: `http://127.0.0.1:${port}/healthz`,
           echo: options.echo,
         });
-        return { baseUrl: `http://127.0.0.1:${port}`, catalog };
+        baseUrl = `http://127.0.0.1:${port}`;
+        return { baseUrl, catalog };
       } catch (err) {
         await target.stop();
         throw err;
@@ -68,6 +71,12 @@ export function baselineTarget(strategy: BaselineStrategy, options: { poolSize: 
     },
 
     databaseUrlsForOversoldCheck: () => (database ? [database.url] : []),
+
+    async diagnostics() {
+      const res = await fetch(`${baseUrl}/bench/stats`, { signal: AbortSignal.timeout(5_000) });
+      const counters = (await res.json()) as Record<string, number>;
+      return { ...counters, ...(database ? await databaseCounters(database.url) : {}) };
+    },
   };
   return target;
 }

@@ -103,3 +103,18 @@ export async function migrateShardDatabase(url: string): Promise<string[]> {
   }
   return files;
 }
+
+/** The server's cumulative counters for one database (pg_stat_database; refreshed about once a second). */
+export async function databaseCounters(url: string): Promise<Record<string, number>> {
+  const client = new pg.Client(pgConfig(url));
+  await client.connect();
+  try {
+    const { rows } = await client.query<Record<string, string>>(
+      `SELECT xact_commit AS "pgCommits", xact_rollback AS "pgRollbacks", deadlocks AS "pgDeadlocks"
+         FROM pg_stat_database WHERE datname = current_database()`,
+    );
+    return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, Number(v)]));
+  } finally {
+    await client.end();
+  }
+}

@@ -14,6 +14,7 @@ export interface RunRecord {
   load?: LoadResult;
   warmup?: LoadResult;
   oversold?: OversoldCount;
+  diagnostics?: Record<string, number>;
   checks: ScenarioCheck[];
   error?: string;
 }
@@ -44,7 +45,10 @@ export async function runBench(options: {
         const record = await runOne(target, scenario, round, log);
         records.push(record);
         if (record.error) log(`  failed: ${record.error}`);
-        else log(`  ${record.load?.count} requests, ${record.load?.throughput} req/s, p99 ${record.load?.latencyMs.p99} ms`);
+        else {
+          const d = record.diagnostics ? ` ${JSON.stringify(record.diagnostics)}` : '';
+          log(`  ${record.load?.count} requests, ${record.load?.throughput} req/s, p99 ${record.load?.latencyMs.p99} ms${d}`);
+        }
       }
     }
   }
@@ -61,8 +65,14 @@ async function runOne(target: Target, scenario: Scenario, round: number, log: (l
       record.warmup = await runLoad({ ...common, durationMs: scenario.warmupMs, next: scenario.requests(endpoint.catalog) });
     }
     log(`  seeded ${endpoint.catalog.roomTypes.length} room types; loading ${endpoint.baseUrl}`);
+    const before = await target.diagnostics?.().catch(() => undefined);
     // A fresh generator: every target is sent the same sequence of stays.
     record.load = await runLoad({ ...common, ...scenario.load, next: scenario.requests(endpoint.catalog) });
+    const after = await target.diagnostics?.().catch(() => undefined);
+    if (after) {
+      // Counters of the measured load only (the warm-up's are subtracted).
+      record.diagnostics = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before?.[k] ?? 0)]));
+    }
     record.oversold = await countOversoldNightsIn(target.databaseUrlsForOversoldCheck());
     const o = record.oversold;
     record.checks = [

@@ -20,4 +20,6 @@ export interface Target {
   stop(): Promise<void>;
   /** The databases whose inventory and reservations the oversold check reads (valid between start and stop). */
   databaseUrlsForOversoldCheck(): string[];
+  /** Optional counters read after the load (retries, deadlocks…), shown in the raw records. */
+  diagnostics?(): Promise<Record<string, number>>;
 }

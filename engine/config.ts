@@ -18,6 +18,7 @@ export interface Config {
   workerShards: number[] | undefined;
   shardLeaseMs: number;
   jobLockMs: number;
+  sseHeartbeatMs: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -79,6 +80,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     workerShards: e.WORKER_SHARDS,
     shardLeaseMs: e.SHARD_LEASE_MS,
     jobLockMs: e.JOB_LOCK_MS,
+    sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

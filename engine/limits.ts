@@ -53,3 +53,11 @@ export const sessionTtlSeconds = 30 * 24 * 3600;
 export const inflightMarkerSeconds = 7 * 24 * 3600;
 /** Burst a token may spend at once, in seconds of its per-second rate limit. */
 export const rateLimitBurstSeconds = 5;
+/** Server-Sent Events: a comment line at least this often keeps proxies from closing an idle stream. */
+export const sseHeartbeatMsDefault = 15_000;
+/** Bytes a stream client may leave unread before it is dropped with `reset` instead of buffered. */
+export const sseClientBufferedBytesMax = 256 * 1024;
+/** Stream clients one API process serves at once. */
+export const sseClientsMax = 20_000;
+/** How often an API process checks that its shard databases answer (for `stale` answers from the cache). */
+export const databaseProbeMs = 1_000;

@@ -4,9 +4,11 @@ import { hotelsInMemoryMax } from './limits.js';
 import { decide } from './core/decide.js';
 import { evolve } from './core/evolve.js';
 import { assertWithinLimits } from './core/invariants.js';
-import { localDay, parseDay } from './core/dates.js';
 import type { DecideContext, HotelEvent, HotelState, Reply, Reservation } from './core/types.js';
+import type { AvailabilityCache, ChangeMessage } from './availability-cache.js';
+import { formatDay, localDay, parseDay } from './core/dates.js';
 import type { CommandReply, ShardJob } from './jobs.js';
+import type { Logger } from './log.js';
 import { hotelWindow, type CommitBatch, type NightWrite, type ShardStore } from './store/shard-store.js';
 
 /** Where replies go after a commit (Redis in production). */
@@ -29,8 +31,14 @@ export interface ShardActorOptions {
   sink: ReplySink;
   horizonDays: number;
   holdTtlSeconds: number;
+  /** Where committed availability goes (cache, change log, live stream); absent in pure store tests. */
+  cache?: AvailabilityCache;
+  log?: Logger;
   now?: () => number;
 }
+
+/** Events after which a client must refetch rather than patch nights. */
+const structural = new Set(['hotel.created', 'roomType.created', 'roomType.deleted', 'roomType.updated']);
 
 export class ShardActor {
   private readonly hotels = new Map<string, Loaded>();
@@ -65,6 +73,7 @@ export class ShardActor {
     const events: HotelEvent[] = [];
     const replies: CommandReply[] = [];
     const touched = new Set<string>();
+    let batch: CommitBatch | undefined;
     try {
       for (const { requestId, command } of job.commands) {
         let state = this.hotels.get(command.hotelId)?.state;
@@ -85,14 +94,71 @@ export class ShardActor {
         if (state) assertWithinLimits(state);
       }
       // Always committed, rejections too: applied_jobs is how a redelivery or a late reader learns the answers.
-      await this.o.store.commit(this.batchOf(job, replies, events));
+      batch = this.batchOf(job, replies, events);
+      await this.o.store.commit(batch);
     } catch (err) {
       // Memory holds decisions that did not commit: forget those hotels; they are loaded again from the database.
       for (const id of touched) this.hotels.delete(id);
       throw err;
     }
     for (const id of touched) this.pruneReservations(id);
+    // The cache moves before anyone hears the answer, so that a client that just booked reads its own booking.
+    if (batch) await this.publishAvailability(batch);
     await this.o.sink.publish(job.replyTo, job.jobKey, replies);
+  }
+
+  /** After a commit: the writer (and only it) moves the cache, the change log and the live stream forward. */
+  private async publishAvailability(batch: CommitBatch): Promise<void> {
+    const cache = this.o.cache;
+    if (!cache) return;
+    const byHotel = new Map<string, { from: number; version: number; structural: boolean }>();
+    for (const e of batch.events) {
+      const hotelId = e.type === 'hotel.created' ? e.hotel.id : e.type === 'hotel.updated' ? e.hotel.id : 'hotelId' in e ? e.hotelId : 'roomType' in e ? e.roomType.hotelId : e.reservation.hotelId;
+      const h = byHotel.get(hotelId) ?? { from: e.version, version: e.version, structural: false };
+      h.version = e.version;
+      if (structural.has(e.type) || (e.type === 'hotel.updated' && e.limitsFromDay !== null)) h.structural = true;
+      byHotel.set(hotelId, h);
+    }
+    for (const e of batch.events) {
+      if (e.type === 'hotel.deleted') {
+        byHotel.delete(e.hotelId);
+        await cache.drop(e.hotelId).catch(() => {});
+      }
+    }
+    for (const [hotelId, h] of byHotel) {
+      const state = this.hotels.get(hotelId)?.state;
+      if (!state) continue;
+      const nights = [];
+      for (const n of batch.nights) {
+        if (n.hotelId !== hotelId) continue;
+        const t = state.roomTypes.get(n.roomTypeId)?.nights;
+        const i = t ? n.day - t.firstDay : -1;
+        if (!t || i < 0 || i >= t.total.length) continue;
+        nights.push({ roomTypeId: n.roomTypeId, day: n.day, total: t.total[i], limit: t.limit[i], reserved: t.reserved[i], rate: t.rate[i] });
+      }
+      const msg: ChangeMessage = {
+        hotelId,
+        from: h.from,
+        version: h.version,
+        changes: h.structural
+          ? null
+          : nights.map((n) => ({
+              roomTypeId: n.roomTypeId,
+              date: formatDay(n.day),
+              totalInventory: n.total,
+              reserved: n.reserved,
+              available: Math.max(0, n.limit - n.reserved),
+              rate: n.rate,
+            })),
+      };
+      try {
+        await cache.publish(state, msg, nights);
+      } catch (err) {
+        // The cache would miss this change: forget the hotel, so that its next load writes a whole new snapshot.
+        this.o.log?.warn('availability publish failed; hotel will be reloaded', { hotelId, err: (err as Error).message });
+        this.hotels.delete(hotelId);
+      }
+    }
   }
 
   private async ensureLoaded(hotelIds: string[], nowMs: number): Promise<void> {
@@ -112,6 +178,8 @@ export class ShardActor {
     const loaded = await this.o.store.loadHotels(missing, nowMs);
     for (const [id, state] of loaded) {
       this.hotels.set(id, { state, day: localDay(nowMs, state.hotel.timezone) });
+      // Every load refreshes the hotel's cache snapshot (the version check keeps it from going backwards).
+      await this.o.cache?.writeSnapshot(state).catch((err: Error) => this.o.log?.warn('cache snapshot failed', { hotelId: id, err: err.message }));
     }
     while (this.hotels.size > hotelsInMemoryMax) {
       const oldest = this.hotels.keys().next().value as string;
@@ -203,6 +271,7 @@ export class ShardActor {
       const i = t ? n.day - t.firstDay : -1;
       const inTable = t !== undefined && i >= 0 && i < t.total.length;
       writes.push({
+        hotelId: n.hotelId,
         roomTypeId: n.roomTypeId,
         day: n.day,
         delta: n.delta,

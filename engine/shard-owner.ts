@@ -1,6 +1,7 @@
 // Shard ownership: a worker process claims virtual shards with a Redis lease (renewed) plus an epoch in the
 // shard's Postgres database (fencing), and runs one BullMQ consumer with concurrency 1 per shard it owns.
 import type { Redis } from 'ioredis';
+import { AvailabilityCache } from './availability-cache.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
 import { commitRetryDelayMsMax, commitRetryDelayMsMin } from './limits.js';
@@ -38,6 +39,7 @@ export class ShardOwner {
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private readonly wanted: number[];
+  private readonly cache: AvailabilityCache;
 
   constructor(
     private readonly config: Config,
@@ -49,6 +51,7 @@ export class ShardOwner {
     const perDb = Math.ceil(config.shardCount / config.shardDatabaseUrls.length);
     this.pools = config.shardDatabaseUrls.map((url) => createPool(url, Math.min(20, perDb + 2), this.ownerId));
     this.stores = this.pools.map((p) => new ShardStore(p, config.horizonDays));
+    this.cache = new AvailabilityCache(this.redis, config.redisPrefix);
     this.wanted = config.workerShards ?? Array.from({ length: config.shardCount }, (_, i) => i);
   }
 
@@ -111,6 +114,8 @@ export class ShardOwner {
         sink,
         horizonDays: this.config.horizonDays,
         holdTtlSeconds: this.config.holdTtlSeconds,
+        cache: this.cache,
+        log: this.log,
       });
       const worker = createShardWorker(
         this.keys.queueName(shard),

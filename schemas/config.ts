@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jobLockMsDefault, shardLeaseMsDefault } from '../engine/limits.js';
+import { jobLockMsDefault, shardLeaseMsDefault, sseHeartbeatMsDefault } from '../engine/limits.js';
 
 const int = (min: number, max: number, dflt: number) =>
   z
@@ -118,6 +118,7 @@ export const envSchema = z.object({
     }),
   SHARD_LEASE_MS: int(500, 600_000, shardLeaseMsDefault),
   JOB_LOCK_MS: int(500, 600_000, jobLockMsDefault),
+  SSE_HEARTBEAT_MS: int(100, 60_000, sseHeartbeatMsDefault),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
 });
 

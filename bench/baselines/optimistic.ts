@@ -39,7 +39,8 @@ export async function reserveOptimistic(pool: pg.Pool, req: ReservationRequest):
            FROM room_type_inventory i
            JOIN room_types rt ON rt.id = i.room_type_id AND rt.deleted_at IS NULL
            JOIN hotels h ON h.id = rt.hotel_id AND h.deleted_at IS NULL
-          WHERE i.room_type_id = $1 AND rt.hotel_id = $2 AND i.date >= $3 AND i.date < $4 AND ${notBeforeToday}`,
+          WHERE i.room_type_id = $1 AND rt.hotel_id = $2 AND i.date >= $3 AND i.date < $4 AND ${notBeforeToday}
+          ORDER BY i.date`,
         [req.roomTypeId, req.hotelId, req.checkIn, req.checkOut],
       );
       if (rows.length < req.nights) return { commit: false, answer: (db) => explainMissingNights(db, req) };
@@ -47,12 +48,17 @@ export async function reserveOptimistic(pool: pg.Pool, req: ReservationRequest):
         return { commit: false, answer: (db) => soldOutUnlessReplay(db, req) };
       }
 
-      // Write back only where the version is still the one read; a night changed meanwhile matches no row.
+      // Write back only where the version is still the one read; a night changed meanwhile matches no row. The
+      // sub-select takes the rows' write locks in date order (see constraint.ts: scan order would deadlock).
       const updated = await client.query(
         `UPDATE room_type_inventory i
             SET reserved = i.reserved + $2, bench_version = i.bench_version + 1
-           FROM unnest($3::date[], $4::int[]) AS seen(date, version)
-          WHERE i.room_type_id = $1 AND i.date = seen.date AND i.bench_version = seen.version`,
+           FROM (SELECT n.date FROM room_type_inventory n
+                  WHERE n.room_type_id = $1 AND n.date = ANY($3::date[])
+                  ORDER BY n.date
+                    FOR UPDATE) AS stay
+           JOIN unnest($3::date[], $4::int[]) AS seen(date, version) ON seen.date = stay.date
+          WHERE i.room_type_id = $1 AND i.date = stay.date AND i.bench_version = seen.version`,
         [req.roomTypeId, req.roomCount, rows.map((n) => n.date), rows.map((n) => n.bench_version)],
       );
       if (updated.rowCount !== rows.length) throw new VersionConflict(); // rolled back, then retried

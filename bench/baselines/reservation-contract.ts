@@ -289,21 +289,29 @@ function isTransient(err: unknown): boolean {
   return typeof code === 'string' && transientCodes.has(code);
 }
 
+/** What the retries cost, since the process started (served by the baseline server for the benchmark's report). */
+export const retryCounters = { attempts: 0, versionConflicts: 0, deadlocks: 0, serializationFailures: 0, gaveUp: 0 };
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs one attempt after another while it fails with a transient error (deadlock, serialization failure,
  * version conflict), with full-jitter back-off; after `attemptsMax` attempts the request is answered 409 conflict.
  */
-export async function withRetries(attempt: () => Promise<Outcome>): Promise<Outcome & { attempts?: number }> {
+export async function withRetries(attempt: () => Promise<Outcome>): Promise<Outcome> {
   for (let i = 0; i < attemptsMax; i++) {
+    retryCounters.attempts++;
     try {
       return await attempt();
     } catch (err) {
       if (!isTransient(err)) throw err;
+      if (err instanceof VersionConflict) retryCounters.versionConflicts++;
+      else if ((err as { code?: string }).code === '40P01') retryCounters.deadlocks++;
+      else retryCounters.serializationFailures++;
       await sleep(Math.random() * Math.min(backoffCapMs, backoffBaseMs * 2 ** i));
     }
   }
+  retryCounters.gaveUp++;
   return rejected(409, 'conflict', `The rooms kept changing under this request; gave up after ${attemptsMax} attempts.`);
 }
 

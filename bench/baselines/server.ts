@@ -12,7 +12,13 @@ import { pgConfig } from '../postgres.js';
 import { reserveWithConstraint } from './constraint.js';
 import { reserveOptimistic } from './optimistic.js';
 import { reservePessimistic } from './pessimistic.js';
-import { parseReservationRequest, isDatabaseError, type Outcome, type ReserveFn } from './reservation-contract.js';
+import {
+  isDatabaseError,
+  parseReservationRequest,
+  retryCounters,
+  type Outcome,
+  type ReserveFn,
+} from './reservation-contract.js';
 
 const strategies: Record<string, ReserveFn> = {
   pessimistic: reservePessimistic,
@@ -66,6 +72,11 @@ function buildApp(pool: pg.Pool, reserve: ReserveFn): express.Express {
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
+  });
+
+  // Not part of API.md: the benchmark reads what retries cost after a run.
+  app.get('/bench/stats', (_req, res) => {
+    res.json(retryCounters);
   });
 
   app.post('/v1/reservations', async (req: Request, res: Response) => {

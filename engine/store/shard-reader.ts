@@ -55,10 +55,44 @@ function mergePages<T extends { id: string }>(parts: T[][], limit: number): Page
 }
 
 export class ShardReader {
+  private readonly down: boolean[];
+  private probe: NodeJS.Timeout | undefined;
+
   constructor(
     readonly pools: Pool[],
     private readonly shardCount: number,
-  ) {}
+  ) {
+    this.down = pools.map(() => false);
+  }
+
+  /** Check every shard database now and then, so that answers from the cache can say whether they are stale. */
+  startProbing(everyMs: number): void {
+    const check = () =>
+      this.pools.forEach((p, i) => {
+        const timer = setTimeout(() => (this.down[i] = true), everyMs);
+        p.query('SELECT 1').then(
+          () => {
+            clearTimeout(timer);
+            this.down[i] = false;
+          },
+          () => {
+            clearTimeout(timer);
+            this.down[i] = true;
+          },
+        );
+      });
+    check();
+    this.probe = setInterval(check, everyMs);
+  }
+
+  stopProbing(): void {
+    if (this.probe) clearInterval(this.probe);
+  }
+
+  /** Whether the database holding this hotel failed its last check. */
+  isDown(hotelId: string): boolean {
+    return this.down[databaseOfShard(shardOf(hotelId, this.shardCount), this.pools.length)];
+  }
 
   poolOf(hotelId: string): Pool {
     return this.pools[databaseOfShard(shardOf(hotelId, this.shardCount), this.pools.length)];

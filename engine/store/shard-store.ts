@@ -23,6 +23,7 @@ export function hotelWindow(nowMs: number, timezone: string, horizonDays: number
 
 /** A night whose final values a job's commit writes: reserved moves by `delta`, the rest is set from memory. */
 export interface NightWrite {
+  hotelId: string;
   roomTypeId: string;
   day: number;
   delta: number;

@@ -144,7 +144,9 @@ class Simulation {
     return localDay(this.world.nowMs, h.timezone);
   }
 
-  fail(message: string, cmd?: Command, d?: Decision): never {
+  lastCommand: Command | undefined;
+
+  fail(message: string, cmd: Command | undefined = this.lastCommand, d?: Decision): never {
     throw new Error(
       `seed ${this.seed} step ${this.step} (now ${new Date(this.world.nowMs).toISOString()}): ${message}` +
         (cmd ? `\n  command: ${JSON.stringify(cmd)}` : '') +
@@ -365,6 +367,7 @@ class Simulation {
   // One command through the engine, with every check.
 
   exec(cmd: Command): Decision {
+    this.lastCommand = cmd;
     const expected = this.expectOf(cmd);
     const hotelId = cmd.hotelId;
     const state = this.world.hotels.get(hotelId);
@@ -439,7 +442,11 @@ class Simulation {
     const s = this.world.hotels.get(hotelId);
     const m = this.model.get(hotelId);
     if (!s || !m) return this.fail(`hotel ${hotelId} missing (engine ${!!s}, model ${!!m})`);
-    assertReservedMatchesReservations(s);
+    try {
+      assertReservedMatchesReservations(s);
+    } catch (err) {
+      this.fail(`hotel ${hotelId}: ${(err as Error).message}`);
+    }
     if (s.hotel.version !== m.changes) this.fail(`hotel ${hotelId} version ${s.hotel.version}, ${m.changes} commands changed it`);
     if (s.hotel.overbookingPercent !== m.ob) this.fail(`hotel ${hotelId} overbooking ${s.hotel.overbookingPercent}, model ${m.ob}`);
     const today = this.today(m);

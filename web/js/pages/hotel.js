@@ -10,7 +10,10 @@ const $ = (id) => document.getElementById(id);
 
 startPage(async () => {
   const hotelId = params().get('id');
+  const layout = document.querySelector('.hotel-layout');
   if (!hotelId) {
+    layout.hidden = true;
+    $('hotel-name').textContent = 'No hotel chosen';
     throw new Error('No hotel was chosen. Pick one from the list of hotels.');
   }
 
@@ -18,6 +21,7 @@ startPage(async () => {
   try {
     hotel = await getHotel(hotelId);
   } catch (err) {
+    layout.hidden = true;
     $('hotel-name').textContent = 'Hotel not available';
     if (err instanceof ApiError && err.status === 404) throw new ApiError(404, 'not_found', 'This hotel does not exist (any more).');
     throw err;
