@@ -6,6 +6,7 @@ import { batchBodyBytesMax, bodyBytesMax } from '../engine/limits.js';
 import type { ApiContext } from './context.js';
 import { ApiError, errorMiddleware, sendError } from './errors.js';
 import { availabilityRoutes } from './routes/availability.js';
+import { batchRoutes } from './routes/batches.js';
 import { hotelRoutes } from './routes/hotels.js';
 import { identityRoutes } from './routes/identity.js';
 import { operationRoutes } from './routes/operations.js';
@@ -29,7 +30,8 @@ export function createApp(ctx: ApiContext): Express {
   });
 
   const json = express.json({ limit: bodyBytesMax, strict: true, type: ['application/json', 'application/*+json'] });
-  const bigJson = express.json({ limit: batchBodyBytesMax, strict: true, type: ['application/json', 'application/*+json'] });
+  // Batches are read raw: a worker thread parses them, so that a 16 MiB body never blocks the event loop.
+  const bigJson = express.raw({ limit: batchBodyBytesMax, type: ['application/json', 'application/*+json'] });
   app.use(ctx.auth.middleware());
   // Malformed JSON is reported when the route reads its body, after the route has checked who is calling, so
   // that a write without a token is a 401 whatever its body.
@@ -48,6 +50,7 @@ export function createApp(ctx: ApiContext): Express {
   app.use(hotelRoutes(ctx));
   app.use(availabilityRoutes(ctx));
   app.use(reservationRoutes(ctx));
+  app.use(batchRoutes(ctx));
 
   app.use('/v1', (_req, res) => sendError(res, new ApiError('not_found', 'no such route')));
   app.use(express.static(webRoot, { index: 'index.html', maxAge: 0 }));

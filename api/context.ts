@@ -5,7 +5,7 @@ import type { CommandRouter } from '../engine/command-router.js';
 import type { Config } from '../engine/config.js';
 import type { Logger } from '../engine/log.js';
 import type { RedisKeys } from '../engine/redis.js';
-import type { CatalogStore } from '../engine/store/catalog-store.js';
+import type { BatchStore, CatalogStore } from '../engine/store/catalog-store.js';
 import type { ShardReader } from '../engine/store/shard-reader.js';
 import type { Authenticator } from './auth.js';
 import type { Metrics } from './metrics.js';
@@ -22,5 +22,8 @@ export interface ApiContext {
   log: Logger;
   metrics: Metrics;
   cache: AvailabilityCache;
+  batches: BatchStore;
+  /** Worker threads that parse and split partner batches off the event loop. */
+  batchPool: { run(task: unknown): Promise<unknown> };
   hub: AvailabilityHub;
 }

@@ -5,7 +5,10 @@ import { CommandRouter } from '../engine/command-router.js';
 import type { Config } from '../engine/config.js';
 import { createLogger } from '../engine/log.js';
 import { createRedis, RedisKeys } from '../engine/redis.js';
-import { CatalogStore } from '../engine/store/catalog-store.js';
+import { BatchStore, CatalogStore } from '../engine/store/catalog-store.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
 import { createPool } from '../engine/store/pg.js';
 import { ShardReader } from '../engine/store/shard-reader.js';
 import { createApp } from './app.js';
@@ -40,7 +43,15 @@ export async function startApi(config: Config): Promise<RunningApi> {
   reader.startProbing(databaseProbeMs);
   const cache = new AvailabilityCache(redis, config.redisPrefix);
   const hub = new AvailabilityHub(createRedis(config.redisUrl, 'api-availability'), cache, config.redisPrefix, config.sseHeartbeatMs);
+  const batchPool = new Piscina({
+    filename: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../workers/batch-split.js'),
+    minThreads: 1,
+    maxThreads: 2,
+    maxQueue: 64,
+  });
   const ctx: ApiContext = {
+    batches: new BatchStore(catalogPool),
+    batchPool,
     config,
     router,
     reader,
@@ -66,6 +77,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
     ctx,
     close: async () => {
       hub.close();
+      await batchPool.destroy().catch(() => {});
       reader.stopProbing();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

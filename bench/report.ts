@@ -20,6 +20,8 @@ export interface SummaryRow {
   oversold: { overLimit: number; overbooked: number; mismatched: number };
   /** Flash: ms from the start until the last 201 (the stock was gone), median over rounds. */
   soldOutMs?: number;
+  /** Highest 1-minute host load average seen at the end of a round (2 cores: above 2 the runs competed for CPU). */
+  hostLoadMax: number;
   /** Every check that failed in any round. */
   failedChecks: string[];
 }
@@ -62,6 +64,7 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
         overbooked: Math.max(0, ...ok.map((r) => r.oversold?.overbooked ?? 0)),
         mismatched: Math.max(0, ...ok.map((r) => r.oversold?.mismatched ?? 0)),
       },
+      hostLoadMax: Math.max(0, ...ok.map((r) => r.hostLoadAverage ?? 0)),
       soldOutMs: group[0].scenario === 'flash' && soldOut.length ? Math.round(median(soldOut)) : undefined,
       failedChecks: [
         ...new Set(group.flatMap((r) => [...r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`), ...(r.error ? [`error: ${r.error}`] : [])])),
@@ -74,7 +77,7 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
 export function markdownTable(rows: SummaryRow[]): string {
   const header = [
     'scenario', 'target', 'req/s', '201/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms',
-    'answers', 'oversold (limit/booked/drift)', 'sold out at', 'failed checks',
+    'answers', 'oversold (limit/booked/drift)', 'sold out at', 'host load', 'failed checks',
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of rows) {
@@ -95,6 +98,7 @@ export function markdownTable(rows: SummaryRow[]): string {
         answers,
         `${r.oversold.overLimit}/${r.oversold.overbooked}/${r.oversold.mismatched}`,
         r.soldOutMs === undefined ? '' : `${r.soldOutMs} ms`,
+        r.hostLoadMax,
         r.failedChecks.join('; ') || 'none',
       ].join(' | ')} |`,
     );

@@ -2,6 +2,7 @@
 // that no target always runs on a warmer (or more fragmented) machine. Each run: start the target (fresh,
 // seeded databases), optional warm-up, the measured load, the oversold check in the target's databases, stop.
 
+import os from 'node:os';
 import { runLoad, type LoadResult } from './load.js';
 import { countOversoldNightsIn, type OversoldCount } from './oversold.js';
 import type { Scenario, ScenarioCheck } from './scenarios.js';
@@ -15,6 +16,8 @@ export interface RunRecord {
   warmup?: LoadResult;
   oversold?: OversoldCount;
   diagnostics?: Record<string, number>;
+  /** 1-minute load average of the host when the measured load ended (the machine may be shared). */
+  hostLoadAverage?: number;
   checks: ScenarioCheck[];
   error?: string;
 }
@@ -47,7 +50,7 @@ export async function runBench(options: {
         if (record.error) log(`  failed: ${record.error}`);
         else {
           const d = record.diagnostics ? ` ${JSON.stringify(record.diagnostics)}` : '';
-          log(`  ${record.load?.count} requests, ${record.load?.throughput} req/s, p99 ${record.load?.latencyMs.p99} ms${d}`);
+          log(`  ${record.load?.count} requests, ${record.load?.throughput} req/s, p99 ${record.load?.latencyMs.p99} ms, host load ${record.hostLoadAverage}${d}`);
         }
       }
     }
@@ -68,6 +71,7 @@ async function runOne(target: Target, scenario: Scenario, round: number, log: (l
     const before = await target.diagnostics?.().catch(() => undefined);
     // A fresh generator: every target is sent the same sequence of stays.
     record.load = await runLoad({ ...common, ...scenario.load, next: scenario.requests(endpoint.catalog) });
+    record.hostLoadAverage = Math.round(os.loadavg()[0] * 100) / 100;
     const after = await target.diagnostics?.().catch(() => undefined);
     if (after) {
       // Counters of the measured load only (the warm-up's are subtracted).

@@ -120,6 +120,33 @@ export class CommandRouter {
     });
   }
 
+  /**
+   * Queue prepared jobs as they are (partner batches): no coalescing and nobody waiting for the replies; their
+   * decisions are read back from the shard databases (applied_jobs) by job key.
+   */
+  async enqueueJobs(jobs: { shard: number; jobKey: string; commands: QueuedCommand[] }[]): Promise<void> {
+    const byShard = new Map<number, typeof jobs>();
+    for (const j of jobs) {
+      const list = byShard.get(j.shard) ?? [];
+      list.push(j);
+      byShard.set(j.shard, list);
+    }
+    const now = Date.now();
+    await Promise.all(
+      [...byShard].map(([shard, list]) =>
+        this.queues[shard].addBulk(
+          list.map((j) => ({
+            name: 'commands',
+            data: { jobKey: j.jobKey, replyTo: this.apiId, commands: j.commands, enqueuedAt: now },
+            opts: { jobId: j.jobKey },
+          })),
+        ),
+      ),
+    );
+    this.stats.jobs += jobs.length;
+    this.stats.commands += jobs.reduce((n, j) => n + j.commands.length, 0);
+  }
+
   private settle(shard: number, jobKey: string): void {
     const lane = this.lanes[shard];
     const t = lane.inFlight.get(jobKey);

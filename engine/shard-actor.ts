@@ -191,11 +191,14 @@ export class ShardActor {
   private async prefetchReservations(job: ShardJob): Promise<Map<string, string>> {
     const byId = new Map<string, string>();
     const missing: string[] = [];
-    for (const { command } of job.commands) {
-      if (command.kind !== 'reserve' && command.kind !== 'cancel') continue;
-      const held = this.hotels.get(command.hotelId)?.state.reservations.get(command.reservationId);
+    const named = (hotelId: string, reservationId: string) => {
+      const held = this.hotels.get(hotelId)?.state.reservations.get(reservationId);
       if (held) byId.set(held.id, held.hotelId);
-      else missing.push(command.reservationId);
+      else missing.push(reservationId);
+    };
+    for (const { command } of job.commands) {
+      if (command.kind === 'reserve' || command.kind === 'cancel') named(command.hotelId, command.reservationId);
+      else if (command.kind === 'reserveAtomic') for (const i of command.items) named(i.hotelId, i.reservationId);
     }
     for (const r of await this.o.store.loadReservations([...new Set(missing)])) {
       byId.set(r.id, r.hotelId);

@@ -1,10 +1,10 @@
 // Reservations: create (idempotent on reservationId), read, list and cancel.
-import { createHash } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { Reservation } from '../../engine/core/types.js';
 import { inflightMarkerSeconds, pageLimitDefault } from '../../engine/limits.js';
 import { decodeCursor } from '../../engine/store/shard-reader.js';
-import { reservationBody, reservationListQuery, type ReservationBody } from '../../schemas/http.js';
+import { reservationBody, reservationListQuery } from '../../schemas/http.js';
+import { reserveCommandOf } from '../../engine/idempotency.js';
 import { principalOf, requireRole, type Principal } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
@@ -18,23 +18,6 @@ interface InflightMarker {
   requestId: string;
   hotelId: string;
   owner: { kind: string; id: string };
-}
-
-/** The idempotency fingerprint: the principal and the whole normalized body. */
-export function fingerprintOf(p: Principal, body: ReservationBody): string {
-  const canonical = JSON.stringify([
-    p.kind,
-    p.id,
-    body.reservationId,
-    body.hotelId,
-    body.roomTypeId,
-    body.checkIn,
-    body.checkOut,
-    body.roomCount,
-    body.guest.name,
-    body.guest.email,
-  ]);
-  return createHash('sha256').update(canonical).digest('base64url');
 }
 
 const owns = (p: Principal, owner: { kind: string; id: string }) => owner.kind === p.kind && owner.id === p.id;
@@ -62,18 +45,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
     if (p.kind === 'staff' && !p.hotelIds.has(body.hotelId)) {
       throw new ApiError('forbidden', 'this key is not scoped to that hotel');
     }
-    const outcome = await ctx.router.send({
-      kind: 'reserve',
-      hotelId: body.hotelId,
-      reservationId: body.reservationId,
-      roomTypeId: body.roomTypeId,
-      checkIn: body.checkIn,
-      checkOut: body.checkOut,
-      roomCount: body.roomCount,
-      guest: body.guest,
-      owner: { kind: p.kind, id: p.id },
-      fingerprint: fingerprintOf(p, body),
-    });
+    const outcome = await ctx.router.send(reserveCommandOf({ kind: p.kind, id: p.id }, body));
     const location = `/v1/reservations/${body.reservationId}`;
     if (outcome.kind === 'late') {
       const m: InflightMarker = { jobKey: outcome.jobKey, requestId: outcome.requestId, hotelId: body.hotelId, owner: { kind: p.kind, id: p.id } };

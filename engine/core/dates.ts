@@ -41,7 +41,7 @@ export function localDay(nowMs: number, timeZone: string): number {
 
 /** Whether the runtime knows this IANA time zone. */
 export function isTimeZone(name: string): boolean {
-  if (!/^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*$/.test(name) && name !== 'UTC') return false;
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
   try {
     formatterFor(name);
     return true;

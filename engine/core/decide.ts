@@ -1,5 +1,6 @@
 import { nightsMax, roomCountMax } from '../limits.js';
 import { findAlternatives } from './alternatives.js';
+import { evolve } from './evolve.js';
 import { formatDay, localDay, parseDay } from './dates.js';
 import { availableOver, covers, priceOver, sellableLimit } from './night-table.js';
 import type {
@@ -71,7 +72,9 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
 
   switch (cmd.kind) {
     case 'updateHotel': {
-      const hotel: Hotel = { ...state.hotel, ...cmd.patch, version };
+      // Only the fields the patch names change; a field present but undefined is the same as one omitted.
+      const patch = Object.fromEntries(Object.entries(cmd.patch).filter(([, v]) => v !== undefined));
+      const hotel: Hotel = { ...state.hotel, ...patch, version };
       let limitsFromDay: number | null = null;
       if (hotel.overbookingPercent !== state.hotel.overbookingPercent) {
         // New limits apply from today on; past nights keep the limit they were sold under.
@@ -113,7 +116,8 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
     case 'updateRoomType': {
       const rt = state.roomTypes.get(cmd.roomTypeId);
       if (!rt) return noRoomType();
-      const roomType = { ...rt.roomType, ...cmd.patch };
+      const patch = Object.fromEntries(Object.entries(cmd.patch).filter(([, v]) => v !== undefined));
+      const roomType = { ...rt.roomType, ...patch };
       return { reply: { ok: true, kind: 'roomType', roomType }, events: [{ type: 'roomType.updated', version, roomType }] };
     }
     case 'deleteRoomType': {
@@ -184,6 +188,8 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
     }
     case 'reserve':
       return decideReserve(state, cmd, ctx, version);
+    case 'reserveAtomic':
+      return decideAtomic(state, cmd.items, ctx);
     case 'cancel':
       return decideCancel(state, cmd, ctx, version);
   }
@@ -269,6 +275,50 @@ function decideReserve(
     reply: { ok: true, kind: 'reservation', created: true, reservation },
     events: [{ type: 'reservation.created', version, reservation }],
   };
+}
+
+/**
+ * All items held, or none: the items are decided in order on a scratch copy of the hotel; if any is refused, no
+ * event survives and every item that would have been held is refused as `sold_out` (an item that repeats an
+ * existing reservation keeps answering it).
+ */
+function decideAtomic(state: HotelState, items: Extract<Command, { kind: 'reserve' }>[], ctx: DecideContext): Decision {
+  const trial = cloneHotelState(state);
+  const made = new Set<string>();
+  const trialCtx: DecideContext = { ...ctx, reservationHotel: (id) => (made.has(id) ? state.hotel.id : ctx.reservationHotel(id)) };
+  const replies: Decision['reply'][] = [];
+  const events: HotelEvent[] = [];
+  let refused = false;
+  for (const item of items) {
+    const d = decide(trial, item, trialCtx);
+    replies.push(d.reply);
+    if (!d.reply.ok) refused = true;
+    for (const e of d.events) {
+      evolve(trial, e, trial.firstDay, trial.endDay);
+      if (e.type === 'reservation.created') made.add(e.reservation.id);
+      events.push(e);
+    }
+  }
+  if (!refused) return { reply: { ok: true, kind: 'batch', replies }, events };
+  const none = replies.map((r) => {
+    if (!r.ok && r.code !== 'sold_out') return r;
+    if (r.ok && r.kind === 'reservation' && !r.created) return r;
+    return reject('sold_out', 'the atomic batch could not be held in full; none of its items were').reply;
+  });
+  return { reply: { ok: true, kind: 'batch', replies: none }, events: [] };
+}
+
+/** A deep copy of the parts of a hotel's state a decision can change. */
+export function cloneHotelState(s: HotelState): HotelState {
+  const roomTypes = new Map<string, HotelState['roomTypes'] extends Map<string, infer V> ? V : never>();
+  for (const [id, rt] of s.roomTypes) {
+    const t = rt.nights;
+    roomTypes.set(id, {
+      roomType: rt.roomType,
+      nights: { firstDay: t.firstDay, total: t.total.slice(), limit: t.limit.slice(), reserved: t.reserved.slice(), rate: t.rate.slice() },
+    });
+  }
+  return { hotel: s.hotel, firstDay: s.firstDay, endDay: s.endDay, roomTypes, reservations: new Map(s.reservations) };
 }
 
 function mismatch(): Decision {

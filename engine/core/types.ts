@@ -90,6 +90,19 @@ export interface HotelFields {
   overbookingPercent: number;
 }
 
+export interface ReserveCommand {
+  kind: 'reserve';
+  hotelId: string;
+  reservationId: string;
+  roomTypeId: string;
+  checkIn: string;
+  checkOut: string;
+  roomCount: number;
+  guest: { name: string; email: string };
+  owner: Owner;
+  fingerprint: string;
+}
+
 export type Command =
   | { kind: 'createHotel'; hotelId: string; fields: HotelFields }
   | { kind: 'updateHotel'; hotelId: string; patch: Partial<HotelFields> }
@@ -107,18 +120,9 @@ export type Command =
   | { kind: 'deleteRoomType'; hotelId: string; roomTypeId: string }
   | { kind: 'setInventory'; hotelId: string; roomTypeId: string; from: string; to: string; totalInventory: number }
   | { kind: 'setRates'; hotelId: string; roomTypeId: string; from: string; to: string; amount: number }
-  | {
-      kind: 'reserve';
-      hotelId: string;
-      reservationId: string;
-      roomTypeId: string;
-      checkIn: string;
-      checkOut: string;
-      roomCount: number;
-      guest: { name: string; email: string };
-      owner: Owner;
-      fingerprint: string;
-    }
+  | ReserveCommand
+  /** Partner batch with `atomic: true`: every item held, or none. */
+  | { kind: 'reserveAtomic'; hotelId: string; items: ReserveCommand[] }
   | { kind: 'cancel'; hotelId: string; reservationId: string };
 
 export type CommandKind = Command['kind'];
@@ -156,7 +160,8 @@ export type Accepted =
   | { ok: true; kind: 'roomType'; roomType: RoomType }
   | { ok: true; kind: 'deleted' }
   | { ok: true; kind: 'ari'; updatedNights: number; version: number }
-  | { ok: true; kind: 'reservation'; created: boolean; reservation: Reservation };
+  | { ok: true; kind: 'reservation'; created: boolean; reservation: Reservation }
+  | { ok: true; kind: 'batch'; replies: Reply[] };
 
 export type Reply = Accepted | Rejection;
 

@@ -81,3 +81,73 @@ export class CatalogStore {
     return r.rowCount ? { userId: r.rows[0].user_id, expiresAt: r.rows[0].expires_at } : undefined;
   }
 }
+
+export interface BatchPlan {
+  reservationIds: (string | null)[];
+  invalid: { index: number; message: string }[];
+  /** Each queued job: its shard, key, and the item index and request id of each of its commands. */
+  jobs: { shard: number; jobKey: string; indexes: number[]; requestIds: string[] }[];
+}
+
+export interface BatchRow {
+  id: string;
+  creator: { kind: string; id: string };
+  fingerprint: string;
+  total: number;
+  atomic: boolean;
+  status: 'processing' | 'done';
+  plan: BatchPlan;
+  results: unknown[] | null;
+  held: number | null;
+  rejected: number | null;
+}
+
+const batchOf = (r: Record<string, unknown>): BatchRow => ({
+  id: r.id as string,
+  creator: { kind: r.creator_kind as string, id: r.creator_id as string },
+  fingerprint: r.fingerprint as string,
+  total: Number(r.total),
+  atomic: r.atomic as boolean,
+  status: r.status as BatchRow['status'],
+  plan: r.plan as BatchPlan,
+  results: (r.results as unknown[] | null) ?? null,
+  held: r.held === null ? null : Number(r.held),
+  rejected: r.rejected === null ? null : Number(r.rejected),
+});
+
+export class BatchStore {
+  constructor(readonly pool: Pool) {}
+
+  /** Record a batch; with an idempotency key, answers the existing batch instead when the key was used before. */
+  async create(b: BatchRow, idempotencyKey: string | undefined): Promise<{ created: boolean; batch: BatchRow }> {
+    const r = await this.pool.query(
+      `INSERT INTO batches (id, creator_kind, creator_id, idempotency_key, fingerprint, total, atomic, status, plan)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'processing', $8)
+       ON CONFLICT (creator_kind, creator_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING id`,
+      [b.id, b.creator.kind, b.creator.id, idempotencyKey ?? null, b.fingerprint, b.total, b.atomic, JSON.stringify(b.plan)],
+    );
+    if (r.rowCount === 1) return { created: true, batch: b };
+    const existing = await this.pool.query(
+      'SELECT * FROM batches WHERE creator_kind = $1 AND creator_id = $2 AND idempotency_key = $3',
+      [b.creator.kind, b.creator.id, idempotencyKey],
+    );
+    return { created: false, batch: batchOf(existing.rows[0]) };
+  }
+
+  async get(id: string): Promise<BatchRow | undefined> {
+    const r = await this.pool.query('SELECT * FROM batches WHERE id = $1', [id]);
+    return r.rowCount ? batchOf(r.rows[0]) : undefined;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.pool.query('DELETE FROM batches WHERE id = $1', [id]);
+  }
+
+  async finish(id: string, results: unknown[], held: number, rejected: number): Promise<void> {
+    await this.pool.query(
+      "UPDATE batches SET status = 'done', results = $2, held = $3, rejected = $4 WHERE id = $1",
+      [id, JSON.stringify(results), held, rejected],
+    );
+  }
+}

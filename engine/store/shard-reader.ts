@@ -217,6 +217,12 @@ export class ShardReader {
     return r.rowCount ? r.rows[0].replies : undefined;
   }
 
+  /** The stored replies of a committed job of a shard, or undefined while it is not committed. */
+  async appliedRepliesOfShard(shard: number, jobKey: string): Promise<{ requestId: string; reply: unknown }[] | undefined> {
+    const r = await this.pools[databaseOfShard(shard, this.pools.length)].query('SELECT replies FROM applied_jobs WHERE job_id = $1', [jobKey]);
+    return r.rowCount ? r.rows[0].replies : undefined;
+  }
+
   // Rooms are descriptive data (numbers, floors) that no decision reads; they are written here directly.
 
   async rooms(hotelId: string, cursor: string | undefined, limit: number): Promise<Page<Room>> {

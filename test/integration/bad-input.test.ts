@@ -381,24 +381,23 @@ describe('bad input: every refused request answers its 4xx and changes nothing',
   const clients = new Map<TokenName, HttpClient>();
   const dbs: pg.Client[] = [];
 
+  const digestQuery = (tables: string[]) =>
+    `SELECT ${tables.map((t) => `(SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM ${t} x) AS ${t}`).join(', ')}`;
+
   const snapshot = async (): Promise<Snapshot> => {
-    const digests: Record<string, string | null> = {};
     const [catalog, ...shards] = dbs;
-    for (const t of ['users', 'api_keys', 'sessions']) {
-      const r = await catalog.query(`SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS d FROM ${t} x`);
-      digests[`catalog.${t}`] = r.rows[0].d;
-    }
-    for (const [i, c] of shards.entries()) {
-      for (const t of ['hotels', 'room_types', 'rooms', 'room_type_inventory', 'reservations']) {
-        const r = await c.query(`SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS d FROM ${t} x`);
-        digests[`shard${i}.${t}`] = r.rows[0].d;
-      }
-    }
-    return {
-      version: await hotelVersion(env.config, ids.H),
-      nights: await nightsOf(env.config, ids.H, ids.RT),
-      digests,
-    };
+    const [version, nights, catalogRow, ...shardRows] = await Promise.all([
+      hotelVersion(env.config, ids.H),
+      nightsOf(env.config, ids.H, ids.RT),
+      catalog.query(digestQuery(['users', 'api_keys', 'sessions'])).then((r) => r.rows[0]),
+      ...shards.map((c) => c.query(digestQuery(['hotels', 'room_types', 'rooms', 'room_type_inventory', 'reservations'])).then((r) => r.rows[0])),
+    ]);
+    const digests: Record<string, string | null> = {};
+    for (const [k, d] of Object.entries(catalogRow)) digests[`catalog.${k}`] = d as string;
+    shardRows.forEach((row, i) => {
+      for (const [k, d] of Object.entries(row)) digests[`shard${i}.${k}`] = d as string;
+    });
+    return { version, nights, digests };
   };
 
   before(async () => {

@@ -602,7 +602,7 @@ function stateFingerprint(s: HotelState, cmd: Command): string {
 // ---------------------------------------------------------------------------------------------------------------
 
 const seeds = process.env.SIM_SEED ? process.env.SIM_SEED.split(',').map((x) => Number(x.trim())) : [1, 20270110, 0xc0ffee];
-const steps = process.env.SIM_STEPS ? Number(process.env.SIM_STEPS) : 6000;
+const steps = process.env.SIM_STEPS ? Number(process.env.SIM_STEPS) : 5000;
 
 describe('engine simulation (seeded)', function () {
   this.timeout(30_000);

@@ -1,0 +1,144 @@
+// Partner batches: up to 10,000 reservation bodies in one request, parsed, validated and split per shard in a
+// worker thread, queued in bulk, and decided item by item exactly as if each had been posted alone.
+import { createHash } from 'node:crypto';
+import { Router } from 'express';
+import { v7 as uuidv7 } from 'uuid';
+import { jobCommandsMax } from '../../engine/limits.js';
+import type { Reply } from '../../engine/core/types.js';
+import type { BatchRow } from '../../engine/store/catalog-store.js';
+import type { SplitOutput } from '../../workers/batch-split.js';
+import { requireRole } from '../auth.js';
+import type { ApiContext } from '../context.js';
+import { ApiError, notFound } from '../errors.js';
+import { pathId } from '../validate.js';
+
+type ItemResult = { reservationId: string | null; status: string; error?: { code: string; message: string } };
+
+function resultOf(reservationId: string | null, reply: Reply | undefined): ItemResult {
+  if (!reply) return { reservationId, status: 'processing' };
+  if (!reply.ok) return { reservationId, status: 'rejected', error: { code: reply.code, message: reply.message } };
+  if (reply.kind === 'reservation') return { reservationId, status: reply.reservation.status };
+  return { reservationId, status: 'rejected', error: { code: 'internal_error', message: 'unexpected reply' } };
+}
+
+export function batchRoutes(ctx: ApiContext): Router {
+  const r = Router();
+
+  r.post('/v1/batches', async (req, res) => {
+    const p = requireRole(req, 'partner', 'admin');
+    const idempotencyKey = req.header('idempotency-key')?.trim() || undefined;
+    if (idempotencyKey && idempotencyKey.length > 200) {
+      throw new ApiError('validation_failed', 'Idempotency-Key: at most 200 characters', { fields: [{ field: 'Idempotency-Key', message: 'too long' }] });
+    }
+    const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    if (!text) throw new ApiError('validation_failed', 'the body must be JSON', { fields: [{ field: 'body', message: 'is required' }] });
+    const split = (await ctx.batchPool.run({ body: text, owner: { kind: p.kind, id: p.id }, shardCount: ctx.config.shardCount })) as SplitOutput;
+    if (!split.ok) throw new ApiError('validation_failed', split.message, { fields: split.fields });
+
+    const batchId = uuidv7();
+    const requestId = (i: number) => `${batchId}:${i}`;
+    const jobs: { shard: number; jobKey: string; indexes: number[]; requestIds: string[]; commands: { requestId: string; command: any }[] }[] = [];
+    if (split.atomic) {
+      if (split.invalid.length > 0) {
+        throw new ApiError('validation_failed', `atomic batch: ${split.invalid.length} item(s) are invalid; nothing was queued`, {
+          items: split.invalid.slice(0, 100),
+        });
+      }
+      const hotels = new Set(split.byShard.flatMap((l) => l.commands.map((c) => c.hotelId)));
+      if (hotels.size !== 1) {
+        throw new ApiError('validation_failed', 'an atomic batch must be for one hotel', { fields: [{ field: 'items', message: 'items name more than one hotel' }] });
+      }
+      const lane = split.byShard[0];
+      const order = lane.indexes.map((index, k) => ({ index, command: lane.commands[k] })).sort((a, b) => a.index - b.index);
+      const jobKey = uuidv7();
+      jobs.push({
+        shard: lane.shard,
+        jobKey,
+        indexes: [-1],
+        requestIds: [requestId(-1)],
+        commands: [{ requestId: requestId(-1), command: { kind: 'reserveAtomic', hotelId: [...hotels][0], items: order.map((o) => o.command) } }],
+      });
+    } else {
+      for (const lane of split.byShard) {
+        for (let at = 0; at < lane.commands.length; at += jobCommandsMax) {
+          const indexes = lane.indexes.slice(at, at + jobCommandsMax);
+          const commands = lane.commands.slice(at, at + jobCommandsMax).map((command, k) => ({ requestId: requestId(indexes[k]), command }));
+          jobs.push({ shard: lane.shard, jobKey: uuidv7(), indexes, requestIds: commands.map((c) => c.requestId), commands });
+        }
+      }
+    }
+    const row: BatchRow = {
+      id: batchId,
+      creator: { kind: p.kind, id: p.id },
+      fingerprint: createHash('sha256').update(text).digest('base64url'),
+      total: split.total,
+      atomic: split.atomic,
+      status: 'processing',
+      plan: {
+        reservationIds: split.reservationIds,
+        invalid: split.invalid,
+        jobs: jobs.map(({ shard, jobKey, indexes, requestIds }) => ({ shard, jobKey, indexes, requestIds })),
+      },
+      results: null,
+      held: null,
+      rejected: null,
+    };
+    const { created, batch } = await ctx.batches.create(row, idempotencyKey);
+    if (!created) {
+      if (batch.fingerprint !== row.fingerprint) {
+        throw new ApiError('idempotency_mismatch', 'this Idempotency-Key was already used with a different body');
+      }
+      res.status(202).location(`/v1/batches/${batch.id}`).json({ batchId: batch.id, status: batch.status, total: batch.total });
+      return;
+    }
+    try {
+      await ctx.router.enqueueJobs(jobs);
+    } catch (err) {
+      await ctx.batches.remove(batchId).catch(() => {});
+      throw new ApiError('unavailable', `the queue is unreachable: ${(err as Error).message}`, undefined, { 'Retry-After': '1' });
+    }
+    ctx.metrics.count('batch_items_total', '', split.total);
+    res.status(202).location(`/v1/batches/${batchId}`).json({ batchId, status: 'processing', total: split.total });
+  });
+
+  r.get('/v1/batches/:batchId', async (req, res) => {
+    const p = requireRole(req, 'partner', 'admin', 'staff', 'guest');
+    const b = await ctx.batches.get(pathId(req.params.batchId, 'batchId'));
+    if (!b || (p.kind !== 'admin' && (b.creator.kind !== p.kind || b.creator.id !== p.id))) throw notFound('batch');
+    if (b.status === 'done') {
+      res.json({ batchId: b.id, status: 'done', total: b.total, held: b.held, rejected: b.rejected, results: b.results });
+      return;
+    }
+    // Read each job's decisions back from its shard database.
+    const replies = new Map<number, Reply>();
+    let pending = 0;
+    await Promise.all(
+      b.plan.jobs.map(async (j) => {
+        const stored = await ctx.reader.appliedRepliesOfShard(j.shard, j.jobKey);
+        if (!stored) {
+          pending++;
+          return;
+        }
+        const byRequest = new Map(stored.map((x) => [x.requestId, x.reply as Reply]));
+        j.indexes.forEach((index, k) => {
+          const reply = byRequest.get(j.requestIds[k]);
+          if (!reply) return;
+          if (index === -1 && reply.ok && reply.kind === 'batch') reply.replies.forEach((x, i) => replies.set(i, x));
+          else replies.set(index, reply);
+        });
+      }),
+    );
+    const invalid = new Map(b.plan.invalid.map((x) => [x.index, x.message]));
+    const results: ItemResult[] = b.plan.reservationIds.map((id, i) =>
+      invalid.has(i)
+        ? { reservationId: id, status: 'rejected', error: { code: 'validation_failed', message: invalid.get(i) as string } }
+        : resultOf(id, replies.get(i)),
+    );
+    const rejected = results.filter((x) => x.status === 'rejected').length;
+    const held = results.filter((x) => x.status !== 'rejected' && x.status !== 'processing').length;
+    if (pending === 0) await ctx.batches.finish(b.id, results, held, rejected);
+    res.json({ batchId: b.id, status: pending === 0 ? 'done' : 'processing', total: b.total, held, rejected, results });
+  });
+
+  return r;
+}

@@ -1,0 +1,431 @@
+// Browser tests of the booking web pages against the real stack (API + shard owner in this process), in headless
+// Debian chromium driven by playwright-core (issue 4, "What it must show"):
+//  1. two pages on one hotel: a booking on the first turns exactly the right cells on the second within 1 s,
+//     without a reload; a booking made over the API shows up live too;
+//  2. a double click (and two rapid clicks, and a retry after a lost answer) books exactly once;
+//  3. the sold-out path offers the alternatives, and one click books one (confirmation page, status pending);
+//  4. the "updates paused" banner appears when the stream is cut and clears when it comes back;
+//  5. screenshots of the calendar and of the conflict message in test-artifacts/.
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { createGuest, createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
+import type { HttpClient } from '../support/http.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+// The page functions below run in the browser; this project compiles without the DOM library.
+declare const window: any;
+declare const document: any;
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test-artifacts');
+const LIVE_BUDGET_MS = 1000;
+
+const cellSel = (roomTypeId: string, date: string) => `td[data-room-type="${roomTypeId}"][data-date="${date}"]`;
+const nightsOf = (checkIn: number, checkOut: number) =>
+  Array.from({ length: checkOut - checkIn }, (_, i) => dayFromToday(checkIn + i));
+
+describe('booking web pages in headless chromium', function () {
+  this.timeout(60_000);
+
+  let env: TestEnv | undefined;
+  let stack: Stack | undefined;
+  let browser: Browser | undefined;
+  const contexts = new Set<BrowserContext>();
+  const pageErrors: string[] = [];
+  // The server side of every open availability stream, so that test 4 can cut them.
+  const streamSockets = new Set<Socket>();
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `The browser tests need Debian's chromium at ${CHROMIUM}, which does not exist. ` +
+          'Install it with `apt-get install chromium` (.ci/run does this when it is missing).',
+      );
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    env = await createTestEnv();
+    stack = await startStack(env.config);
+    stack.api.server.on('request', (req) => {
+      if (!req.url?.includes('/availability/stream')) return;
+      const socket = req.socket;
+      streamSockets.add(socket);
+      socket.once('close', () => streamSockets.delete(socket));
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+
+  after(async function () {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await stack?.stop();
+    await env?.cleanup();
+  });
+
+  afterEach(async function () {
+    for (const c of contexts) await c.close().catch(() => {});
+    contexts.clear();
+  });
+
+  const admin = (): HttpClient => stack!.admin;
+
+  /** A fresh browser context (its own storage), logged in as `token` if given. */
+  async function newPage(token?: string): Promise<Page> {
+    const context = await browser!.newContext({
+      viewport: { width: 1500, height: 1000 },
+      locale: 'en-US',
+      timezoneId: 'UTC',
+      reducedMotion: 'no-preference',
+    });
+    contexts.add(context);
+    // Log in the way web/README.md allows: the session token alone, under `booking.token`.
+    if (token) await context.addInitScript((t: string) => window.localStorage.setItem('booking.token', t), token);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
+    return page;
+  }
+
+  /** Open the hotel page and wait until the calendar is drawn, the stream is live and the form knows the room types. */
+  async function openHotel(page: Page, hotelId: string, roomTypeIds: string[]): Promise<void> {
+    await page.goto(`${stack!.baseUrl}/hotel.html?id=${hotelId}`);
+    await page.waitForSelector('#calendar-table');
+    await page.waitForSelector('#stream-status[data-state="live"]');
+    for (const id of roomTypeIds) {
+      await page.waitForSelector(`#room-type option[value="${id}"]`, { state: 'attached' });
+      await page.waitForSelector(cellSel(id, dayFromToday(0)));
+    }
+    // The calendar has read its snapshot after the stream opened (every open refetches): nothing is pending.
+    await page.waitForFunction(() => document.getElementById('calendar').dataset.version !== undefined);
+  }
+
+  async function fillBooking(
+    page: Page,
+    o: { roomTypeId: string; checkIn: string; checkOut: string; roomCount: number; name?: string; email?: string },
+  ): Promise<void> {
+    await page.fill('#check-in', o.checkIn);
+    await page.fill('#check-out', o.checkOut);
+    await page.selectOption('#room-type', o.roomTypeId);
+    await page.fill('#room-count', String(o.roomCount));
+    await page.fill('#guest-name', o.name ?? 'Grace Hopper');
+    await page.fill('#guest-email', o.email ?? 'grace@example.com');
+    await page.waitForSelector('#book-button:enabled');
+  }
+
+  async function available(page: Page, roomTypeId: string, date: string): Promise<number> {
+    return Number(await page.getAttribute(cellSel(roomTypeId, date), 'data-available'));
+  }
+
+  /** Record, in the page, every calendar cell whose data-available changes, with the time (Date.now()) it changed. */
+  async function watchCalendar(page: Page): Promise<void> {
+    await page.evaluate(() => {
+      window.__cellChanges = [];
+      window.__notReloaded = true;
+      new window.MutationObserver((records: any[]) => {
+        const at = Date.now();
+        for (const r of records) {
+          const td = r.target;
+          if (r.oldValue === td.dataset.available) continue;
+          window.__cellChanges.push({ key: `${td.dataset.roomType}|${td.dataset.date}`, from: r.oldValue, to: td.dataset.available, at });
+        }
+      }).observe(document.getElementById('calendar'), {
+        subtree: true,
+        attributes: true,
+        attributeFilter: ['data-available'],
+        attributeOldValue: true,
+      });
+    });
+  }
+
+  async function cellChanges(page: Page): Promise<Array<{ key: string; from: string; to: string; at: number }>> {
+    return page.evaluate(() => window.__cellChanges);
+  }
+
+  async function waitForAvailable(page: Page, roomTypeId: string, dates: string[], value: number, timeout = 5000): Promise<void> {
+    await page.waitForFunction(
+      ({ sels, value }) => sels.every((s: string) => document.querySelector(s)?.dataset.available === String(value)),
+      { sels: dates.map((d) => cellSel(roomTypeId, d)), value },
+      { timeout },
+    );
+  }
+
+  async function apiAvailable(hotelId: string, roomTypeId: string, checkIn: string, checkOut: string): Promise<number[]> {
+    const r = await admin().get(`/v1/hotels/${hotelId}/availability?checkIn=${checkIn}&checkOut=${checkOut}&roomTypeId=${roomTypeId}`);
+    expect(r.status, JSON.stringify(r.body)).to.equal(200);
+    const rt = r.body.roomTypes.find((x: any) => x.roomTypeId === roomTypeId);
+    return rt.nights.map((n: any) => n.available);
+  }
+
+  async function guestReservations(token: string): Promise<any[]> {
+    const r = await admin().as(token).get('/v1/reservations?limit=200');
+    expect(r.status, JSON.stringify(r.body)).to.equal(200);
+    return r.body.items;
+  }
+
+  async function expectConfirmation(page: Page, status = 'pending'): Promise<string> {
+    await page.waitForURL(/\/confirmation\.html\?id=/, { timeout: 10_000 });
+    await page.waitForSelector(`#reservation[data-status="${status}"]`, { timeout: 10_000 });
+    return (await page.getAttribute('#reservation', 'data-reservation-id'))!;
+  }
+
+  // ---- 1. live updates between two pages --------------------------------------------------------------------------
+
+  it('a booking on one page turns exactly the right cells on another page within 1 s, without a reload', async function () {
+    const hotel = await createHotel(admin(), { name: 'Hôtel du Parc' }); // default 10% overbooking
+    const double = await createRoomType(admin(), hotel.id, { name: 'Double', totalInventory: 20, baseRate: 15000 });
+    const suite = await createRoomType(admin(), hotel.id, { name: 'Suite', maxGuests: 4, totalInventory: 2, baseRate: 32000 });
+    const guest = await createGuest(admin());
+
+    const booker = await newPage(guest.token);
+    const watcher = await newPage();
+    await Promise.all([openHotel(booker, hotel.id, [double.id, suite.id]), openHotel(watcher, hotel.id, [double.id, suite.id])]);
+    let watcherNavigations = 0;
+    watcher.on('framenavigated', (f) => {
+      if (f === watcher.mainFrame()) watcherNavigations++;
+    });
+    await watchCalendar(watcher);
+
+    // Sellable limit floor(20 × 110 / 100) = 22; the stay covers nights +3, +4, +5.
+    const nights = nightsOf(3, 6);
+    for (const d of nights) expect(await available(watcher, double.id, d)).to.equal(22);
+
+    await fillBooking(booker, { roomTypeId: double.id, checkIn: dayFromToday(3), checkOut: dayFromToday(6), roomCount: 2 });
+    const clickedAt = Date.now();
+    await booker.click('#book-button');
+    await waitForAvailable(watcher, double.id, nights, 20);
+
+    const changes = await cellChanges(watcher);
+    const lastChange = Math.max(...changes.map((c) => c.at));
+    const delay = lastChange - clickedAt;
+    console.log(`      click on page 1 → last cell changed on page 2: ${delay} ms`);
+    expect(delay, 'click → cells updated on the other page (ms)').to.be.at.most(LIVE_BUDGET_MS);
+    // Exactly the booked room type × the stay's nights changed, each by the room count, once.
+    expect(changes.map((c) => c.key).sort()).to.deep.equal(nights.map((d) => `${double.id}|${d}`).sort());
+    for (const c of changes) expect(Number(c.from) - Number(c.to)).to.equal(2);
+    for (const d of nights) {
+      const cls = (await watcher.getAttribute(cellSel(double.id, d), 'class'))!.split(/\s+/);
+      expect(cls).to.include.members(['cell', 'plenty', 'updated', 'flash']);
+      expect(await watcher.getAttribute(cellSel(double.id, d), 'data-updated')).to.equal('true');
+    }
+    // Neighbours of the stay, and the other room type, are untouched.
+    for (const sel of [cellSel(double.id, dayFromToday(2)), cellSel(double.id, dayFromToday(6)), cellSel(suite.id, dayFromToday(3))]) {
+      expect(await watcher.getAttribute(sel, 'class')).to.not.match(/updated|flash/);
+    }
+    expect(watcherNavigations, 'the watching page was not reloaded').to.equal(0);
+    expect(await watcher.evaluate(() => window.__notReloaded)).to.equal(true);
+
+    // The booking page went on to its confirmation; the reservation is the one the cells show.
+    const reservationId = await expectConfirmation(booker);
+    const mine = await guestReservations(guest.token);
+    expect(mine.map((r) => r.id)).to.deep.equal([reservationId]);
+    expect(mine[0]).to.include({ roomTypeId: double.id, checkIn: dayFromToday(3), checkOut: dayFromToday(6), roomCount: 2, status: 'pending' });
+
+    // A booking made over the API (another channel) shows up live as well: the Suite sells out on +8…+10.
+    const suiteNights = nightsOf(8, 11);
+    const postedAt = Date.now();
+    const r = await admin().post('/v1/reservations', reservationBody(hotel.id, suite.id, dayFromToday(8), dayFromToday(11), { roomCount: 2 }));
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    await waitForAvailable(watcher, suite.id, suiteNights, 0);
+    const apiChanges = (await cellChanges(watcher)).filter((c) => c.key.startsWith(`${suite.id}|`));
+    const apiDelay = Math.max(...apiChanges.map((c) => c.at)) - postedAt;
+    console.log(`      POST over the API → cells changed on the page: ${apiDelay} ms`);
+    expect(apiDelay, 'API booking → cells updated on the page (ms)').to.be.at.most(LIVE_BUDGET_MS);
+    expect(apiChanges.map((c) => c.key).sort()).to.deep.equal(suiteNights.map((d) => `${suite.id}|${d}`).sort());
+    for (const d of suiteNights) {
+      expect(await watcher.getAttribute(cellSel(suite.id, d), 'data-state')).to.equal('soldout');
+      expect(await watcher.getAttribute(cellSel(suite.id, d), 'class')).to.match(/\bsoldout\b.*\bupdated\b/);
+    }
+    // One more night with a single Suite left, for a yellow cell next to the red ones.
+    const one = await admin().post('/v1/reservations', reservationBody(hotel.id, suite.id, dayFromToday(13), dayFromToday(14)));
+    expect(one.status, JSON.stringify(one.body)).to.equal(201);
+    await waitForAvailable(watcher, suite.id, [dayFromToday(13)], 1);
+    expect(await watcher.getAttribute(cellSel(suite.id, dayFromToday(13)), 'data-state')).to.equal('few');
+    expect(watcherNavigations).to.equal(0);
+
+    // The calendar as a person sees it: green Doubles (three updated), yellow Suites (few left), red sold-out nights.
+    await watcher.hover(cellSel(suite.id, dayFromToday(9))); // shows the tooltip text in #cell-details
+    await watcher.locator('section.availability').screenshot({ path: path.join(ARTIFACTS, 'calendar.png'), animations: 'disabled' });
+    expect(await watcher.textContent('#cell-details')).to.match(/^Suite, .*: sold out, .*€320\.00 per night/);
+  });
+
+  // ---- 2. a double click books once -------------------------------------------------------------------------------
+
+  it('a double click, two rapid clicks, or a retry after a lost answer each book exactly once', async function () {
+    const hotel = await createHotel(admin(), { name: 'Double Click Inn' });
+    const double = await createRoomType(admin(), hotel.id, { name: 'Double', totalInventory: 20 });
+    const guest = await createGuest(admin());
+    const page = await newPage(guest.token);
+    const posted: Array<{ reservationId: string }> = [];
+    page.on('request', (req) => {
+      if (req.method() === 'POST' && new URL(req.url()).pathname === '/v1/reservations') posted.push(req.postDataJSON());
+    });
+
+    async function round(o: { checkIn: number; checkOut: number; roomCount: number }, click: () => Promise<void>, expectedTotal: number) {
+      const checkIn = dayFromToday(o.checkIn);
+      const checkOut = dayFromToday(o.checkOut);
+      const before = await apiAvailable(hotel.id, double.id, checkIn, checkOut);
+      posted.length = 0;
+      await openHotel(page, hotel.id, [double.id]);
+      await fillBooking(page, { roomTypeId: double.id, checkIn, checkOut, roomCount: o.roomCount });
+      await click();
+      const id = await expectConfirmation(page);
+      // Whatever was sent carried one reservationId: the idempotency key of this one attempt.
+      expect(posted.length).to.be.at.least(1);
+      expect(new Set(posted.map((b) => b.reservationId))).to.deep.equal(new Set([id]));
+      const mine = await guestReservations(guest.token);
+      expect(mine, JSON.stringify(mine)).to.have.length(expectedTotal);
+      expect(mine.filter((r) => r.checkIn === checkIn)).to.have.length(1);
+      expect(mine.find((r) => r.id === id)).to.include({ roomCount: o.roomCount, status: 'pending' });
+      const after = await apiAvailable(hotel.id, double.id, checkIn, checkOut);
+      expect(after).to.deep.equal(before.map((a) => a - o.roomCount));
+      return posted.length;
+    }
+
+    // Playwright's double click: two clicks (and a dblclick event) as fast as a mouse sends them.
+    const n1 = await round({ checkIn: 2, checkOut: 4, roomCount: 3 }, () => page.dblclick('#book-button'), 1);
+    // Two separate rapid clicks on the same spot, the second sent without waiting for the first.
+    const n2 = await round(
+      { checkIn: 5, checkOut: 7, roomCount: 1 },
+      async () => {
+        const b = (await page.locator('#book-button').boundingBox())!;
+        const x = b.x + b.width / 2;
+        const y = b.y + b.height / 2;
+        await Promise.all([page.mouse.click(x, y), page.mouse.click(x, y)]);
+      },
+      2,
+    );
+    // The answer to the first POST is lost (the server booked, the browser saw a network error); pressing Book
+    // again must reuse the same reservationId and land on the same reservation.
+    let lost = 0;
+    await page.route('**/v1/reservations', async (route) => {
+      if (route.request().method() === 'POST' && lost === 0) {
+        lost++;
+        await route.fetch(); // reaches the server…
+        await route.abort('connectionreset'); // …but the answer never reaches the page
+        return;
+      }
+      await route.continue();
+    });
+    const n3 = await round(
+      { checkIn: 8, checkOut: 9, roomCount: 2 },
+      async () => {
+        await page.click('#book-button');
+        await page.waitForSelector('#booking-error:not([hidden])');
+        await page.waitForSelector('#book-button:enabled');
+        await page.click('#book-button');
+      },
+      3,
+    );
+    await page.unroute('**/v1/reservations');
+    expect(lost).to.equal(1);
+    expect(n3, 'the retry sent the same body again').to.equal(2);
+    console.log(`      POSTs sent: dblclick ${n1}, two rapid clicks ${n2}, lost answer + retry ${n3}`);
+  });
+
+  // ---- 3. sold out: alternatives, one click books ------------------------------------------------------------------
+
+  it('sold out shows the alternatives, and clicking one books it', async function () {
+    const hotel = await createHotel(admin(), { name: 'Tiny Hotel', overbookingPercent: 0 });
+    const single = await createRoomType(admin(), hotel.id, { name: 'Single', maxGuests: 1, totalInventory: 1, baseRate: 9000 });
+    const twin = await createRoomType(admin(), hotel.id, { name: 'Twin', maxGuests: 2, totalInventory: 4, baseRate: 12000 });
+    const checkIn = dayFromToday(4);
+    const checkOut = dayFromToday(6);
+    const taken = await admin().post('/v1/reservations', reservationBody(hotel.id, single.id, checkIn, checkOut));
+    expect(taken.status, JSON.stringify(taken.body)).to.equal(201);
+
+    const guest = await createGuest(admin());
+    const page = await newPage(guest.token);
+    await openHotel(page, hotel.id, [single.id, twin.id]);
+    for (const d of nightsOf(4, 6)) expect(await page.getAttribute(cellSel(single.id, d), 'data-state')).to.equal('soldout');
+
+    await fillBooking(page, { roomTypeId: single.id, checkIn, checkOut, roomCount: 1 });
+    await page.click('#book-button');
+    await page.waitForSelector('#conflict:not([hidden]) button.alternative');
+    expect(await page.textContent('#conflict h3')).to.equal('Sold out');
+    const alternatives = await page.$$eval('#conflict button.alternative', (bs: any[]) =>
+      bs.map((b) => ({ roomTypeId: b.dataset.roomTypeId, checkIn: b.dataset.checkIn, checkOut: b.dataset.checkOut, text: b.textContent })),
+    );
+    console.log(`      alternatives offered: ${alternatives.length}`);
+    expect(alternatives.length).to.be.within(1, 5);
+    // Other room types for the same dates come first.
+    expect(alternatives[0]).to.include({ roomTypeId: twin.id, checkIn, checkOut });
+    expect(alternatives[0].text).to.contain('Twin');
+    expect(await guestReservations(guest.token)).to.have.length(0);
+    await page.locator('section.booking').screenshot({ path: path.join(ARTIFACTS, 'conflict.png'), animations: 'disabled' });
+
+    await page.click('#conflict button.alternative >> nth=0');
+    const id = await expectConfirmation(page, 'pending');
+    expect(await page.getAttribute('#reservation-status', 'data-status')).to.equal('pending');
+    const mine = await guestReservations(guest.token);
+    expect(mine).to.have.length(1);
+    expect(mine[0]).to.include({ id, roomTypeId: twin.id, checkIn, checkOut, roomCount: 1, status: 'pending' });
+  });
+
+  // ---- 4. the banner when the stream is cut -----------------------------------------------------------------------
+
+  it('says plainly when live updates are paused, and clears once the stream is back', async function () {
+    const hotel = await createHotel(admin(), { name: 'Flaky Network Hotel' });
+    const double = await createRoomType(admin(), hotel.id, { name: 'Double', totalInventory: 20 });
+    const page = await newPage();
+    await openHotel(page, hotel.id, [double.id]);
+    expect(await page.isHidden('#stream-banner')).to.equal(true);
+    expect(await page.textContent('#stream-status')).to.equal('Live');
+
+    // Cutting the stream. `context.setOffline(true)` does not work here: Chromium's offline emulation only fails
+    // new requests, the open EventSource keeps receiving (tried: the status stayed "Live" for 6 s). A
+    // `page.route(…, abort)` alone has the same problem. So: refuse every new stream request in the browser
+    // (page.route → abort, as if the server were unreachable) AND drop the open stream's TCP connection on the
+    // server side (what a restarting proxy or server does). The other requests (availability reads, bookings) keep
+    // working, and the page has to notice the loss the way it would in real life: the EventSource errors out.
+    let refused = 0;
+    await page.route('**/availability/stream', async (route) => {
+      refused++;
+      await route.abort('connectionrefused');
+    });
+    expect(streamSockets.size).to.be.at.least(1);
+    const cutAt = Date.now();
+    for (const s of streamSockets) s.destroy();
+    await page.waitForSelector('#stream-banner:visible', { timeout: 5000 });
+    console.log(`      banner shown ${Date.now() - cutAt} ms after the cut`);
+    expect(await page.getAttribute('#stream-status', 'data-state')).to.equal('paused');
+    expect(await page.textContent('#stream-status')).to.match(/paused/i);
+    expect(await page.textContent('#stream-banner')).to.match(/paused/i).and.match(/out of date/i);
+
+    // While it is down, a booking happens elsewhere; the page cannot know yet, and keeps saying so.
+    const night = dayFromToday(15);
+    const r = await admin().post('/v1/reservations', reservationBody(hotel.id, double.id, night, dayFromToday(16), { roomCount: 4 }));
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    await page.waitForTimeout(2500); // the browser's own retry (`retry: 2000`) and the page's reconnect both fail
+    expect(refused, 'reconnection attempts refused while cut').to.be.at.least(1);
+    expect(await page.isVisible('#stream-banner')).to.equal(true);
+    expect(await page.getAttribute('#stream-status', 'data-state')).to.equal('paused');
+    expect(await available(page, double.id, night)).to.equal(22);
+
+    // The stream comes back: the page reconnects by itself, the banner clears, and it catches up at once.
+    await page.unroute('**/availability/stream');
+    const backAt = Date.now();
+    await page.waitForSelector('#stream-status[data-state="live"]', { timeout: 15_000 });
+    await page.waitForSelector('#stream-banner', { state: 'hidden' });
+    console.log(`      live again ${Date.now() - backAt} ms after the stream returned (${refused} attempts refused)`);
+    expect(await page.textContent('#stream-status')).to.equal('Live');
+    await waitForAvailable(page, double.id, [night], 18);
+    expect(await page.getAttribute(cellSel(double.id, night), 'class')).to.match(/\bupdated\b/);
+  });
+
+  it('raised no uncaught errors in the pages', function () {
+    expect(pageErrors).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,69 @@
+// Piscina task: parse, validate and split a partner batch off the API's event loop. Answers the commands grouped
+// by shard, in item order, and the items that failed validation.
+import type { ReserveCommand, Owner } from '../engine/core/types.js';
+import { reserveCommandOf } from '../engine/idempotency.js';
+import { shardOf } from '../engine/shard-map.js';
+import { batchBody, reservationBody } from '../schemas/http.js';
+import type { z } from 'zod';
+
+export interface SplitInput {
+  body: string;
+  owner: Owner;
+  shardCount: number;
+}
+
+export interface InvalidItem {
+  index: number;
+  message: string;
+}
+
+export type SplitOutput =
+  | { ok: false; message: string; fields: { field: string; message: string }[] }
+  | {
+      ok: true;
+      atomic: boolean;
+      total: number;
+      reservationIds: (string | null)[];
+      byShard: { shard: number; indexes: number[]; commands: ReserveCommand[] }[];
+      invalid: InvalidItem[];
+    };
+
+const describe = (issues: z.core.$ZodIssue[], prefix: string) =>
+  issues.map((i) => ({
+    field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || 'body',
+    message: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
+  }));
+
+export default function splitBatch(input: SplitInput): SplitOutput {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(input.body);
+  } catch {
+    return { ok: false, message: 'the body is not valid JSON', fields: [{ field: 'body', message: 'malformed JSON' }] };
+  }
+  const top = batchBody.safeParse(parsed);
+  if (!top.success) {
+    const fields = describe(top.error.issues, '');
+    return { ok: false, message: `invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`, fields };
+  }
+  const reservationIds: (string | null)[] = [];
+  const invalid: InvalidItem[] = [];
+  const lanes = new Map<number, { shard: number; indexes: number[]; commands: ReserveCommand[] }>();
+  top.data.items.forEach((raw, index) => {
+    const item = reservationBody.safeParse(raw);
+    const rawId = (raw as { reservationId?: unknown } | null)?.reservationId;
+    if (!item.success) {
+      reservationIds.push(typeof rawId === 'string' ? rawId : null);
+      const fields = describe(item.error.issues, '');
+      invalid.push({ index, message: fields.map((f) => `${f.field}: ${f.message}`).join('; ') });
+      return;
+    }
+    reservationIds.push(item.data.reservationId);
+    const shard = shardOf(item.data.hotelId, input.shardCount);
+    let lane = lanes.get(shard);
+    if (!lane) lanes.set(shard, (lane = { shard, indexes: [], commands: [] }));
+    lane.indexes.push(index);
+    lane.commands.push(reserveCommandOf(input.owner, item.data));
+  });
+  return { ok: true, atomic: top.data.atomic ?? false, total: top.data.items.length, reservationIds, byShard: [...lanes.values()], invalid };
+}
