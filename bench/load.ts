@@ -41,6 +41,11 @@ export interface LoadOptions {
   requestTimeoutMs?: number;
   /** Headers sent with every request (auth, for instance). */
   headers?: Record<string, string>;
+  /**
+   * Open every client's connection before the clock starts, with one GET of this path (e.g. '/healthz'), so
+   * that a burst scenario measures the decisions rather than thousands of simultaneous TCP and HTTP set-ups.
+   */
+  preconnectPath?: string;
   /** Called for every completed request; `keepBodies` adds the response text. */
   onSample?: (sample: LoadSample) => void;
   keepBodies?: boolean;
@@ -158,6 +163,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let issued = 0;
   let completed = 0;
   let lastEndMs = 0;
+
+  if (options.preconnectPath) {
+    const path = options.preconnectPath;
+    const answers = await Promise.all(
+      Array.from({ length: concurrency }, () => send(agent, url, { method: 'GET', path }, headers, requestTimeoutMs)),
+    );
+    const failed = answers.filter((a) => a.status < 200 || a.status >= 300).length;
+    if (failed > 0) {
+      agent.destroy();
+      throw new Error(`preconnect: ${failed} of ${concurrency} GET ${path} failed`);
+    }
+  }
 
   const t0 = performance.now();
   const deadline = Math.min(durationMs ?? Infinity, maxDurationMs);

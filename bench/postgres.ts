@@ -72,6 +72,34 @@ export async function dropBenchDatabase(name: string): Promise<void> {
   await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Drops benchmark databases left behind by a run that was killed before it could clean up: those whose name
+ * carries the pid of a process that no longer exists. Databases of a run still going are left alone.
+ */
+export async function dropOrphanBenchDatabases(): Promise<string[]> {
+  const names = await withAdminClient(async (c) => {
+    const { rows } = await c.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_base\\_%'`,
+    );
+    return rows.map((r) => r.datname);
+  });
+  const orphans = names.filter((n) => {
+    const pid = Number(/_(\d+)_[0-9a-f]{6}$/.exec(n)?.[1]);
+    return Number.isInteger(pid) && pid > 0 && !processAlive(pid);
+  });
+  for (const name of orphans) await dropBenchDatabase(name);
+  return orphans;
+}
+
 /** The shard migrations directory of the repository, found from this file (dist/bench/… or bench/…). */
 function shardMigrationsDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));

@@ -11,6 +11,7 @@
 import { writeFile } from 'node:fs/promises';
 import { baselineStrategies, baselineTarget, type BaselineStrategy } from './baseline-target.js';
 import { markdownTable, summarize } from './report.js';
+import { dropOrphanBenchDatabases } from './postgres.js';
 import { runBench, stopActiveTarget } from './runner.js';
 import { benchScenarios } from './scenarios.js';
 
@@ -48,6 +49,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => interrupt('SIGINT'));
   process.once('SIGTERM', () => interrupt('SIGTERM'));
+
+  const orphans = await dropOrphanBenchDatabases();
+  if (orphans.length) process.stderr.write(`dropped ${orphans.length} database(s) left by killed runs\n`);
 
   const started = Date.now();
   const records = await runBench({ targets, scenarios, rounds });

@@ -31,6 +31,8 @@ export interface Catalog {
 
 export interface ScenarioLoad {
   concurrency: number;
+  /** See LoadOptions.preconnectPath. */
+  preconnectPath?: string;
   durationMs?: number;
   count?: number;
   maxDurationMs?: number;
@@ -147,7 +149,9 @@ export function benchScenarios(options: ScenarioOptions): Scenario[] {
       name: 'flash',
       description: 'one 100-room type (sellable 110), 5,000 clients, one attempt each at the same 2-night stay',
       shape: { hotels: 1, roomTypesPerHotel: 1, totalInventory: 100, overbookingPercent: 10, baseRate: 20_000, windowNights: 2 },
-      load: { concurrency: 5_000, count: 5_000, maxDurationMs: 120_000 },
+      // Connections are opened (GET /healthz) before the clock starts: the measure is how fast the stock is
+      // decided, not how fast 5,000 TCP handshakes are accepted on a 2-core machine.
+      load: { concurrency: 5_000, count: 5_000, maxDurationMs: 120_000, preconnectPath: '/healthz' },
       warmupMs: 0,
       requests: (catalog) => (index) =>
         reservationBody(index, catalog.roomTypes[0], catalog.firstNight, addDays(catalog.firstNight, 2)),

@@ -1,10 +1,16 @@
 // Health, readiness, metrics and the shard table for operators.
 import { Router } from 'express';
 import { requireRole } from '../auth.js';
+import { openApiDocument } from '../../schemas/openapi.js';
 import type { ApiContext } from '../context.js';
 
 export function operationRoutes(ctx: ApiContext): Router {
   const r = Router();
+
+  const openapi = openApiDocument();
+  r.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
 
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -95,10 +95,18 @@ export class ShardStore {
         `SELECT ${roomTypeColumns} FROM room_types WHERE hotel_id = ANY($1::uuid[]) AND deleted_at IS NULL`,
         [found],
       ),
+      // One row per room type with its nights as comma-separated columns: thousands of nights per hotel arrive
+      // as a few strings instead of thousands of rows.
       this.pool.query(
-        `SELECT i.room_type_id, i.date, i.total_inventory, i.sellable_limit, i.reserved, i.rate
+        `SELECT i.room_type_id, min(i.date) AS first, count(*)::int AS n,
+                string_agg(i.total_inventory::text, ',' ORDER BY i.date) AS total,
+                string_agg(i.sellable_limit::text, ',' ORDER BY i.date) AS lim,
+                string_agg(i.reserved::text, ',' ORDER BY i.date) AS reserved,
+                string_agg(i.rate::text, ',' ORDER BY i.date) AS rate,
+                max(i.date) - min(i.date) + 1 AS span
            FROM room_type_inventory i JOIN room_types t ON t.id = i.room_type_id AND t.deleted_at IS NULL
-          WHERE i.hotel_id = ANY($1::uuid[]) AND i.date >= $2::date AND i.date < $3::date`,
+          WHERE i.hotel_id = ANY($1::uuid[]) AND i.date >= $2::date AND i.date < $3::date
+          GROUP BY i.room_type_id`,
         [found, formatDay(minDay), formatDay(maxDay)],
       ),
     ]);
@@ -113,12 +121,17 @@ export class ShardStore {
     for (const row of nights.rows) {
       const t = tableOf.get(row.room_type_id);
       if (!t) continue;
-      const i = (parseDay(row.date) as number) - t.firstDay;
-      if (i < 0 || i >= t.total.length) continue;
-      t.total[i] = row.total_inventory;
-      t.limit[i] = row.sellable_limit;
-      t.reserved[i] = row.reserved;
-      t.rate[i] = Number(row.rate);
+      if (Number(row.span) !== row.n) throw new Error(`assertion: inventory rows of room type ${row.room_type_id} have gaps`);
+      const first = parseDay(row.first) as number;
+      const cols = [row.total, row.lim, row.reserved, row.rate].map((c: string) => c.split(','));
+      for (let k = 0; k < row.n; k++) {
+        const i = first + k - t.firstDay;
+        if (i < 0 || i >= t.total.length) continue;
+        t.total[i] = Number(cols[0][k]);
+        t.limit[i] = Number(cols[1][k]);
+        t.reserved[i] = Number(cols[2][k]);
+        t.rate[i] = Number(cols[3][k]);
+      }
     }
     return out;
   }

@@ -364,6 +364,10 @@ describe('booking web pages in headless chromium', function () {
     expect(alternatives[0]).to.include({ roomTypeId: twin.id, checkIn, checkOut });
     expect(alternatives[0].text).to.contain('Twin');
     expect(await guestReservations(guest.token)).to.have.length(0);
+    // The price quote (debounced 300 ms) says the same; wait for it so the screenshot shows the settled form, and
+    // move the mouse off the alternatives (it stays where Book was, which the conflict box scrolled under it).
+    await page.waitForFunction(() => /sold out/i.test(document.getElementById('quote').textContent));
+    await page.mouse.move(0, 0);
     await page.locator('section.booking').screenshot({ path: path.join(ARTIFACTS, 'conflict.png'), animations: 'disabled' });
 
     await page.click('#conflict button.alternative >> nth=0');

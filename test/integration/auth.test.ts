@@ -398,6 +398,17 @@ describe('auth: principals, roles and scopes', function () {
       expectError(await me.post('/v1/hotels', { name: 'N', city: 'C', country: 'FR', timezone: 'UTC', currency: 'EUR' }), 403, 'forbidden');
     });
 
+    it('an account opens with the e-mail exactly as it was registered (surrounding spaces included)', async () => {
+      const typed = `  Padded-${randomUUID()}@Example.com `;
+      const u = await anon.post('/v1/users', { email: typed, password: 'padded password', name: 'P' });
+      expect(u.status, JSON.stringify(u.body)).to.equal(201);
+      expect(u.body.email).to.equal(typed.trim());
+      const trimmed = await anon.post('/v1/sessions', { email: typed.trim(), password: 'padded password' });
+      expect(trimmed.status, JSON.stringify(trimmed.body)).to.equal(201);
+      const asTyped = await anon.post('/v1/sessions', { email: typed, password: 'padded password' });
+      expect(asTyped.status, `the same e-mail string that registered the account: ${JSON.stringify(asTyped.body)}`).to.equal(201);
+    });
+
     it('the password is not stored in clear', async () => {
       const email = `hash-${randomUUID()}@example.com`;
       const password = 'a very distinctive password 42';

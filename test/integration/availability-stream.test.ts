@@ -364,6 +364,9 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
     let booking = true;
     const path = `/v1/hotels/${hotel.id}/availability?checkIn=${dayFromToday(5)}&checkOut=${dayFromToday(5 + nights)}`;
     const reader = stack.admin.as(undefined);
+    // A second API process on the same Redis and databases: a client balanced over both must not go back either.
+    const second = await startApi(env.config);
+    const readers2 = [reader, new HttpClient(`http://127.0.0.1:${second.port}`)];
 
     // Each reader reads one after another: its versions never go down, nor any night's reserved count (nothing is
     // canceled), and a version never comes with different numbers.
@@ -372,7 +375,7 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
       const seen: number[] = [];
       let lastNights: number[] | undefined;
       while (booking) {
-        const r = await reader.get(path);
+        const r = await readers2[(id + seen.length) % 2].get(path);
         expect(r.status, JSON.stringify(r.body)).to.equal(200);
         const v = r.body.version as number;
         const reserved = (r.body.roomTypes[0].nights as Change[]).map((x) => x.reserved);
@@ -400,10 +403,13 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
     };
 
     const readers = Array.from({ length: 6 }, (_, i) => readerLoop(i));
+    for (const p of readers) p.catch(() => {}); // awaited below; a failing reader must not be an unhandled rejection
     try {
       await Promise.all(Array.from({ length: bookers }, (_, b) => bookerLoop(b)));
     } finally {
       booking = false;
+      await Promise.allSettled(readers);
+      await second.close();
     }
     const reads = await Promise.all(readers);
     expect(reads.reduce((s, n) => s + n, 0), 'the readers did read during the bookings').to.be.greaterThan(20);
