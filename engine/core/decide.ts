@@ -23,8 +23,8 @@ const reject = (code: RejectionCode, message: string, details?: Record<string, u
   events: [],
 });
 
-const noHotel = () => reject('not_found', 'hotel not found');
-const noRoomType = () => reject('not_found', 'room type not found');
+const noHotel = () => reject('not_found', 'Hotel not found.');
+const noRoomType = () => reject('not_found', 'Room type not found.');
 
 /** A validated, in-horizon range of nights [fromDay, toDay), or the rejection explaining why not. */
 function nightRange(
@@ -91,7 +91,7 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
       const today = localDay(ctx.nowMs, state.hotel.timezone);
       for (const rt of state.roomTypes.values()) {
         if (holdsRooms(rt.nights.reserved, Math.max(0, today - rt.nights.firstDay))) {
-          return reject('conflict', 'the hotel has pending or paid reservations that have not ended');
+          return reject('conflict', 'The hotel has pending or paid reservations that have not ended.');
         }
       }
       return { reply: { ok: true, kind: 'deleted' }, events: [{ type: 'hotel.deleted', version, hotelId: state.hotel.id }] };
@@ -125,7 +125,7 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
       if (!rt) return noRoomType();
       const today = localDay(ctx.nowMs, state.hotel.timezone);
       if (holdsRooms(rt.nights.reserved, Math.max(0, today - rt.nights.firstDay))) {
-        return reject('conflict', 'the room type has pending or paid reservations that have not ended');
+        return reject('conflict', 'The room type has pending or paid reservations that have not ended.');
       }
       return {
         reply: { ok: true, kind: 'deleted' },
@@ -146,7 +146,7 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
       if (short.length > 0) {
         return reject(
           'inventory_below_reserved',
-          `on ${short.length} night(s) more rooms are reserved than a total inventory of ${cmd.totalInventory} can sell`,
+          `On ${short.length} night(s) more rooms are reserved than a total inventory of ${cmd.totalInventory} can sell.`,
           { dates: short.slice(0, 31), sellableLimit: limit },
         );
       }
@@ -215,7 +215,7 @@ function belowReserved(
     }
   }
   if (short.length === 0) return undefined;
-  return reject('inventory_below_reserved', 'the new limit would fall below what is reserved', {
+  return reject('inventory_below_reserved', 'The new limit would fall below what is reserved.', {
     nights: short.slice(0, 31),
   });
 }
@@ -249,7 +249,7 @@ function decideReserve(
 
   if (availableOver(t, fromDay, toDay) < cmd.roomCount) {
     const alternatives = findAlternatives(state, cmd.roomTypeId, fromDay, toDay, cmd.roomCount, today, today + ctx.horizonDays - 1);
-    return reject('sold_out', 'no rooms of this type are left on at least one night of the stay', { alternatives });
+    return reject('sold_out', 'No rooms of this type are left on at least one night of the stay.', { alternatives });
   }
   const now = new Date(ctx.nowMs).toISOString();
   const reservation: Reservation = {
@@ -303,7 +303,7 @@ function decideAtomic(state: HotelState, items: Extract<Command, { kind: 'reserv
   const none = replies.map((r) => {
     if (!r.ok && r.code !== 'sold_out') return r;
     if (r.ok && r.kind === 'reservation' && !r.created) return r;
-    return reject('sold_out', 'the atomic batch could not be held in full; none of its items were').reply;
+    return reject('sold_out', 'The atomic batch could not be held in full, so none of its items were.').reply;
   });
   return { reply: { ok: true, kind: 'batch', replies: none }, events: [] };
 }
@@ -324,7 +324,7 @@ export function cloneHotelState(s: HotelState): HotelState {
 function mismatch(): Decision {
   return reject(
     'idempotency_mismatch',
-    'this reservationId was already used with a different body or by another principal',
+    'This reservationId was already used with a different body or by another principal.',
   );
 }
 
@@ -335,7 +335,7 @@ function decideCancel(
   version: number,
 ): Decision {
   const r = state.reservations.get(cmd.reservationId);
-  if (!r) return reject('not_found', 'reservation not found');
+  if (!r) return reject('not_found', 'Reservation not found.');
   if (r.status === 'canceled' || r.status === 'refunded') {
     return { reply: { ok: true, kind: 'reservation', created: false, reservation: r }, events: [] };
   }
@@ -358,7 +358,7 @@ function decideCancel(
 }
 
 function invalidStatus(r: Reservation, why: string): Decision {
-  return reject('invalid_status', `${why} (status ${r.status})`, { status: r.status });
+  return reject('invalid_status', `${why[0].toUpperCase()}${why.slice(1)} (status ${r.status}).`, { status: r.status });
 }
 
 export type { Rejection };
