@@ -67,9 +67,13 @@ export class AvailabilityHub {
     this.write(c, 'retry: 2000\n: connected\n\n');
     if (lastEventId !== undefined) {
       try {
-        const { complete, entries } = await this.cache.changesSince(hotelId, lastEventId);
-        if (!complete) this.reset(c, entries.at(-1)?.version ?? lastEventId);
-        else for (const e of entries) this.send(c, e);
+        const { complete, entries, current } = await this.cache.changesSince(hotelId, lastEventId);
+        if (!complete) {
+          // The client refetches; from then on it needs every change after the hotel's current version, even
+          // when the id it came with was newer (another deployment, a restored database).
+          c.lastVersion = current ?? entries.at(-1)?.version ?? 0;
+          this.reset(c, c.lastVersion);
+        } else for (const e of entries) this.send(c, e);
       } catch {
         this.reset(c, lastEventId);
       }

@@ -208,17 +208,18 @@ export class AvailabilityCache {
    * The reader: change-log entries after a version, and whether they are all of the changes since it (false when
    * the log no longer reaches back that far: the client must refetch).
    */
-  async changesSince(hotelId: string, after: number): Promise<{ complete: boolean; entries: ChangeMessage[] }> {
+  async changesSince(hotelId: string, after: number): Promise<{ complete: boolean; entries: ChangeMessage[]; current: number | undefined }> {
     const k = cacheKeys(this.prefix, hotelId);
     const [rows, current] = await Promise.all([
       this.redis.xrange(k.changes, `${after + 1}-0`, '+') as Promise<[string, string[]][]>,
       this.redis.hget(k.meta, 'v'),
     ]);
     const entries = rows.map(([, f]) => entryOf(hotelId, f));
-    if (current === null) return { complete: false, entries };
-    if (after > Number(current)) return { complete: false, entries: [] };
-    if (entries.length === 0) return { complete: Number(current) <= after, entries };
-    return { complete: entries[0].from <= after + 1, entries };
+    if (current === null) return { complete: false, entries, current: undefined };
+    const v = Number(current);
+    if (after > v) return { complete: false, entries: [], current: v };
+    if (entries.length === 0) return { complete: v <= after, entries, current: v };
+    return { complete: entries[0].from <= after + 1, entries, current: v };
   }
 }
 

@@ -402,7 +402,7 @@ describe('bad input: every refused request answers its 4xx and changes nothing',
 
   before(async () => {
     // A short reply timeout: a refused command that the engine never answers (a bug) fails fast instead of in 10 s.
-    env = await createTestEnv({ REPLY_TIMEOUT_MS: '2500' });
+    env = await createTestEnv({ REPLY_TIMEOUT_MS: '4000' });
     stack = await startStack(env.config);
     const admin = stack.admin;
     const h = await createHotel(admin, { name: 'Bad Input', city: 'Grenoble' });

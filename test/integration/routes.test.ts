@@ -53,6 +53,11 @@ function datesOf(from: string, to: string): string[] {
   return out;
 }
 
+/** Today in an IANA time zone, as YYYY-MM-DD. */
+const todayIn = (timeZone: string) =>
+  new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+const plusDays = (day: string, n: number) => new Date(Date.parse(day) + n * 86_400_000).toISOString().slice(0, 10);
+
 /** Every page of a list route, following nextCursor. */
 async function allPages(client: HttpClient, path: string, limit: number): Promise<{ pages: any[][]; items: any[] }> {
   const pages: any[][] = [];
@@ -489,6 +494,30 @@ describe('routes: happy paths and shapes', function () {
       expect(last.roomTypes[0].available).to.equal(7);
     });
 
+    it("dates are the hotel's: today and the horizon follow its time zone", async () => {
+      for (const timezone of ['Pacific/Kiritimati', 'Pacific/Pago_Pago', 'Asia/Kolkata']) {
+        const h = await createHotel(admin, { name: `TZ ${timezone}`, timezone });
+        const t = await createRoomType(admin, h.id, { totalInventory: 2 });
+        const today = todayIn(timezone);
+        const nights = await nightsOf(env.config, h.id, t.id);
+        expect(nights[0].date, timezone).to.equal(today);
+        expect(nights[nights.length - 1].date, timezone).to.equal(plusDays(today, 729));
+        const av = await anon.get(`/v1/hotels/${h.id}/availability?checkIn=${today}&checkOut=${plusDays(today, 1)}`);
+        expect(ok(av, 200).roomTypes[0].available, timezone).to.equal(2);
+        expectError(await anon.get(`/v1/hotels/${h.id}/availability?checkIn=${plusDays(today, -1)}&checkOut=${today}`), 400, 'validation_failed');
+        const last = ok(await anon.get(`/v1/hotels/${h.id}/availability?checkIn=${plusDays(today, 729)}&checkOut=${plusDays(today, 730)}`), 200);
+        expect(last.roomTypes[0].available, timezone).to.equal(2);
+        ok(await admin.post('/v1/reservations', reservationBody(h.id, t.id, today, plusDays(today, 1))), 201);
+        expectError(await admin.post('/v1/reservations', reservationBody(h.id, t.id, plusDays(today, -1), today)), 400, 'validation_failed');
+        expectError(
+          await admin.post('/v1/reservations', reservationBody(h.id, t.id, plusDays(today, 729), plusDays(today, 731))),
+          400,
+          'validation_failed',
+        );
+        ok(await admin.post('/v1/reservations', reservationBody(h.id, t.id, plusDays(today, 728), plusDays(today, 730))), 201);
+      }
+    });
+
     it('a hotel without room types answers an empty list', async () => {
       const h = await createHotel(admin, { name: 'Empty' });
       const av = ok(await anon.get(`/v1/hotels/${h.id}/availability?checkIn=${D(1)}&checkOut=${D(2)}`), 200);
@@ -625,6 +654,14 @@ describe('routes: happy paths and shapes', function () {
         guestCreated.id,
       );
       expect(ok(await guest.get('/v1/reservations?status=pending'), 200).items).to.deep.equal([]);
+    });
+
+    it('DELETE once the stay has begun → 409 invalid_status, and the rooms stay held', async () => {
+      const res = ok(await guest.post('/v1/reservations', reservationBody(hotel.id, rt.id, D(0), D(2))), 201);
+      const err = expectError(await guest.delete(`/v1/reservations/${res.id}`), 409, 'invalid_status');
+      expect(err.message).to.be.a('string');
+      expect(ok(await guest.get(`/v1/reservations/${res.id}`), 200).status).to.equal('pending');
+      expect((await nightsOf(env.config, hotel.id, rt.id))[0]).to.deep.include({ date: D(0), reserved: 1, held: 1 });
     });
 
     it('staff and admin cancel reservations of the hotel', async () => {
