@@ -45,12 +45,13 @@ export function createApp(ctx: ApiContext): Express {
     }),
   );
 
-  app.use(operationRoutes(ctx));
-  app.use(identityRoutes(ctx));
-  app.use(hotelRoutes(ctx));
-  app.use(availabilityRoutes(ctx));
+  // The busiest routes first: Express tries routers in order.
   app.use(reservationRoutes(ctx));
+  app.use(availabilityRoutes(ctx));
   app.use(batchRoutes(ctx));
+  app.use(hotelRoutes(ctx));
+  app.use(identityRoutes(ctx));
+  app.use(operationRoutes(ctx));
 
   app.use('/v1', (_req, res) => sendError(res, new ApiError('not_found', 'no such route')));
   app.use(express.static(webRoot, { index: 'index.html', maxAge: 0 }));

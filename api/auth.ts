@@ -26,7 +26,8 @@ declare module 'express-serve-static-core' {
 }
 
 interface Cached {
-  principal: Principal | null;
+  principal: Principal;
+  hashHex: string;
   until: number;
 }
 
@@ -50,18 +51,22 @@ export class Authenticator {
 
   /** Forget a token (its key was revoked, here or in another API process). */
   forget(hashHex: string): void {
-    this.cache.delete(hashHex);
+    for (const [token, c] of this.cache) if (c.hashHex === hashHex) this.cache.delete(token);
   }
 
   async resolve(token: string): Promise<Principal | null> {
-    const hash = tokenHash(token);
-    if (this.adminHash && timingSafeEqual(hash, this.adminHash)) {
-      return { kind: 'admin', id: 'admin', hotelIds: new Set(), rateLimitPerSecond: 0 };
-    }
-    const hex = hash.toString('hex');
-    const hit = this.cache.get(hex);
+    // Verified tokens are kept by their own text for a short while, so that a busy client costs no hashing and
+    // no catalog query per request.
     const now = Date.now();
+    const hit = this.cache.get(token);
     if (hit && hit.until > now) return hit.principal;
+    const hash = tokenHash(token);
+    const hex = hash.toString('hex');
+    if (this.adminHash && timingSafeEqual(hash, this.adminHash)) {
+      const principal: Principal = { kind: 'admin', id: 'admin', hotelIds: new Set(), rateLimitPerSecond: 0 };
+      this.cache.set(token, { principal, hashHex: hex, until: now + tokenCacheMs });
+      return principal;
+    }
     let principal: Principal | null = null;
     if (token.startsWith('bk_')) {
       const key = await this.catalog.apiKeyByTokenHash(hash);
@@ -78,7 +83,7 @@ export class Authenticator {
       if (s) principal = { kind: 'guest', id: s.userId, hotelIds: new Set(), rateLimitPerSecond: this.defaultRateLimit };
     }
     // Unknown tokens are not cached, so that a key created a moment ago in another process works at once.
-    if (principal) this.cache.set(hex, { principal, until: now + tokenCacheMs });
+    if (principal) this.cache.set(token, { principal, hashHex: hex, until: now + tokenCacheMs });
     if (this.cache.size > 100_000) this.cache.clear();
     return principal;
   }

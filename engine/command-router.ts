@@ -1,6 +1,7 @@
 // The API's side of the command path: route each command to its hotel's shard queue, coalesce commands for a
 // shard while its jobs are in flight ("smart batching": no wait when idle, bigger jobs under load), and hand each
 // caller its own reply when the shard owner publishes the job's replies.
+import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
@@ -87,7 +88,7 @@ export class CommandRouter {
       return Promise.resolve({ kind: 'unavailable', message: 'too many commands are waiting for this shard' });
     }
     return new Promise<Outcome>((resolve) => {
-      const w: Waiting = { queued: { requestId: uuidv7(), command }, resolve };
+      const w: Waiting = { queued: { requestId: randomUUID(), command }, resolve };
       w.timer = setTimeout(() => this.timeout(w), this.config.replyTimeoutMs);
       this.waiting.set(w.queued.requestId, w);
       lane.buffer.push(w);
@@ -105,7 +106,7 @@ export class CommandRouter {
 
   private enqueue(shard: number, batch: Waiting[]): void {
     const lane = this.lanes[shard];
-    const jobKey = uuidv7();
+    const jobKey = randomUUID();
     for (const w of batch) w.jobKey = jobKey;
     // A job that never answers (its owner is stuck, the database is down) stops counting as in flight after the
     // reply timeout, so that the lane keeps queueing behind it instead of holding commands in memory.

@@ -8,6 +8,7 @@ import type { DecideContext, HotelEvent, HotelState, Reply, Reservation } from '
 import type { AvailabilityCache, ChangeMessage } from './availability-cache.js';
 import { formatDay, localDay, parseDay } from './core/dates.js';
 import type { CommandReply, ShardJob } from './jobs.js';
+import { expandReplies, storedReplyOf, type StoredReply } from './stored-replies.js';
 import type { Logger } from './log.js';
 import { hotelWindow, type CommitBatch, type NightWrite, type ShardStore } from './store/shard-store.js';
 
@@ -54,9 +55,10 @@ export class ShardActor {
 
   /** Decide and commit one job (or answer its stored replies when it was committed before), then reply. */
   async process(job: ShardJob): Promise<void> {
-    const stored = (await this.o.store.appliedReplies(job.jobKey)) as CommandReply[] | undefined;
+    const stored = (await this.o.store.appliedReplies(job.jobKey)) as { requestId: string; reply: StoredReply }[] | undefined;
     if (stored) {
-      await this.o.sink.publish(job.replyTo, job.jobKey, stored);
+      const full = await expandReplies(stored.map((x) => x.reply), (ids) => this.o.store.loadReservations(ids));
+      await this.o.sink.publish(job.replyTo, job.jobKey, stored.map((x, i) => ({ requestId: x.requestId, reply: full[i] })));
       return;
     }
     const nowMs = this.now();
@@ -287,7 +289,7 @@ export class ShardActor {
       shard: this.o.shard,
       epoch: this.o.epoch,
       jobKey: job.jobKey,
-      replies,
+      replies: replies.map((r) => ({ requestId: r.requestId, reply: storedReplyOf(r.reply as Reply) })),
       events,
       nights: writes,
       versions,

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { jobCommandsMax } from '../../engine/limits.js';
-import type { Reply } from '../../engine/core/types.js';
+import type { StoredReply } from '../../engine/stored-replies.js';
 import type { BatchRow } from '../../engine/store/catalog-store.js';
 import type { SplitOutput } from '../../workers/batch-split.js';
 import { requireRole } from '../auth.js';
@@ -14,10 +14,10 @@ import { pathId } from '../validate.js';
 
 type ItemResult = { reservationId: string | null; status: string; error?: { code: string; message: string } };
 
-function resultOf(reservationId: string | null, reply: Reply | undefined): ItemResult {
+function resultOf(reservationId: string | null, reply: StoredReply | undefined): ItemResult {
   if (!reply) return { reservationId, status: 'processing' };
   if (!reply.ok) return { reservationId, status: 'rejected', error: { code: reply.code, message: reply.message } };
-  if (reply.kind === 'reservation') return { reservationId, status: reply.reservation.status };
+  if (reply.kind === 'reservationRef') return { reservationId, status: reply.status };
   return { reservationId, status: 'rejected', error: { code: 'internal_error', message: 'unexpected reply' } };
 }
 
@@ -110,7 +110,7 @@ export function batchRoutes(ctx: ApiContext): Router {
       return;
     }
     // Read each job's decisions back from its shard database.
-    const replies = new Map<number, Reply>();
+    const replies = new Map<number, StoredReply>();
     let pending = 0;
     await Promise.all(
       b.plan.jobs.map(async (j) => {
@@ -119,11 +119,11 @@ export function batchRoutes(ctx: ApiContext): Router {
           pending++;
           return;
         }
-        const byRequest = new Map(stored.map((x) => [x.requestId, x.reply as Reply]));
+        const byRequest = new Map(stored.map((x) => [x.requestId, x.reply as StoredReply]));
         j.indexes.forEach((index, k) => {
           const reply = byRequest.get(j.requestIds[k]);
           if (!reply) return;
-          if (index === -1 && reply.ok && reply.kind === 'batch') reply.replies.forEach((x, i) => replies.set(i, x));
+          if (index === -1 && reply.ok && reply.kind === 'batchRef') reply.replies.forEach((x, i) => replies.set(i, x));
           else replies.set(index, reply);
         });
       }),

@@ -32,8 +32,19 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
+const lastDay = new Map<string, { nowMs: number; day: number }>();
+
 /** Today's day number in an IANA time zone at the instant `nowMs`. */
 export function localDay(nowMs: number, timeZone: string): number {
+  // A job decides all its commands at one instant: remember the last answer per zone.
+  const hit = lastDay.get(timeZone);
+  if (hit && hit.nowMs === nowMs) return hit.day;
+  const day = computeLocalDay(nowMs, timeZone);
+  lastDay.set(timeZone, { nowMs, day });
+  return day;
+}
+
+function computeLocalDay(nowMs: number, timeZone: string): number {
   const parts = formatterFor(timeZone).formatToParts(new Date(nowMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   return Date.UTC(get('year'), get('month') - 1, get('day')) / msPerDay;

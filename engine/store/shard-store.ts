@@ -167,28 +167,109 @@ export class ShardStore {
     return r.rows.map(reservationFromRow);
   }
 
-  /** Persist one job: everything or nothing, and nothing at all unless this owner's epoch is still current. */
+  /**
+   * Persist one job: everything or nothing, and nothing at all unless this owner's epoch is still current. A job
+   * without structural events (the common case: reservations, inventory, rates) is one statement, so one round
+   * trip and one commit; hotels and room types are written first, in the same transaction, when a job has them.
+   */
   async commit(b: CommitBatch): Promise<void> {
+    const structural = b.events.some((e) => !['reservation.created', 'reservation.status', 'inventory.set', 'rates.set'].includes(e.type));
+    if (!structural) {
+      await this.writeJob(this.pool, b);
+      return;
+    }
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       await this.fence(client, b.shard, b.epoch);
       for (const e of b.events) await this.persistStructural(client, e, b.shard);
-      await this.persistReservations(client, b);
-      await this.persistNights(client, b.nights);
-      await this.persistVersions(client, b.versions);
-      await this.persistOutbox(client, b);
-      await client.query('INSERT INTO applied_jobs (job_id, shard, replies) VALUES ($1, $2, $3)', [
-        b.jobKey,
-        b.shard,
-        JSON.stringify(b.replies),
-      ]);
+      await this.writeJob(client, b);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {
       client.release();
+    }
+  }
+
+  /**
+   * Guarantees, in one statement: the epoch is checked under FOR SHARE (a takeover waits for it), then the
+   * reservations are inserted and updated, every touched night is updated exactly once with its reserved delta
+   * and final values (so the CHECK sees only final values), hotel versions, outbox rows and the job's replies are
+   * written; if the epoch is stale nothing is written, and if any night row is missing the statement fails whole.
+   */
+  private async writeJob(db: Pool | PoolClient, b: CommitBatch): Promise<void> {
+    const created: Reservation[] = [];
+    const changed: Reservation[] = [];
+    for (const { reservation, created: isNew } of b.reservations.values()) (isNew ? created : changed).push(reservation);
+    const outbox = b.events.filter((e) => e.type === 'reservation.created' || e.type === 'reservation.status') as Extract<
+      HotelEvent,
+      { reservation: Reservation }
+    >[];
+    const r = await db.query(
+      `WITH fence AS (SELECT epoch FROM shard_leases WHERE shard = $1 AND epoch = $2 FOR SHARE),
+            ins AS (
+              INSERT INTO reservations
+              SELECT v.* FROM json_populate_recordset(NULL::reservations, $3::json) v WHERE EXISTS (SELECT 1 FROM fence)
+              RETURNING 1),
+            upd AS (
+              UPDATE reservations t SET status = v.status, expires_at = v.expires_at, cancel_reason = v.cancel_reason,
+                     version = v.version, updated_at = v.updated_at
+                FROM json_populate_recordset(NULL::reservations, $4::json) v
+               WHERE t.id = v.id AND EXISTS (SELECT 1 FROM fence)
+              RETURNING 1),
+            nights AS (
+              UPDATE room_type_inventory i
+                 SET reserved = i.reserved + v.delta,
+                     total_inventory = COALESCE(v.total, i.total_inventory),
+                     sellable_limit = COALESCE(v.lim, i.sellable_limit),
+                     rate = COALESCE(v.rate, i.rate)
+                FROM json_to_recordset($5::json) AS v(room_type_id uuid, date date, delta int, total int, lim int, rate bigint)
+               WHERE i.room_type_id = v.room_type_id AND i.date = v.date AND EXISTS (SELECT 1 FROM fence)
+              RETURNING 1),
+            vers AS (
+              UPDATE hotels h SET version = v.version
+                FROM json_to_recordset($6::json) AS v(id uuid, version bigint)
+               WHERE h.id = v.id AND EXISTS (SELECT 1 FROM fence)
+              RETURNING 1),
+            box AS (
+              INSERT INTO outbox (shard, hotel_id, version, type, payload)
+              SELECT $1, v.hotel_id, v.version, v.type, v.payload
+                FROM json_to_recordset($7::json) AS v(hotel_id uuid, version bigint, type text, payload json)
+               WHERE EXISTS (SELECT 1 FROM fence)
+              RETURNING 1),
+            applied AS (
+              INSERT INTO applied_jobs (job_id, shard, replies) SELECT $8, $1, $9::json WHERE EXISTS (SELECT 1 FROM fence)
+              RETURNING 1)
+       SELECT (SELECT count(*) FROM fence)::int AS fenced_in,
+              -- A missing night row is a bug: fail the whole statement (division by zero) rather than commit it.
+              1 / (CASE WHEN NOT EXISTS (SELECT 1 FROM fence) OR (SELECT count(*) FROM nights) = $10 THEN 1 ELSE 0 END) AS nights_ok`,
+      [
+        b.shard,
+        b.epoch,
+        JSON.stringify(created.map(reservationRow)),
+        JSON.stringify(changed.map(reservationRow)),
+        JSON.stringify(
+          b.nights.map((n) => ({ room_type_id: n.roomTypeId, date: formatDay(n.day), delta: n.delta, total: n.total, lim: n.limit, rate: n.rate })),
+        ),
+        JSON.stringify([...b.versions].map(([id, version]) => ({ id, version }))),
+        JSON.stringify(
+          outbox.map((e) => ({
+            hotel_id: e.reservation.hotelId,
+            version: e.version,
+            type: e.type === 'reservation.created' ? 'reservation.created' : `reservation.${e.reservation.status}`,
+            payload: e.reservation,
+          })),
+        ),
+        b.jobKey,
+        JSON.stringify(b.replies),
+        b.nights.length,
+      ],
+    );
+    if (r.rows[0].fenced_in !== 1) {
+      const cur = await db.query('SELECT epoch FROM shard_leases WHERE shard = $1', [b.shard]);
+      throw new FencedError(b.shard, b.epoch, cur.rowCount ? Number(cur.rows[0].epoch) : undefined);
     }
   }
 
@@ -257,115 +338,34 @@ export class ShardStore {
     }
   }
 
-  private async persistReservations(client: PoolClient, b: CommitBatch): Promise<void> {
-    const created: Reservation[] = [];
-    const changed: Reservation[] = [];
-    for (const { reservation, created: isNew } of b.reservations.values()) (isNew ? created : changed).push(reservation);
-    if (created.length > 0) {
-      const c = columnsOf(created);
-      await client.query(
-        `INSERT INTO reservations (id, hotel_id, room_type_id, check_in, check_out, room_count, status, total_amount,
-                                   currency, guest_name, guest_email, owner_kind, owner_id, fingerprint, created_at,
-                                   expires_at, cancel_reason, version, updated_at)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::date[], $5::date[], $6::int[], $7::text[],
-                              $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-                              $15::timestamptz[], $16::timestamptz[], $17::text[], $18::int[], $19::timestamptz[])`,
-        c,
-      );
-    }
-    if (changed.length > 0) {
-      await client.query(
-        `UPDATE reservations r SET status = v.status, expires_at = v.expires_at, cancel_reason = v.cancel_reason,
-                version = v.version, updated_at = v.updated_at
-           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::int[], $6::timestamptz[])
-                AS v(id, status, expires_at, cancel_reason, version, updated_at)
-          WHERE r.id = v.id`,
-        [
-          changed.map((r) => r.id),
-          changed.map((r) => r.status),
-          changed.map((r) => r.expiresAt),
-          changed.map((r) => r.cancelReason),
-          changed.map((r) => r.version),
-          changed.map((r) => r.updatedAt),
-        ],
-      );
-    }
-  }
 
-  private async persistNights(client: PoolClient, nights: NightWrite[]): Promise<void> {
-    if (nights.length === 0) return;
-    // Guarantees: each touched night is updated exactly once, so the CHECK sees only the job's final values.
-    const r = await client.query(
-      `UPDATE room_type_inventory i
-          SET reserved = i.reserved + v.delta,
-              total_inventory = COALESCE(v.total, i.total_inventory),
-              sellable_limit = COALESCE(v.lim, i.sellable_limit),
-              rate = COALESCE(v.rate, i.rate)
-         FROM unnest($1::uuid[], $2::date[], $3::int[], $4::int[], $5::int[], $6::bigint[])
-              AS v(room_type_id, date, delta, total, lim, rate)
-        WHERE i.room_type_id = v.room_type_id AND i.date = v.date`,
-      [
-        nights.map((n) => n.roomTypeId),
-        nights.map((n) => formatDay(n.day)),
-        nights.map((n) => n.delta),
-        nights.map((n) => n.total),
-        nights.map((n) => n.limit),
-        nights.map((n) => n.rate),
-      ],
-    );
-    if (r.rowCount !== nights.length) {
-      throw new Error(`assertion: ${nights.length} nights to write but ${r.rowCount} inventory rows matched`);
-    }
-  }
 
-  private async persistVersions(client: PoolClient, versions: Map<string, number>): Promise<void> {
-    if (versions.size === 0) return;
-    await client.query(
-      `UPDATE hotels h SET version = v.version FROM unnest($1::uuid[], $2::bigint[]) AS v(id, version)
-        WHERE h.id = v.id`,
-      [[...versions.keys()], [...versions.values()]],
-    );
-  }
 
-  private async persistOutbox(client: PoolClient, b: CommitBatch): Promise<void> {
-    const rows = b.events.filter((e) => e.type === 'reservation.created' || e.type === 'reservation.status');
-    if (rows.length === 0) return;
-    await client.query(
-      `INSERT INTO outbox (shard, hotel_id, version, type, payload)
-       SELECT $1, * FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::jsonb[])`,
-      [
-        b.shard,
-        rows.map((e) => (e as { reservation: Reservation }).reservation.hotelId),
-        rows.map((e) => e.version),
-        rows.map((e) => (e.type === 'reservation.created' ? 'reservation.created' : `reservation.${(e as { reservation: Reservation }).reservation.status}`)),
-        rows.map((e) => JSON.stringify((e as { reservation: Reservation }).reservation)),
-      ],
-    );
-  }
 }
 
-function columnsOf(list: Reservation[]): unknown[][] {
-  return [
-    list.map((r) => r.id),
-    list.map((r) => r.hotelId),
-    list.map((r) => r.roomTypeId),
-    list.map((r) => r.checkIn),
-    list.map((r) => r.checkOut),
-    list.map((r) => r.roomCount),
-    list.map((r) => r.status),
-    list.map((r) => r.totalAmount),
-    list.map((r) => r.currency),
-    list.map((r) => r.guest.name),
-    list.map((r) => r.guest.email),
-    list.map((r) => r.owner.kind),
-    list.map((r) => r.owner.id),
-    list.map((r) => r.fingerprint),
-    list.map((r) => r.createdAt),
-    list.map((r) => r.expiresAt),
-    list.map((r) => r.cancelReason),
-    list.map((r) => r.version),
-    list.map((r) => r.updatedAt),
-  ];
+/** A reservation as a row of the reservations table (for json_populate_recordset). */
+function reservationRow(r: Reservation) {
+  return {
+    id: r.id,
+    hotel_id: r.hotelId,
+    room_type_id: r.roomTypeId,
+    check_in: r.checkIn,
+    check_out: r.checkOut,
+    room_count: r.roomCount,
+    status: r.status,
+    total_amount: r.totalAmount,
+    currency: r.currency,
+    guest_name: r.guest.name,
+    guest_email: r.guest.email,
+    owner_kind: r.owner.kind,
+    owner_id: r.owner.id,
+    fingerprint: r.fingerprint,
+    created_at: r.createdAt,
+    expires_at: r.expiresAt,
+    cancel_reason: r.cancelReason,
+    version: r.version,
+    updated_at: r.updatedAt,
+  };
 }
 
 export type { Reply };

@@ -91,7 +91,7 @@ CREATE INDEX reservations_live_holds ON reservations (expires_at) WHERE status =
 CREATE TABLE applied_jobs (
   job_id     text PRIMARY KEY,
   shard      integer NOT NULL,
-  replies    jsonb NOT NULL,
+  replies    json NOT NULL,
   applied_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX applied_jobs_age ON applied_jobs (applied_at);
@@ -103,6 +103,6 @@ CREATE TABLE outbox (
   hotel_id   uuid NOT NULL,
   version    bigint NOT NULL,
   type       text NOT NULL,
-  payload    jsonb NOT NULL,
+  payload    json NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
