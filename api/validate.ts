@@ -9,10 +9,10 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'b
   if (r.success) return r.data;
   const fields = r.error.issues.map((i) => {
     if (i.code === 'unrecognized_keys') {
-      return { field: i.keys.join(', '), message: 'unknown field' };
+      return { field: i.keys.map((k) => [...i.path, k].join('.')).join(', '), message: 'unknown field' };
     }
     const field = i.path.length ? i.path.join('.') : where;
-    const message = i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message;
+    const message = i.code === 'invalid_type' && /received undefined$/.test(i.message) ? 'is required' : i.message;
     return { field, message };
   });
   const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');

@@ -55,11 +55,47 @@ export class ShardActor {
 
   /** Decide and commit one job (or answer its stored replies when it was committed before), then reply. */
   async process(job: ShardJob): Promise<void> {
+    await this.o.sink.publish(job.replyTo, job.jobKey, await this.decideAndCommit(job));
+  }
+
+  /**
+   * The fallback when the database refused a job's commit for a reason other than being unreachable (a value it
+   * cannot store, a broken invariant): decide and commit the commands one by one, so that one bad command is
+   * answered `internal_error` on its own and the others are decided as usual. Then record the job's replies.
+   */
+  async processOneByOne(job: ShardJob, isRetryable: (err: unknown) => boolean): Promise<void> {
+    const replies: CommandReply[] = [];
+    for (const [i, queued] of job.commands.entries()) {
+      try {
+        replies.push(...(await this.decideAndCommit({ ...job, jobKey: `${job.jobKey}.${i}`, commands: [queued] })));
+      } catch (err) {
+        if (isRetryable(err)) throw err;
+        this.o.log?.error('command refused by the database', { shard: this.o.shard, jobKey: job.jobKey, kind: queued.command.kind, err });
+        replies.push({ requestId: queued.requestId, reply: { ok: false, code: 'internal_error', message: 'The request could not be stored; it was not applied.' } });
+      }
+    }
+    await this.o.store.commit(this.emptyBatch(job.jobKey, replies));
+    await this.o.sink.publish(job.replyTo, job.jobKey, replies);
+  }
+
+  private emptyBatch(jobKey: string, replies: CommandReply[]): CommitBatch {
+    return {
+      shard: this.o.shard,
+      epoch: this.o.epoch,
+      jobKey,
+      replies: replies.map((r) => ({ requestId: r.requestId, reply: storedReplyOf(r.reply as Reply) })),
+      events: [],
+      nights: [],
+      versions: new Map(),
+      reservations: new Map(),
+    };
+  }
+
+  private async decideAndCommit(job: ShardJob): Promise<CommandReply[]> {
     const stored = (await this.o.store.appliedReplies(job.jobKey)) as { requestId: string; reply: StoredReply }[] | undefined;
     if (stored) {
       const full = await expandReplies(stored.map((x) => x.reply), (ids) => this.o.store.loadReservations(ids));
-      await this.o.sink.publish(job.replyTo, job.jobKey, stored.map((x, i) => ({ requestId: x.requestId, reply: full[i] })));
-      return;
+      return stored.map((x, i) => ({ requestId: x.requestId, reply: full[i] }));
     }
     const nowMs = this.now();
     const hotelIds = [...new Set(job.commands.map((c) => c.command.hotelId))];
@@ -106,7 +142,7 @@ export class ShardActor {
     for (const id of touched) this.pruneReservations(id);
     // The cache moves before anyone hears the answer, so that a client that just booked reads its own booking.
     if (batch) await this.publishAvailability(batch);
-    await this.o.sink.publish(job.replyTo, job.jobKey, replies);
+    return replies;
   }
 
   /** After a commit: the writer (and only it) moves the cache, the change log and the live stream forward. */

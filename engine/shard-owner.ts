@@ -157,9 +157,16 @@ export class ShardOwner {
           delay = Math.min(delay * 2, commitRetryDelayMsMax);
           continue;
         }
-        // A bug (a broken invariant, a constraint the actor should have prevented): fail the job loudly.
-        this.log.error('job failed', { shard, jobKey: job.data.jobKey, err });
-        throw err;
+        // The database refused the commit (a value it cannot store, a broken invariant: a bug, logged loudly).
+        // Decide the commands one by one so that only the offending one is refused and no other is lost.
+        this.log.error('job refused by the database; deciding its commands one by one', { shard, jobKey: job.data.jobKey, err });
+        try {
+          await actor.processOneByOne(job.data, (e) => e instanceof FencedError || isConnectionError(e));
+          return;
+        } catch (inner) {
+          if (inner instanceof FencedError || isConnectionError(inner)) continue;
+          throw inner;
+        }
       }
     }
   }

@@ -16,9 +16,13 @@ import { isTimeZone, parseDay } from '../engine/core/dates.js';
 
 const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID').transform((s) => s.toLowerCase());
 const date = z.string().refine((s) => parseDay(s) !== undefined, 'must be a real date YYYY-MM-DD');
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+// Control characters (NUL above all, which Postgres cannot store) are refused in every text field.
+const noControl = (s: string) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s);
+const controlMessage = 'must not contain control characters';
+const text = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).refine(noControl, controlMessage);
 const int = (min: number, max: number) => z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
-const email = z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address');
+const email = z.string().trim().max(254).regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an e-mail address').refine(noControl, controlMessage);
 
 export const uuidSchema = uuid;
 
@@ -110,7 +114,7 @@ export const pageQuery = z.strictObject({
   limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, pageLimitMax)).optional(),
   cursor: z.string().max(200).optional(),
 });
-export const hotelListQuery = pageQuery.extend({ city: z.string().max(100).optional() });
+export const hotelListQuery = pageQuery.extend({ city: z.string().max(100).refine(noControl, controlMessage).optional() });
 export { pageLimitDefault };
 
 export const apiKeyBody = z.strictObject({
@@ -121,7 +125,10 @@ export const apiKeyBody = z.strictObject({
 });
 export const userBody = z.strictObject({
   email,
-  password: z.string().min(8, 'must be at least 8 characters').max(200, 'must be at most 200 characters'),
+  password: z.string().min(8, 'must be at least 8 characters').max(200, 'must be at most 200 characters').refine(noControl, controlMessage),
   name: text(200),
 });
-export const sessionBody = z.strictObject({ email: z.string().max(254), password: z.string().max(200) });
+export const sessionBody = z.strictObject({
+  email: z.string().trim().max(254).refine(noControl, controlMessage),
+  password: z.string().max(200).refine(noControl, controlMessage),
+});

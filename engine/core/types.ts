@@ -138,7 +138,9 @@ export type RejectionCode =
   | 'invalid_status'
   | 'hold_expired'
   | 'inventory_below_reserved'
-  | 'idempotency_mismatch';
+  | 'idempotency_mismatch'
+  /** The database refused to store a decision: a bug, answered 500, and nothing was applied. */
+  | 'internal_error';
 
 export interface Rejection {
   ok: false;

@@ -128,7 +128,9 @@ export class ShardReader {
 
   async roomType(hotelId: string, id: string): Promise<RoomType | undefined> {
     const r = await this.poolOf(hotelId).query(
-      `SELECT ${roomTypeColumns} FROM room_types WHERE hotel_id = $1 AND id = $2 AND deleted_at IS NULL`,
+      `SELECT ${roomTypeColumns} FROM room_types t
+        WHERE t.hotel_id = $1 AND t.id = $2 AND t.deleted_at IS NULL
+          AND EXISTS (SELECT 1 FROM hotels h WHERE h.id = t.hotel_id AND h.deleted_at IS NULL)`,
       [hotelId, id],
     );
     return r.rowCount ? roomTypeFromRow(r.rows[0]) : undefined;
@@ -236,7 +238,8 @@ export class ShardReader {
 
   async room(hotelId: string, id: string): Promise<Room | undefined> {
     const r = await this.poolOf(hotelId).query(
-      'SELECT id, hotel_id, room_type_id, number, floor FROM rooms WHERE hotel_id = $1 AND id = $2',
+      `SELECT id, hotel_id, room_type_id, number, floor FROM rooms r
+        WHERE r.hotel_id = $1 AND r.id = $2 AND EXISTS (SELECT 1 FROM hotels h WHERE h.id = r.hotel_id AND h.deleted_at IS NULL)`,
       [hotelId, id],
     );
     return r.rowCount ? roomFromRow(r.rows[0]) : undefined;
@@ -264,7 +267,11 @@ export class ShardReader {
   }
 
   async deleteRoom(hotelId: string, id: string): Promise<boolean> {
-    const r = await this.poolOf(hotelId).query('DELETE FROM rooms WHERE hotel_id = $1 AND id = $2', [hotelId, id]);
+    const r = await this.poolOf(hotelId).query(
+      `DELETE FROM rooms r WHERE r.hotel_id = $1 AND r.id = $2
+          AND EXISTS (SELECT 1 FROM hotels h WHERE h.id = r.hotel_id AND h.deleted_at IS NULL)`,
+      [hotelId, id],
+    );
     return r.rowCount === 1;
   }
 

@@ -139,15 +139,7 @@ const cases: Case[] = [
   v('POST /v1/sessions: password missing', 'POST', '/v1/sessions', without(session, 'password'), 'none', 'password'),
   v('POST /v1/sessions: email missing', 'POST', '/v1/sessions', without(session, 'email'), 'none', 'email'),
   v('POST /v1/sessions: email a number', 'POST', '/v1/sessions', { ...session, email: 5 }, 'none', 'email'),
-  {
-    name: 'POST /v1/sessions: NUL byte in email (no such user)',
-    method: 'POST',
-    path: '/v1/sessions',
-    body: { ...session, email: `x${NUL}@example.com` },
-    token: 'none',
-    expectStatus: 401,
-    expectCode: 'unauthorized',
-  },
+  v('POST /v1/sessions: NUL byte in email', 'POST', '/v1/sessions', { ...session, email: `x${NUL}@example.com` }, 'none', 'email'),
   tooLarge('POST /v1/sessions: body over 1 MiB', 'POST', '/v1/sessions', 'none', { ...session, password: huge }),
 
   // Hotels ----------------------------------------------------------------------------------------------------------
