@@ -12,10 +12,10 @@ import type { Catalog, Scenario } from './scenarios.js';
 import type { Target, TargetEndpoint } from './target.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`;
-const seedConcurrency = 32;
+export const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`;
+const seedConcurrency = Number(process.env.BENCH_SEED_CONCURRENCY ?? 32);
 
-async function api(base: string, method: string, p: string, body?: unknown, token = adminToken): Promise<any> {
+export async function api(base: string, method: string, p: string, body?: unknown, token = adminToken): Promise<any> {
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(`${base}${p}`, {
       method,

@@ -6,7 +6,7 @@
 //   <p>:avail:{h}:<rt>       string: 16 bytes per night from `base`: total, limit, reserved, rate (int32 LE)
 //   <p>:changes:{h}          stream, id <version>-0: from, version, changes (JSON) or reset=1; capped length
 // and every change is announced on the channel <p>:availability (one subscription per API process).
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { formatDay } from './core/dates.js';
 import type { HotelState } from './core/types.js';
 
@@ -107,8 +107,15 @@ export class AvailabilityCache {
     private readonly prefix: string,
   ) {}
 
-  /** The writer: write a hotel's whole window (after loading it, or after a change of its room types or limits). */
+  /** The writer: write a hotel's whole window (after loading it). */
   async writeSnapshot(state: HotelState): Promise<void> {
+    const p = this.redis.pipeline();
+    this.stageSnapshot(p, state);
+    const [res] = (await p.exec()) ?? [];
+    if (res?.[0]) throw res[0];
+  }
+
+  private stageSnapshot(p: ChainableCommander, state: HotelState): void {
     const k = cacheKeys(this.prefix, state.hotel.id);
     const rts = [...state.roomTypes.values()];
     const packed = rts.map((rt) => {
@@ -117,7 +124,7 @@ export class AvailabilityCache {
       for (let i = 0; i < t.total.length; i++) pack(t.total[i], t.limit[i], t.reserved[i], t.rate[i], buf, i * recordBytes);
       return buf;
     });
-    await this.redis.eval(
+    p.eval(
       snapshotScript,
       1 + rts.length,
       k.meta,
@@ -133,13 +140,21 @@ export class AvailabilityCache {
   }
 
   /**
-   * The writer, after a commit: apply the changed nights (or the new snapshot), append to the change log and
-   * announce it. Everything in one pipeline.
+   * The writer, after a commit: stage on `p` the cache update (the changed nights, or a new snapshot when the
+   * change is structural), the change-log entry and the announcement. Answers, per staged command, whether its
+   * failure means the cache missed the change (the change-log append may fail harmlessly on a redelivery).
    */
-  async publish(state: HotelState | undefined, msg: ChangeMessage, nights: { roomTypeId: string; day: number; total: number; limit: number; reserved: number; rate: number }[]): Promise<void> {
+  stage(
+    p: ChainableCommander,
+    state: HotelState,
+    msg: ChangeMessage,
+    nights: { roomTypeId: string; day: number; total: number; limit: number; reserved: number; rate: number }[],
+  ): boolean[] {
     const k = cacheKeys(this.prefix, msg.hotelId);
+    const critical: boolean[] = [];
     if (msg.changes === null) {
-      if (state) await this.writeSnapshot(state);
+      this.stageSnapshot(p, state);
+      critical.push(true);
     } else if (nights.length > 0) {
       const rtIndex = new Map<string, number>();
       const args: (string | number | Buffer)[] = [];
@@ -150,15 +165,15 @@ export class AvailabilityCache {
         pack(n.total, n.limit, n.reserved, n.rate, b, 0);
         args.push(idx, n.day, b);
       }
-      await this.redis.eval(applyScript, 1 + rtIndex.size, k.meta, ...[...rtIndex.keys()].map((rt) => k.roomType(rt)), msg.version, cacheTtlSeconds, ...args);
+      p.eval(applyScript, 1 + rtIndex.size, k.meta, ...[...rtIndex.keys()].map((rt) => k.roomType(rt)), msg.version, cacheTtlSeconds, ...args);
+      critical.push(true);
     }
-    const p = this.redis.pipeline();
     const fields = msg.changes === null ? ['from', msg.from, 'version', msg.version, 'reset', '1'] : ['from', msg.from, 'version', msg.version, 'changes', JSON.stringify(msg.changes)];
     p.xadd(k.changes, 'MAXLEN', '~', changeLogEntriesMax, `${msg.version}-0`, ...fields);
     p.expire(k.changes, cacheTtlSeconds);
     p.publish(k.channel, JSON.stringify(msg));
-    // An XADD refused because the id is not newer (a redelivered job) is expected and harmless.
-    await p.exec();
+    critical.push(false, false, true);
+    return critical;
   }
 
   /** The writer: a deleted hotel leaves no cache behind (its change log stays, so open streams can end cleanly). */

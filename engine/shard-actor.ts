@@ -7,14 +7,16 @@ import { assertWithinLimits } from './core/invariants.js';
 import type { DecideContext, HotelEvent, HotelState, Reply, Reservation } from './core/types.js';
 import type { AvailabilityCache, ChangeMessage } from './availability-cache.js';
 import { formatDay, localDay, parseDay } from './core/dates.js';
+import type { ChainableCommander } from 'ioredis';
 import type { CommandReply, ShardJob } from './jobs.js';
 import { expandReplies, storedReplyOf, type StoredReply } from './stored-replies.js';
 import type { Logger } from './log.js';
 import { hotelWindow, type CommitBatch, type NightWrite, type ShardStore } from './store/shard-store.js';
 
-/** Where replies go after a commit (Redis in production). */
-export interface ReplySink {
-  publish(replyTo: string, jobKey: string, replies: CommandReply[]): Promise<void>;
+/** Where a commit's consequences go: Redis in production (cache, change log, live stream, replies). */
+export interface Outbound {
+  pipeline(): ChainableCommander;
+  repliesChannel(apiId: string): string;
 }
 
 /** Reservations one hotel keeps in memory between jobs; older ones are loaded again when a command names them. */
@@ -29,7 +31,7 @@ export interface ShardActorOptions {
   shard: number;
   epoch: number;
   store: ShardStore;
-  sink: ReplySink;
+  outbound: Outbound;
   horizonDays: number;
   holdTtlSeconds: number;
   /** Where committed availability goes (cache, change log, live stream); absent in pure store tests. */
@@ -53,9 +55,41 @@ export class ShardActor {
     return this.hotels.size;
   }
 
-  /** Decide and commit one job (or answer its stored replies when it was committed before), then reply. */
-  async process(job: ShardJob): Promise<void> {
-    await this.o.sink.publish(job.replyTo, job.jobKey, await this.decideAndCommit(job));
+  /**
+   * Decide and commit one job, then reply. A job delivered before (its worker died, or it was put back) may have
+   * been committed already: then its stored replies are answered instead.
+   */
+  async process(job: ShardJob, redelivered = true): Promise<void> {
+    const { replies, batch } = await this.decideAndCommit(job, redelivered);
+    await this.send(job, replies, batch);
+  }
+
+  /**
+   * One round trip after the commit, in this order: the cache, change log and live stream of each hotel the job
+   * changed, then the replies, so that a client that just booked reads its own booking.
+   */
+  private async send(job: ShardJob, replies: CommandReply[], batch: CommitBatch | undefined): Promise<void> {
+    const p = this.o.outbound.pipeline();
+    const staged: { hotelId: string; critical: boolean }[] = [];
+    if (batch && this.o.cache) {
+      for (const u of await this.availabilityUpdates(batch)) {
+        for (const critical of this.o.cache.stage(p, u.state, u.msg, u.nights)) staged.push({ hotelId: u.msg.hotelId, critical });
+      }
+    }
+    p.publish(this.o.outbound.repliesChannel(job.replyTo), JSON.stringify({ jobKey: job.jobKey, replies }));
+    const results = (await p.exec().catch(() => null)) ?? [];
+    staged.forEach((s, i) => {
+      if (s.critical && results[i]?.[0]) {
+        // The cache missed this change: forget the hotel, so that its next load writes a whole new snapshot.
+        this.o.log?.warn('availability publish failed; hotel will be reloaded', { hotelId: s.hotelId, err: String(results[i][0]) });
+        this.hotels.delete(s.hotelId);
+      }
+    });
+    const last = results[results.length - 1];
+    if (!last || last[0]) {
+      // Committed but not announced: the waiting requests answer 202 and their decision is read back later.
+      this.o.log?.warn('replies not published', { jobKey: job.jobKey, err: String(last?.[0] ?? 'no answer') });
+    }
   }
 
   /**
@@ -67,7 +101,10 @@ export class ShardActor {
     const replies: CommandReply[] = [];
     for (const [i, queued] of job.commands.entries()) {
       try {
-        replies.push(...(await this.decideAndCommit({ ...job, jobKey: `${job.jobKey}.${i}`, commands: [queued] })));
+        const sub = { ...job, jobKey: `${job.jobKey}.${i}`, commands: [queued] };
+        const done = await this.decideAndCommit(sub, true);
+        replies.push(...done.replies);
+        if (done.batch) await this.send({ ...sub, replyTo: '' }, [], done.batch);
       } catch (err) {
         if (isRetryable(err)) throw err;
         this.o.log?.error('command refused by the database', { shard: this.o.shard, jobKey: job.jobKey, kind: queued.command.kind, err });
@@ -75,7 +112,7 @@ export class ShardActor {
       }
     }
     await this.o.store.commit(this.emptyBatch(job.jobKey, replies));
-    await this.o.sink.publish(job.replyTo, job.jobKey, replies);
+    await this.send(job, replies, undefined);
   }
 
   private emptyBatch(jobKey: string, replies: CommandReply[]): CommitBatch {
@@ -91,11 +128,13 @@ export class ShardActor {
     };
   }
 
-  private async decideAndCommit(job: ShardJob): Promise<CommandReply[]> {
-    const stored = (await this.o.store.appliedReplies(job.jobKey)) as { requestId: string; reply: StoredReply }[] | undefined;
+  private async decideAndCommit(job: ShardJob, redelivered: boolean): Promise<{ replies: CommandReply[]; batch?: CommitBatch }> {
+    const stored = redelivered
+      ? ((await this.o.store.appliedReplies(job.jobKey)) as { requestId: string; reply: StoredReply }[] | undefined)
+      : undefined;
     if (stored) {
       const full = await expandReplies(stored.map((x) => x.reply), (ids) => this.o.store.loadReservations(ids));
-      return stored.map((x, i) => ({ requestId: x.requestId, reply: full[i] }));
+      return { replies: stored.map((x, i) => ({ requestId: x.requestId, reply: full[i] })) };
     }
     const nowMs = this.now();
     const hotelIds = [...new Set(job.commands.map((c) => c.command.hotelId))];
@@ -140,15 +179,13 @@ export class ShardActor {
       throw err;
     }
     for (const id of touched) this.pruneReservations(id);
-    // The cache moves before anyone hears the answer, so that a client that just booked reads its own booking.
-    if (batch) await this.publishAvailability(batch);
-    return replies;
+    return { replies, batch };
   }
 
-  /** After a commit: the writer (and only it) moves the cache, the change log and the live stream forward. */
-  private async publishAvailability(batch: CommitBatch): Promise<void> {
+  /** After a commit: what the writer (and only it) moves forward in the cache, per hotel the job changed. */
+  private async availabilityUpdates(batch: CommitBatch): Promise<{ state: HotelState; msg: ChangeMessage; nights: { roomTypeId: string; day: number; total: number; limit: number; reserved: number; rate: number }[] }[]> {
     const cache = this.o.cache;
-    if (!cache) return;
+    if (!cache) return [];
     const byHotel = new Map<string, { from: number; version: number; structural: boolean }>();
     for (const e of batch.events) {
       const hotelId = e.type === 'hotel.created' ? e.hotel.id : e.type === 'hotel.updated' ? e.hotel.id : 'hotelId' in e ? e.hotelId : 'roomType' in e ? e.roomType.hotelId : e.reservation.hotelId;
@@ -163,6 +200,7 @@ export class ShardActor {
         await cache.drop(e.hotelId).catch(() => {});
       }
     }
+    const out = [];
     for (const [hotelId, h] of byHotel) {
       const state = this.hotels.get(hotelId)?.state;
       if (!state) continue;
@@ -189,14 +227,9 @@ export class ShardActor {
               rate: n.rate,
             })),
       };
-      try {
-        await cache.publish(state, msg, nights);
-      } catch (err) {
-        // The cache would miss this change: forget the hotel, so that its next load writes a whole new snapshot.
-        this.o.log?.warn('availability publish failed; hotel will be reloaded', { hotelId, err: (err as Error).message });
-        this.hotels.delete(hotelId);
-      }
+      out.push({ state, msg, nights });
     }
+    return out;
   }
 
   private async ensureLoaded(hotelIds: string[], nowMs: number): Promise<void> {

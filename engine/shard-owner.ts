@@ -5,10 +5,10 @@ import { AvailabilityCache } from './availability-cache.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
 import { commitRetryDelayMsMax, commitRetryDelayMsMin } from './limits.js';
-import { createShardWorker, WaitingError, type Job, type ReplyMessage, type ShardJob } from './jobs.js';
+import { createShardWorker, WaitingError, type Job, type ShardJob } from './jobs.js';
 import type { Logger } from './log.js';
 import { createRedis, RedisKeys } from './redis.js';
-import { ShardActor, type ReplySink } from './shard-actor.js';
+import { ShardActor } from './shard-actor.js';
 import { databaseOfShard } from './shard-map.js';
 import { createPool, isConnectionError, type Pool } from './store/pg.js';
 import { FencedError, ShardStore } from './store/shard-store.js';
@@ -101,17 +101,11 @@ export class ShardOwner {
         this.log.warn('could not take shard (database)', { shard, err });
         return;
       }
-      const sink: ReplySink = {
-        publish: async (replyTo, jobKey, replies) => {
-          const msg: ReplyMessage = { jobKey, replies };
-          await this.redis.publish(this.keys.replies(replyTo), JSON.stringify(msg));
-        },
-      };
       const actor = new ShardActor({
         shard,
         epoch,
         store,
-        sink,
+        outbound: { pipeline: () => this.redis.pipeline(), repliesChannel: (apiId) => this.keys.replies(apiId) },
         horizonDays: this.config.horizonDays,
         holdTtlSeconds: this.config.holdTtlSeconds,
         cache: this.cache,
@@ -142,7 +136,8 @@ export class ShardOwner {
         throw new WaitingError();
       }
       try {
-        await actor.process(job.data);
+        // A first delivery cannot have been committed before: skip the look-up of its stored replies.
+        await actor.process(job.data, (job.attemptsStarted ?? 1) > 1 || (job.stalledCounter ?? 0) > 0);
         return;
       } catch (err) {
         if (err instanceof FencedError) {
