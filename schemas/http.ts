@@ -17,6 +17,7 @@ import { isTimeZone, parseDay } from '../engine/core/dates.js';
 const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID').transform((s) => s.toLowerCase());
 const date = z.string().refine((s) => parseDay(s) !== undefined, 'must be a real date YYYY-MM-DD');
 // Control characters (NUL above all, which Postgres cannot store) are refused in every text field.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const noControl = (s: string) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s);
 const controlMessage = 'must not contain control characters';
 const text = (max: number) =>

@@ -5,6 +5,7 @@ import { Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { jobCommandsMax } from '../../engine/limits.js';
 import type { StoredReply } from '../../engine/stored-replies.js';
+import type { QueuedCommand } from '../../engine/jobs.js';
 import type { BatchRow } from '../../engine/store/catalog-store.js';
 import type { SplitOutput } from '../../workers/batch-split.js';
 import { requireRole } from '../auth.js';
@@ -37,7 +38,7 @@ export function batchRoutes(ctx: ApiContext): Router {
 
     const batchId = uuidv7();
     const requestId = (i: number) => `${batchId}:${i}`;
-    const jobs: { shard: number; jobKey: string; indexes: number[]; requestIds: string[]; commands: { requestId: string; command: any }[] }[] = [];
+    const jobs: { shard: number; jobKey: string; indexes: number[]; requestIds: string[]; commands: QueuedCommand[] }[] = [];
     if (split.atomic) {
       if (split.invalid.length > 0) {
         throw new ApiError('validation_failed', `atomic batch: ${split.invalid.length} item(s) are invalid; nothing was queued`, {

@@ -1,6 +1,5 @@
 // Reservations: create (idempotent on reservationId), read, list and cancel.
 import { Router, type Request } from 'express';
-import type { Reservation } from '../../engine/core/types.js';
 import { inflightMarkerSeconds, pageLimitDefault } from '../../engine/limits.js';
 import { decodeCursor } from '../../engine/store/shard-reader.js';
 import { reservationBody, reservationListQuery } from '../../schemas/http.js';

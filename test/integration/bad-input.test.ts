@@ -482,7 +482,7 @@ describe('bad input: every refused request answers its 4xx and changes nothing',
       expect(e.code, shown).to.equal(c.expectCode);
       expect(e.message, shown).to.be.a('string').and.not.equal('');
       if (c.expectCode === 'validation_failed') {
-        expect(e.details?.fields, `validation_failed lists the bad fields: ${shown}`).to.be.an('array').that.is.not.empty;
+        expect(e.details?.fields, `validation_failed lists the bad fields: ${shown}`).to.be.an('array').with.length.greaterThan(0);
         for (const f of e.details.fields) {
           expect(f.field, shown).to.be.a('string');
           expect(f.message, shown).to.be.a('string');

@@ -1,6 +1,5 @@
 // SIGKILL the worker process in the middle of a stream of reservations, start a new one: nothing acknowledged is
 // lost or doubled, no night is oversold, and every request still waiting is decided.
-import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import { startApi, type RunningApi } from '../../api/server.js';

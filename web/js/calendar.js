@@ -31,8 +31,6 @@ export function levelOf(night, overbookingPercent) {
   return 'plenty';
 }
 
-const LEVEL_TEXT = { plenty: 'available', few: 'few left', soldout: 'sold out' };
-
 export class LiveCalendar {
   /**
    * @param {{hotelId: string, hotel: any, container: HTMLElement, statusEl: HTMLElement, bannerEl: HTMLElement,

@@ -14,7 +14,6 @@ startPage(async () => {
   const statusBox = $('reservation-status-box');
   const actionError = $('action-error');
   const actionStatus = $('action-status');
-  let current = null;
 
   const handleAuth = (err) => {
     if (err instanceof ApiError && err.status === 401) {
@@ -26,7 +25,6 @@ startPage(async () => {
   };
 
   async function render(r) {
-    current = r;
     $('reservation').hidden = false;
     $('reservation').dataset.reservationId = r.id;
     $('reservation').dataset.status = r.status;
