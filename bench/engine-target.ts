@@ -1,19 +1,33 @@
 // The engine as a benchmark target: fresh catalog and shard databases (named bench_base_engine_…, so the
 // benchmark's own clean-up covers them) and a fresh Redis prefix per run; the API and the worker started as two
 // processes, exactly as the Procfile runs them; hotels and room types created through the public HTTP API.
+//
+// Big scenarios (spread: 1,000 hotels × 5 room types, each with inventory rows over the whole 730-night horizon)
+// take about a minute to create over HTTP on a 2-core machine, far too long to repeat for every run. They are
+// created over HTTP once per benchmark run into template databases, and every run then starts on fresh copies of
+// those (`CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY`, a file copy) with a fresh Redis prefix, as an engine
+// restarted on existing data. Before the load, every hotel is loaded into the worker by one no-op inventory write
+// (the same value it has), so that the worker is as warm as right after seeding over HTTP; none of this is measured.
+//
+// BENCH_CPU_PROF=<dir> starts both engine processes with `--cpu-prof`, writing one profile per process and run to
+// <dir>/<run label>-api and <dir>/<run label>-worker when the processes stop (see profile-summary.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { freePort, startServerProcess, type ServerProcess } from './child-process.js';
-import { adminDatabaseUrl, benchDatabaseName, databaseUrl, dropBenchDatabase } from './postgres.js';
+import { adminDatabaseUrl, benchDatabaseName, databaseUrl, dropBenchDatabase, pgConfig } from './postgres.js';
 import { sellableLimit, tomorrowUtc } from './seed-baseline.js';
 import type { Catalog, Scenario } from './scenarios.js';
 import type { Target, TargetEndpoint } from './target.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`;
-const seedConcurrency = Number(process.env.BENCH_SEED_CONCURRENCY ?? 32);
+const seedConcurrency = Number(process.env.BENCH_SEED_CONCURRENCY ?? 64);
+/** Scenarios with more room types than this are seeded once into templates and copied for every run. */
+const templateRoomTypesMin = 100;
 
 export async function api(base: string, method: string, p: string, body?: unknown, token = adminToken): Promise<any> {
   for (let attempt = 0; ; attempt++) {
@@ -58,11 +72,72 @@ export interface EngineProcesses {
   prefix: string;
 }
 
-/** Start the engine's two processes on fresh databases and a fresh Redis prefix. */
-export async function startEngine(label: string, extraEnv: Record<string, string> = {}): Promise<EngineProcesses> {
+/** Databases an engine was seeded into, kept (without any process attached) as templates for later runs. */
+export interface EngineTemplate {
+  catalogName: string;
+  shardNames: string[];
+  catalog: Catalog;
+  partnerToken: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function withAdminClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client(pgConfig(adminDatabaseUrl()));
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A copy of a template database (a file copy; retried while the template's last sessions are closing). */
+async function cloneDatabase(template: string, name: string): Promise<void> {
+  for (const n of [template, name]) {
+    if (!/^bench_base_[a-z0-9_]+$/.test(n)) throw new Error(`refusing to touch database "${n}"`);
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await withAdminClient((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY FILE_COPY`));
+      return;
+    } catch (err) {
+      if (attempt < 50 && /being accessed by other users/.test((err as Error).message)) {
+        await sleep(200);
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+/** Node flags of the engine's processes: `--cpu-prof` into a per-run directory when BENCH_CPU_PROF is set. */
+function profileFlags(label: string, role: 'api' | 'worker'): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return [];
+  const target = path.resolve(dir, `${label}-${role}`);
+  mkdirSync(target, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${target}`];
+}
+
+let runCounter = 0;
+
+/**
+ * Start the engine's two processes on fresh databases and a fresh Redis prefix; with `template`, the databases are
+ * copies of the template's (already migrated and seeded) instead of empty ones.
+ */
+export async function startEngine(
+  label: string,
+  extraEnv: Record<string, string> = {},
+  template?: EngineTemplate,
+): Promise<EngineProcesses> {
   const name = benchDatabaseName(`engine_${label}`);
   const catalogUrl = databaseUrl(adminDatabaseUrl(), name);
   const shardUrls = [0, 1].map((i) => databaseUrl(adminDatabaseUrl(), `${name}_shard_${i}`));
+  if (template) {
+    await cloneDatabase(template.catalogName, name);
+    for (const [i, shard] of template.shardNames.entries()) await cloneDatabase(shard, `${name}_shard_${i}`);
+  }
   const prefix = name;
   const port = await freePort();
   const env = {
@@ -77,25 +152,39 @@ export async function startEngine(label: string, extraEnv: Record<string, string
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
+  const runLabel = `${String(++runCounter).padStart(2, '0')}-${label}`;
   // The worker has no HTTP port: it runs beside the API, whose readiness (databases and Redis) is waited for;
   // both create and migrate the databases (under an advisory lock).
-  const workerProcess = await startWorkerProcess(env);
-  const web = await startServerProcess({
-    name: 'engine api',
-    args: [path.join(dist, 'api/main.js')],
-    env,
-    healthUrl: `http://127.0.0.1:${port}/readyz`,
-    readyTimeoutMs: 60_000,
-  });
+  const workerProcess = await startWorkerProcess(env, profileFlags(runLabel, 'worker'));
+  let web: ServerProcess;
+  try {
+    web = await startServerProcess({
+      name: 'engine api',
+      args: [...profileFlags(runLabel, 'api'), path.join(dist, 'api/main.js')],
+      env,
+      healthUrl: `http://127.0.0.1:${port}/readyz`,
+      readyTimeoutMs: 60_000,
+      echo: process.env.BENCH_ECHO === '1',
+    });
+  } catch (err) {
+    await workerProcess.stop();
+    for (const url of [catalogUrl, ...shardUrls]) await dropBenchDatabase(new URL(url).pathname.slice(1)).catch(() => {});
+    throw err;
+  }
   return { web, worker: workerProcess, baseUrl: `http://127.0.0.1:${port}`, catalogUrl, shardUrls, prefix };
 }
 
-async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+async function startWorkerProcess(env: NodeJS.ProcessEnv, flags: string[]): Promise<ServerProcess> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [path.join(dist, 'workers/reservation-worker.js')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...flags, path.join(dist, 'workers/reservation-worker.js')], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const lines: string[] = [];
   child.stderr?.on('data', (d: Buffer) => {
-    lines.push(...d.toString().split('\n').filter(Boolean));
+    const text = d.toString();
+    if (process.env.BENCH_ECHO === '1') process.stderr.write(text.replace(/^/gm, '  [engine worker] '));
+    lines.push(...text.split('\n').filter(Boolean));
     while (lines.length > 60) lines.shift();
   });
   let exited = false;
@@ -106,28 +195,36 @@ async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await gone;
       clearTimeout(t);
     },
   };
 }
 
-export async function stopEngine(e: EngineProcesses | undefined): Promise<void> {
-  if (!e) return;
-  await e.web.stop().catch(() => {});
-  await e.worker.stop().catch(() => {});
+/** Delete every Redis key under a prefix. */
+export async function deleteRedisPrefix(prefix: string): Promise<void> {
+  if (!prefix.startsWith('bench_base_')) throw new Error(`refusing to delete Redis keys under "${prefix}"`);
   const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${e.prefix}:*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
       cursor = next;
       if (keys.length) await redis.unlink(...keys);
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
   }
+}
+
+/** Stop both processes, delete the Redis prefix and (unless keepDatabases) drop the databases. */
+export async function stopEngine(e: EngineProcesses | undefined, options: { keepDatabases?: boolean } = {}): Promise<void> {
+  if (!e) return;
+  await e.web.stop().catch(() => {});
+  await e.worker.stop().catch(() => {});
+  await deleteRedisPrefix(e.prefix);
+  if (options.keepDatabases) return;
   for (const url of [e.catalogUrl, ...e.shardUrls]) await dropBenchDatabase(new URL(url).pathname.slice(1));
 }
 
@@ -160,21 +257,114 @@ export async function seedEngine(base: string, scenario: Scenario): Promise<Cata
   };
 }
 
-export function engineTarget(): Target {
+async function createPartnerKey(base: string): Promise<string> {
+  const key = await api(base, 'POST', '/v1/api-keys', { name: 'bench partner', role: 'partner', rateLimitPerSecond: 0 });
+  return key.token as string;
+}
+
+const templates = new Map<string, Promise<EngineTemplate>>();
+
+/**
+ * The template of a scenario (created over HTTP on first use, then reused): the engine is started, seeded through
+ * its API with a partner key, and stopped; its databases stay, with no session attached, until dropEngineTemplates.
+ */
+export function engineTemplate(scenario: Scenario, log?: (line: string) => void): Promise<EngineTemplate> {
+  const s = scenario.shape;
+  const key = `${s.hotels}x${s.roomTypesPerHotel}x${s.totalInventory}x${s.overbookingPercent}x${s.baseRate}x${s.windowNights}`;
+  let t = templates.get(key);
+  if (!t) {
+    t = (async () => {
+      const started = Date.now();
+      const e = await startEngine(`tpl_${scenario.name}`);
+      try {
+        const catalog = await seedEngine(e.baseUrl, scenario);
+        const partnerToken = await createPartnerKey(e.baseUrl);
+        await stopEngine(e, { keepDatabases: true });
+        log?.(`  seeded the ${scenario.name} template over HTTP (${s.hotels} hotels × ${s.roomTypesPerHotel} room types) in ${Math.round((Date.now() - started) / 1000)} s`);
+        return {
+          catalogName: new URL(e.catalogUrl).pathname.slice(1),
+          shardNames: e.shardUrls.map((u) => new URL(u).pathname.slice(1)),
+          catalog,
+          partnerToken,
+        };
+      } catch (err) {
+        await stopEngine(e);
+        throw err;
+      }
+    })();
+    t.catch(() => templates.delete(key));
+    templates.set(key, t);
+  }
+  return t;
+}
+
+/** Drops every template database this process made. */
+export async function dropEngineTemplates(): Promise<void> {
+  const all = [...templates.values()];
+  templates.clear();
+  for (const p of all) {
+    const t = await p.catch(() => undefined);
+    if (!t) continue;
+    for (const name of [t.catalogName, ...t.shardNames]) await dropBenchDatabase(name).catch(() => {});
+  }
+}
+
+/**
+ * Load every hotel of a catalog into the worker: one inventory write per hotel that sets the value it already has
+ * (the first night of its first room type), so nothing changes but the hotel's version. Answers the time it took.
+ */
+export async function warmEngine(base: string, catalog: Catalog, totalInventory: number, concurrency = 64): Promise<number> {
+  const started = Date.now();
+  const firstOfHotel = new Map<string, string>();
+  for (const rt of catalog.roomTypes) if (!firstOfHotel.has(rt.hotelId)) firstOfHotel.set(rt.hotelId, rt.roomTypeId);
+  const to = new Date(Date.parse(`${catalog.firstNight}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  await inParallel([...firstOfHotel], concurrency, ([hotelId, roomTypeId]) =>
+    api(base, 'PUT', `/v1/hotels/${hotelId}/room-types/${roomTypeId}/inventory`, { from: catalog.firstNight, to, totalInventory }),
+  );
+  return Date.now() - started;
+}
+
+/** An engine started for a scenario: from a template for big scenarios, else seeded over HTTP. */
+export async function startSeededEngine(
+  scenario: Scenario,
+  options: { label?: string; log?: (line: string) => void } = {},
+): Promise<{ engine: EngineProcesses; catalog: Catalog; partnerToken: string; seedMs: number }> {
+  const started = Date.now();
+  const s = scenario.shape;
+  const label = options.label ?? scenario.name;
+  if (s.hotels * s.roomTypesPerHotel > templateRoomTypesMin) {
+    const t = await engineTemplate(scenario, options.log);
+    const engine = await startEngine(label, {}, t);
+    try {
+      // The template's catalog was made on the day it was seeded: same ids, today's window.
+      const catalog = { ...t.catalog, firstNight: tomorrowUtc() };
+      await warmEngine(engine.baseUrl, catalog, s.totalInventory);
+      return { engine, catalog, partnerToken: t.partnerToken, seedMs: Date.now() - started };
+    } catch (err) {
+      await stopEngine(engine);
+      throw err;
+    }
+  }
+  const engine = await startEngine(label);
+  try {
+    const catalog = await seedEngine(engine.baseUrl, scenario);
+    const partnerToken = await createPartnerKey(engine.baseUrl);
+    return { engine, catalog, partnerToken, seedMs: Date.now() - started };
+  } catch (err) {
+    await stopEngine(engine);
+    throw err;
+  }
+}
+
+/** The engine as a Target; `current()` exposes its processes (pids, URLs) while a run is going. */
+export function engineTarget(options: { log?: (line: string) => void } = {}): Target & { current(): EngineProcesses | undefined } {
   let engine: EngineProcesses | undefined;
   return {
     name: 'engine',
     async start(scenario: Scenario): Promise<TargetEndpoint> {
-      engine = await startEngine(scenario.name);
-      try {
-        const catalog = await seedEngine(engine.baseUrl, scenario);
-        const key = await api(engine.baseUrl, 'POST', '/v1/api-keys', { name: 'bench partner', role: 'partner', rateLimitPerSecond: 0 });
-        return { baseUrl: engine.baseUrl, headers: { authorization: `Bearer ${key.token}` }, catalog };
-      } catch (err) {
-        await stopEngine(engine);
-        engine = undefined;
-        throw err;
-      }
+      const started = await startSeededEngine(scenario, { log: options.log });
+      engine = started.engine;
+      return { baseUrl: engine.baseUrl, headers: { authorization: `Bearer ${started.partnerToken}` }, catalog: started.catalog };
     },
     async stop() {
       const e = engine;
@@ -182,6 +372,7 @@ export function engineTarget(): Target {
       await stopEngine(e);
     },
     databaseUrlsForOversoldCheck: () => engine?.shardUrls ?? [],
+    current: () => engine,
   };
 }
 

@@ -93,7 +93,8 @@ export async function dropOrphanBenchDatabases(): Promise<string[]> {
     return rows.map((r) => r.datname);
   });
   const orphans = names.filter((n) => {
-    const pid = Number(/_(\d+)_[0-9a-f]{6}$/.exec(n)?.[1]);
+    // The engine's shard databases carry a `_shard_<i>` suffix after the pid and the random bits.
+    const pid = Number(/_(\d+)_[0-9a-f]{6}(?:_shard_\d+)?$/.exec(n)?.[1]);
     return Number.isInteger(pid) && pid > 0 && !processAlive(pid);
   });
   for (const name of orphans) await dropBenchDatabase(name);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { runLoad, type LoadResult } from './load.js';
 import { countOversoldNightsIn, type OversoldCount } from './oversold.js';
 import type { Scenario, ScenarioCheck } from './scenarios.js';
-import type { Target } from './target.js';
+import type { Target, TargetEndpoint } from './target.js';
 
 export interface RunRecord {
   round: number;
@@ -18,6 +18,8 @@ export interface RunRecord {
   diagnostics?: Record<string, number>;
   /** 1-minute load average of the host when the measured load ended (the machine may be shared). */
   hostLoadAverage?: number;
+  /** What a `duringLoad` hook measured beside the load (the engine's freshness probe, for instance). */
+  extra?: Record<string, unknown>;
   checks: ScenarioCheck[];
   error?: string;
 }
@@ -31,21 +33,37 @@ export async function stopActiveTarget(): Promise<void> {
   if (t) await t.stop();
 }
 
+/**
+ * Started right before a run's measured load (after its warm-up); the function it answers is called right after
+ * the load, and what it answers is kept in the record (`extra`).
+ */
+export type DuringLoadHook = (run: {
+  round: number;
+  scenario: Scenario;
+  target: Target;
+  endpoint: TargetEndpoint;
+  log: (line: string) => void;
+}) => Promise<(() => Promise<Record<string, unknown> | undefined>) | undefined>;
+
 export async function runBench(options: {
   targets: Target[];
   scenarios: Scenario[];
   rounds: number;
   log?: (line: string) => void;
+  duringLoad?: DuringLoadHook;
+  /** Runs at the end of every round (measurements that are not target × scenario, e.g. ceilings). */
+  onRoundEnd?: (round: number) => Promise<void>;
 }): Promise<RunRecord[]> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const records: RunRecord[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     for (const scenario of options.scenarios) {
-      const n = options.targets.length;
-      const order = options.targets.map((_, i) => options.targets[(i + round - 1) % n]);
+      const targets = options.targets.filter((t) => !t.scenarios || t.scenarios.includes(scenario.name));
+      const n = targets.length;
+      const order = targets.map((_, i) => targets[(i + round - 1) % n]);
       for (const target of order) {
         log(`round ${round}: ${scenario.name} × ${target.name}`);
-        const record = await runOne(target, scenario, round, log);
+        const record = await runOne(target, scenario, round, log, options.duringLoad);
         records.push(record);
         if (record.error) log(`  failed: ${record.error}`);
         else {
@@ -54,11 +72,18 @@ export async function runBench(options: {
         }
       }
     }
+    await options.onRoundEnd?.(round);
   }
   return records;
 }
 
-async function runOne(target: Target, scenario: Scenario, round: number, log: (l: string) => void): Promise<RunRecord> {
+async function runOne(
+  target: Target,
+  scenario: Scenario,
+  round: number,
+  log: (l: string) => void,
+  duringLoad?: DuringLoadHook,
+): Promise<RunRecord> {
   const record: RunRecord = { round, scenario: scenario.name, target: target.name, checks: [] };
   activeTarget = target;
   try {
@@ -69,8 +94,13 @@ async function runOne(target: Target, scenario: Scenario, round: number, log: (l
     }
     log(`  seeded ${endpoint.catalog.roomTypes.length} room types; loading ${endpoint.baseUrl}`);
     const before = await target.diagnostics?.().catch(() => undefined);
+    const finishSideMeasure = await duringLoad?.({ round, scenario, target, endpoint, log });
     // A fresh generator: every target is sent the same sequence of stays.
-    record.load = await runLoad({ ...common, ...scenario.load, next: scenario.requests(endpoint.catalog) });
+    try {
+      record.load = await runLoad({ ...common, ...scenario.load, next: scenario.requests(endpoint.catalog) });
+    } finally {
+      if (finishSideMeasure) record.extra = await finishSideMeasure();
+    }
     record.hostLoadAverage = Math.round(os.loadavg()[0] * 100) / 100;
     const after = await target.diagnostics?.().catch(() => undefined);
     if (after) {

@@ -14,6 +14,8 @@ export interface TargetEndpoint {
 
 export interface Target {
   name: string;
+  /** The scenarios this target takes part in (default: every scenario). */
+  scenarios?: readonly string[];
   /** Fresh databases, seeded for the scenario, server started and ready. */
   start(scenario: Scenario): Promise<TargetEndpoint>;
   /** Stops the server and drops what start() created; safe to call twice or after a failed start. */

@@ -31,8 +31,8 @@ export const pageLimitMax = 200;
 
 /** Commands the API coalesces into one job for a shard (group commit bound). */
 export const jobCommandsMax = 500;
-/** Jobs one API process keeps in flight per shard before it starts coalescing. */
-export const jobsInFlightPerShardMax = 2;
+/** Jobs one API process keeps in flight per shard: while one is out, new commands wait for the next (smart batching: a busy writer gets bigger jobs, an idle one gets each command at once). */
+export const jobsInFlightPerShardMax = 1;
 /** Commands buffered per shard in one API process before new ones are refused with 503. */
 export const routerBufferedCommandsMax = 50_000;
 
