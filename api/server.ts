@@ -1,5 +1,6 @@
 // Build and run one API process: its pools, Redis connections, command router and HTTP server.
 import http from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { CommandRouter } from '../engine/command-router.js';
 import type { Config } from '../engine/config.js';
@@ -21,6 +22,7 @@ import { Metrics } from './metrics.js';
 
 export interface RunningApi {
   server: http.Server;
+  app: Express;
   port: number;
   ctx: ApiContext;
   close(): Promise<void>;
@@ -64,7 +66,8 @@ export async function startApi(config: Config): Promise<RunningApi> {
     log,
     metrics: new Metrics(),
   };
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, createApp(ctx));
+  const app = createApp(ctx);
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, '0.0.0.0', () => resolve());
@@ -73,6 +76,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   log.info('api listening', { port, apiId: router.apiId });
   return {
     server,
+    app,
     port,
     ctx,
     close: async () => {
