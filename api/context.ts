@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { PaymentProvider } from './payment-provider.js';
 import type { AvailabilityCache } from '../engine/availability-cache.js';
 import type { AvailabilityHub } from './availability-hub.js';
 import type { CommandRouter } from '../engine/command-router.js';
@@ -22,6 +23,7 @@ export interface ApiContext {
   log: Logger;
   metrics: Metrics;
   cache: AvailabilityCache;
+  payments: PaymentProvider;
   batches: BatchStore;
   /** Worker threads that parse and split partner batches off the event loop. */
   batchPool: { run(task: unknown): Promise<unknown> };

@@ -13,6 +13,7 @@ import { Piscina } from 'piscina';
 import { createPool } from '../engine/store/pg.js';
 import { ShardReader } from '../engine/store/shard-reader.js';
 import { createApp } from './app.js';
+import { testPaymentProvider } from './payment-provider.js';
 import { AvailabilityHub } from './availability-hub.js';
 import { AvailabilityCache } from '../engine/availability-cache.js';
 import { databaseProbeMs } from '../engine/limits.js';
@@ -53,6 +54,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   });
   const ctx: ApiContext = {
     batches: new BatchStore(catalogPool),
+    payments: testPaymentProvider,
     batchPool,
     config,
     router,

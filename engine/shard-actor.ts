@@ -268,7 +268,7 @@ export class ShardActor {
       else missing.push(reservationId);
     };
     for (const { command } of job.commands) {
-      if (command.kind === 'reserve' || command.kind === 'cancel') named(command.hotelId, command.reservationId);
+      if ('reservationId' in command) named(command.hotelId, command.reservationId);
       else if (command.kind === 'reserveAtomic') for (const i of command.items) named(i.hotelId, i.reservationId);
     }
     for (const r of await this.o.store.loadReservations([...new Set(missing)])) {

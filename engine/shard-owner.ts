@@ -5,14 +5,15 @@ import { AvailabilityCache } from './availability-cache.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
 import { commitRetryDelayMsMax, commitRetryDelayMsMin } from './limits.js';
-import { createShardWorker, WaitingError, type Job, type ShardJob } from './jobs.js';
+import { createShardQueue, createShardWorker, WaitingError, type Job, type ShardJob } from './jobs.js';
+import { HoldSweeper } from './hold-sweeper.js';
 import type { Logger } from './log.js';
 import { createRedis, RedisKeys } from './redis.js';
 import { ShardActor } from './shard-actor.js';
 import { databaseOfShard } from './shard-map.js';
 import { createPool, isConnectionError, type Pool } from './store/pg.js';
 import { FencedError, ShardStore } from './store/shard-store.js';
-import type { Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 
 // Renew only a lease that is still ours; answer 1 when renewed.
 const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
@@ -23,6 +24,8 @@ interface Owned {
   epoch: number;
   actor: ShardActor;
   worker: Worker<ShardJob>;
+  sweeper: HoldSweeper;
+  queue: Queue<ShardJob>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -119,7 +122,12 @@ export class ShardOwner {
         (job, token) => this.run(shard, actor, job, token),
       );
       worker.on('error', (err) => this.log.warn('queue worker error', { shard, err }));
-      this.owned.set(shard, { shard, epoch, actor, worker });
+      const queue = createShardQueue(this.keys.queueName(shard), this.redis, this.config.redisPrefix);
+      const sweeper = new HoldSweeper(shard, this.pools[databaseOfShard(shard, this.pools.length)], queue, (err) =>
+        this.log.warn('hold sweep failed', { shard, err: (err as Error).message }),
+      );
+      sweeper.start();
+      this.owned.set(shard, { shard, epoch, actor, worker, sweeper, queue });
       this.log.info('shard taken', { shard, epoch, owner: this.ownerId });
     } finally {
       this.taking.delete(shard);
@@ -171,7 +179,9 @@ export class ShardOwner {
     if (!o) return;
     this.owned.delete(shard);
     this.log.warn('shard lost', { shard, epoch: o.epoch, why });
+    o.sweeper.stop();
     await o.worker.close(true).catch(() => {});
+    await o.queue.close().catch(() => {});
   }
 
   /** Graceful hand-over: finish the job in hand, then release the leases so another owner takes over at once. */
@@ -180,7 +190,9 @@ export class ShardOwner {
     if (this.timer) clearInterval(this.timer);
     await Promise.all(
       [...this.owned.values()].map(async (o) => {
+        o.sweeper.stop();
         await o.worker.close().catch(() => {});
+        await o.queue.close().catch(() => {});
         await this.redis.eval(releaseScript, 1, this.keys.lease(o.shard), this.ownerId).catch(() => {});
       }),
     );

@@ -100,6 +100,8 @@ export const reservationBody = z.strictObject({
 });
 export type ReservationBody = z.output<typeof reservationBody>;
 
+export const paymentBody = z.strictObject({ paymentMethod: text(100) });
+
 export const batchBody = z.strictObject({
   items: z.array(z.unknown()).min(1, 'must have at least one item').max(batchItemsMax, `must have at most ${batchItemsMax} items`),
   atomic: z.boolean().optional(),

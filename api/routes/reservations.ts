@@ -2,7 +2,9 @@
 import { Router, type Request } from 'express';
 import { inflightMarkerSeconds, pageLimitDefault } from '../../engine/limits.js';
 import { decodeCursor } from '../../engine/store/shard-reader.js';
-import { reservationBody, reservationListQuery } from '../../schemas/http.js';
+import { createHash } from 'node:crypto';
+import { paymentBody, reservationBody, reservationListQuery } from '../../schemas/http.js';
+import { claimIdempotencyKey } from '../../engine/store/catalog-store.js';
 import { reserveCommandOf } from '../../engine/idempotency.js';
 import { principalOf, requireRole, type Principal } from '../auth.js';
 import type { ApiContext } from '../context.js';
@@ -108,6 +110,30 @@ export function reservationRoutes(ctx: ApiContext): Router {
     }
     const page = await ctx.reader.listReservations(filter, cursor, limit);
     res.json({ items: page.items.map(reservationJson), nextCursor: page.nextCursor });
+  });
+
+  r.post('/v1/reservations/:id/payment', async (req, res) => {
+    const p = requireRole(req, 'guest', 'partner', 'staff', 'admin');
+    const id = pathId(req.params.id, 'id');
+    const body = parse(paymentBody, bodyOf(req));
+    const found = await ctx.reader.reservation(id);
+    // Its owner or an admin may pay; anyone else is told it does not exist.
+    if (!found || (p.kind !== 'admin' && (found.owner.kind !== p.kind || found.owner.id !== p.id))) throw notFound('reservation');
+    const key = req.header('idempotency-key')?.trim();
+    if (key) {
+      const fingerprint = createHash('sha256').update(JSON.stringify([id, body.paymentMethod])).digest('base64url');
+      if (!(await claimIdempotencyKey(ctx.catalog.pool, 'payment', { kind: p.kind, id: p.id }, key.slice(0, 200), fingerprint))) {
+        throw new ApiError('idempotency_mismatch', 'This Idempotency-Key was already used with a different body.');
+      }
+    }
+    // Already decided: no second authorization (a repeat answers the reservation as it is, or why it cannot be paid).
+    const outcome =
+      found.status === 'pending'
+        ? await ctx.payments.authorize({ reservationId: id, amount: found.totalAmount, currency: found.currency, paymentMethod: body.paymentMethod })
+        : 'approved';
+    const a = acceptedOf(await ctx.router.send({ kind: 'pay', hotelId: found.hotelId, reservationId: id, outcome }), 'payment');
+    if (a.kind !== 'reservation') throw new Error('assertion: pay answered ' + a.kind);
+    res.json(reservationJson(a.reservation));
   });
 
   r.delete('/v1/reservations/:id', async (req, res) => {

@@ -192,7 +192,60 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
       return decideAtomic(state, cmd.items, ctx);
     case 'cancel':
       return decideCancel(state, cmd, ctx, version);
+    case 'pay':
+      return decidePay(state, cmd, ctx, version);
+    case 'expireHold': {
+      const r = state.reservations.get(cmd.reservationId);
+      // Only a pending hold whose time is up expires; anything else (paid meanwhile, canceled) is left alone.
+      if (!r || !holdRunOut(r, ctx)) return { reply: { ok: true, kind: 'deleted' }, events: [] };
+      const d = expire(r, ctx, version);
+      return { reply: { ok: true, kind: 'reservation', created: false, reservation: d.next }, events: d.events };
+    }
   }
+}
+
+const holdRunOut = (r: Reservation, ctx: DecideContext) =>
+  r.status === 'pending' && r.expiresAt !== null && Date.parse(r.expiresAt) <= ctx.nowMs;
+
+/** A pending hold whose time ran out becomes canceled with cancelReason hold_expired; its rooms go back. */
+function expire(r: Reservation, ctx: DecideContext, version: number): { next: Reservation; events: HotelEvent[] } {
+  const next: Reservation = {
+    ...r,
+    status: 'canceled',
+    cancelReason: 'hold_expired',
+    version: r.version + 1,
+    updatedAt: new Date(ctx.nowMs).toISOString(),
+    expiresAt: null,
+  };
+  return { next, events: [{ type: 'reservation.status', version, reservation: next, released: r.roomCount }] };
+}
+
+function decidePay(state: HotelState, cmd: Extract<Command, { kind: 'pay' }>, ctx: DecideContext, version: number): Decision {
+  const r = state.reservations.get(cmd.reservationId);
+  if (!r) return reject('not_found', 'Reservation not found.');
+  if (r.status === 'paid') return { reply: { ok: true, kind: 'reservation', created: false, reservation: r }, events: [] };
+  if (r.status !== 'pending') return invalidStatus(r, 'only a pending reservation can be paid');
+  if (holdRunOut(r, ctx)) {
+    // The hold ran out before the payment arrived: it expires now, in the same decision, never racing it.
+    const d = expire(r, ctx, version);
+    return {
+      reply: { ok: false, code: 'hold_expired', message: 'The hold ran out before payment; the rooms were given back.', details: { status: 'canceled' } },
+      events: d.events,
+    };
+  }
+  const now = new Date(ctx.nowMs).toISOString();
+  if (cmd.outcome === 'declined') {
+    const next: Reservation = { ...r, status: 'rejected', version: r.version + 1, updatedAt: now, expiresAt: null };
+    return {
+      reply: { ok: false, code: 'payment_declined', message: 'The payment was declined; the reservation is rejected.', details: { status: 'rejected' } },
+      events: [{ type: 'reservation.status', version, reservation: next, released: r.roomCount }],
+    };
+  }
+  const next: Reservation = { ...r, status: 'paid', version: r.version + 1, updatedAt: now, expiresAt: null };
+  return {
+    reply: { ok: true, kind: 'reservation', created: false, reservation: next },
+    events: [{ type: 'reservation.status', version, reservation: next, released: 0 }],
+  };
 }
 
 function holdsRooms(reserved: Int32Array, fromIndex: number): boolean {

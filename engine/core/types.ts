@@ -123,7 +123,11 @@ export type Command =
   | ReserveCommand
   /** Partner batch with `atomic: true`: every item held, or none. */
   | { kind: 'reserveAtomic'; hotelId: string; items: ReserveCommand[] }
-  | { kind: 'cancel'; hotelId: string; reservationId: string };
+  | { kind: 'cancel'; hotelId: string; reservationId: string }
+  /** Record a payment the provider answered: approved → paid; declined → rejected (rooms given back). */
+  | { kind: 'pay'; hotelId: string; reservationId: string; outcome: 'approved' | 'declined' }
+  /** Give back the rooms of a pending hold whose time ran out (sent by the shard owner's sweep). */
+  | { kind: 'expireHold'; hotelId: string; reservationId: string };
 
 export type CommandKind = Command['kind'];
 
@@ -139,6 +143,7 @@ export type RejectionCode =
   | 'hold_expired'
   | 'inventory_below_reserved'
   | 'idempotency_mismatch'
+  | 'payment_declined'
   /** The database refused to store a decision: a bug, answered 500, and nothing was applied. */
   | 'internal_error';
 

@@ -151,3 +151,33 @@ export class BatchStore {
     );
   }
 }
+
+/**
+ * Claim an Idempotency-Key for a body: true when this body may proceed (first use, or the same body again),
+ * false when the key was used with a different body.
+ */
+export async function claimIdempotencyKey(
+  pool: Pool,
+  scope: string,
+  owner: { kind: string; id: string },
+  key: string,
+  fingerprint: string,
+): Promise<boolean> {
+  const r = await pool.query(
+    `WITH ins AS (
+       INSERT INTO idempotency_keys (scope, owner_kind, owner_id, key, fingerprint) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING RETURNING fingerprint)
+     SELECT fingerprint FROM ins
+     UNION ALL
+     SELECT fingerprint FROM idempotency_keys WHERE scope = $1 AND owner_kind = $2 AND owner_id = $3 AND key = $4
+     LIMIT 1`,
+    [scope, owner.kind, owner.id, key, fingerprint],
+  );
+  if (r.rowCount) return r.rows[0].fingerprint === fingerprint;
+  // A concurrent first use committed after this statement's snapshot: read it now.
+  const again = await pool.query(
+    'SELECT fingerprint FROM idempotency_keys WHERE scope = $1 AND owner_kind = $2 AND owner_id = $3 AND key = $4',
+    [scope, owner.kind, owner.id, key],
+  );
+  return again.rows[0]?.fingerprint === fingerprint;
+}

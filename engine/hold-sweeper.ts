@@ -1,0 +1,69 @@
+// Holds expire through the writer: the owner of a shard looks for pending holds whose time ran out (the timer is
+// `expires_at` in the shard database, so it survives restarts) and queues an `expireHold` command for each, in
+// order with every other command of the hotel, so that an expiry never races a payment.
+import type { Queue } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import type { ShardJob } from './jobs.js';
+import type { Pool } from './store/pg.js';
+
+/** How often a shard owner looks for holds whose time ran out. */
+export const holdSweepMs = 1_000;
+/** Holds queued per sweep, at most. */
+const holdsPerSweepMax = 500;
+/** A hold queued for expiry is not queued again for this long (its command may still be waiting). */
+const requeueAfterMs = 30_000;
+
+export class HoldSweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly queued = new Map<string, number>();
+  private running = false;
+
+  constructor(
+    private readonly shard: number,
+    private readonly pool: Pool,
+    private readonly queue: Queue<ShardJob>,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sweep().catch(this.onError), holdSweepMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async sweep(nowMs = Date.now()): Promise<number> {
+    if (this.running) return 0;
+    this.running = true;
+    try {
+      for (const [id, at] of this.queued) if (nowMs - at > requeueAfterMs) this.queued.delete(id);
+      const due = await this.pool.query(
+        `SELECT r.id, r.hotel_id FROM reservations r JOIN hotels h ON h.id = r.hotel_id
+          WHERE r.status = 'pending' AND r.expires_at <= $2 AND h.shard = $1
+          ORDER BY r.expires_at LIMIT $3`,
+        [this.shard, new Date(nowMs).toISOString(), holdsPerSweepMax],
+      );
+      const fresh = due.rows.filter((r) => !this.queued.has(r.id as string));
+      if (fresh.length === 0) return 0;
+      for (const r of fresh) this.queued.set(r.id as string, nowMs);
+      const jobKey = randomUUID();
+      await this.queue.add(
+        'commands',
+        {
+          jobKey,
+          replyTo: 'hold-sweeper',
+          enqueuedAt: nowMs,
+          commands: fresh.map((r) => ({
+            requestId: randomUUID(),
+            command: { kind: 'expireHold' as const, hotelId: r.hotel_id as string, reservationId: r.id as string },
+          })),
+        },
+        { jobId: jobKey },
+      );
+      return fresh.length;
+    } finally {
+      this.running = false;
+    }
+  }
+}
