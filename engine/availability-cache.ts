@@ -137,6 +137,8 @@ export class AvailabilityCache {
       cacheTtlSeconds,
       ...packed,
     );
+    // The change log's lifetime is renewed with every snapshot (a writer reloads its hotels at least daily).
+    p.expire(k.changes, cacheTtlSeconds);
   }
 
   /**
@@ -170,9 +172,8 @@ export class AvailabilityCache {
     }
     const fields = msg.changes === null ? ['from', msg.from, 'version', msg.version, 'reset', '1'] : ['from', msg.from, 'version', msg.version, 'changes', JSON.stringify(msg.changes)];
     p.xadd(k.changes, 'MAXLEN', '~', changeLogEntriesMax, `${msg.version}-0`, ...fields);
-    p.expire(k.changes, cacheTtlSeconds);
     p.publish(k.channel, JSON.stringify(msg));
-    critical.push(false, false, true);
+    critical.push(false, true);
     return critical;
   }
 

@@ -138,7 +138,7 @@ export class CommandRouter {
         this.queues[shard].addBulk(
           list.map((j) => ({
             name: 'commands',
-            data: { jobKey: j.jobKey, replyTo: this.apiId, commands: j.commands, enqueuedAt: now },
+            data: { jobKey: j.jobKey, replyTo: '', commands: j.commands, enqueuedAt: now },
             opts: { jobId: j.jobKey },
           })),
         ),

@@ -52,7 +52,7 @@ export class HoldSweeper {
         'commands',
         {
           jobKey,
-          replyTo: 'hold-sweeper',
+          replyTo: '',
           enqueuedAt: nowMs,
           commands: fresh.map((r) => ({
             requestId: randomUUID(),

@@ -12,6 +12,7 @@ export interface QueuedCommand {
 /** A job: an ordered list of commands from one API process, decided in order and committed together. */
 export interface ShardJob {
   jobKey: string;
+  /** The API process waiting for the replies, or '' when nobody waits (they are read back from applied_jobs). */
   replyTo: string;
   commands: QueuedCommand[];
   enqueuedAt: number;

@@ -1,6 +1,9 @@
 // The single writer of one virtual shard: holds its hotels in memory, decides each job's commands in order, and
 // commits them in one fenced transaction before anyone hears an answer.
 import { hotelsInMemoryMax } from './limits.js';
+
+/** Hotels loaded from the database in one round of queries. */
+const hotelsLoadedAtOnceMax = 50;
 import { decide } from './core/decide.js';
 import { evolve } from './core/evolve.js';
 import { assertWithinLimits } from './core/invariants.js';
@@ -76,7 +79,8 @@ export class ShardActor {
         for (const critical of this.o.cache.stage(p, u.state, u.msg, u.nights)) staged.push({ hotelId: u.msg.hotelId, critical });
       }
     }
-    p.publish(this.o.outbound.repliesChannel(job.replyTo), JSON.stringify({ jobKey: job.jobKey, replies }));
+    // Jobs nobody waits for (partner batches, hold expiries) have no reply channel: their answers are read back.
+    if (job.replyTo) p.publish(this.o.outbound.repliesChannel(job.replyTo), JSON.stringify({ jobKey: job.jobKey, replies }));
     const results = (await p.exec().catch(() => null)) ?? [];
     staged.forEach((s, i) => {
       if (s.critical && results[i]?.[0]) {
@@ -86,7 +90,7 @@ export class ShardActor {
       }
     });
     const last = results[results.length - 1];
-    if (!last || last[0]) {
+    if (job.replyTo && (!last || last[0])) {
       // Committed but not announced: the waiting requests answer 202 and their decision is read back later.
       this.o.log?.warn('replies not published', { jobKey: job.jobKey, err: String(last?.[0] ?? 'no answer') });
     }
@@ -246,7 +250,11 @@ export class ShardActor {
       }
     }
     if (missing.length === 0) return;
-    const loaded = await this.o.store.loadHotels(missing, nowMs);
+    const loaded = new Map<string, HotelState>();
+    // In chunks: a partner batch may name hundreds of cold hotels, and one huge load would spike memory.
+    for (let i = 0; i < missing.length; i += hotelsLoadedAtOnceMax) {
+      for (const [id, s] of await this.o.store.loadHotels(missing.slice(i, i + hotelsLoadedAtOnceMax), nowMs)) loaded.set(id, s);
+    }
     for (const [id, state] of loaded) {
       this.hotels.set(id, { state, day: localDay(nowMs, state.hotel.timezone) });
       // Every load refreshes the hotel's cache snapshot (the version check keeps it from going backwards).

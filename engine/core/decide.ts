@@ -248,7 +248,7 @@ function decidePay(state: HotelState, cmd: Extract<Command, { kind: 'pay' }>, ct
   };
 }
 
-function holdsRooms(reserved: Int32Array, fromIndex: number): boolean {
+function holdsRooms(reserved: Int16Array, fromIndex: number): boolean {
   for (let i = fromIndex; i < reserved.length; i++) if (reserved[i] > 0) return true;
   return false;
 }

@@ -1,3 +1,4 @@
+import { amountMax, overbookingPercentMax, totalInventoryMax } from '../limits.js';
 import type { NightTable } from './types.js';
 
 /** The sellable limit of a night: floor(totalInventory × (100 + overbookingPercent) / 100), in integers. */
@@ -5,14 +6,22 @@ export function sellableLimit(totalInventory: number, overbookingPercent: number
   return Math.floor((totalInventory * (100 + overbookingPercent)) / 100);
 }
 
+// The night table's 16-bit counts must hold the largest sellable limit; the 32-bit rates the largest amount.
+if (sellableLimit(totalInventoryMax, overbookingPercentMax) > 0x7fff || amountMax > 0x7fffffff) {
+  throw new Error('assertion: limits no longer fit the night table; widen its arrays');
+}
+
 export function newNightTable(firstDay: number, endDay: number): NightTable {
   const n = endDay - firstDay;
+  // One buffer per room type: three 16-bit count arrays, then the 32-bit rates (4-byte aligned).
+  const ratesAt = Math.ceil((n * 6) / 4) * 4;
+  const whole = new ArrayBuffer(ratesAt + n * 4);
   return {
     firstDay,
-    total: new Int32Array(n),
-    limit: new Int32Array(n),
-    reserved: new Int32Array(n),
-    rate: new Float64Array(n),
+    total: new Int16Array(whole, 0, n),
+    limit: new Int16Array(whole, n * 2, n),
+    reserved: new Int16Array(whole, n * 4, n),
+    rate: new Int32Array(whole, ratesAt, n),
   };
 }
 

@@ -68,10 +68,11 @@ export class ShardStore {
   }
 
   /**
-   * Load hotels into fresh states covering each one's window of nights. Missing nights at the end of the horizon
-   * (the calendar moved on since the rows were made) are created first from the room type's defaults.
+   * Load hotels into fresh states covering each one's window of nights. When a room type's rows stop short of the
+   * horizon (the calendar moved on since they were made), the missing nights are created from its defaults and
+   * that hotel is loaded again.
    */
-  async loadHotels(ids: string[], nowMs: number): Promise<Map<string, HotelState>> {
+  async loadHotels(ids: string[], nowMs: number, extended = false): Promise<Map<string, HotelState>> {
     const out = new Map<string, HotelState>();
     if (ids.length === 0) return out;
     const hotels = await this.pool.query(
@@ -89,7 +90,6 @@ export class ShardStore {
       maxDay = Math.max(maxDay, w.endDay);
     }
     const found = [...out.keys()];
-    await this.extendHorizon(found, [...out.values()]);
     const [types, nights] = await Promise.all([
       this.pool.query(
         `SELECT ${roomTypeColumns} FROM room_types WHERE hotel_id = ANY($1::uuid[]) AND deleted_at IS NULL`,
@@ -118,9 +118,12 @@ export class ShardStore {
       state.roomTypes.set(rt.id, { roomType: rt, nights: nightsTable });
       tableOf.set(rt.id, nightsTable);
     }
+    const short = new Set<string>();
+    const reached = new Map<string, number>();
     for (const row of nights.rows) {
       const t = tableOf.get(row.room_type_id);
       if (!t) continue;
+      reached.set(row.room_type_id, (parseDay(row.first) as number) + row.n - 1);
       if (Number(row.span) !== row.n) throw new Error(`assertion: inventory rows of room type ${row.room_type_id} have gaps`);
       const first = parseDay(row.first) as number;
       const cols = [row.total, row.lim, row.reserved, row.rate].map((c: string) => c.split(','));
@@ -132,6 +135,16 @@ export class ShardStore {
         t.reserved[i] = Number(cols[2][k]);
         t.rate[i] = Number(cols[3][k]);
       }
+    }
+    for (const state of out.values()) {
+      for (const id of state.roomTypes.keys()) {
+        if ((reached.get(id) ?? Number.NEGATIVE_INFINITY) < state.endDay - 1) short.add(state.hotel.id);
+      }
+    }
+    if (short.size > 0 && !extended) {
+      const ids = [...short];
+      await this.extendHorizon(ids, ids.map((id) => out.get(id) as HotelState));
+      for (const [id, state] of await this.loadHotels(ids, nowMs, true)) out.set(id, state);
     }
     return out;
   }

@@ -1,0 +1,45 @@
+// Inventory rows exist for every night of the horizon: when a hotel's rows stop short (the calendar moved on
+// since they were made), its writer creates the missing nights from the room type's defaults when it loads it.
+import { expect } from 'chai';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { startStack, type Stack } from '../support/stack.js';
+import { createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
+import { withShardDb } from '../support/db.js';
+import { ShardOwner } from '../../engine/shard-owner.js';
+import { createLogger } from '../../engine/log.js';
+
+describe('inventory horizon', function () {
+  this.timeout(60_000);
+  let env: TestEnv;
+  let stack: Stack;
+
+  before(async () => {
+    env = await createTestEnv({ INVENTORY_HORIZON_DAYS: '60' });
+    stack = await startStack(env.config);
+  });
+  after(async () => {
+    await stack?.stop();
+    await env?.cleanup();
+  });
+
+  it('recreates nights missing at the end of the horizon when the hotel is loaded again', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 4, baseRate: 7000 });
+    // As if the rows had been made 10 days ago: the last 10 nights of today's horizon do not exist.
+    await stack.owner.stop();
+    await withShardDb(env.config, hotel.id, (c) => c.query('DELETE FROM room_type_inventory WHERE room_type_id = $1 AND date >= $2', [rt.id, dayFromToday(50)]));
+    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
+    await stack.owner.start();
+
+    const r = await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(57), dayFromToday(60)));
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    expect(r.body.totalAmount).to.equal(3 * 7000);
+    const rows = await withShardDb(env.config, hotel.id, (c) =>
+      c.query('SELECT count(*)::int AS n, max(date)::text AS last FROM room_type_inventory WHERE room_type_id = $1 AND date >= $2', [rt.id, dayFromToday(0)]),
+    );
+    expect(rows.rows[0].n).to.equal(60);
+    expect(rows.rows[0].last).to.equal(dayFromToday(59));
+    const past = await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(59), dayFromToday(61)));
+    expect(past.status).to.equal(400);
+  });
+});
