@@ -63,8 +63,38 @@ export class ShardActor {
    * been committed already: then its stored replies are answered instead.
    */
   async process(job: ShardJob, redelivered = true): Promise<void> {
-    const { replies, batch } = await this.decideAndCommit(job, redelivered);
-    await this.send(job, replies, batch);
+    await this.exclusive(async () => {
+      const { replies, batch } = await this.decideAndCommit(job, redelivered);
+      await this.send(job, replies, batch);
+    });
+  }
+
+  private turn: Promise<unknown> = Promise.resolve();
+  /** Set when the shard is lost: background work stops. */
+  stopped = false;
+
+  /** Jobs and background loads take turns: a hotel is never loaded while a job holds decisions not yet committed. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Warm start: load the shard's hotels (most recently changed first, up to the memory bound) in small chunks
+   * between jobs, so that the first requests after a takeover do not each wait for their hotel to load.
+   */
+  async preload(): Promise<number> {
+    const ids = await this.o.store.hotelIdsOfShard(this.o.shard, hotelsInMemoryMax);
+    let n = 0;
+    for (let i = 0; i < ids.length && !this.stopped; i += hotelsLoadedAtOnceMax) {
+      const chunk = ids.slice(i, i + hotelsLoadedAtOnceMax);
+      await this.exclusive(() => this.ensureLoaded(chunk, this.now()));
+      n += chunk.length;
+      // Let waiting jobs go first.
+      await new Promise((r) => setImmediate(r));
+    }
+    return n;
   }
 
   /**
@@ -101,7 +131,11 @@ export class ShardActor {
    * cannot store, a broken invariant): decide and commit the commands one by one, so that one bad command is
    * answered `internal_error` on its own and the others are decided as usual. Then record the job's replies.
    */
-  async processOneByOne(job: ShardJob, isRetryable: (err: unknown) => boolean): Promise<void> {
+  processOneByOne(job: ShardJob, isRetryable: (err: unknown) => boolean): Promise<void> {
+    return this.exclusive(() => this.oneByOne(job, isRetryable));
+  }
+
+  private async oneByOne(job: ShardJob, isRetryable: (err: unknown) => boolean): Promise<void> {
     const replies: CommandReply[] = [];
     for (const [i, queued] of job.commands.entries()) {
       try {

@@ -129,6 +129,10 @@ export class ShardOwner {
       sweeper.start();
       this.owned.set(shard, { shard, epoch, actor, worker, sweeper, queue });
       this.log.info('shard taken', { shard, epoch, owner: this.ownerId });
+      actor.preload().then(
+        (n) => this.log.debug('shard preloaded', { shard, hotels: n }),
+        (err: Error) => this.log.warn('preload stopped', { shard, err: err.message }),
+      );
     } finally {
       this.taking.delete(shard);
     }
@@ -178,6 +182,7 @@ export class ShardOwner {
     const o = this.owned.get(shard);
     if (!o) return;
     this.owned.delete(shard);
+    o.actor.stopped = true;
     this.log.warn('shard lost', { shard, epoch: o.epoch, why });
     o.sweeper.stop();
     await o.worker.close(true).catch(() => {});
@@ -190,6 +195,7 @@ export class ShardOwner {
     if (this.timer) clearInterval(this.timer);
     await Promise.all(
       [...this.owned.values()].map(async (o) => {
+        o.actor.stopped = true;
         o.sweeper.stop();
         await o.worker.close().catch(() => {});
         await o.queue.close().catch(() => {});

@@ -62,6 +62,15 @@ export class ShardStore {
     return Number(r.rows[0].epoch);
   }
 
+  /** The shard's hotels, most recently changed first. */
+  async hotelIdsOfShard(shard: number, limit: number): Promise<string[]> {
+    const r = await this.pool.query(
+      'SELECT id FROM hotels WHERE shard = $1 AND deleted_at IS NULL ORDER BY version DESC LIMIT $2',
+      [shard, limit],
+    );
+    return r.rows.map((x) => x.id as string);
+  }
+
   async appliedReplies(jobKey: string): Promise<unknown | undefined> {
     const r = await this.pool.query('SELECT replies FROM applied_jobs WHERE job_id = $1', [jobKey]);
     return r.rowCount ? r.rows[0].replies : undefined;

@@ -1,0 +1,45 @@
+// A new shard owner loads its shards' hotels in the background (warm start), without waiting for requests.
+import { expect } from 'chai';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { startStack, waitFor, type Stack } from '../support/stack.js';
+import { createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
+import { ShardOwner } from '../../engine/shard-owner.js';
+import { createLogger } from '../../engine/log.js';
+
+describe('warm start of a shard owner', function () {
+  this.timeout(60_000);
+  let env: TestEnv;
+  let stack: Stack;
+
+  before(async () => {
+    env = await createTestEnv();
+    stack = await startStack(env.config);
+  });
+  after(async () => {
+    await stack?.stop();
+    await env?.cleanup();
+  });
+
+  it('loads every hotel of the shards it takes before any request names them, and decides on them correctly', async () => {
+    const hotels = [];
+    for (let i = 0; i < 6; i++) {
+      const h = await createHotel(stack.admin);
+      hotels.push({ h, rt: await createRoomType(stack.admin, h.id, { totalInventory: 1 }) });
+    }
+    // One room of each is taken before the restart.
+    for (const { h, rt } of hotels) {
+      expect((await stack.admin.post('/v1/reservations', reservationBody(h.id, rt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
+    }
+    await stack.owner.stop();
+    const owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
+    stack.owner = owner;
+    expect(owner.ownedShards()).to.have.length(0);
+    await owner.start();
+    await waitFor('every hotel to be preloaded', async () => owner.ownedShards().reduce((n, s) => n + s.hotelsLoaded, 0) === hotels.length);
+    // The preloaded state is the committed one: one room left of 1 × 110% = 1 → sold out.
+    for (const { h, rt } of hotels) {
+      const r = await stack.admin.post('/v1/reservations', reservationBody(h.id, rt.id, dayFromToday(3), dayFromToday(4)));
+      expect(r.status).to.equal(409);
+    }
+  });
+});
