@@ -121,6 +121,8 @@ function profileFlags(label: string, role: 'api' | 'worker'): string[] {
 }
 
 let runCounter = 0;
+/** Every engine started and not yet stopped, so that an interrupted benchmark can stop them all. */
+const running = new Set<EngineProcesses>();
 
 /**
  * Start the engine's two processes on fresh databases and a fresh Redis prefix; with `template`, the databases are
@@ -171,7 +173,14 @@ export async function startEngine(
     for (const url of [catalogUrl, ...shardUrls]) await dropBenchDatabase(new URL(url).pathname.slice(1)).catch(() => {});
     throw err;
   }
-  return { web, worker: workerProcess, baseUrl: `http://127.0.0.1:${port}`, catalogUrl, shardUrls, prefix };
+  const started = { web, worker: workerProcess, baseUrl: `http://127.0.0.1:${port}`, catalogUrl, shardUrls, prefix };
+  running.add(started);
+  return started;
+}
+
+/** Stops every engine still running (for signal handlers) and drops its databases. */
+export async function stopAllEngines(): Promise<void> {
+  for (const e of [...running]) await stopEngine(e).catch(() => {});
 }
 
 async function startWorkerProcess(env: NodeJS.ProcessEnv, flags: string[]): Promise<ServerProcess> {
@@ -221,6 +230,7 @@ export async function deleteRedisPrefix(prefix: string): Promise<void> {
 /** Stop both processes, delete the Redis prefix and (unless keepDatabases) drop the databases. */
 export async function stopEngine(e: EngineProcesses | undefined, options: { keepDatabases?: boolean } = {}): Promise<void> {
   if (!e) return;
+  running.delete(e);
   await e.web.stop().catch(() => {});
   await e.worker.stop().catch(() => {});
   await deleteRedisPrefix(e.prefix);
@@ -357,10 +367,13 @@ export async function startSeededEngine(
 }
 
 /** The engine as a Target; `current()` exposes its processes (pids, URLs) while a run is going. */
-export function engineTarget(options: { log?: (line: string) => void } = {}): Target & { current(): EngineProcesses | undefined } {
+export function engineTarget(
+  options: { log?: (line: string) => void; name?: string; scenarios?: readonly string[] } = {},
+): Target & { current(): EngineProcesses | undefined } {
   let engine: EngineProcesses | undefined;
   return {
-    name: 'engine',
+    name: options.name ?? 'engine',
+    scenarios: options.scenarios,
     async start(scenario: Scenario): Promise<TargetEndpoint> {
       const started = await startSeededEngine(scenario, { log: options.log });
       engine = started.engine;
@@ -373,7 +386,41 @@ export function engineTarget(options: { log?: (line: string) => void } = {}): Ta
     },
     databaseUrlsForOversoldCheck: () => engine?.shardUrls ?? [],
     current: () => engine,
+    diagnostics: async () => (engine ? engineCounters(engine) : {}),
   };
+}
+
+/**
+ * Counters read before and after a measured load (the runner keeps the difference): jobs and commands the API
+ * queued (so commands per job), transactions committed in the shard databases, and commands Redis processed (the
+ * whole Redis server: other users of the same server are counted too, so it is an upper bound).
+ */
+export async function engineCounters(e: EngineProcesses): Promise<Record<string, number>> {
+  const text = await (await fetch(`${e.baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const read = (name: string) => Number(new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const out: Record<string, number> = {
+    routerJobs: read('router_jobs_total'),
+    routerCommands: read('router_commands_total'),
+    shardPgCommits: 0,
+    shardPgRollbacks: 0,
+  };
+  await withAdminClient(async (c) => {
+    const names = e.shardUrls.map((u) => new URL(u).pathname.slice(1));
+    const r = await c.query<{ commits: string; rollbacks: string }>(
+      'SELECT sum(xact_commit) AS commits, sum(xact_rollback) AS rollbacks FROM pg_stat_database WHERE datname = ANY($1)',
+      [names],
+    );
+    out.shardPgCommits = Number(r.rows[0]?.commits ?? 0);
+    out.shardPgRollbacks = Number(r.rows[0]?.rollbacks ?? 0);
+  });
+  const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+  try {
+    const info = await redis.info('stats');
+    out.redisCommandsServerWide = Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? NaN);
+  } finally {
+    redis.disconnect();
+  }
+  return out;
 }
 
 export { randomUUID };

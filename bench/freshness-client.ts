@@ -280,13 +280,14 @@ async function main(cfg: FreshnessConfig): Promise<void> {
   for (const s of streams) s.close();
   streamAgent.destroy();
   probeAgent.destroy();
-  send({ type: 'result', result });
-  process.disconnect?.();
+  // Disconnect (and so exit) only once the result has been handed to the parent.
+  process.send?.({ type: 'result', result }, () => process.disconnect?.());
 }
 
+// The benchmark went away (killed, interrupted): stop too, rather than reconnect to a stopped server forever.
+process.on('disconnect', () => process.exit(0));
 const cfg = JSON.parse(process.argv[2] ?? '{}') as FreshnessConfig;
 main(cfg).catch((err: Error) => {
-  process.send?.({ type: 'error', message: err.stack ?? err.message });
   process.exitCode = 1;
-  process.disconnect?.();
+  process.send?.({ type: 'error', message: err.stack ?? err.message }, () => process.disconnect?.());
 });

@@ -10,6 +10,8 @@ export interface SummaryRow {
   requestsPerSecond: number;
   /** 201 answers per second: reservations actually held. */
   heldPerSecond: number;
+  /** Decisions per second: 201 (held) and 409 (sold_out) answers, the answers that decide a request. */
+  decisionsPerSecond: number;
   p50: number;
   p95: number;
   p99: number;
@@ -44,6 +46,7 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
     const ok = group.filter((r) => r.load && !r.error);
     const loads = ok.map((r) => r.load!);
     const held = loads.map((l) => ((l.statuses['201'] ?? 0) / l.durationMs) * 1000);
+    const decided = loads.map((l) => (((l.statuses['201'] ?? 0) + (l.statuses['409'] ?? 0)) / l.durationMs) * 1000);
     const byThroughput = [...ok].sort((a, b) => a.load!.throughput - b.load!.throughput);
     const middle = byThroughput[Math.floor((byThroughput.length - 1) / 2)];
     const soldOut = loads.filter((l) => l.statusTimesMs['201']).map((l) => l.statusTimesMs['201'].last);
@@ -54,6 +57,7 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
       failedRounds: group.length - ok.length,
       requestsPerSecond: Math.round(median(loads.map((l) => l.throughput))),
       heldPerSecond: Math.round(median(held)),
+      decisionsPerSecond: Math.round(median(decided)),
       p50: median(loads.map((l) => l.latencyMs.p50)),
       p95: median(loads.map((l) => l.latencyMs.p95)),
       p99: median(loads.map((l) => l.latencyMs.p99)),
@@ -76,7 +80,7 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
 
 export function markdownTable(rows: SummaryRow[]): string {
   const header = [
-    'scenario', 'target', 'req/s', '201/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms',
+    'scenario', 'target', 'req/s', 'decisions/s', '201/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms',
     'answers', 'oversold (limit/booked/drift)', 'sold out at', 'host load', 'failed checks',
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
@@ -90,6 +94,7 @@ export function markdownTable(rows: SummaryRow[]): string {
         r.scenario,
         r.target + (r.failedRounds ? ` (${r.failedRounds}/${r.rounds} failed)` : ''),
         r.requestsPerSecond,
+        r.decisionsPerSecond,
         r.heldPerSecond,
         r.p50,
         r.p95,
