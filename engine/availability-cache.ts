@@ -3,14 +3,15 @@
 //
 // Layout per hotel (hash tag {hotelId} keeps a hotel's keys in one Redis Cluster slot):
 //   <p>:avail:{h}            hash: v (version), base (first day number), end, tz, rts (JSON [{id, name}])
-//   <p>:avail:{h}:<rt>       string: 16 bytes per night from `base`: total, limit, reserved, rate (int32 LE)
+//   <p>:avail:{h}:<rt>       string: the room type's night table as the writer holds it (engine/core/night-table.ts):
+//                            n = end - base nights of total, limit, reserved (int16 LE), then rates (int32 LE)
 //   <p>:changes:{h}          stream, id <version>-0: from, version, changes (JSON) or reset=1; capped length
 // and every change is announced on the channel <p>:availability (one subscription per API process).
+import os from 'node:os';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { formatDay } from './core/dates.js';
-import type { HotelState } from './core/types.js';
+import type { HotelState, NightTable } from './core/types.js';
 
-export const recordBytes = 16;
 /** Change-log entries kept per hotel for resuming streams (older gaps get `reset`). */
 export const changeLogEntriesMax = 1000;
 /** A hotel's cache lives this long after its last write (its writer rewrites it whenever it loads the hotel). */
@@ -41,36 +42,67 @@ export const cacheKeys = (prefix: string, hotelId: string) => ({
   channel: `${prefix}:availability`,
 });
 
-function pack(total: number, limit: number, reserved: number, rate: number, into: Buffer, at: number): void {
-  into.writeInt32LE(total, at);
-  into.writeInt32LE(limit, at + 4);
-  into.writeInt32LE(reserved, at + 8);
-  into.writeInt32LE(Math.min(rate, 0x7fffffff), at + 12);
+
+/** Byte offsets of night i's four values in a room type's string of n nights (the night table's own layout). */
+export function nightOffsets(n: number, i: number): [number, number, number, number] {
+  const ratesAt = Math.ceil((n * 6) / 4) * 4;
+  return [2 * i, 2 * n + 2 * i, 4 * n + 2 * i, ratesAt + 4 * i];
 }
 
-// Apply changed nights only when the version moves forward. KEYS: meta, then one key per changed room type.
-// ARGV: version, ttl, then triples (key index, day number, 16 packed bytes).
-const applyScript = `
-local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '-1')
+if (os.endianness() !== 'LE') throw new Error('assertion: the availability cache stores night tables little-endian');
+
+// Shared by the two writer scripts: append the change-log entry and announce it (an id that is not newer, i.e. a
+// redelivered job, is skipped). KEYS[2]: change log. ARGV: from, version, changes JSON ('' for reset), channel,
+// message JSON.
+const logAndAnnounce = `
+local function logAndAnnounce(from, version, changes, channel, message, maxlen)
+  local ok
+  if changes == '' then
+    ok = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', maxlen, version .. '-0', 'from', from, 'version', version, 'reset', '1')
+  else
+    ok = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', maxlen, version .. '-0', 'from', from, 'version', version, 'changes', changes)
+  end
+  if type(ok) == 'table' and ok.err then return end
+  redis.call('PUBLISH', channel, message)
+end`;
+
+// After a commit, one script per hotel: move the cached nights forward (only if the version does), then log and
+// announce the change. KEYS: meta, change log, then one key per changed room type. ARGV: version, ttl, from,
+// changes JSON, channel, message JSON, max log length, then (key index, day, 10 bytes: total, limit, reserved as
+// int16 LE, rate as int32 LE) per night.
+const applyScript = `${logAndAnnounce}
 local nv = tonumber(ARGV[1])
-if v < 0 then return -1 end
-if nv <= v then return 0 end
-local base = tonumber(redis.call('HGET', KEYS[1], 'base'))
-local stop = tonumber(redis.call('HGET', KEYS[1], 'end'))
-local i = 3
-while i <= #ARGV do
-  local k = KEYS[tonumber(ARGV[i])]
-  local day = tonumber(ARGV[i + 1])
-  if day >= base and day < stop then redis.call('SETRANGE', k, (day - base) * ${recordBytes}, ARGV[i + 2]) end
-  i = i + 3
+local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '-1')
+if v >= nv then return 0 end
+if v >= 0 then
+  local base = tonumber(redis.call('HGET', KEYS[1], 'base'))
+  local stop = tonumber(redis.call('HGET', KEYS[1], 'end'))
+  local n = stop - base
+  local ratesAt = math.ceil(n * 6 / 4) * 4
+  local i = 8
+  while i <= #ARGV do
+    local k = KEYS[tonumber(ARGV[i])]
+    local d = tonumber(ARGV[i + 1]) - base
+    local b = ARGV[i + 2]
+    if d >= 0 and d < n then
+      redis.call('SETRANGE', k, 2 * d, string.sub(b, 1, 2))
+      redis.call('SETRANGE', k, 2 * n + 2 * d, string.sub(b, 3, 4))
+      redis.call('SETRANGE', k, 4 * n + 2 * d, string.sub(b, 5, 6))
+      redis.call('SETRANGE', k, ratesAt + 4 * d, string.sub(b, 7, 10))
+    end
+    i = i + 3
+  end
+  redis.call('HSET', KEYS[1], 'v', nv)
+  for j = 1, #KEYS do if j ~= 2 then redis.call('EXPIRE', KEYS[j], tonumber(ARGV[2])) end end
 end
-redis.call('HSET', KEYS[1], 'v', nv)
-for j = 1, #KEYS do redis.call('EXPIRE', KEYS[j], tonumber(ARGV[2])) end
+logAndAnnounce(ARGV[3], ARGV[1], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
 return 1`;
 
-// Replace a hotel's whole snapshot unless the cache already holds a newer version. KEYS: meta, room type keys.
-// ARGV: version, base, end, tz, rts JSON, ttl, then one packed string per room type key.
-const snapshotScript = `
+// Replace a hotel's whole snapshot unless the cache already holds a newer version; with announce = '1' (a change
+// of its room types or limits) also log and announce a reset. KEYS: meta, change log, room type keys. ARGV:
+// version, base, end, tz, rts JSON, ttl, announce, from, channel, message JSON, max log length, then one string
+// per room type key.
+const snapshotScript = `${logAndAnnounce}
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '-1')
 local nv = tonumber(ARGV[1])
 if nv < v then return 0 end
@@ -80,26 +112,56 @@ if old then
 end
 redis.call('HSET', KEYS[1], 'v', nv, 'base', ARGV[2], 'end', ARGV[3], 'tz', ARGV[4], 'rts', ARGV[5])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
-for j = 2, #KEYS do
-  redis.call('SET', KEYS[j], ARGV[5 + j], 'EX', tonumber(ARGV[6]))
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[6]))
+for j = 3, #KEYS do
+  redis.call('SET', KEYS[j], ARGV[9 + j], 'EX', tonumber(ARGV[6]))
 end
+if ARGV[7] == '1' and nv > v then logAndAnnounce(ARGV[8], ARGV[1], '', ARGV[9], ARGV[10], ARGV[11]) end
 return 1`;
 
-// Read a window: meta and the byte ranges of every room type, in one atomic step.
-// KEYS: meta. ARGV: from day, to day. Answers {v, tz, rts, base, end, ranges...} or nil.
+// Read a window: meta and, per room type, the four byte ranges of the nights asked for, in one atomic step.
+// KEYS: meta. ARGV: from day, to day. Answers {v, tz, rts, 'hit'|'miss', ranges...} or nil.
 const readScript = `
 local m = redis.call('HMGET', KEYS[1], 'v', 'base', 'end', 'tz', 'rts')
 if not m[1] then return nil end
 local base = tonumber(m[2])
 local stop = tonumber(m[3])
-local from = tonumber(ARGV[1])
-local to = tonumber(ARGV[2])
-if from < base or to > stop then return {m[1], m[4], m[5], 'miss'} end
+local from = tonumber(ARGV[1]) - base
+local to = tonumber(ARGV[2]) - base
+if from < 0 or to > stop - base then return {m[1], m[4], m[5], 'miss'} end
+local n = stop - base
+local ratesAt = math.ceil(n * 6 / 4) * 4
 local out = {m[1], m[4], m[5], 'hit'}
 for _, rt in ipairs(cjson.decode(m[5])) do
-  out[#out + 1] = redis.call('GETRANGE', KEYS[1] .. ':' .. rt.id, (from - base) * ${recordBytes}, (to - base) * ${recordBytes} - 1)
+  local k = KEYS[1] .. ':' .. rt.id
+  out[#out + 1] = redis.call('GETRANGE', k, 2 * from, 2 * to - 1)
+  out[#out + 1] = redis.call('GETRANGE', k, 2 * n + 2 * from, 2 * n + 2 * to - 1)
+  out[#out + 1] = redis.call('GETRANGE', k, 4 * n + 2 * from, 4 * n + 2 * to - 1)
+  out[#out + 1] = redis.call('GETRANGE', k, ratesAt + 4 * from, ratesAt + 4 * to - 1)
 end
 return out`;
+
+type CachedNight = { roomTypeId: string; day: number; total: number; limit: number; reserved: number; rate: number };
+
+/** A room type's night table as bytes: the table's own buffer when it is laid out as one (no copy). */
+function tableBytes(t: NightTable): Buffer {
+  const n = t.total.length;
+  const [, , , ratesAt] = nightOffsets(n, 0);
+  const size = ratesAt + 4 * n;
+  const buf = t.total.buffer;
+  if (t.total.byteOffset === 0 && t.limit.buffer === buf && t.reserved.buffer === buf && t.rate.buffer === buf && buf.byteLength === size && t.rate.byteOffset === ratesAt) {
+    return Buffer.from(buf, 0, size);
+  }
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < n; i++) {
+    const [a, b, c, d] = nightOffsets(n, i);
+    out.writeInt16LE(t.total[i], a);
+    out.writeInt16LE(t.limit[i], b);
+    out.writeInt16LE(t.reserved[i], c);
+    out.writeInt32LE(t.rate[i], d);
+  }
+  return out;
+}
 
 export class AvailabilityCache {
   constructor(
@@ -110,24 +172,19 @@ export class AvailabilityCache {
   /** The writer: write a hotel's whole window (after loading it). */
   async writeSnapshot(state: HotelState): Promise<void> {
     const p = this.redis.pipeline();
-    this.stageSnapshot(p, state);
+    this.stageSnapshot(p, state, undefined);
     const [res] = (await p.exec()) ?? [];
     if (res?.[0]) throw res[0];
   }
 
-  private stageSnapshot(p: ChainableCommander, state: HotelState): void {
+  private stageSnapshot(p: ChainableCommander, state: HotelState, announce: ChangeMessage | undefined): void {
     const k = cacheKeys(this.prefix, state.hotel.id);
     const rts = [...state.roomTypes.values()];
-    const packed = rts.map((rt) => {
-      const t = rt.nights;
-      const buf = Buffer.alloc(t.total.length * recordBytes);
-      for (let i = 0; i < t.total.length; i++) pack(t.total[i], t.limit[i], t.reserved[i], t.rate[i], buf, i * recordBytes);
-      return buf;
-    });
     p.eval(
       snapshotScript,
-      1 + rts.length,
+      2 + rts.length,
       k.meta,
+      k.changes,
       ...rts.map((rt) => k.roomType(rt.roomType.id)),
       state.hotel.version,
       state.firstDay,
@@ -135,46 +192,52 @@ export class AvailabilityCache {
       state.hotel.timezone,
       JSON.stringify(rts.map((rt) => ({ id: rt.roomType.id, name: rt.roomType.name }))),
       cacheTtlSeconds,
-      ...packed,
+      announce ? '1' : '0',
+      announce?.from ?? 0,
+      k.channel,
+      announce ? JSON.stringify(announce) : '',
+      changeLogEntriesMax,
+      ...rts.map((rt) => tableBytes(rt.nights)),
     );
-    // The change log's lifetime is renewed with every snapshot (a writer reloads its hotels at least daily).
-    p.expire(k.changes, cacheTtlSeconds);
   }
 
   /**
-   * The writer, after a commit: stage on `p` the cache update (the changed nights, or a new snapshot when the
-   * change is structural), the change-log entry and the announcement. Answers, per staged command, whether its
-   * failure means the cache missed the change (the change-log append may fail harmlessly on a redelivery).
+   * The writer, after a commit: stage on `p` one script that moves the hotel's cache forward (the changed nights,
+   * or a new snapshot when the change is structural), appends the change-log entry and announces it.
    */
-  stage(
-    p: ChainableCommander,
-    state: HotelState,
-    msg: ChangeMessage,
-    nights: { roomTypeId: string; day: number; total: number; limit: number; reserved: number; rate: number }[],
-  ): boolean[] {
-    const k = cacheKeys(this.prefix, msg.hotelId);
-    const critical: boolean[] = [];
+  stage(p: ChainableCommander, state: HotelState, msg: ChangeMessage, nights: CachedNight[]): void {
     if (msg.changes === null) {
-      this.stageSnapshot(p, state);
-      critical.push(true);
-    } else if (nights.length > 0) {
-      const rtIndex = new Map<string, number>();
-      const args: (string | number | Buffer)[] = [];
-      for (const n of nights) {
-        let idx = rtIndex.get(n.roomTypeId);
-        if (idx === undefined) rtIndex.set(n.roomTypeId, (idx = rtIndex.size + 2));
-        const b = Buffer.alloc(recordBytes);
-        pack(n.total, n.limit, n.reserved, n.rate, b, 0);
-        args.push(idx, n.day, b);
-      }
-      p.eval(applyScript, 1 + rtIndex.size, k.meta, ...[...rtIndex.keys()].map((rt) => k.roomType(rt)), msg.version, cacheTtlSeconds, ...args);
-      critical.push(true);
+      this.stageSnapshot(p, state, msg);
+      return;
     }
-    const fields = msg.changes === null ? ['from', msg.from, 'version', msg.version, 'reset', '1'] : ['from', msg.from, 'version', msg.version, 'changes', JSON.stringify(msg.changes)];
-    p.xadd(k.changes, 'MAXLEN', '~', changeLogEntriesMax, `${msg.version}-0`, ...fields);
-    p.publish(k.channel, JSON.stringify(msg));
-    critical.push(false, true);
-    return critical;
+    const k = cacheKeys(this.prefix, msg.hotelId);
+    const rtIndex = new Map<string, number>();
+    const args: (string | number | Buffer)[] = [];
+    for (const n of nights) {
+      let idx = rtIndex.get(n.roomTypeId);
+      if (idx === undefined) rtIndex.set(n.roomTypeId, (idx = rtIndex.size + 3));
+      const b = Buffer.allocUnsafe(10);
+      b.writeInt16LE(n.total, 0);
+      b.writeInt16LE(n.limit, 2);
+      b.writeInt16LE(n.reserved, 4);
+      b.writeInt32LE(n.rate, 6);
+      args.push(idx, n.day, b);
+    }
+    p.eval(
+      applyScript,
+      2 + rtIndex.size,
+      k.meta,
+      k.changes,
+      ...[...rtIndex.keys()].map((rt) => k.roomType(rt)),
+      msg.version,
+      cacheTtlSeconds,
+      msg.from,
+      JSON.stringify(msg.changes),
+      k.channel,
+      JSON.stringify(msg),
+      changeLogEntriesMax,
+      ...args,
+    );
   }
 
   /** The writer: a deleted hotel leaves no cache behind (its change log stays, so open streams can end cleanly). */
@@ -200,18 +263,18 @@ export class AvailabilityCache {
     const r = (await this.redis.callBuffer('EVAL', readScript, 1, k.meta, fromDay, toDay)) as Buffer[] | null;
     if (!r || r[3].toString() !== 'hit') return undefined;
     const rts = JSON.parse(r[2].toString()) as { id: string; name: string }[];
+    const count = toDay - fromDay;
     const roomTypes = rts.map((rt, j) => {
-      const buf = r[4 + j];
+      const [totals, limits, reserved, rates] = r.slice(4 + 4 * j, 8 + 4 * j);
+      if (!rates || totals.length < 2 * count || limits.length < 2 * count || reserved.length < 2 * count || rates.length < 4 * count) return undefined;
       const nights = [];
-      for (let d = fromDay; d < toDay; d++) {
-        const at = (d - fromDay) * recordBytes;
-        if (buf.length < at + recordBytes) return undefined;
+      for (let i = 0; i < count; i++) {
         nights.push({
-          date: formatDay(d),
-          totalInventory: buf.readInt32LE(at),
-          limit: buf.readInt32LE(at + 4),
-          reserved: buf.readInt32LE(at + 8),
-          rate: buf.readInt32LE(at + 12),
+          date: formatDay(fromDay + i),
+          totalInventory: totals.readInt16LE(2 * i),
+          limit: limits.readInt16LE(2 * i),
+          reserved: reserved.readInt16LE(2 * i),
+          rate: rates.readInt32LE(4 * i),
         });
       }
       return { roomTypeId: rt.id, name: rt.name, nights };

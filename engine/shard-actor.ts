@@ -103,20 +103,22 @@ export class ShardActor {
    */
   private async send(job: ShardJob, replies: CommandReply[], batch: CommitBatch | undefined): Promise<void> {
     const p = this.o.outbound.pipeline();
-    const staged: { hotelId: string; critical: boolean }[] = [];
+    // One script per changed hotel (cache, change log, announcement), in the order of `staged`.
+    const staged: string[] = [];
     if (batch && this.o.cache) {
       for (const u of await this.availabilityUpdates(batch)) {
-        for (const critical of this.o.cache.stage(p, u.state, u.msg, u.nights)) staged.push({ hotelId: u.msg.hotelId, critical });
+        this.o.cache.stage(p, u.state, u.msg, u.nights);
+        staged.push(u.msg.hotelId);
       }
     }
     // Jobs nobody waits for (partner batches, hold expiries) have no reply channel: their answers are read back.
     if (job.replyTo) p.publish(this.o.outbound.repliesChannel(job.replyTo), JSON.stringify({ jobKey: job.jobKey, replies }));
     const results = (await p.exec().catch(() => null)) ?? [];
-    staged.forEach((s, i) => {
-      if (s.critical && results[i]?.[0]) {
+    staged.forEach((hotelId, i) => {
+      if (results[i]?.[0]) {
         // The cache missed this change: forget the hotel, so that its next load writes a whole new snapshot.
-        this.o.log?.warn('availability publish failed; hotel will be reloaded', { hotelId: s.hotelId, err: String(results[i][0]) });
-        this.hotels.delete(s.hotelId);
+        this.o.log?.warn('availability publish failed; hotel will be reloaded', { hotelId, err: String(results[i][0]) });
+        this.hotels.delete(hotelId);
       }
     });
     const last = results[results.length - 1];
