@@ -51,6 +51,8 @@ export async function startApi(config: Config): Promise<RunningApi> {
     minThreads: 1,
     maxThreads: 2,
     maxQueue: 64,
+    // Threads stay between batches: starting one costs more than most batches take to split.
+    idleTimeout: 60_000,
   });
   const ctx: ApiContext = {
     batches: new BatchStore(catalogPool),

@@ -11,7 +11,7 @@ export const alternativesMax = 5;
 /** How far the same room type is shifted (in days, both ways) when looking for alternatives. */
 export const alternativeShiftDaysMax = 3;
 /** Nights before today that a loaded hotel keeps in memory (cancellations of stays that began earlier). */
-export const pastNightsKept = 31;
+export const pastNightsKept = 2;
 /** Largest nightly amount accepted, in minor units (keeps every sum inside a safe integer). */
 export const amountMax = 1_000_000_000;
 /** Room type inventory bounds (API.md). */

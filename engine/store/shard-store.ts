@@ -135,15 +135,11 @@ export class ShardStore {
       reached.set(row.room_type_id, (parseDay(row.first) as number) + row.n - 1);
       if (Number(row.span) !== row.n) throw new Error(`assertion: inventory rows of room type ${row.room_type_id} have gaps`);
       const first = parseDay(row.first) as number;
-      const cols = [row.total, row.lim, row.reserved, row.rate].map((c: string) => c.split(','));
-      for (let k = 0; k < row.n; k++) {
-        const i = first + k - t.firstDay;
-        if (i < 0 || i >= t.total.length) continue;
-        t.total[i] = Number(cols[0][k]);
-        t.limit[i] = Number(cols[1][k]);
-        t.reserved[i] = Number(cols[2][k]);
-        t.rate[i] = Number(cols[3][k]);
-      }
+      const offset = first - t.firstDay;
+      fillFromList(t.total, row.total, offset);
+      fillFromList(t.limit, row.lim, offset);
+      fillFromList(t.reserved, row.reserved, offset);
+      fillFromList(t.rate, row.rate, offset);
     }
     for (const state of out.values()) {
       for (const id of state.roomTypes.keys()) {
@@ -363,6 +359,27 @@ export class ShardStore {
 
 
 
+}
+
+/**
+ * Write the comma-separated integers of `list` into `into` from index `offset` on (indexes outside the array are
+ * skipped), without making a string per number: a hotel's two years of nights arrive as four such lists per
+ * room type.
+ */
+function fillFromList(into: Int16Array | Int32Array, list: string, offset: number): void {
+  let i = offset;
+  let n = 0;
+  let neg = false;
+  for (let k = 0; k <= list.length; k++) {
+    const c = k < list.length ? list.charCodeAt(k) : 44;
+    if (c === 44) {
+      if (i >= 0 && i < into.length) into[i] = neg ? -n : n;
+      i++;
+      n = 0;
+      neg = false;
+    } else if (c === 45) neg = true;
+    else n = n * 10 + (c - 48);
+  }
 }
 
 /** A reservation as a row of the reservations table (for json_populate_recordset). */
