@@ -1,8 +1,8 @@
 // Many clients at once on one room type: exactly the sellable limit is sold, and the database agrees.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { createTestEnv, type TestEnv } from '../support/env.js';
-import { startStack, type Stack } from '../support/stack.js';
+import type { TestEnv } from '../support/env.js';
+import { closeStack, openStack, type Stack } from '../support/stack.js';
 import { createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import { nightsOf } from '../support/db.js';
 
@@ -11,14 +11,8 @@ describe('contention over HTTP (real Postgres and Redis)', function () {
   let env: TestEnv;
   let stack: Stack;
 
-  before(async () => {
-    env = await createTestEnv();
-    stack = await startStack(env.config);
-  });
-  after(async () => {
-    await stack?.stop();
-    await env?.cleanup();
-  });
+  before(async () => ({ env, stack } = await openStack()));
+  after(() => closeStack(stack, env));
 
   it('300 concurrent requests for a 20-room type sell exactly 22 (10% overbooking) and 278 get sold_out', async () => {
     const hotel = await createHotel(stack.admin);

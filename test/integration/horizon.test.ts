@@ -1,8 +1,8 @@
 // Inventory rows exist for every night of the horizon: when a hotel's rows stop short (the calendar moved on
 // since they were made), its writer creates the missing nights from the room type's defaults when it loads it.
 import { expect } from 'chai';
-import { createTestEnv, type TestEnv } from '../support/env.js';
-import { startStack, type Stack } from '../support/stack.js';
+import type { TestEnv } from '../support/env.js';
+import { closeStack, openStack, type Stack } from '../support/stack.js';
 import { createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import { withShardDb } from '../support/db.js';
 import { ShardOwner } from '../../engine/shard-owner.js';
@@ -13,14 +13,8 @@ describe('inventory horizon', function () {
   let env: TestEnv;
   let stack: Stack;
 
-  before(async () => {
-    env = await createTestEnv({ INVENTORY_HORIZON_DAYS: '60' });
-    stack = await startStack(env.config);
-  });
-  after(async () => {
-    await stack?.stop();
-    await env?.cleanup();
-  });
+  before(async () => ({ env, stack } = await openStack({ INVENTORY_HORIZON_DAYS: '60' })));
+  after(() => closeStack(stack, env));
 
   it('recreates nights missing at the end of the horizon when the hotel is loaded again', async () => {
     const hotel = await createHotel(stack.admin);

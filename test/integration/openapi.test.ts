@@ -1,8 +1,8 @@
 // The OpenAPI document and the code stay in step: every route the app serves is documented, and every
 // documented route is served.
 import { expect } from 'chai';
-import { createTestEnv, type TestEnv } from '../support/env.js';
-import { startStack, type Stack } from '../support/stack.js';
+import type { TestEnv } from '../support/env.js';
+import { closeStack, openStack, type Stack } from '../support/stack.js';
 
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -23,14 +23,8 @@ describe('OpenAPI document', function () {
   let env: TestEnv;
   let stack: Stack;
 
-  before(async () => {
-    env = await createTestEnv();
-    stack = await startStack(env.config);
-  });
-  after(async () => {
-    await stack?.stop();
-    await env?.cleanup();
-  });
+  before(async () => ({ env, stack } = await openStack()));
+  after(() => closeStack(stack, env));
 
   it('documents exactly the routes the app serves', async () => {
     const r = await stack.admin.as(undefined).get('/openapi.json');

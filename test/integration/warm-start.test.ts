@@ -1,7 +1,7 @@
 // A new shard owner loads its shards' hotels in the background (warm start), without waiting for requests.
 import { expect } from 'chai';
-import { createTestEnv, type TestEnv } from '../support/env.js';
-import { startStack, waitFor, type Stack } from '../support/stack.js';
+import type { TestEnv } from '../support/env.js';
+import { closeStack, openStack, waitFor, type Stack } from '../support/stack.js';
 import { createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import { ShardOwner } from '../../engine/shard-owner.js';
 import { createLogger } from '../../engine/log.js';
@@ -11,14 +11,8 @@ describe('warm start of a shard owner', function () {
   let env: TestEnv;
   let stack: Stack;
 
-  before(async () => {
-    env = await createTestEnv();
-    stack = await startStack(env.config);
-  });
-  after(async () => {
-    await stack?.stop();
-    await env?.cleanup();
-  });
+  before(async () => ({ env, stack } = await openStack()));
+  after(() => closeStack(stack, env));
 
   it('loads every hotel of the shards it takes before any request names them, and decides on them correctly', async () => {
     const hotels = [];

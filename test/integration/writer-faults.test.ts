@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { reserveCommandOf } from '../../engine/idempotency.js';
-import { createTestEnv, type TestEnv } from '../support/env.js';
-import { startStack, type Stack } from '../support/stack.js';
+import type { TestEnv } from '../support/env.js';
+import { closeStack, openStack, type Stack } from '../support/stack.js';
 import { createHotel, createRoomType, dayFromToday } from '../support/fixtures.js';
 import { nightsOf } from '../support/db.js';
 
@@ -13,14 +13,8 @@ describe('writer faults', function () {
   let env: TestEnv;
   let stack: Stack;
 
-  before(async () => {
-    env = await createTestEnv();
-    stack = await startStack(env.config);
-  });
-  after(async () => {
-    await stack?.stop();
-    await env?.cleanup();
-  });
+  before(async () => ({ env, stack } = await openStack()));
+  after(() => closeStack(stack, env));
 
   it('one refused command in a job does not take down the others', async () => {
     const hotel = await createHotel(stack.admin);

@@ -6,7 +6,7 @@ import { startApi, type RunningApi } from '../../api/server.js';
 import type { Config } from '../../engine/config.js';
 import { createLogger } from '../../engine/log.js';
 import { ShardOwner } from '../../engine/shard-owner.js';
-import { adminToken } from './env.js';
+import { adminToken, createTestEnv, type TestEnv } from './env.js';
 import { HttpClient } from './http.js';
 
 export interface Stack {
@@ -56,4 +56,16 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A private environment (databases, Redis prefix) with a running stack, for a suite's `before`. */
+export async function openStack(overrides: Record<string, string> = {}): Promise<{ env: TestEnv; stack: Stack }> {
+  const env = await createTestEnv(overrides);
+  return { env, stack: await startStack(env.config) };
+}
+
+/** Stop the stack and remove its environment, for a suite's `after` (safe when `before` failed half-way). */
+export async function closeStack(stack: Stack | undefined, env: TestEnv | undefined): Promise<void> {
+  await stack?.stop();
+  await env?.cleanup();
 }
