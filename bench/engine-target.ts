@@ -185,7 +185,8 @@ export async function stopAllEngines(): Promise<void> {
 
 async function startWorkerProcess(env: NodeJS.ProcessEnv, flags: string[]): Promise<ServerProcess> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [...flags, path.join(dist, 'workers/reservation-worker.js')], {
+  // As the Procfile runs it.
+  const child = spawn(process.execPath, [...flags, '--max-semi-space-size=4', path.join(dist, 'workers/reservation-worker.js')], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
