@@ -29,8 +29,16 @@ export class HoldSweeper {
     this.timer = setInterval(() => void this.sweep().catch(this.onError), holdSweepMs);
   }
 
+  private readonly stopHooks: (() => void)[] = [];
+
+  /** Something else to stop with the sweeper (the shard's other housekeeping timers). */
+  onStop(fn: () => void): void {
+    this.stopHooks.push(fn);
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    for (const fn of this.stopHooks) fn();
   }
 
   async sweep(nowMs = Date.now()): Promise<number> {

@@ -51,6 +51,10 @@ export const tokenCacheMs = 30_000;
 export const sessionTtlSeconds = 30 * 24 * 3600;
 /** How long the API remembers that a reservation is queued (answering 202 to GET meanwhile). */
 export const inflightMarkerSeconds = 7 * 24 * 3600;
+/** Days a committed job's replies are kept for redeliveries, late readers (202) and partner batch results. */
+export const appliedJobsKeptDays = 14;
+/** How often a shard owner prunes replies older than that. */
+export const appliedJobsPruneMs = 60_000;
 /** Burst a token may spend at once, in seconds of its per-second rate limit. */
 export const rateLimitBurstSeconds = 5;
 /** Server-Sent Events: a comment line at least this often keeps proxies from closing an idle stream. */

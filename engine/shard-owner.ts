@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { AvailabilityCache } from './availability-cache.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
-import { commitRetryDelayMsMax, commitRetryDelayMsMin } from './limits.js';
+import { appliedJobsKeptDays, appliedJobsPruneMs, commitRetryDelayMsMax, commitRetryDelayMsMin } from './limits.js';
 import { createShardQueue, createShardWorker, WaitingError, type Job, type ShardJob } from './jobs.js';
 import { HoldSweeper } from './hold-sweeper.js';
 import type { Logger } from './log.js';
@@ -127,6 +127,12 @@ export class ShardOwner {
         this.log.warn('hold sweep failed', { shard, err: (err as Error).message }),
       );
       sweeper.start();
+      const prune = setInterval(
+        () => void store.pruneAppliedJobs(shard, appliedJobsKeptDays).catch((err: Error) => this.log.warn('prune failed', { shard, err: err.message })),
+        appliedJobsPruneMs,
+      );
+      prune.unref();
+      sweeper.onStop(() => clearInterval(prune));
       this.owned.set(shard, { shard, epoch, actor, worker, sweeper, queue });
       this.log.info('shard taken', { shard, epoch, owner: this.ownerId });
       actor.preload().then(

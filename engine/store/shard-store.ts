@@ -62,6 +62,19 @@ export class ShardStore {
     return Number(r.rows[0].epoch);
   }
 
+  /**
+   * Forget the stored replies of jobs committed long ago (a redelivery or a late reader comes within minutes; the
+   * bound is days). Answers how many rows went, at most `max` per call.
+   */
+  async pruneAppliedJobs(shard: number, olderThanDays: number, max = 5_000): Promise<number> {
+    const r = await this.pool.query(
+      `DELETE FROM applied_jobs WHERE job_id IN (
+         SELECT job_id FROM applied_jobs WHERE shard = $1 AND applied_at < now() - make_interval(days => $2) LIMIT $3)`,
+      [shard, olderThanDays, max],
+    );
+    return r.rowCount ?? 0;
+  }
+
   /** The shard's hotels, most recently changed first. */
   async hotelIdsOfShard(shard: number, limit: number): Promise<string[]> {
     const r = await this.pool.query(

@@ -37,3 +37,30 @@ describe('inventory horizon', function () {
     expect(past.status).to.equal(400);
   });
 });
+
+describe('stored replies retention', function () {
+  this.timeout(60_000);
+  let env: TestEnv;
+  let stack: Stack;
+  before(async () => ({ env, stack } = await openStack()));
+  after(() => closeStack(stack, env));
+
+  it('prunes the stored replies of jobs committed longer ago than the retention, and only those', async () => {
+    const { ShardStore } = await import('../../engine/store/shard-store.js');
+    const { createPool } = await import('../../engine/store/pg.js');
+    const pool = createPool(env.config.shardDatabaseUrls[0], 2);
+    try {
+      await pool.query(
+        `INSERT INTO applied_jobs (job_id, shard, replies, applied_at) VALUES
+           ('old-1', 0, '[]', now() - interval '15 days'), ('old-2', 0, '[]', now() - interval '20 days'),
+           ('recent', 0, '[]', now() - interval '13 days'), ('other-shard', 2, '[]', now() - interval '30 days')`,
+      );
+      const store = new ShardStore(pool, env.config.horizonDays);
+      expect(await store.pruneAppliedJobs(0, 14)).to.equal(2);
+      const left = (await pool.query("SELECT job_id FROM applied_jobs WHERE job_id IN ('old-1','old-2','recent','other-shard') ORDER BY job_id")).rows.map((r) => r.job_id);
+      expect(left).to.deep.equal(['other-shard', 'recent']);
+    } finally {
+      await pool.end();
+    }
+  });
+});
