@@ -43,6 +43,7 @@ export class ShardOwner {
   private stopping = false;
   private readonly wanted: number[];
   private readonly cache: AvailabilityCache;
+  private readonly preloads = new Set<Promise<unknown>>();
 
   constructor(
     private readonly config: Config,
@@ -135,10 +136,12 @@ export class ShardOwner {
       sweeper.onStop(() => clearInterval(prune));
       this.owned.set(shard, { shard, epoch, actor, worker, sweeper, queue });
       this.log.info('shard taken', { shard, epoch, owner: this.ownerId });
-      actor.preload().then(
+      const preloading = actor.preload().then(
         (n) => this.log.debug('shard preloaded', { shard, hotels: n }),
         (err: Error) => this.log.warn('preload stopped', { shard, err: err.message }),
       );
+      this.preloads.add(preloading);
+      void preloading.finally(() => this.preloads.delete(preloading));
     } finally {
       this.taking.delete(shard);
     }
@@ -209,6 +212,8 @@ export class ShardOwner {
       }),
     );
     this.owned.clear();
+    // A preload chunk in flight finishes (it stops at the next one) before the connections close.
+    await Promise.all([...this.preloads]);
     await Promise.all(this.pools.map((p) => p.end().catch(() => {})));
     this.redis.disconnect();
     this.bullConnection.disconnect();

@@ -41,6 +41,9 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
       const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
       try {
         await deletePrefix(redis, config.redisPrefix);
+        // A queue or connection closing a moment later may still write (BullMQ's meta key): sweep once more.
+        await new Promise((r) => setTimeout(r, 300));
+        await deletePrefix(redis, config.redisPrefix);
       } finally {
         redis.disconnect();
       }
