@@ -44,6 +44,7 @@ export class ShardOwner {
   private readonly wanted: number[];
   private readonly cache: AvailabilityCache;
   private readonly preloads = new Set<Promise<unknown>>();
+  private ticking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: Config,
@@ -67,7 +68,9 @@ export class ShardOwner {
   async start(): Promise<void> {
     await this.tick();
     const every = Math.max(100, Math.floor(this.config.shardLeaseMs / 3));
-    this.timer = setInterval(() => void this.tick(), every);
+    this.timer = setInterval(() => {
+      this.ticking = this.tick();
+    }, every);
   }
 
   /** Renew what we own, drop what we lost, claim what nobody owns. */
@@ -202,6 +205,8 @@ export class ShardOwner {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    // A round of claims in flight ends first, so that whatever it took is released below.
+    await this.ticking;
     await Promise.all(
       [...this.owned.values()].map(async (o) => {
         o.actor.stopped = true;
