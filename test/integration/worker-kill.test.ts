@@ -20,7 +20,15 @@ describe('worker killed with SIGKILL mid-stream', function () {
     api = await startApi(env.config);
   });
   after(async () => {
-    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+    // A live worker stops gracefully (it releases its leases); one that will not is killed.
+    for (const w of workers) {
+      if (w.exitCode !== null || w.signalCode !== null) continue;
+      const gone = new Promise((r) => w.once('exit', r));
+      w.kill('SIGTERM');
+      const t = setTimeout(() => w.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(t);
+    }
     await api?.close();
     await env?.cleanup();
   });
