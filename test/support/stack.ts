@@ -22,16 +22,18 @@ export async function startStack(config: Config): Promise<Stack> {
   await owner.start();
   const api = await startApi(config);
   const baseUrl = `http://127.0.0.1:${api.port}`;
-  return {
+  const stack: Stack = {
     api,
     owner,
     baseUrl,
     admin: new HttpClient(baseUrl, adminToken),
+    // Stops the owner the stack has now: a test may have replaced it with a new one.
     stop: async () => {
       await api.close();
-      await owner.stop();
+      await stack.owner.stop();
     },
   };
+  return stack;
 }
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
