@@ -35,36 +35,35 @@ function maintenanceUrl(url: string): string {
   return u.toString();
 }
 
-/** Create the database a URL names when it does not exist (concurrent starters may race: both are fine). */
-export async function ensureDatabase(url: string): Promise<void> {
+/** Run `fn` on a connection to the maintenance database of the server a URL names. */
+async function onServer<T>(url: string, fn: (c: pg.Client, quotedName: string, name: string) => Promise<T>): Promise<T> {
   const name = databaseName(url);
   const client = new pg.Client({ connectionString: maintenanceUrl(url) });
   await client.connect();
   try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (found.rowCount === 0) {
-      try {
-        await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-      } catch (err) {
-        // 42P04 duplicate_database, 23505 unique_violation: another starter created it first.
-        const code = (err as { code?: string }).code;
-        if (code !== '42P04' && code !== '23505') throw err;
-      }
-    }
+    return await fn(client, `"${name.replace(/"/g, '""')}"`, name);
   } finally {
     await client.end();
   }
 }
 
+/** Create the database a URL names when it does not exist (concurrent starters may race: both are fine). */
+export async function ensureDatabase(url: string): Promise<void> {
+  await onServer(url, async (client, quoted, name) => {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount !== 0) return;
+    try {
+      await client.query(`CREATE DATABASE ${quoted}`);
+    } catch (err) {
+      // 42P04 duplicate_database, 23505 unique_violation: another starter created it first.
+      const code = (err as { code?: string }).code;
+      if (code !== '42P04' && code !== '23505') throw err;
+    }
+  });
+}
+
 export async function dropDatabase(url: string): Promise<void> {
-  const name = databaseName(url);
-  const client = new pg.Client({ connectionString: maintenanceUrl(url) });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+  await onServer(url, (client, quoted) => client.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`));
 }
 
 const migrationsRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schemas/migrations');
