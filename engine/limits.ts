@@ -33,6 +33,13 @@ export const pageLimitMax = 200;
 export const jobCommandsMax = 500;
 /** Jobs one API process keeps in flight per shard: while one is out, new commands wait for the next (smart batching: a busy writer gets bigger jobs, an idle one gets each command at once). */
 export const jobsInFlightPerShardMax = 1;
+/** A shard owner takes up to this many waiting jobs of a shard (and this many commands) into one decision round. */
+export const drainJobsMax = 32;
+export const drainCommandsMax = 2_000;
+/** Group commit: commits in flight per shard database, and how much one commit may carry. */
+export const commitsInFlightPerDatabaseMax = 2;
+export const commitBatchesMax = 64;
+export const commitRowsMax = 20_000;
 /** Commands buffered per shard in one API process before new ones are refused with 503. */
 export const routerBufferedCommandsMax = 50_000;
 

@@ -43,6 +43,28 @@ export interface ShardActorOptions {
   now?: () => number;
 }
 
+/** A job as delivered: a redelivered one may have been committed before (its stored replies are answered). */
+export interface Delivery {
+  job: ShardJob;
+  redelivered: boolean;
+}
+
+/** A job with the replies it gets. */
+interface Answered {
+  job: ShardJob;
+  replies: CommandReply[];
+}
+
+/** The commit's INSERT found a reservation with an id the decision took for new. */
+function isReservationIdTaken(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && e.constraint === 'reservations_pkey';
+}
+
+function storedRepliesOf(replies: CommandReply[]) {
+  return replies.map((r) => ({ requestId: r.requestId, reply: storedReplyOf(r.reply as Reply) }));
+}
+
 /** Events after which a client must refetch rather than patch nights. */
 const structural = new Set(['hotel.created', 'roomType.created', 'roomType.deleted', 'roomType.updated']);
 
@@ -59,13 +81,13 @@ export class ShardActor {
   }
 
   /**
-   * Decide and commit one job, then reply. A job delivered before (its worker died, or it was put back) may have
-   * been committed already: then its stored replies are answered instead.
+   * Decide and commit jobs (in order, in one commit), then reply to each. A job delivered before (its worker died,
+   * or it was put back) may have been committed already: then its stored replies are answered instead.
    */
-  async process(job: ShardJob, redelivered = true): Promise<void> {
+  async process(jobs: Delivery[]): Promise<void> {
     await this.exclusive(async () => {
-      const { replies, batch } = await this.decideAndCommit(job, redelivered);
-      await this.send(job, replies, batch);
+      const { answered, batch } = await this.decideAndCommit(jobs);
+      await this.send(answered, batch);
     });
   }
 
@@ -98,10 +120,10 @@ export class ShardActor {
   }
 
   /**
-   * One round trip after the commit, in this order: the cache, change log and live stream of each hotel the job
+   * One round trip after the commit, in this order: the cache, change log and live stream of each hotel the jobs
    * changed, then the replies, so that a client that just booked reads its own booking.
    */
-  private async send(job: ShardJob, replies: CommandReply[], batch: CommitBatch | undefined): Promise<void> {
+  private async send(answered: Answered[], batch: CommitBatch | undefined): Promise<void> {
     const p = this.o.outbound.pipeline();
     // One script per changed hotel (cache, change log, announcement), in the order of `staged`.
     const staged: string[] = [];
@@ -112,7 +134,12 @@ export class ShardActor {
       }
     }
     // Jobs nobody waits for (partner batches, hold expiries) have no reply channel: their answers are read back.
-    if (job.replyTo) p.publish(this.o.outbound.repliesChannel(job.replyTo), JSON.stringify({ jobKey: job.jobKey, replies }));
+    const published: string[] = [];
+    for (const { job, replies } of answered) {
+      if (!job.replyTo) continue;
+      p.publish(this.o.outbound.repliesChannel(job.replyTo), JSON.stringify({ jobKey: job.jobKey, replies }));
+      published.push(job.jobKey);
+    }
     const results = (await p.exec().catch(() => null)) ?? [];
     staged.forEach((hotelId, i) => {
       if (results[i]?.[0]) {
@@ -121,11 +148,11 @@ export class ShardActor {
         this.hotels.delete(hotelId);
       }
     });
-    const last = results[results.length - 1];
-    if (job.replyTo && (!last || last[0])) {
+    published.forEach((jobKey, i) => {
+      const r = results[staged.length + i];
       // Committed but not announced: the waiting requests answer 202 and their decision is read back later.
-      this.o.log?.warn('replies not published', { jobKey: job.jobKey, err: String(last?.[0] ?? 'no answer') });
-    }
+      if (!r || r[0]) this.o.log?.warn('replies not published', { jobKey, err: String(r?.[0] ?? 'no answer') });
+    });
   }
 
   /**
@@ -141,10 +168,10 @@ export class ShardActor {
     const replies: CommandReply[] = [];
     for (const [i, queued] of job.commands.entries()) {
       try {
-        const sub = { ...job, jobKey: `${job.jobKey}.${i}`, commands: [queued] };
-        const done = await this.decideAndCommit(sub, true);
-        replies.push(...done.replies);
-        if (done.batch) await this.send({ ...sub, replyTo: '' }, [], done.batch);
+        const sub = { ...job, jobKey: `${job.jobKey}.${i}`, replyTo: '', commands: [queued] };
+        const done = await this.decideAndCommit([{ job: sub, redelivered: true }]);
+        replies.push(...done.answered[0].replies);
+        if (done.batch) await this.send([], done.batch);
       } catch (err) {
         if (isRetryable(err)) throw err;
         this.o.log?.error('command refused by the database', { shard: this.o.shard, jobKey: job.jobKey, kind: queued.command.kind, err });
@@ -152,15 +179,14 @@ export class ShardActor {
       }
     }
     await this.o.store.commit(this.emptyBatch(job.jobKey, replies));
-    await this.send(job, replies, undefined);
+    await this.send([{ job, replies }], undefined);
   }
 
   private emptyBatch(jobKey: string, replies: CommandReply[]): CommitBatch {
     return {
       shard: this.o.shard,
       epoch: this.o.epoch,
-      jobKey,
-      replies: replies.map((r) => ({ requestId: r.requestId, reply: storedReplyOf(r.reply as Reply) })),
+      jobs: [{ jobKey, replies: storedRepliesOf(replies) }],
       events: [],
       nights: [],
       versions: new Map(),
@@ -168,18 +194,43 @@ export class ShardActor {
     };
   }
 
-  private async decideAndCommit(job: ShardJob, redelivered: boolean): Promise<{ replies: CommandReply[]; batch?: CommitBatch }> {
-    const stored = redelivered
-      ? ((await this.o.store.appliedReplies(job.jobKey)) as { requestId: string; reply: StoredReply }[] | undefined)
-      : undefined;
-    if (stored) {
-      const full = await expandReplies(stored.map((x) => x.reply), (ids) => this.o.store.loadReservations(ids));
-      return { replies: stored.map((x, i) => ({ requestId: x.requestId, reply: full[i] })) };
+  /**
+   * A reservation id that a hotel does not hold in memory is assumed new (the common case: a first request) rather
+   * than looked up in the database before every decision; the commit's INSERT is the check. If the id was taken
+   * after all (a retry of a reservation memory no longer holds), the commit fails whole, nothing is kept, and the
+   * jobs are decided again with every id they name looked up first.
+   */
+  private async decideAndCommit(jobs: Delivery[], lookUpAll = false): Promise<{ answered: Answered[]; batch?: CommitBatch }> {
+    try {
+      return await this.decideAndCommitOnce(jobs, lookUpAll);
+    } catch (err) {
+      if (lookUpAll || !isReservationIdTaken(err)) throw err;
+      return this.decideAndCommitOnce(jobs, true);
     }
+  }
+
+  private async decideAndCommitOnce(jobs: Delivery[], lookUpAll: boolean): Promise<{ answered: Answered[]; batch?: CommitBatch }> {
+    const answered: Answered[] = [];
+    const fresh: Answered[] = [];
+    for (const { job, redelivered } of jobs) {
+      const stored = redelivered
+        ? ((await this.o.store.appliedReplies(job.jobKey)) as { requestId: string; reply: StoredReply }[] | undefined)
+        : undefined;
+      if (stored) {
+        const full = await expandReplies(stored.map((x) => x.reply), (ids) => this.o.store.loadReservations(ids));
+        answered.push({ job, replies: stored.map((x, i) => ({ requestId: x.requestId, reply: full[i] })) });
+      } else {
+        const a = { job, replies: [] as CommandReply[] };
+        answered.push(a);
+        fresh.push(a);
+      }
+    }
+    if (fresh.length === 0) return { answered };
     const nowMs = this.now();
-    const hotelIds = [...new Set(job.commands.map((c) => c.command.hotelId))];
-    await this.ensureLoaded(hotelIds, nowMs);
-    const reservationHotel = await this.prefetchReservations(job);
+    const hotelIds = new Set<string>();
+    for (const { job } of fresh) for (const c of job.commands) hotelIds.add(c.command.hotelId);
+    await this.ensureLoaded([...hotelIds], nowMs);
+    const reservationHotel = await this.prefetchReservations(fresh.map((a) => a.job), lookUpAll);
 
     const ctx: DecideContext = {
       nowMs,
@@ -188,30 +239,31 @@ export class ShardActor {
       reservationHotel: (id) => reservationHotel.get(id),
     };
     const events: HotelEvent[] = [];
-    const replies: CommandReply[] = [];
     const touched = new Set<string>();
     let batch: CommitBatch | undefined;
     try {
-      for (const { requestId, command } of job.commands) {
-        let state = this.hotels.get(command.hotelId)?.state;
-        const d = decide(state, command, ctx);
-        for (const e of d.events) {
-          touched.add(command.hotelId);
-          const w = e.type === 'hotel.created' ? hotelWindow(nowMs, e.hotel.timezone, this.o.horizonDays) : undefined;
-          state = evolve(state, e, w?.firstDay ?? 0, w?.endDay ?? 0);
-          if (e.type === 'hotel.created' && state && w) this.hotels.set(command.hotelId, { state, day: w.today });
-          if (e.type === 'hotel.deleted') this.hotels.delete(command.hotelId);
-          if (e.type === 'reservation.created') reservationHotel.set(e.reservation.id, command.hotelId);
-          events.push(e);
+      for (const a of fresh) {
+        for (const { requestId, command } of a.job.commands) {
+          let state = this.hotels.get(command.hotelId)?.state;
+          const d = decide(state, command, ctx);
+          for (const e of d.events) {
+            touched.add(command.hotelId);
+            const w = e.type === 'hotel.created' ? hotelWindow(nowMs, e.hotel.timezone, this.o.horizonDays) : undefined;
+            state = evolve(state, e, w?.firstDay ?? 0, w?.endDay ?? 0);
+            if (e.type === 'hotel.created' && state && w) this.hotels.set(command.hotelId, { state, day: w.today });
+            if (e.type === 'hotel.deleted') this.hotels.delete(command.hotelId);
+            if (e.type === 'reservation.created') reservationHotel.set(e.reservation.id, command.hotelId);
+            events.push(e);
+          }
+          a.replies.push({ requestId, reply: d.reply satisfies Reply });
         }
-        replies.push({ requestId, reply: d.reply satisfies Reply });
       }
       for (const id of touched) {
         const state = this.hotels.get(id)?.state;
         if (state) assertWithinLimits(state);
       }
       // Always committed, rejections too: applied_jobs is how a redelivery or a late reader learns the answers.
-      batch = this.batchOf(job, replies, events);
+      batch = this.batchOf(fresh, events);
       await this.o.store.commit(batch);
     } catch (err) {
       // Memory holds decisions that did not commit: forget those hotels; they are loaded again from the database.
@@ -219,7 +271,7 @@ export class ShardActor {
       throw err;
     }
     for (const id of touched) this.pruneReservations(id);
-    return { replies, batch };
+    return { answered, batch };
   }
 
   /** After a commit: what the writer (and only it) moves forward in the cache, per hotel the job changed. */
@@ -302,18 +354,21 @@ export class ShardActor {
     }
   }
 
-  /** Load every reservation the job names that its hotel does not hold in memory; map ids to their hotels. */
-  private async prefetchReservations(job: ShardJob): Promise<Map<string, string>> {
+  /**
+   * Load the reservations the jobs name that their hotels do not hold in memory: those a command acts on (pay,
+   * cancel, expire), and, when `lookUpAll`, those a reservation command would create; map ids to their hotels.
+   */
+  private async prefetchReservations(jobs: ShardJob[], lookUpAll: boolean): Promise<Map<string, string>> {
     const byId = new Map<string, string>();
     const missing: string[] = [];
-    const named = (hotelId: string, reservationId: string) => {
+    const named = (hotelId: string, reservationId: string, creates: boolean) => {
       const held = this.hotels.get(hotelId)?.state.reservations.get(reservationId);
       if (held) byId.set(held.id, held.hotelId);
-      else missing.push(reservationId);
+      else if (!creates || lookUpAll) missing.push(reservationId);
     };
-    for (const { command } of job.commands) {
-      if ('reservationId' in command) named(command.hotelId, command.reservationId);
-      else if (command.kind === 'reserveAtomic') for (const i of command.items) named(i.hotelId, i.reservationId);
+    for (const { command } of jobs.flatMap((j) => j.commands)) {
+      if (command.kind === 'reserveAtomic') for (const i of command.items) named(i.hotelId, i.reservationId, true);
+      else if ('reservationId' in command) named(command.hotelId, command.reservationId, command.kind === 'reserve');
     }
     for (const r of await this.o.store.loadReservations([...new Set(missing)])) {
       byId.set(r.id, r.hotelId);
@@ -333,7 +388,7 @@ export class ShardActor {
   }
 
   /** The commit of a job: its events, the final values of every night they touched, versions, reservations. */
-  private batchOf(job: ShardJob, replies: CommandReply[], events: HotelEvent[]): CommitBatch {
+  private batchOf(jobs: Answered[], events: HotelEvent[]): CommitBatch {
     const nights = new Map<string, { roomTypeId: string; hotelId: string; day: number; delta: number }>();
     const touch = (hotelId: string, roomTypeId: string, from: number, to: number, delta: number) => {
       for (let d = from; d < to; d++) {
@@ -401,8 +456,7 @@ export class ShardActor {
     return {
       shard: this.o.shard,
       epoch: this.o.epoch,
-      jobKey: job.jobKey,
-      replies: replies.map((r) => ({ requestId: r.requestId, reply: storedReplyOf(r.reply as Reply) })),
+      jobs: jobs.map((a) => ({ jobKey: a.job.jobKey, replies: storedRepliesOf(a.replies) })),
       events,
       nights: writes,
       versions,

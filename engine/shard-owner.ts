@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { AvailabilityCache } from './availability-cache.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
-import { appliedJobsKeptDays, appliedJobsPruneMs, commitRetryDelayMsMax, commitRetryDelayMsMin } from './limits.js';
+import { appliedJobsKeptDays, appliedJobsPruneMs, commitRetryDelayMsMax, commitRetryDelayMsMin, drainCommandsMax, drainJobsMax } from './limits.js';
 import { createShardQueue, createShardWorker, WaitingError, type Job, type ShardJob } from './jobs.js';
 import { HoldSweeper } from './hold-sweeper.js';
 import type { Logger } from './log.js';
@@ -123,7 +123,7 @@ export class ShardOwner {
         this.bullConnection,
         this.config.redisPrefix,
         this.config.jobLockMs,
-        (job, token) => this.run(shard, actor, job, token),
+        (job, token) => this.runDrained(shard, actor, worker, job, token),
       );
       worker.on('error', (err) => this.log.warn('queue worker error', { shard, err }));
       const queue = createShardQueue(this.keys.queueName(shard), this.redis, this.config.redisPrefix);
@@ -150,37 +150,85 @@ export class ShardOwner {
     }
   }
 
-  /** Process one job: retried in place (order kept) while the database is unreachable; put back if we lost the shard. */
-  private async run(shard: number, actor: ShardActor, job: Job<ShardJob>, token: string | undefined): Promise<void> {
+  /**
+   * Process a job BullMQ handed us together with the jobs waiting behind it in the shard's queue (up to a bound):
+   * decided in order and committed together. BullMQ completes the first job when this returns; the others are
+   * completed here, after their replies went out.
+   */
+  private async runDrained(shard: number, actor: ShardActor, worker: Worker<ShardJob>, job: Job<ShardJob>, token: string | undefined): Promise<void> {
+    const jobs = [job];
+    let commands = job.data.commands.length;
+    while (jobs.length < drainJobsMax && commands < drainCommandsMax && this.owned.get(shard)?.actor === actor) {
+      const next = (await worker.getNextJob(token ?? '', { block: false })) as Job<ShardJob> | undefined;
+      if (!next) break;
+      jobs.push(next);
+      commands += next.data.commands.length;
+    }
+    try {
+      await this.run(shard, actor, jobs, token);
+    } catch (err) {
+      if (err instanceof WaitingError) throw err;
+      // Not decided (a bug): the first job fails as BullMQ's own; the drained ones go back to be tried again.
+      await this.putBack(jobs.slice(1), token);
+      throw err;
+    }
+    if (jobs.length > 1) {
+      await Promise.all(jobs.slice(1).map((j) => j.moveToCompleted(undefined, token ?? '', false).catch((err: Error) => this.log.warn('could not complete a drained job', { shard, err: err.message }))));
+    }
+  }
+
+  /** Put jobs back at the head of their queue, in their order (the first taken ends up first again). */
+  private async putBack(jobs: Job<ShardJob>[], token: string | undefined): Promise<void> {
+    for (const j of [...jobs].reverse()) await j.moveToWait(token).catch(() => {});
+  }
+
+  /** Process jobs: retried in place (order kept) while the database is unreachable; put back if we lost the shard. */
+  private async run(shard: number, actor: ShardActor, jobs: Job<ShardJob>[], token: string | undefined): Promise<void> {
     let delay = commitRetryDelayMsMin;
     for (;;) {
       const o = this.owned.get(shard);
       if (!o || o.actor !== actor) {
-        await job.moveToWait(token);
+        await this.putBack(jobs, token);
         throw new WaitingError();
       }
       try {
         // A first delivery cannot have been committed before: skip the look-up of its stored replies.
-        await actor.process(job.data, (job.attemptsStarted ?? 1) > 1 || (job.stalledCounter ?? 0) > 0);
+        await actor.process(jobs.map((j) => ({ job: j.data, redelivered: (j.attemptsStarted ?? 1) > 1 || (j.stalledCounter ?? 0) > 0 })));
         return;
       } catch (err) {
         if (err instanceof FencedError) {
           this.log.warn('fenced off: another owner took the shard', { shard, err: err.message });
           void this.lose(shard, 'fenced');
-          await job.moveToWait(token).catch(() => {});
+          await this.putBack(jobs, token);
           throw new WaitingError();
         }
         if (isConnectionError(err)) {
           this.log.warn('commit failed, database unreachable; retrying in place', { shard, delayMs: delay, err: (err as Error).message });
           await sleep(delay);
           delay = Math.min(delay * 2, commitRetryDelayMsMax);
+          // The drained jobs' locks are not renewed by BullMQ: keep them while we wait.
+          await Promise.all(jobs.slice(1).map((j) => j.extendLock(token ?? '', this.config.jobLockMs).catch(() => {})));
           continue;
+        }
+        if (jobs.length > 1) {
+          // Refused together: take the jobs one at a time, so that only the job the database refuses is singled out.
+          this.log.warn('jobs refused together by the database; committing them one at a time', { shard, jobs: jobs.length, err: (err as Error).message });
+          for (const [i, j] of jobs.entries()) {
+            try {
+              await this.run(shard, actor, [j], token);
+            } catch (inner) {
+              if (inner instanceof WaitingError) await this.putBack(jobs.slice(i + 1), token);
+              throw inner;
+            }
+          }
+          return;
         }
         // The database refused the commit (a value it cannot store, a broken invariant: a bug, logged loudly).
         // Decide the commands one by one so that only the offending one is refused and no other is lost.
-        this.log.error('job refused by the database; deciding its commands one by one', { shard, jobKey: job.data.jobKey, err });
+        const only = jobs[0];
+        this.log.error('job refused by the database; deciding its commands one by one', { shard, jobKey: only.data.jobKey, err });
         try {
-          await actor.processOneByOne(job.data, (e) => e instanceof FencedError || isConnectionError(e));
+          await actor.processOneByOne(only.data, (e) => e instanceof FencedError || isConnectionError(e));
           return;
         } catch (inner) {
           if (inner instanceof FencedError || isConnectionError(inner)) continue;

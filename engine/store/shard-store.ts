@@ -1,11 +1,14 @@
 // The writer's side of a shard database: take a shard (bump its epoch), load hotels into memory, and persist one
 // job's events in one fenced transaction with set-based statements.
-import { pastNightsKept } from '../limits.js';
+import { commitBatchesMax, commitRowsMax, commitsInFlightPerDatabaseMax, pastNightsKept } from '../limits.js';
+
+/** Events a commit writes with its set-based statement; any other (hotels, room types) is written first, alone. */
+const plainEvents = new Set(['reservation.created', 'reservation.status', 'inventory.set', 'rates.set']);
 import { formatDay, localDay, parseDay } from '../core/dates.js';
 import { newHotelState } from '../core/evolve.js';
 import { newNightTable } from '../core/night-table.js';
 import type { HotelEvent, HotelState, Reply, Reservation } from '../core/types.js';
-import type { Pool, PoolClient } from './pg.js';
+import { isConnectionError, type Pool, type PoolClient } from './pg.js';
 import { hotelColumns, hotelFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 
 /** Thrown when a commit finds another owner's epoch: this process no longer owns the shard. */
@@ -35,8 +38,8 @@ export interface NightWrite {
 export interface CommitBatch {
   shard: number;
   epoch: number;
-  jobKey: string;
-  replies: unknown;
+  /** The jobs whose decisions this is, each with its replies (what a redelivery or a late reader is answered). */
+  jobs: { jobKey: string; replies: unknown }[];
   events: HotelEvent[];
   nights: NightWrite[];
   /** Final version per hotel touched. */
@@ -199,22 +202,71 @@ export class ShardStore {
   }
 
   /**
-   * Persist one job: everything or nothing, and nothing at all unless this owner's epoch is still current. A job
-   * without structural events (the common case: reservations, inventory, rates) is one statement, so one round
-   * trip and one commit; hotels and room types are written first, in the same transaction, when a job has them.
+   * Persist one batch (the decisions of one or more jobs of one shard): everything or nothing, and nothing at all
+   * unless this owner's epoch is still current. Batches that arrive while a commit of this database is in flight
+   * wait for it and then go together, shards mixed, in one transaction (group commit: no added wait when idle,
+   * bigger commits under load). Each caller still learns its own outcome: when a group fails for any reason but an
+   * unreachable database, its batches are committed again one by one, so one refused batch (or a fenced shard)
+   * fails alone.
    */
-  async commit(b: CommitBatch): Promise<void> {
-    const structural = b.events.some((e) => !['reservation.created', 'reservation.status', 'inventory.set', 'rates.set'].includes(e.type));
+  commit(b: CommitBatch): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ batch: b, resolve, reject });
+      if (this.committing < commitsInFlightPerDatabaseMax) void this.flush();
+    });
+  }
+
+  private readonly pending: { batch: CommitBatch; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private committing = 0;
+
+  private async flush(): Promise<void> {
+    this.committing++;
+    try {
+      while (this.pending.length > 0) {
+        const group = this.takeGroup();
+        try {
+          await this.commitTogether(group.map((g) => g.batch));
+          for (const g of group) g.resolve();
+        } catch (err) {
+          if (group.length === 1 || isConnectionError(err)) {
+            for (const g of group) g.reject(err);
+            continue;
+          }
+          for (const g of group) {
+            await this.commitTogether([g.batch]).then(g.resolve, g.reject);
+          }
+        }
+      }
+    } finally {
+      this.committing--;
+    }
+  }
+
+  /** The oldest pending batches, up to the size of one commit. */
+  private takeGroup() {
+    let n = 0;
+    let rows = 0;
+    while (n < this.pending.length && n < commitBatchesMax) {
+      rows += this.pending[n].batch.nights.length + this.pending[n].batch.reservations.size;
+      n++;
+      if (rows >= commitRowsMax) break;
+    }
+    return this.pending.splice(0, n);
+  }
+
+  /** One transaction for batches of distinct shards. A group without structural events is one statement. */
+  private async commitTogether(batches: CommitBatch[]): Promise<void> {
+    const structural = batches.some((b) => b.events.some((e) => !plainEvents.has(e.type)));
     if (!structural) {
-      await this.writeJob(this.pool, b);
+      await this.writeJobs(this.pool, batches);
       return;
     }
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      await this.fence(client, b.shard, b.epoch);
-      for (const e of b.events) await this.persistStructural(client, e, b.shard);
-      await this.writeJob(client, b);
+      for (const b of batches) await this.fence(client, b.shard, b.epoch);
+      for (const b of batches) for (const e of b.events) if (!plainEvents.has(e.type)) await this.persistStructural(client, e, b.shard);
+      await this.writeJobs(client, batches);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
@@ -225,30 +277,50 @@ export class ShardStore {
   }
 
   /**
-   * Guarantees, in one statement: the epoch is checked under FOR SHARE (a takeover waits for it), then the
-   * reservations are inserted and updated, every touched night is updated exactly once with its reserved delta
-   * and final values (so the CHECK sees only final values), hotel versions, outbox rows and the job's replies are
-   * written; if the epoch is stale nothing is written, and if any night row is missing the statement fails whole.
+   * Guarantees, in one statement: every batch's epoch is checked under FOR SHARE (a takeover waits for it), then
+   * the reservations are inserted and updated, every touched night is updated exactly once with its reserved delta
+   * and final values (so the CHECK sees only final values), hotel versions, outbox rows and each job's replies are
+   * written; if any epoch is stale nothing is written, and if any night row is missing the statement fails whole.
    */
-  private async writeJob(db: Pool | PoolClient, b: CommitBatch): Promise<void> {
-    const created: Reservation[] = [];
-    const changed: Reservation[] = [];
-    for (const { reservation, created: isNew } of b.reservations.values()) (isNew ? created : changed).push(reservation);
-    const outbox = b.events.filter((e) => e.type === 'reservation.created' || e.type === 'reservation.status') as Extract<
-      HotelEvent,
-      { reservation: Reservation }
-    >[];
-    const r = await db.query(
-      `WITH fence AS (SELECT epoch FROM shard_leases WHERE shard = $1 AND epoch = $2 FOR SHARE),
+  private async writeJobs(db: Pool | PoolClient, batches: CommitBatch[]): Promise<void> {
+    const created: ReturnType<typeof reservationRow>[] = [];
+    const changed: ReturnType<typeof reservationRow>[] = [];
+    const nights: unknown[] = [];
+    const versions: unknown[] = [];
+    const outbox: unknown[] = [];
+    const applied: unknown[] = [];
+    for (const b of batches) {
+      for (const { reservation, created: isNew } of b.reservations.values()) (isNew ? created : changed).push(reservationRow(reservation));
+      for (const n of b.nights) nights.push({ room_type_id: n.roomTypeId, date: formatDay(n.day), delta: n.delta, total: n.total, lim: n.limit, rate: n.rate });
+      for (const [id, version] of b.versions) versions.push({ id, version });
+      for (const e of b.events) {
+        if (e.type !== 'reservation.created' && e.type !== 'reservation.status') continue;
+        outbox.push({
+          shard: b.shard,
+          hotel_id: e.reservation.hotelId,
+          version: e.version,
+          type: e.type === 'reservation.created' ? 'reservation.created' : `reservation.${e.reservation.status}`,
+          payload: e.reservation,
+        });
+      }
+      for (const j of b.jobs) applied.push({ job_id: j.jobKey, shard: b.shard, replies: j.replies });
+    }
+    const r = await db.query({
+      name: 'shard-write-jobs',
+      text: `WITH fence AS (
+              SELECT count(*) = cardinality($1::int[]) AS ok FROM (
+                SELECT 1 FROM shard_leases l JOIN unnest($1::int[], $2::bigint[]) AS f(shard, epoch)
+                    ON l.shard = f.shard AND l.epoch = f.epoch
+                   FOR SHARE OF l) x),
             ins AS (
               INSERT INTO reservations
-              SELECT v.* FROM json_populate_recordset(NULL::reservations, $3::json) v WHERE EXISTS (SELECT 1 FROM fence)
+              SELECT v.* FROM json_populate_recordset(NULL::reservations, $3::json) v WHERE (SELECT ok FROM fence)
               RETURNING 1),
             upd AS (
               UPDATE reservations t SET status = v.status, expires_at = v.expires_at, cancel_reason = v.cancel_reason,
                      version = v.version, updated_at = v.updated_at
                 FROM json_populate_recordset(NULL::reservations, $4::json) v
-               WHERE t.id = v.id AND EXISTS (SELECT 1 FROM fence)
+               WHERE t.id = v.id AND (SELECT ok FROM fence)
               RETURNING 1),
             nights AS (
               UPDATE room_type_inventory i
@@ -257,50 +329,45 @@ export class ShardStore {
                      sellable_limit = COALESCE(v.lim, i.sellable_limit),
                      rate = COALESCE(v.rate, i.rate)
                 FROM json_to_recordset($5::json) AS v(room_type_id uuid, date date, delta int, total int, lim int, rate bigint)
-               WHERE i.room_type_id = v.room_type_id AND i.date = v.date AND EXISTS (SELECT 1 FROM fence)
+               WHERE i.room_type_id = v.room_type_id AND i.date = v.date AND (SELECT ok FROM fence)
               RETURNING 1),
             vers AS (
               UPDATE hotels h SET version = v.version
                 FROM json_to_recordset($6::json) AS v(id uuid, version bigint)
-               WHERE h.id = v.id AND EXISTS (SELECT 1 FROM fence)
+               WHERE h.id = v.id AND (SELECT ok FROM fence)
               RETURNING 1),
             box AS (
               INSERT INTO outbox (shard, hotel_id, version, type, payload)
-              SELECT $1, v.hotel_id, v.version, v.type, v.payload
-                FROM json_to_recordset($7::json) AS v(hotel_id uuid, version bigint, type text, payload json)
-               WHERE EXISTS (SELECT 1 FROM fence)
+              SELECT v.shard, v.hotel_id, v.version, v.type, v.payload
+                FROM json_to_recordset($7::json) AS v(shard int, hotel_id uuid, version bigint, type text, payload json)
+               WHERE (SELECT ok FROM fence)
               RETURNING 1),
             applied AS (
-              INSERT INTO applied_jobs (job_id, shard, replies) SELECT $8, $1, $9::json WHERE EXISTS (SELECT 1 FROM fence)
+              INSERT INTO applied_jobs (job_id, shard, replies)
+              SELECT v.job_id, v.shard, v.replies FROM json_to_recordset($8::json) AS v(job_id text, shard int, replies json)
+               WHERE (SELECT ok FROM fence)
               RETURNING 1)
-       SELECT (SELECT count(*) FROM fence)::int AS fenced_in,
+       SELECT (SELECT ok FROM fence) AS fenced_in,
               -- A missing night row is a bug: fail the whole statement (division by zero) rather than commit it.
-              1 / (CASE WHEN NOT EXISTS (SELECT 1 FROM fence) OR (SELECT count(*) FROM nights) = $10 THEN 1 ELSE 0 END) AS nights_ok`,
-      [
-        b.shard,
-        b.epoch,
-        JSON.stringify(created.map(reservationRow)),
-        JSON.stringify(changed.map(reservationRow)),
-        JSON.stringify(
-          b.nights.map((n) => ({ room_type_id: n.roomTypeId, date: formatDay(n.day), delta: n.delta, total: n.total, lim: n.limit, rate: n.rate })),
-        ),
-        JSON.stringify([...b.versions].map(([id, version]) => ({ id, version }))),
-        JSON.stringify(
-          outbox.map((e) => ({
-            hotel_id: e.reservation.hotelId,
-            version: e.version,
-            type: e.type === 'reservation.created' ? 'reservation.created' : `reservation.${e.reservation.status}`,
-            payload: e.reservation,
-          })),
-        ),
-        b.jobKey,
-        JSON.stringify(b.replies),
-        b.nights.length,
+              1 / (CASE WHEN NOT (SELECT ok FROM fence) OR (SELECT count(*) FROM nights) = $9 THEN 1 ELSE 0 END) AS nights_ok`,
+      values: [
+        batches.map((b) => b.shard),
+        batches.map((b) => b.epoch),
+        JSON.stringify(created),
+        JSON.stringify(changed),
+        JSON.stringify(nights),
+        JSON.stringify(versions),
+        JSON.stringify(outbox),
+        JSON.stringify(applied),
+        nights.length,
       ],
-    );
-    if (r.rows[0].fenced_in !== 1) {
-      const cur = await db.query('SELECT epoch FROM shard_leases WHERE shard = $1', [b.shard]);
-      throw new FencedError(b.shard, b.epoch, cur.rowCount ? Number(cur.rows[0].epoch) : undefined);
+    });
+    if (r.rows[0].fenced_in !== true) {
+      // Name the first stale shard (a group that fails is committed again batch by batch, so each learns its own).
+      const cur = await db.query('SELECT shard, epoch FROM shard_leases WHERE shard = ANY($1::int[])', [batches.map((b) => b.shard)]);
+      const epochs = new Map(cur.rows.map((x) => [Number(x.shard), Number(x.epoch)]));
+      const stale = batches.find((b) => epochs.get(b.shard) !== b.epoch) ?? batches[0];
+      throw new FencedError(stale.shard, stale.epoch, epochs.get(stale.shard));
     }
   }
 

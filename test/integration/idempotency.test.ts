@@ -5,6 +5,8 @@ import { startStack, type Stack } from '../support/stack.js';
 import { createGuest, createHotel, createKey, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import { hotelVersion, nightsOf, reservationCount } from '../support/db.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
+import { ShardOwner } from '../../engine/shard-owner.js';
+import { createLogger } from '../../engine/log.js';
 
 describe('idempotency of POST /v1/reservations', function () {
   this.timeout(120_000);
@@ -96,5 +98,31 @@ describe('idempotency of POST /v1/reservations', function () {
     expect(nights[0].reserved).to.equal(1);
     expect(nights[0].held).to.equal(1);
     expect(results.filter((r) => r.status === 201)).to.have.length(1);
+  });
+
+  it('a retry the writer no longer holds in memory (after a restart) is answered from the database, not booked again', async () => {
+    const body = reservationBody(hotel.id, rt.id, dayFromToday(50), dayFromToday(52));
+    const first = await stack.admin.post('/v1/reservations', body);
+    expect(first.status).to.equal(201);
+    // A new writer: its memory holds the hotel's nights but none of its reservations.
+    await stack.owner.stop();
+    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
+    await stack.owner.start();
+    const before = await nightsOf(env.config, hotel.id, rt.id);
+    const again = await stack.admin.post('/v1/reservations', body);
+    expect(again.status, JSON.stringify(again.body)).to.equal(200);
+    expect(again.body).to.deep.equal(first.body);
+    // With a fresh body and the same id, in the same job as a new reservation: refused, and the other still booked.
+    const fresh = reservationBody(hotel.id, rt.id, dayFromToday(50), dayFromToday(52));
+    const [changed, other] = await Promise.all([
+      stack.admin.post('/v1/reservations', { ...body, roomCount: 2 }),
+      stack.admin.post('/v1/reservations', fresh),
+    ]);
+    expect(changed.status).to.equal(422);
+    expect(other.status).to.equal(201);
+    const after = await nightsOf(env.config, hotel.id, rt.id);
+    const at = (rows: typeof before, day: string) => rows.find((n) => n.date === day)?.reserved;
+    expect(at(after, dayFromToday(50))).to.equal((at(before, dayFromToday(50)) ?? 0) + 1);
+    expect((await reservationCount(env.config, hotel.id, [body.reservationId])).get(body.reservationId)).to.equal(1);
   });
 });

@@ -1,0 +1,152 @@
+// Group commit on the writer's side: jobs waiting in a shard's queue are drained into one decision round and one
+// transaction, and batches of different shards of one database that meet while a commit is in flight go together.
+// Each batch still learns its own outcome: a fenced shard or a batch the database refuses fails alone.
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { reserveCommandOf } from '../../engine/idempotency.js';
+import { createLogger } from '../../engine/log.js';
+import { ShardOwner } from '../../engine/shard-owner.js';
+import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
+import { createPool, type Pool } from '../../engine/store/pg.js';
+import { FencedError, ShardStore, type CommitBatch } from '../../engine/store/shard-store.js';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { closeStack, openStack, waitFor, type Stack } from '../support/stack.js';
+import { createHotel, createRoomType, dayFromToday } from '../support/fixtures.js';
+import { nightsOf } from '../support/db.js';
+
+describe('group commit: jobs drained from a shard queue', function () {
+  this.timeout(60_000);
+  let env: TestEnv;
+  let stack: Stack;
+
+  before(async () => ({ env, stack } = await openStack()));
+  after(() => closeStack(stack, env));
+
+  it('decides waiting jobs in queue order and commits them in one transaction', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 3 });
+    const shard = shardOf(hotel.id, env.config.shardCount);
+    // Nobody consumes the queue while the jobs are put in it.
+    await stack.owner.stop();
+    const jobs = Array.from({ length: 6 }, (_, i) => ({
+      shard,
+      jobKey: randomUUID(),
+      commands: [
+        {
+          requestId: `r${i}`,
+          command: reserveCommandOf(
+            { kind: 'admin', id: 'admin' },
+            { reservationId: randomUUID(), hotelId: hotel.id, roomTypeId: rt.id, checkIn: dayFromToday(3), checkOut: dayFromToday(5), roomCount: 1, guest: { name: `g${i}`, email: 'g@example.com' } },
+          ),
+        },
+      ],
+    }));
+    for (const j of jobs) await stack.api.ctx.router.enqueueJobs([j]);
+    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
+    await stack.owner.start();
+
+    const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shard, env.config.shardDatabaseUrls.length)], 1);
+    try {
+      const keys = jobs.map((j) => j.jobKey);
+      const rowsOf = async () =>
+        (await pool.query<{ job_id: string; replies: { requestId: string; reply: { ok: boolean; code?: string } }[]; at: string }>(
+          'SELECT job_id, replies, applied_at::text AS at FROM applied_jobs WHERE job_id = ANY($1)',
+          [keys],
+        )).rows;
+      await waitFor('all six jobs applied', async () => (await rowsOf()).length === 6);
+      const rows = new Map((await rowsOf()).map((r) => [r.job_id, r]));
+      // In queue order: the first three take the three rooms, the last three find them sold.
+      const outcomes = keys.map((k) => {
+        const reply = rows.get(k)?.replies[0]?.reply;
+        return reply?.ok ? 'held' : reply?.code;
+      });
+      expect(outcomes).to.deep.equal(['held', 'held', 'held', 'sold_out', 'sold_out', 'sold_out']);
+      // One transaction: applied_at is the transaction's start time, the same for every row it wrote.
+      expect(new Set(keys.map((k) => rows.get(k)?.at)).size).to.equal(1);
+    } finally {
+      await pool.end();
+    }
+    const nights = (await nightsOf(env.config, hotel.id, rt.id)).filter((n) => n.reserved > 0);
+    expect(nights.map((n) => [n.reserved, n.held])).to.deep.equal([
+      [3, 3],
+      [3, 3],
+    ]);
+  });
+});
+
+describe('group commit: batches of different shards in one transaction', function () {
+  this.timeout(60_000);
+  let env: TestEnv;
+  let pool: Pool;
+  let store: ShardStore;
+  // Shards 0, 2 and 4 live in database 0 of two.
+  const shards = [0, 2, 4];
+  const epochs = new Map<number, number>();
+
+  before(async () => {
+    env = await createTestEnv({ SHARD_COUNT: '8' });
+    pool = createPool(env.config.shardDatabaseUrls[0], 4);
+    store = new ShardStore(pool, env.config.horizonDays);
+    for (const s of shards) epochs.set(s, await store.takeShard(s, 'test'));
+  });
+  after(async () => {
+    await pool?.end();
+    await env?.cleanup();
+  });
+
+  const batch = (shard: number, extra: Partial<CommitBatch> = {}): CommitBatch => ({
+    shard,
+    epoch: epochs.get(shard) as number,
+    jobs: [{ jobKey: randomUUID(), replies: [{ requestId: 'x', reply: { ok: false, code: 'sold_out' } }] }],
+    events: [],
+    nights: [],
+    versions: new Map(),
+    reservations: new Map(),
+    ...extra,
+  });
+  const appliedAt = async (keys: string[]) =>
+    new Map(
+      (await pool.query<{ job_id: string; at: string }>('SELECT job_id, applied_at::text AS at FROM applied_jobs WHERE job_id = ANY($1)', [keys])).rows.map((r) => [
+        r.job_id,
+        r.at,
+      ]),
+    );
+
+  it('batches that arrive while commits are in flight are committed together', async () => {
+    const batches = [0, 2, 4, 0, 2, 4].map((s) => batch(s));
+    // Two commits start at once (the bound per database); the four that arrive meanwhile go in one transaction.
+    await Promise.all(batches.map((b) => store.commit(b)));
+    const at = await appliedAt(batches.map((b) => b.jobs[0].jobKey));
+    expect(at.size).to.equal(6);
+    expect(new Set(at.values()).size).to.equal(3);
+    expect(new Set(batches.slice(2).map((b) => at.get(b.jobs[0].jobKey))).size).to.equal(1);
+  });
+
+  it('a fenced shard fails alone; the batches committed with it are kept', async () => {
+    const stale = batch(2);
+    // Another owner takes shard 2: the epoch this test holds is now stale.
+    epochs.set(2, await store.takeShard(2, 'someone else'));
+    const others = [batch(0), batch(4), batch(0), batch(4)];
+    const all = [others[0], others[1], stale, others[2], others[3]];
+    const outcomes = await Promise.allSettled(all.map((b) => store.commit(b)));
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((outcomes[2] as PromiseRejectedResult).reason).to.be.instanceOf(FencedError);
+    const at = await appliedAt(all.map((b) => b.jobs[0].jobKey));
+    expect(at.has(stale.jobs[0].jobKey)).to.equal(false);
+    expect(others.every((b) => at.has(b.jobs[0].jobKey))).to.equal(true);
+  });
+
+  it('a batch the database refuses fails alone; the batches grouped with it are kept', async () => {
+    // A night row that does not exist: the statement refuses the whole commit it is in.
+    const bad = batch(4, {
+      nights: [{ hotelId: randomUUID(), roomTypeId: randomUUID(), day: 20_000, delta: 1, total: null, limit: null, rate: null }],
+    });
+    const good = [batch(0), batch(2), batch(0), batch(2)];
+    const all = [good[0], good[1], good[2], bad, good[3]];
+    const outcomes = await Promise.allSettled(all.map((b) => store.commit(b)));
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const at = await appliedAt(all.map((b) => b.jobs[0].jobKey));
+    expect(at.has(bad.jobs[0].jobKey)).to.equal(false);
+    expect(good.every((b) => at.has(b.jobs[0].jobKey))).to.equal(true);
+  });
+});
