@@ -16,6 +16,8 @@ export interface Config {
   demoData: boolean;
   horizonDays: number;
   workerShards: number[] | undefined;
+  /** Memory a worker process gives to the hotels it holds (night tables, reservations); beyond it the least recently used go. */
+  workerHotelsBytes: number;
   shardLeaseMs: number;
   jobLockMs: number;
   sseHeartbeatMs: number;
@@ -78,6 +80,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     demoData: e.DEMO_DATA,
     horizonDays: e.INVENTORY_HORIZON_DAYS,
     workerShards: e.WORKER_SHARDS,
+    workerHotelsBytes: e.WORKER_HOTELS_MB * 1024 * 1024,
     shardLeaseMs: e.SHARD_LEASE_MS,
     jobLockMs: e.JOB_LOCK_MS,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,

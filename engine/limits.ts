@@ -52,6 +52,10 @@ export const commitRetryDelayMsMin = 50;
 export const commitRetryDelayMsMax = 2_000;
 /** Hotels a shard owner keeps in memory before it evicts the least recently used. */
 export const hotelsInMemoryMax = 20_000;
+/** WORKER_HOTELS_MB's default: about 3,500 hotels of 5 room types with two years of nights each. */
+export const workerHotelsMbDefault = 128;
+/** What one reservation held in memory is counted as, against WORKER_HOTELS_MB. */
+export const reservationBytesEstimate = 600;
 /** How long an API process keeps a verified token before it checks the catalog again. */
 export const tokenCacheMs = 30_000;
 /** Lifetime of a guest session token. */

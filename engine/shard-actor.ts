@@ -1,6 +1,6 @@
 // The single writer of one virtual shard: holds its hotels in memory, decides each job's commands in order, and
 // commits them in one fenced transaction before anyone hears an answer.
-import { hotelsInMemoryMax } from './limits.js';
+import { hotelsInMemoryMax, reservationBytesEstimate } from './limits.js';
 
 /** Hotels loaded from the database in one round of queries. */
 const hotelsLoadedAtOnceMax = 50;
@@ -28,6 +28,15 @@ const reservationsKeptPerHotel = 2_000;
 interface Loaded {
   state: HotelState;
   day: number;
+  /** What the hotel is counted as against the memory budget (night tables and reservations). */
+  bytes: number;
+}
+
+/** The memory a hotel's state holds, as counted against the budget. */
+function bytesOf(state: HotelState): number {
+  let n = 1024 + state.reservations.size * reservationBytesEstimate;
+  for (const rt of state.roomTypes.values()) n += 256 + rt.nights.total.buffer.byteLength;
+  return n;
 }
 
 export interface ShardActorOptions {
@@ -37,6 +46,8 @@ export interface ShardActorOptions {
   outbound: Outbound;
   horizonDays: number;
   holdTtlSeconds: number;
+  /** Memory this actor may give to the hotels it holds; the least recently used go beyond it. */
+  memoryBytes?: number;
   /** Where committed availability goes (cache, change log, live stream); absent in pure store tests. */
   cache?: AvailabilityCache;
   log?: Logger;
@@ -80,6 +91,49 @@ export class ShardActor {
     return this.hotels.size;
   }
 
+  /** Bytes the hotels held count for (see bytesOf). */
+  get bytesHeld(): number {
+    return this.held;
+  }
+
+  private held = 0;
+
+  /** Hold a hotel (most recently used: last in the map's order). */
+  private hold(id: string, state: HotelState, day: number): void {
+    this.forget(id);
+    const bytes = bytesOf(state);
+    this.hotels.set(id, { state, day, bytes });
+    this.held += bytes;
+  }
+
+  private forget(id: string): void {
+    const l = this.hotels.get(id);
+    if (!l) return;
+    this.hotels.delete(id);
+    this.held -= l.bytes;
+  }
+
+  /** A held hotel grew or shrank (reservations, room types): count it again. */
+  private recount(id: string): void {
+    const l = this.hotels.get(id);
+    if (!l) return;
+    const bytes = bytesOf(l.state);
+    this.held += bytes - l.bytes;
+    l.bytes = bytes;
+  }
+
+  /**
+   * Evict the least recently used hotels while over the budget (or the count bound), never one that `inUse` names:
+   * an evicted hotel is loaded again from the database when a command names it.
+   */
+  private evict(inUse: Set<string>): void {
+    const budget = this.o.memoryBytes ?? Number.POSITIVE_INFINITY;
+    for (const id of this.hotels.keys()) {
+      if (this.held <= budget && this.hotels.size <= hotelsInMemoryMax) return;
+      if (!inUse.has(id)) this.forget(id);
+    }
+  }
+
   /**
    * Decide and commit jobs (in order, in one commit), then reply to each. A job delivered before (its worker died,
    * or it was put back) may have been committed already: then its stored replies are answered instead.
@@ -109,7 +163,8 @@ export class ShardActor {
   async preload(): Promise<number> {
     const ids = await this.o.store.hotelIdsOfShard(this.o.shard, hotelsInMemoryMax);
     let n = 0;
-    for (let i = 0; i < ids.length && !this.stopped; i += hotelsLoadedAtOnceMax) {
+    const budget = this.o.memoryBytes ?? Number.POSITIVE_INFINITY;
+    for (let i = 0; i < ids.length && !this.stopped && this.held < budget; i += hotelsLoadedAtOnceMax) {
       const chunk = ids.slice(i, i + hotelsLoadedAtOnceMax);
       await this.exclusive(() => this.ensureLoaded(chunk, this.now()));
       n += chunk.length;
@@ -145,7 +200,7 @@ export class ShardActor {
       if (results[i]?.[0]) {
         // The cache missed this change: forget the hotel, so that its next load writes a whole new snapshot.
         this.o.log?.warn('availability publish failed; hotel will be reloaded', { hotelId, err: String(results[i][0]) });
-        this.hotels.delete(hotelId);
+        this.forget(hotelId);
       }
     });
     published.forEach((jobKey, i) => {
@@ -250,8 +305,8 @@ export class ShardActor {
             touched.add(command.hotelId);
             const w = e.type === 'hotel.created' ? hotelWindow(nowMs, e.hotel.timezone, this.o.horizonDays) : undefined;
             state = evolve(state, e, w?.firstDay ?? 0, w?.endDay ?? 0);
-            if (e.type === 'hotel.created' && state && w) this.hotels.set(command.hotelId, { state, day: w.today });
-            if (e.type === 'hotel.deleted') this.hotels.delete(command.hotelId);
+            if (e.type === 'hotel.created' && state && w) this.hold(command.hotelId, state, w.today);
+            if (e.type === 'hotel.deleted') this.forget(command.hotelId);
             if (e.type === 'reservation.created') reservationHotel.set(e.reservation.id, command.hotelId);
             events.push(e);
           }
@@ -267,10 +322,14 @@ export class ShardActor {
       await this.o.store.commit(batch);
     } catch (err) {
       // Memory holds decisions that did not commit: forget those hotels; they are loaded again from the database.
-      for (const id of touched) this.hotels.delete(id);
+      for (const id of touched) this.forget(id);
       throw err;
     }
-    for (const id of touched) this.pruneReservations(id);
+    for (const id of touched) {
+      this.pruneReservations(id);
+      this.recount(id);
+    }
+    this.evict(hotelIds);
     return { answered, batch };
   }
 
@@ -333,7 +392,7 @@ export class ShardActor {
         this.hotels.delete(id);
         this.hotels.set(id, l);
       } else {
-        this.hotels.delete(id);
+        this.forget(id);
         missing.push(id);
       }
     }
@@ -344,14 +403,11 @@ export class ShardActor {
       for (const [id, s] of await this.o.store.loadHotels(missing.slice(i, i + hotelsLoadedAtOnceMax), nowMs)) loaded.set(id, s);
     }
     for (const [id, state] of loaded) {
-      this.hotels.set(id, { state, day: localDay(nowMs, state.hotel.timezone) });
+      this.hold(id, state, localDay(nowMs, state.hotel.timezone));
       // Every load refreshes the hotel's cache snapshot (the version check keeps it from going backwards).
       await this.o.cache?.writeSnapshot(state).catch((err: Error) => this.o.log?.warn('cache snapshot failed', { hotelId: id, err: err.message }));
     }
-    while (this.hotels.size > hotelsInMemoryMax) {
-      const oldest = this.hotels.keys().next().value as string;
-      this.hotels.delete(oldest);
-    }
+    this.evict(new Set(hotelIds));
   }
 
   /**

@@ -61,8 +61,8 @@ export class ShardOwner {
   }
 
   /** Shards this process owns now, with their epochs. */
-  ownedShards(): { shard: number; epoch: number; hotelsLoaded: number }[] {
-    return [...this.owned.values()].map((o) => ({ shard: o.shard, epoch: o.epoch, hotelsLoaded: o.actor.hotelsLoaded }));
+  ownedShards(): { shard: number; epoch: number; hotelsLoaded: number; hotelBytes: number }[] {
+    return [...this.owned.values()].map((o) => ({ shard: o.shard, epoch: o.epoch, hotelsLoaded: o.actor.hotelsLoaded, hotelBytes: o.actor.bytesHeld }));
   }
 
   async start(): Promise<void> {
@@ -115,6 +115,8 @@ export class ShardOwner {
         outbound: { pipeline: () => this.redis.pipeline(), repliesChannel: (apiId) => this.keys.replies(apiId) },
         horizonDays: this.config.horizonDays,
         holdTtlSeconds: this.config.holdTtlSeconds,
+        // The process's budget, shared evenly by the shards it may own (hotels hash evenly over shards).
+        memoryBytes: Math.floor(this.config.workerHotelsBytes / this.wanted.length),
         cache: this.cache,
         log: this.log,
       });

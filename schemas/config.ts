@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jobLockMsDefault, shardLeaseMsDefault, sseHeartbeatMsDefault } from '../engine/limits.js';
+import { jobLockMsDefault, shardLeaseMsDefault, sseHeartbeatMsDefault, workerHotelsMbDefault } from '../engine/limits.js';
 
 const int = (min: number, max: number, dflt: number) =>
   z
@@ -116,6 +116,7 @@ export const envSchema = z.object({
       }
       return out;
     }),
+  WORKER_HOTELS_MB: int(1, 65_536, workerHotelsMbDefault),
   SHARD_LEASE_MS: int(500, 600_000, shardLeaseMsDefault),
   JOB_LOCK_MS: int(500, 600_000, jobLockMsDefault),
   SSE_HEARTBEAT_MS: int(100, 60_000, sseHeartbeatMsDefault),
