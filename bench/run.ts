@@ -13,7 +13,7 @@
 //   BENCH_WARMUP_MS (1000)       unmeasured warm-up with the same requests before hot and spread
 //   BENCH_ROUNDS (3)             rounds; the tables show medians over rounds
 //   BENCH_STRATEGIES             baselines, comma list (pessimistic,optimistic,constraint)
-//   BENCH_SCENARIOS              comma list (hot,spread,flash)
+//   BENCH_SCENARIOS              comma list (hot,spread,flash), or none
 //   BENCH_POOL_SIZE (20)         Postgres connections per baseline server
 //   BENCH_NOOP (1)               0 skips the no-op Express ceiling
 //   BENCH_INGEST (1)             0 skips batch ingest and the bulk-insert ceiling
@@ -66,7 +66,8 @@ const flagEnv = (name: string, dflt: boolean) => {
 function listEnv<T extends string>(name: string, all: readonly T[]): T[] {
   const raw = process.env[name];
   if (!raw) return [...all];
-  const picked = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  // "none" picks nothing (e.g. BENCH_SCENARIOS=none to measure only the ingest or the memory).
+  const picked = raw.split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
   const unknown = picked.filter((p) => !all.includes(p as T));
   if (unknown.length) throw new Error(`${name}: unknown ${unknown.join(', ')} (known: ${all.join(', ')})`);
   return picked as T[];

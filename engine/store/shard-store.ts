@@ -7,7 +7,7 @@ const plainEvents = new Set(['reservation.created', 'reservation.status', 'inven
 import { formatDay, localDay, parseDay } from '../core/dates.js';
 import { newHotelState } from '../core/evolve.js';
 import { newNightTable } from '../core/night-table.js';
-import type { HotelEvent, HotelState, Reply, Reservation } from '../core/types.js';
+import type { HotelEvent, HotelState, NightTable, Reply, Reservation } from '../core/types.js';
 import { isConnectionError, type Pool, type PoolClient } from './pg.js';
 import { hotelColumns, hotelFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 
@@ -120,20 +120,24 @@ export class ShardStore {
         `SELECT ${roomTypeColumns} FROM room_types WHERE hotel_id = ANY($1::uuid[]) AND deleted_at IS NULL`,
         [found],
       ),
-      // One row per room type with its nights as comma-separated columns: thousands of nights per hotel arrive
-      // as a few strings instead of thousands of rows.
-      this.pool.query(
-        `SELECT i.room_type_id, min(i.date) AS first, count(*)::int AS n,
-                string_agg(i.total_inventory::text, ',' ORDER BY i.date) AS total,
-                string_agg(i.sellable_limit::text, ',' ORDER BY i.date) AS lim,
-                string_agg(i.reserved::text, ',' ORDER BY i.date) AS reserved,
-                string_agg(i.rate::text, ',' ORDER BY i.date) AS rate,
-                max(i.date) - min(i.date) + 1 AS span
-           FROM room_type_inventory i JOIN room_types t ON t.id = i.room_type_id AND t.deleted_at IS NULL
-          WHERE i.hotel_id = ANY($1::uuid[]) AND i.date >= $2::date AND i.date < $3::date
-          GROUP BY i.room_type_id`,
-        [found, formatDay(minDay), formatDay(maxDay)],
-      ),
+      // One row per room type, with its nights as runs: only a night whose values differ from the night before
+      // starts a new run ("offset,total,limit,reserved,rate", ';'-separated). Two years of nights mostly alike
+      // arrive as a few dozen numbers, not thousands (loading a hotel makes little garbage and little work).
+      this.pool.query({
+        name: 'shard-load-night-runs',
+        text: `SELECT room_type_id, min(date)::text AS first, count(*)::int AS n, max(date) - min(date) + 1 AS span,
+                      string_agg(CASE WHEN changed THEN concat_ws(',', date - first_date, total_inventory, sellable_limit, reserved, rate) END,
+                                 ';' ORDER BY date) AS runs
+                 FROM (SELECT i.room_type_id, i.date, i.total_inventory, i.sellable_limit, i.reserved, i.rate,
+                              min(i.date) OVER (PARTITION BY i.room_type_id) AS first_date,
+                              (i.total_inventory, i.sellable_limit, i.reserved, i.rate) IS DISTINCT FROM
+                                (lag(i.total_inventory) OVER w, lag(i.sellable_limit) OVER w, lag(i.reserved) OVER w, lag(i.rate) OVER w) AS changed
+                         FROM room_type_inventory i JOIN room_types t ON t.id = i.room_type_id AND t.deleted_at IS NULL
+                        WHERE i.hotel_id = ANY($1::uuid[]) AND i.date >= $2::date AND i.date < $3::date
+                       WINDOW w AS (PARTITION BY i.room_type_id ORDER BY i.date)) x
+                GROUP BY room_type_id`,
+        values: [found, formatDay(minDay), formatDay(maxDay)],
+      }),
     ]);
     const tableOf = new Map<string, ReturnType<typeof newNightTable>>();
     for (const row of types.rows) {
@@ -150,12 +154,7 @@ export class ShardStore {
       if (!t) continue;
       reached.set(row.room_type_id, (parseDay(row.first) as number) + row.n - 1);
       if (Number(row.span) !== row.n) throw new Error(`assertion: inventory rows of room type ${row.room_type_id} have gaps`);
-      const first = parseDay(row.first) as number;
-      const offset = first - t.firstDay;
-      fillFromList(t.total, row.total, offset);
-      fillFromList(t.limit, row.lim, offset);
-      fillFromList(t.reserved, row.reserved, offset);
-      fillFromList(t.rate, row.rate, offset);
+      fillFromRuns(t, (parseDay(row.first) as number) - t.firstDay, row.n, row.runs);
     }
     for (const state of out.values()) {
       for (const id of state.roomTypes.keys()) {
@@ -442,23 +441,22 @@ export class ShardStore {
 }
 
 /**
- * Write the comma-separated integers of `list` into `into` from index `offset` on (indexes outside the array are
- * skipped), without making a string per number: a hotel's two years of nights arrive as four such lists per
- * room type.
+ * Fill a night table from runs ("offset,total,limit,reserved,rate;…", offsets from the first night, which is at
+ * index `at` of the table; each run lasts until the next one, the last until night `n`). Nights outside the table
+ * are skipped.
  */
-function fillFromList(into: Int16Array | Int32Array, list: string, offset: number): void {
-  let i = offset;
-  let n = 0;
-  let neg = false;
-  for (let k = 0; k <= list.length; k++) {
-    const c = k < list.length ? list.charCodeAt(k) : 44;
-    if (c === 44) {
-      if (i >= 0 && i < into.length) into[i] = neg ? -n : n;
-      i++;
-      n = 0;
-      neg = false;
-    } else if (c === 45) neg = true;
-    else n = n * 10 + (c - 48);
+export function fillFromRuns(t: NightTable, at: number, n: number, runs: string): void {
+  const parsed = runs.split(';').map((r) => r.split(',').map(Number));
+  const size = t.total.length;
+  for (let k = 0; k < parsed.length; k++) {
+    const [offset, total, limit, reserved, rate] = parsed[k];
+    const from = Math.max(0, at + offset);
+    const to = Math.min(size, at + (k + 1 < parsed.length ? parsed[k + 1][0] : n));
+    if (from >= to) continue;
+    t.total.fill(total, from, to);
+    t.limit.fill(limit, from, to);
+    t.reserved.fill(reserved, from, to);
+    t.rate.fill(rate, from, to);
   }
 }
 
