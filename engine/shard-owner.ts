@@ -28,6 +28,9 @@ interface Owned {
   queue: Queue<ShardJob>;
 }
 
+/** Jobs moved to active at once when draining a queue (each move is one script call; they are sent together). */
+const drainFetchesAtOnce = 8;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ShardOwner {
@@ -159,12 +162,20 @@ export class ShardOwner {
    */
   private async runDrained(shard: number, actor: ShardActor, worker: Worker<ShardJob>, job: Job<ShardJob>, token: string | undefined): Promise<void> {
     const jobs = [job];
+    // How many wait behind it (one cheap read), then take them in one go: the moves are sent together on one
+    // connection, so they come back in queue order.
+    const o = this.owned.get(shard);
+    const waiting = o?.actor === actor ? await o.queue.getWaitingCount().catch(() => 0) : 0;
     let commands = job.data.commands.length;
-    while (jobs.length < drainJobsMax && commands < drainCommandsMax && this.owned.get(shard)?.actor === actor) {
-      const next = (await worker.getNextJob(token ?? '', { block: false })) as Job<ShardJob> | undefined;
-      if (!next) break;
-      jobs.push(next);
-      commands += next.data.commands.length;
+    for (let left = Math.min(waiting, drainJobsMax - 1); left > 0 && commands < drainCommandsMax; ) {
+      const take = Math.min(left, drainFetchesAtOnce);
+      const got = await Promise.all(Array.from({ length: take }, () => worker.getNextJob(token ?? '', { block: false }) as Promise<Job<ShardJob> | undefined>));
+      for (const next of got) {
+        if (!next) continue;
+        jobs.push(next);
+        commands += next.data.commands.length;
+      }
+      left = got.every(Boolean) ? left - take : 0;
     }
     try {
       await this.run(shard, actor, jobs, token);
