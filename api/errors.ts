@@ -39,7 +39,12 @@ export class ApiError extends Error {
     readonly details?: Record<string, unknown>,
     readonly headers?: Record<string, string>,
   ) {
+    // An ApiError is an answer (sold_out, validation_failed, …), never logged with its stack: capturing one would
+    // cost more than the rest of a busy rejection's work.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
   }
 }
 
