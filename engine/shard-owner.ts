@@ -177,6 +177,13 @@ export class ShardOwner {
       }
       left = got.every(Boolean) ? left - take : 0;
     }
+    // BullMQ renews the lock of the job it handed us; the drained ones' locks are renewed here while they are in hand.
+    const renew =
+      jobs.length > 1
+        ? setInterval(() => {
+            for (const j of jobs.slice(1)) void j.extendLock(token ?? '', this.config.jobLockMs).catch(() => {});
+          }, Math.max(100, Math.floor(this.config.jobLockMs / 2)))
+        : undefined;
     try {
       await this.run(shard, actor, jobs, token);
     } catch (err) {
@@ -184,6 +191,8 @@ export class ShardOwner {
       // Not decided (a bug): the first job fails as BullMQ's own; the drained ones go back to be tried again.
       await this.putBack(jobs.slice(1), token);
       throw err;
+    } finally {
+      clearInterval(renew);
     }
     if (jobs.length > 1) {
       await Promise.all(jobs.slice(1).map((j) => j.moveToCompleted(undefined, token ?? '', false).catch((err: Error) => this.log.warn('could not complete a drained job', { shard, err: err.message }))));
@@ -219,8 +228,6 @@ export class ShardOwner {
           this.log.warn('commit failed, database unreachable; retrying in place', { shard, delayMs: delay, err: (err as Error).message });
           await sleep(delay);
           delay = Math.min(delay * 2, commitRetryDelayMsMax);
-          // The drained jobs' locks are not renewed by BullMQ: keep them while we wait.
-          await Promise.all(jobs.slice(1).map((j) => j.extendLock(token ?? '', this.config.jobLockMs).catch(() => {})));
           continue;
         }
         if (jobs.length > 1) {
