@@ -51,7 +51,7 @@ export class CommandRouter {
 
   constructor(private readonly config: Config) {
     this.keys = new RedisKeys(config.redisPrefix);
-    this.connection = createRedis(config.redisUrl, `${this.apiId}-queue`);
+    this.connection = createRedis(config.redisUrl, `${this.apiId}-queue`, { pipelined: true });
     this.subscriber = createRedis(config.redisUrl, `${this.apiId}-replies`);
     this.queues = Array.from({ length: config.shardCount }, (_, k) =>
       createShardQueue(this.keys.queueName(k), this.connection, config.redisPrefix),

@@ -54,8 +54,8 @@ export class ShardOwner {
     private readonly log: Logger,
   ) {
     this.keys = new RedisKeys(config.redisPrefix);
-    this.redis = createRedis(config.redisUrl, `${this.ownerId}-control`);
-    this.bullConnection = createRedis(config.redisUrl, `${this.ownerId}-jobs`, { blocking: true });
+    this.redis = createRedis(config.redisUrl, `${this.ownerId}-control`, { pipelined: true });
+    this.bullConnection = createRedis(config.redisUrl, `${this.ownerId}-jobs`, { blocking: true, pipelined: true });
     const perDb = Math.ceil(config.shardCount / config.shardDatabaseUrls.length);
     this.pools = config.shardDatabaseUrls.map((url) => createPool(url, Math.min(20, perDb + 2), this.ownerId));
     this.stores = this.pools.map((p) => new ShardStore(p, config.horizonDays));
