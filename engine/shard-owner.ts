@@ -54,7 +54,9 @@ export class ShardOwner {
     private readonly log: Logger,
   ) {
     this.keys = new RedisKeys(config.redisPrefix);
-    this.redis = createRedis(config.redisUrl, `${this.ownerId}-control`, { pipelined: true });
+    // Leases, the availability cache and the replies: no BullMQ scripts are defined on this connection, so that a
+    // pipeline of it (one per commit) is cheap to make.
+    this.redis = createRedis(config.redisUrl, `${this.ownerId}-control`);
     this.bullConnection = createRedis(config.redisUrl, `${this.ownerId}-jobs`, { blocking: true, pipelined: true });
     const perDb = Math.ceil(config.shardCount / config.shardDatabaseUrls.length);
     this.pools = config.shardDatabaseUrls.map((url) => createPool(url, Math.min(20, perDb + 2), this.ownerId));
@@ -131,7 +133,7 @@ export class ShardOwner {
         (job, token) => this.runDrained(shard, actor, worker, job, token),
       );
       worker.on('error', (err) => this.log.warn('queue worker error', { shard, err }));
-      const queue = createShardQueue(this.keys.queueName(shard), this.redis, this.config.redisPrefix);
+      const queue = createShardQueue(this.keys.queueName(shard), this.bullConnection, this.config.redisPrefix);
       const sweeper = new HoldSweeper(shard, this.pools[databaseOfShard(shard, this.pools.length)], queue, (err) =>
         this.log.warn('hold sweep failed', { shard, err: (err as Error).message }),
       );
