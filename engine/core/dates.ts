@@ -4,8 +4,22 @@
 const msPerDay = 86_400_000;
 const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+// Both conversions are pure and a busy writer asks for the same few hundred days again and again (every night a
+// commit writes, every stay it decides): remember them, within a bound.
+const memoMax = 20_000;
+const dayOfText = new Map<string, number | undefined>();
+const textOfDay = new Map<number, string>();
+
 /** The day number of a `YYYY-MM-DD` string, or undefined when it is not a real calendar date. */
 export function parseDay(text: string): number | undefined {
+  if (dayOfText.has(text)) return dayOfText.get(text);
+  const day = computeParseDay(text);
+  if (dayOfText.size >= memoMax) dayOfText.clear();
+  dayOfText.set(text, day);
+  return day;
+}
+
+function computeParseDay(text: string): number | undefined {
   const m = isoDate.exec(text);
   if (!m) return undefined;
   const y = Number(m[1]);
@@ -18,7 +32,13 @@ export function parseDay(text: string): number | undefined {
 }
 
 export function formatDay(day: number): string {
-  return new Date(day * msPerDay).toISOString().slice(0, 10);
+  let text = textOfDay.get(day);
+  if (text === undefined) {
+    text = new Date(day * msPerDay).toISOString().slice(0, 10);
+    if (textOfDay.size >= memoMax) textOfDay.clear();
+    textOfDay.set(day, text);
+  }
+  return text;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
