@@ -26,6 +26,8 @@ export interface MemoryResult {
   apiRssMb: number;
   /** The engine's bound on hotels kept in memory when this ran (engine/limits.ts), if it exports one. */
   hotelsInMemoryMax?: number;
+  /** The default of WORKER_HOTELS_MB (the worker's memory budget for hotels) when this ran, if it has one. */
+  workerHotelsMb?: number;
 }
 
 const shardCount = 16;
@@ -158,9 +160,11 @@ export async function measureWorkerMemory(
     const peak = await statusMb(engine.worker.pid, 'VmHWM');
     const apiRss = await statusMb(engine.web.pid, 'VmRSS');
     let hotelsInMemoryMax: number | undefined;
+    let workerHotelsMb: number | undefined;
     try {
       const limits = (await import('../engine/limits.js')) as Record<string, unknown>;
       if (typeof limits.hotelsInMemoryMax === 'number') hotelsInMemoryMax = limits.hotelsInMemoryMax;
+      if (typeof limits.workerHotelsMbDefault === 'number') workerHotelsMb = limits.workerHotelsMbDefault;
     } catch {
       // not exported any more
     }
@@ -175,6 +179,7 @@ export async function measureWorkerMemory(
       workerRssMb: { idle, loaded, peak },
       apiRssMb: apiRss,
       hotelsInMemoryMax,
+      workerHotelsMb,
     };
   } finally {
     await stopEngine(engine);

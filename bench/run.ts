@@ -541,7 +541,8 @@ async function main(): Promise<void> {
         `${fmtInt(memory.hotels)} hotels × ${memory.roomTypesPerHotel} room types × ${memory.nightsPerRoomType} nights written into the shard databases by SQL (${Math.round(memory.seedMs / 1000)} s), ` +
           `then one reservation per hotel through partner batches so that the worker loads every hotel (${memory.held} held, ${Math.round(memory.loadMs / 1000)} s). ` +
           `Worker VmRSS: **${memory.workerRssMb.loaded} MB** (idle before loading ${memory.workerRssMb.idle} MB, peak VmHWM ${memory.workerRssMb.peak} MB); API VmRSS ${memory.apiRssMb} MB. ` +
-          `Engine bound on hotels in memory at the time: ${memory.hotelsInMemoryMax ?? 'unknown'}.`,
+          `Engine bounds on hotels in memory at the time: ${memory.hotelsInMemoryMax ?? 'unknown'} hotels and ` +
+          `${memory.workerHotelsMb === undefined ? 'no byte budget' : `WORKER_HOTELS_MB = ${memory.workerHotelsMb} (night tables and reservations; least recently used hotels beyond it are evicted, so not all touched hotels stay in memory)`}.`,
         '',
       );
     } else md.push(`Failed: ${memoryError ?? 'not run'}`, '');
