@@ -3,6 +3,8 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { RejectionCode } from '../engine/core/types.js';
 import type { Logger } from '../engine/log.js';
+import { isRedisUnavailable } from '../engine/redis.js';
+import { isConnectionError } from '../engine/store/pg.js';
 
 export type ErrorCode =
   | RejectionCode
@@ -57,7 +59,7 @@ export function sendError(res: Response, err: ApiError): void {
 
 export const notFound = (what: string) => new ApiError('not_found', `${what} not found`);
 
-/** Express's own errors (body parser) become contract errors; anything else is a bug and a 500. */
+/** Express's own errors (body parser) and unreachable stores become contract errors; anything else is a bug and a 500. */
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) return;
@@ -71,6 +73,12 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       return sendError(res, new ApiError('validation_failed', e.message ?? 'bad request'));
+    }
+    // Postgres or Redis could not be reached: nothing is wrong with the request; it can be sent again (every write
+    // is idempotent on its key).
+    if (isConnectionError(err) || isRedisUnavailable(err)) {
+      log.warn('a store is unreachable', { method: req.method, path: req.path, err: e.message });
+      return sendError(res, new ApiError('unavailable', 'a database or the queue is unreachable; try again', undefined, { 'Retry-After': '1' }));
     }
     log.error('unhandled error', { method: req.method, path: req.path, err });
     sendError(res, new ApiError('internal_error', 'an internal error occurred'));

@@ -55,3 +55,12 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<number
   } while (cursor !== '0');
   return n;
 }
+
+/** Whether an error means Redis could not be reached (the command was not run), as opposed to a command Redis refused. */
+export function isRedisUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(e.code)) return true;
+  return /Connection is closed|Stream isn't writeable|connect ECONNREFUSED/i.test(e.message ?? '');
+}
