@@ -23,6 +23,8 @@ function operation(op: Op) {
     [op.ok]: { description: op.okDescription },
   };
   for (const s of op.errors ?? [400, 401, 403, 404]) responses[s] = { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  // Any operation answers 503 unavailable (with Retry-After) when Postgres or Redis cannot be reached.
+  responses[503] ??= { description: 'unavailable: a database or the queue is unreachable (Retry-After)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   return {
     summary: op.summary,
     ...(op.auth ? { description: `Who: ${op.auth}.` } : {}),
