@@ -171,13 +171,15 @@ export class ShardOwner {
     let commands = job.data.commands.length;
     for (let left = Math.min(waiting, drainJobsMax - 1); left > 0 && commands < drainCommandsMax; ) {
       const take = Math.min(left, drainFetchesAtOnce);
-      const got = await Promise.all(Array.from({ length: take }, () => worker.getNextJob(token ?? '', { block: false }) as Promise<Job<ShardJob> | undefined>));
-      for (const next of got) {
-        if (!next) continue;
-        jobs.push(next);
-        commands += next.data.commands.length;
+      // Settled, not all: a move that failed (Redis hiccup) leaves its job waiting, and every job that did move is
+      // active with our token, so it is decided now rather than left to stall.
+      const got = await Promise.allSettled(Array.from({ length: take }, () => worker.getNextJob(token ?? '', { block: false }) as Promise<Job<ShardJob> | undefined>));
+      for (const r of got) {
+        if (r.status !== 'fulfilled' || !r.value) continue;
+        jobs.push(r.value);
+        commands += r.value.data.commands.length;
       }
-      left = got.every(Boolean) ? left - take : 0;
+      left = got.every((r) => r.status === 'fulfilled' && r.value) ? left - take : 0;
     }
     // BullMQ renews the lock of the job it handed us; the drained ones' locks are renewed here while they are in hand.
     const renew =
