@@ -16,9 +16,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { freePort, startServerProcess, type ServerProcess } from './child-process.js';
-import { adminDatabaseUrl, benchDatabaseName, databaseUrl, dropBenchDatabase, pgConfig } from './postgres.js';
+import { adminDatabaseUrl, benchDatabaseName, databaseUrl, dropBenchDatabase, withAdminClient } from './postgres.js';
 import { sellableLimit, tomorrowUtc } from './seed-baseline.js';
 import type { Catalog, Scenario } from './scenarios.js';
 import type { Target, TargetEndpoint } from './target.js';
@@ -81,16 +80,6 @@ export interface EngineTemplate {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function withAdminClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(pgConfig(adminDatabaseUrl()));
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A copy of a template database (a file copy; retried while the template's last sessions are closing). */
 async function cloneDatabase(template: string, name: string): Promise<void> {

@@ -50,7 +50,8 @@ function assertBenchName(name: string): void {
   }
 }
 
-async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** A client on the maintenance database, for the length of `fn`. */
+export async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client(pgConfig(adminDatabaseUrl()));
   await client.connect();
   try {
