@@ -136,6 +136,51 @@ describe('group commit: batches of different shards in one transaction', functio
     expect(others.every((b) => at.has(b.jobs[0].jobKey))).to.equal(true);
   });
 
+  it('writes any text exactly: rows go over as typed arrays, payloads and replies as JSON', async () => {
+    const odd = ['a "quoted", {braced} name', 'back\\slash \\" and \\\\', 'NULL', '', 'ünïcødé 🛏️ , ; }{'];
+    const now = new Date().toISOString();
+    const made = odd.map((text, i) => ({
+      id: randomUUID(),
+      hotelId: randomUUID(),
+      roomTypeId: randomUUID(),
+      checkIn: '2031-02-03',
+      checkOut: '2031-02-05',
+      roomCount: 1 + i,
+      status: 'pending' as const,
+      totalAmount: 12_345 + i,
+      currency: 'EUR',
+      guest: { name: text || 'x', email: `${i}@example.com` },
+      owner: { kind: 'partner' as const, id: text },
+      fingerprint: text,
+      createdAt: now,
+      expiresAt: i % 2 ? null : now,
+      cancelReason: null,
+      version: 1,
+      updatedAt: now,
+    }));
+    const created = batch(0, {
+      reservations: new Map(made.map((r) => [r.id, { reservation: r, created: true }])),
+      events: made.map((r) => ({ type: 'reservation.created' as const, version: 1, reservation: r })),
+      jobs: [{ jobKey: randomUUID(), replies: odd.map((text) => ({ requestId: text, reply: { ok: false, code: 'x', message: text } })) }],
+    });
+    await store.commit(created);
+    const changed = made.map((r, i) => ({ ...r, status: 'canceled' as const, cancelReason: odd[i], expiresAt: null, version: 2 }));
+    await store.commit(
+      batch(0, {
+        reservations: new Map(changed.map((r) => [r.id, { reservation: r, created: false }])),
+        events: changed.map((r) => ({ type: 'reservation.status' as const, version: 2, reservation: r, released: 1 })),
+      }),
+    );
+    const loaded = new Map((await store.loadReservations(made.map((r) => r.id))).map((r) => [r.id, r]));
+    for (const r of changed) expect(loaded.get(r.id)).to.deep.equal(r);
+    const box = await pool.query<{ type: string; payload: unknown }>('SELECT type, payload FROM outbox WHERE hotel_id = ANY($1) ORDER BY id', [
+      made.map((r) => r.hotelId),
+    ]);
+    expect(box.rows.map((x) => x.type)).to.deep.equal([...made.map(() => 'reservation.created'), ...made.map(() => 'reservation.canceled')]);
+    expect(box.rows.map((x) => x.payload)).to.deep.equal([...made, ...changed]);
+    expect(await store.appliedReplies(created.jobs[0].jobKey)).to.deep.equal(created.jobs[0].replies);
+  });
+
   it('a batch the database refuses fails alone; the batches grouped with it are kept', async () => {
     // A night row that does not exist: the statement refuses the whole commit it is in.
     const bad = batch(4, {
