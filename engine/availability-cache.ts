@@ -68,8 +68,9 @@ end`;
 
 // After a commit, one script per hotel: move the cached nights forward (only if the version does), then log and
 // announce the change. KEYS: meta, change log, then one key per changed room type. ARGV: version, ttl, from,
-// changes JSON, channel, message JSON, max log length, then (key index, day, 10 bytes: total, limit, reserved as
-// int16 LE, rate as int32 LE) per night.
+// changes JSON, channel, message JSON, max log length, then per run of consecutive changed nights of one room type:
+// key index, first day, and the run's totals, limits, reserved (int16 LE each) and rates (int32 LE), each '' when
+// the change left that field alone (a reservation moves only `reserved`: one SETRANGE per run, not four per night).
 const applyScript = `${logAndAnnounce}
 local nv = tonumber(ARGV[1])
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '-1')
@@ -79,18 +80,25 @@ if v >= 0 then
   local stop = tonumber(redis.call('HGET', KEYS[1], 'end'))
   local n = stop - base
   local ratesAt = math.ceil(n * 6 / 4) * 4
+  local starts = {0, 2 * n, 4 * n, ratesAt}
+  local widths = {2, 2, 2, 4}
   local i = 8
   while i <= #ARGV do
     local k = KEYS[tonumber(ARGV[i])]
     local d = tonumber(ARGV[i + 1]) - base
-    local b = ARGV[i + 2]
-    if d >= 0 and d < n then
-      redis.call('SETRANGE', k, 2 * d, string.sub(b, 1, 2))
-      redis.call('SETRANGE', k, 2 * n + 2 * d, string.sub(b, 3, 4))
-      redis.call('SETRANGE', k, 4 * n + 2 * d, string.sub(b, 5, 6))
-      redis.call('SETRANGE', k, ratesAt + 4 * d, string.sub(b, 7, 10))
+    for f = 1, 4 do
+      local b = ARGV[i + 1 + f]
+      local w = widths[f]
+      if #b > 0 then
+        -- Only the part of the run inside the cached window.
+        local first = math.max(d, 0)
+        local last = math.min(d + #b / w, n)
+        if first < last then
+          redis.call('SETRANGE', k, starts[f] + w * first, string.sub(b, w * (first - d) + 1, w * (last - d)))
+        end
+      end
     end
-    i = i + 3
+    i = i + 6
   end
   redis.call('HSET', KEYS[1], 'v', nv)
   for j = 1, #KEYS do if j ~= 2 then redis.call('EXPIRE', KEYS[j], tonumber(ARGV[2])) end end
@@ -141,7 +149,27 @@ for _, rt in ipairs(cjson.decode(m[5])) do
 end
 return out`;
 
-type CachedNight = { roomTypeId: string; day: number; total: number; limit: number; reserved: number; rate: number };
+/** A night's values after a change, and which of them the change set (`changed`: bits of cachedFields). */
+export type CachedNight = { roomTypeId: string; day: number; total: number; limit: number; reserved: number; rate: number; changed: number };
+export const cachedFields = { total: 1, limit: 2, reserved: 4, rate: 8 } as const;
+
+/** Lua scripts, sent once per connection and then run by their SHA (ioredis's defined commands). */
+interface CacheCommands {
+  availApply(...args: (string | number | Buffer)[]): Promise<number>;
+  availSnapshot(...args: (string | number | Buffer)[]): Promise<number>;
+  availReadBuffer(...args: (string | number)[]): Promise<Buffer[] | null>;
+}
+type WithCacheCommands<T> = T & CacheCommands;
+
+function defineCacheCommands(redis: Redis): WithCacheCommands<Redis> {
+  const r = redis as WithCacheCommands<Redis>;
+  if (typeof r.availApply !== 'function') {
+    redis.defineCommand('availApply', { lua: applyScript });
+    redis.defineCommand('availSnapshot', { lua: snapshotScript });
+    redis.defineCommand('availRead', { lua: readScript, numberOfKeys: 1, readOnly: true });
+  }
+  return r;
+}
 
 /** A room type's night table as bytes: the table's own buffer when it is laid out as one (no copy). */
 function tableBytes(t: NightTable): Buffer {
@@ -164,10 +192,14 @@ function tableBytes(t: NightTable): Buffer {
 }
 
 export class AvailabilityCache {
+  private readonly redis: WithCacheCommands<Redis>;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.redis = defineCacheCommands(redis);
+  }
 
   /** The writer: write a hotel's whole window (after loading it). */
   async writeSnapshot(state: HotelState): Promise<void> {
@@ -180,8 +212,7 @@ export class AvailabilityCache {
   private stageSnapshot(p: ChainableCommander, state: HotelState, announce: ChangeMessage | undefined): void {
     const k = cacheKeys(this.prefix, state.hotel.id);
     const rts = [...state.roomTypes.values()];
-    p.eval(
-      snapshotScript,
+    (p as WithCacheCommands<ChainableCommander>).availSnapshot(
       2 + rts.length,
       k.meta,
       k.changes,
@@ -213,18 +244,36 @@ export class AvailabilityCache {
     const k = cacheKeys(this.prefix, msg.hotelId);
     const rtIndex = new Map<string, number>();
     const args: (string | number | Buffer)[] = [];
-    for (const n of nights) {
-      let idx = rtIndex.get(n.roomTypeId);
-      if (idx === undefined) rtIndex.set(n.roomTypeId, (idx = rtIndex.size + 3));
-      const b = Buffer.allocUnsafe(10);
-      b.writeInt16LE(n.total, 0);
-      b.writeInt16LE(n.limit, 2);
-      b.writeInt16LE(n.reserved, 4);
-      b.writeInt32LE(n.rate, 6);
-      args.push(idx, n.day, b);
+    const sorted = nights.length > 1 ? [...nights].sort((a, b) => (a.roomTypeId < b.roomTypeId ? -1 : a.roomTypeId > b.roomTypeId ? 1 : a.day - b.day)) : nights;
+    for (let at = 0; at < sorted.length; ) {
+      // A run: consecutive nights of one room type.
+      let end = at + 1;
+      let changed = sorted[at].changed;
+      while (end < sorted.length && sorted[end].roomTypeId === sorted[at].roomTypeId && sorted[end].day === sorted[end - 1].day + 1) changed |= sorted[end++].changed;
+      const rt = sorted[at].roomTypeId;
+      let idx = rtIndex.get(rt);
+      if (idx === undefined) rtIndex.set(rt, (idx = rtIndex.size + 3));
+      const len = end - at;
+      const field = (bit: number, width: 2 | 4, value: (n: CachedNight) => number): Buffer | string => {
+        if (!(changed & bit)) return '';
+        const b = Buffer.allocUnsafe(width * len);
+        for (let j = 0; j < len; j++) {
+          if (width === 2) b.writeInt16LE(value(sorted[at + j]), 2 * j);
+          else b.writeInt32LE(value(sorted[at + j]), 4 * j);
+        }
+        return b;
+      };
+      args.push(
+        idx,
+        sorted[at].day,
+        field(cachedFields.total, 2, (n) => n.total),
+        field(cachedFields.limit, 2, (n) => n.limit),
+        field(cachedFields.reserved, 2, (n) => n.reserved),
+        field(cachedFields.rate, 4, (n) => n.rate),
+      );
+      at = end;
     }
-    p.eval(
-      applyScript,
+    (p as WithCacheCommands<ChainableCommander>).availApply(
       2 + rtIndex.size,
       k.meta,
       k.changes,
@@ -260,7 +309,7 @@ export class AvailabilityCache {
     | undefined
   > {
     const k = cacheKeys(this.prefix, hotelId);
-    const r = (await this.redis.callBuffer('EVAL', readScript, 1, k.meta, fromDay, toDay)) as Buffer[] | null;
+    const r = await this.redis.availReadBuffer(k.meta, fromDay, toDay);
     if (!r || r[3].toString() !== 'hit') return undefined;
     const rts = JSON.parse(r[2].toString()) as { id: string; name: string }[];
     const count = toDay - fromDay;

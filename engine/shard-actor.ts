@@ -8,7 +8,7 @@ import { decide } from './core/decide.js';
 import { evolve } from './core/evolve.js';
 import { assertWithinLimits } from './core/invariants.js';
 import type { DecideContext, HotelEvent, HotelState, Reply, Reservation } from './core/types.js';
-import type { AvailabilityCache, ChangeMessage } from './availability-cache.js';
+import { cachedFields, type AvailabilityCache, type CachedNight, type ChangeMessage } from './availability-cache.js';
 import { formatDay, localDay, parseDay } from './core/dates.js';
 import type { ChainableCommander } from 'ioredis';
 import type { CommandReply, ShardJob } from './jobs.js';
@@ -334,7 +334,7 @@ export class ShardActor {
   }
 
   /** After a commit: what the writer (and only it) moves forward in the cache, per hotel the job changed. */
-  private async availabilityUpdates(batch: CommitBatch): Promise<{ state: HotelState; msg: ChangeMessage; nights: { roomTypeId: string; day: number; total: number; limit: number; reserved: number; rate: number }[] }[]> {
+  private async availabilityUpdates(batch: CommitBatch): Promise<{ state: HotelState; msg: ChangeMessage; nights: CachedNight[] }[]> {
     const cache = this.o.cache;
     if (!cache) return [];
     const byHotel = new Map<string, { from: number; version: number; structural: boolean }>();
@@ -351,17 +351,27 @@ export class ShardActor {
         await cache.drop(e.hotelId).catch(() => {});
       }
     }
+    const nightsOf = new Map<string, NightWrite[]>();
+    for (const n of batch.nights) {
+      const list = nightsOf.get(n.hotelId);
+      if (list) list.push(n);
+      else nightsOf.set(n.hotelId, [n]);
+    }
     const out = [];
     for (const [hotelId, h] of byHotel) {
       const state = this.hotels.get(hotelId)?.state;
       if (!state) continue;
-      const nights = [];
-      for (const n of batch.nights) {
-        if (n.hotelId !== hotelId) continue;
+      const nights: CachedNight[] = [];
+      for (const n of nightsOf.get(hotelId) ?? []) {
         const t = state.roomTypes.get(n.roomTypeId)?.nights;
         const i = t ? n.day - t.firstDay : -1;
         if (!t || i < 0 || i >= t.total.length) continue;
-        nights.push({ roomTypeId: n.roomTypeId, day: n.day, total: t.total[i], limit: t.limit[i], reserved: t.reserved[i], rate: t.rate[i] });
+        const changed =
+          (n.total === null ? 0 : cachedFields.total) |
+          (n.limit === null ? 0 : cachedFields.limit) |
+          (n.delta === 0 ? 0 : cachedFields.reserved) |
+          (n.rate === null ? 0 : cachedFields.rate);
+        nights.push({ roomTypeId: n.roomTypeId, day: n.day, total: t.total[i], limit: t.limit[i], reserved: t.reserved[i], rate: t.rate[i], changed });
       }
       const msg: ChangeMessage = {
         hotelId,
