@@ -110,25 +110,24 @@ export function batchRoutes(ctx: ApiContext): Router {
       res.json({ batchId: b.id, status: 'done', total: b.total, held: b.held, rejected: b.rejected, results: b.results });
       return;
     }
-    // Read each job's decisions back from its shard database.
+    // Read the jobs' decisions back from their shard databases.
     const replies = new Map<number, StoredReply>();
+    const stored = await ctx.reader.appliedRepliesOfJobs(b.plan.jobs);
     let pending = 0;
-    await Promise.all(
-      b.plan.jobs.map(async (j) => {
-        const stored = await ctx.reader.appliedRepliesOfShard(j.shard, j.jobKey);
-        if (!stored) {
-          pending++;
-          return;
-        }
-        const byRequest = new Map(stored.map((x) => [x.requestId, x.reply as StoredReply]));
-        j.indexes.forEach((index, k) => {
-          const reply = byRequest.get(j.requestIds[k]);
-          if (!reply) return;
-          if (index === -1 && reply.ok && reply.kind === 'batchRef') reply.replies.forEach((x, i) => replies.set(i, x));
-          else replies.set(index, reply);
-        });
-      }),
-    );
+    for (const j of b.plan.jobs) {
+      const got = stored.get(j.jobKey);
+      if (!got) {
+        pending++;
+        continue;
+      }
+      const byRequest = new Map(got.map((x) => [x.requestId, x.reply as StoredReply]));
+      j.indexes.forEach((index, k) => {
+        const reply = byRequest.get(j.requestIds[k]);
+        if (!reply) return;
+        if (index === -1 && reply.ok && reply.kind === 'batchRef') reply.replies.forEach((x, i) => replies.set(i, x));
+        else replies.set(index, reply);
+      });
+    }
     const invalid = new Map(b.plan.invalid.map((x) => [x.index, x.message]));
     const results: ItemResult[] = b.plan.reservationIds.map((id, i) =>
       invalid.has(i)

@@ -115,8 +115,19 @@ const batchOf = (r: Record<string, unknown>): BatchRow => ({
   rejected: r.rejected === null ? null : Number(r.rejected),
 });
 
+/** Plans of recent batches kept in memory: a plan never changes, and a partner polls its batch until done. */
+const plansKept = 256;
+
 export class BatchStore {
+  private readonly plans = new Map<string, BatchPlan>();
+
   constructor(readonly pool: Pool) {}
+
+  private keepPlan(id: string, plan: BatchPlan): void {
+    this.plans.delete(id);
+    this.plans.set(id, plan);
+    if (this.plans.size > plansKept) this.plans.delete(this.plans.keys().next().value as string);
+  }
 
   /** Record a batch; with an idempotency key, answers the existing batch instead when the key was used before. */
   async create(b: BatchRow, idempotencyKey: string | undefined): Promise<{ created: boolean; batch: BatchRow }> {
@@ -127,7 +138,10 @@ export class BatchStore {
        RETURNING id`,
       [b.id, b.creator.kind, b.creator.id, idempotencyKey ?? null, b.fingerprint, b.total, b.atomic, JSON.stringify(b.plan)],
     );
-    if (r.rowCount === 1) return { created: true, batch: b };
+    if (r.rowCount === 1) {
+      this.keepPlan(b.id, b.plan);
+      return { created: true, batch: b };
+    }
     const existing = await this.pool.query(
       'SELECT * FROM batches WHERE creator_kind = $1 AND creator_id = $2 AND idempotency_key = $3',
       [b.creator.kind, b.creator.id, idempotencyKey],
@@ -136,15 +150,28 @@ export class BatchStore {
   }
 
   async get(id: string): Promise<BatchRow | undefined> {
-    const r = await this.pool.query('SELECT * FROM batches WHERE id = $1', [id]);
-    return r.rowCount ? batchOf(r.rows[0]) : undefined;
+    // The plan (every item's id and job, ~100 KB for 1,000 items) is read from the database only when not kept.
+    const kept = this.plans.get(id);
+    const r = await this.pool.query(
+      `SELECT id, creator_kind, creator_id, fingerprint, total, atomic, status, results, held, rejected,
+              CASE WHEN $2 THEN NULL ELSE plan END AS plan
+         FROM batches WHERE id = $1`,
+      [id, kept !== undefined],
+    );
+    if (!r.rowCount) return undefined;
+    const row = batchOf(r.rows[0]);
+    if (kept) row.plan = kept;
+    else if (row.status === 'processing') this.keepPlan(id, row.plan);
+    return row;
   }
 
   async remove(id: string): Promise<void> {
+    this.plans.delete(id);
     await this.pool.query('DELETE FROM batches WHERE id = $1', [id]);
   }
 
   async finish(id: string, results: unknown[], held: number, rejected: number): Promise<void> {
+    this.plans.delete(id);
     await this.pool.query(
       "UPDATE batches SET status = 'done', results = $2, held = $3, rejected = $4 WHERE id = $1",
       [id, JSON.stringify(results), held, rejected],

@@ -219,10 +219,26 @@ export class ShardReader {
     return r.rowCount ? r.rows[0].replies : undefined;
   }
 
-  /** The stored replies of a committed job of a shard, or undefined while it is not committed. */
-  async appliedRepliesOfShard(shard: number, jobKey: string): Promise<{ requestId: string; reply: unknown }[] | undefined> {
-    const r = await this.pools[databaseOfShard(shard, this.pools.length)].query('SELECT replies FROM applied_jobs WHERE job_id = $1', [jobKey]);
-    return r.rowCount ? r.rows[0].replies : undefined;
+  /**
+   * The stored replies of committed jobs, by job key (a job not yet committed is absent): one query per shard
+   * database, however many jobs (a partner batch's jobs are spread over every shard).
+   */
+  async appliedRepliesOfJobs(jobs: { shard: number; jobKey: string }[]): Promise<Map<string, { requestId: string; reply: unknown }[]>> {
+    const byDatabase = new Map<number, string[]>();
+    for (const j of jobs) {
+      const db = databaseOfShard(j.shard, this.pools.length);
+      const keys = byDatabase.get(db);
+      if (keys) keys.push(j.jobKey);
+      else byDatabase.set(db, [j.jobKey]);
+    }
+    const out = new Map<string, { requestId: string; reply: unknown }[]>();
+    await Promise.all(
+      [...byDatabase].map(async ([db, keys]) => {
+        const r = await this.pools[db].query('SELECT job_id, replies FROM applied_jobs WHERE job_id = ANY($1::text[])', [keys]);
+        for (const row of r.rows) out.set(row.job_id as string, row.replies as { requestId: string; reply: unknown }[]);
+      }),
+    );
+    return out;
   }
 
   // Rooms are descriptive data (numbers, floors) that no decision reads; they are written here directly.
