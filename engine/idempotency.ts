@@ -1,6 +1,6 @@
 // The idempotency fingerprint of a reservation request: who sent it and the whole normalized body. A repeat with
 // the same fingerprint gets the reservation; a different one gets `idempotency_mismatch`.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Owner, ReserveCommand } from './core/types.js';
 
 export interface ReservationRequest {
@@ -26,7 +26,7 @@ export function fingerprintOf(owner: Owner, body: ReservationRequest): string {
     body.guest.name,
     body.guest.email,
   ]);
-  return createHash('sha256').update(canonical).digest('base64url');
+  return hash('sha256', canonical, 'base64url');
 }
 
 export function reserveCommandOf(owner: Owner, body: ReservationRequest): ReserveCommand {
