@@ -13,7 +13,8 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { startSeededEngine, stopEngine, type EngineProcesses } from './engine-target.js';
 import { countOversoldNightsIn, type OversoldCount } from './oversold.js';
-import { addDays, seededRandom, type Catalog, type Scenario } from './scenarios.js';
+import { mulberry32 } from '../engine/core/random.js';
+import { addDays, type Catalog, type Scenario } from './scenarios.js';
 
 export interface IngestItem {
   reservationId: string;
@@ -62,7 +63,7 @@ interface LagMetrics {
 
 /** The reservations of the ingest, in batches, generated from a catalog with a fixed seed. */
 export function ingestBatches(catalog: Catalog, options: { items: number; batchSize: number }, seed = 0xba7c4): IngestItem[][] {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const batches: IngestItem[][] = [];
   for (let i = 0; i < options.items; i++) {
     const rt = catalog.roomTypes[Math.floor(random() * catalog.roomTypes.length)];

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { LoadRequest, LoadResult } from './load.js';
 import { seedBaseline, sellableLimit } from './seed-baseline.js';
+import { mulberry32 } from '../engine/core/random.js';
 
 export type ScenarioName = 'hot' | 'spread' | 'flash';
 
@@ -59,17 +60,6 @@ export interface Scenario {
   checks(result: LoadResult, catalog: Catalog): ScenarioCheck[];
 }
 
-/** mulberry32: a small seeded generator, so that every target is sent the same sequence of stays. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
@@ -98,7 +88,7 @@ function reservationBody(
 
 /** Random stays of 1..maxNights nights that fit inside the window, on a random room type of the catalog. */
 function randomStays(catalog: Catalog, seed: number, maxNights: number) {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   return (index: number): LoadRequest => {
     const room = catalog.roomTypes[Math.floor(random() * catalog.roomTypes.length)];
     const nights = 1 + Math.floor(random() * Math.min(maxNights, catalog.windowNights));

@@ -7,21 +7,11 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { AvailabilityCache, cachedFields, type CachedNight, type ChangeMessage } from '../../engine/availability-cache.js';
 import { newHotelState } from '../../engine/core/evolve.js';
+import { mulberry32 as random } from '../../engine/core/random.js';
 import { newNightTable } from '../../engine/core/night-table.js';
 import type { HotelState, NightTable } from '../../engine/core/types.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 
-/** Deterministic pseudo-random numbers (mulberry32), so that a failure names a seed that reproduces it. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('availability cache: runs of changed nights', function () {
   this.timeout(30_000);

@@ -41,18 +41,8 @@ import {
   updateHotel,
   type ReserveArgs,
 } from './engine-harness.js';
+import { mulberry32 } from '../../engine/core/random.js';
 
-/** mulberry32: a tiny, fast, deterministic PRNG (returns floats in [0, 1)). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const horizonDays = 60;
 const windowNights = 40;
