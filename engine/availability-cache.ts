@@ -73,12 +73,12 @@ end`;
 // the change left that field alone (a reservation moves only `reserved`: one SETRANGE per run, not four per night).
 const applyScript = `${logAndAnnounce}
 local nv = tonumber(ARGV[1])
-local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '-1')
+local m = redis.call('HMGET', KEYS[1], 'v', 'base', 'end')
+local v = tonumber(m[1] or '-1')
 if v >= nv then return 0 end
 if v >= 0 then
-  local base = tonumber(redis.call('HGET', KEYS[1], 'base'))
-  local stop = tonumber(redis.call('HGET', KEYS[1], 'end'))
-  local n = stop - base
+  local base = tonumber(m[2])
+  local n = tonumber(m[3]) - base
   local ratesAt = math.ceil(n * 6 / 4) * 4
   local starts = {0, 2 * n, 4 * n, ratesAt}
   local widths = {2, 2, 2, 4}
