@@ -72,6 +72,46 @@ describe('group commit: jobs drained from a shard queue', function () {
       [3, 3],
     ]);
   });
+
+  it('still drains a burst that arrives after quiet traffic (it stops asking only for a few jobs)', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 100 });
+    const shard = shardOf(hotel.id, env.config.shardCount);
+    const job = (i: number) => ({
+      shard,
+      jobKey: randomUUID(),
+      commands: [
+        {
+          requestId: `b${i}`,
+          command: reserveCommandOf(
+            { kind: 'admin', id: 'admin' },
+            { reservationId: randomUUID(), hotelId: hotel.id, roomTypeId: rt.id, checkIn: dayFromToday(3), checkOut: dayFromToday(4), roomCount: 1, guest: { name: `b${i}`, email: 'b@example.com' } },
+          ),
+        },
+      ],
+    });
+    // Quiet traffic: one job at a time, each finding nobody behind it (enough for the longest back-off).
+    for (let i = 0; i < 40; i++) {
+      const res = await stack.admin.post('/v1/reservations', { reservationId: randomUUID(), hotelId: hotel.id, roomTypeId: rt.id, checkIn: dayFromToday(5), checkOut: dayFromToday(6), guest: { name: `q${i}`, email: 'q@example.com' } });
+      expect(res.status).to.equal(201);
+    }
+    // Then a burst of 24 jobs at once (as a partner batch queues them).
+    const burst = Array.from({ length: 24 }, (_, i) => job(i));
+    await stack.api.ctx.router.enqueueJobs(burst);
+    const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shard, env.config.shardDatabaseUrls.length)], 1);
+    try {
+      const keys = burst.map((j) => j.jobKey);
+      const appliedAt = async () =>
+        (await pool.query<{ at: string }>('SELECT applied_at::text AS at FROM applied_jobs WHERE job_id = ANY($1)', [keys])).rows.map((r) => r.at);
+      await waitFor('the burst applied', async () => (await appliedAt()).length === 24);
+      // At most 7 jobs are taken alone before the owner asks again; the rest go in one round (one transaction).
+      const groups = new Map<string, number>();
+      for (const at of await appliedAt()) groups.set(at, (groups.get(at) ?? 0) + 1);
+      expect(Math.max(...groups.values())).to.be.at.least(24 - 8);
+    } finally {
+      await pool.end();
+    }
+  });
 });
 
 describe('group commit: batches of different shards in one transaction', function () {
