@@ -24,6 +24,8 @@ export interface SummaryRow {
   soldOutMs?: number;
   /** Highest 1-minute host load average seen at the end of a round (2 cores: above 2 the runs competed for CPU). */
   hostLoadMax: number;
+  /** Busy CPU ms of the whole machine (load generator included) per decision during the load, median over rounds. */
+  cpuMsPerDecision?: number;
   /** Every check that failed in any round. */
   failedChecks: string[];
 }
@@ -69,6 +71,7 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
         mismatched: Math.max(0, ...ok.map((r) => r.oversold?.mismatched ?? 0)),
       },
       hostLoadMax: Math.max(0, ...ok.map((r) => r.hostLoadAverage ?? 0)),
+      cpuMsPerDecision: cpuPerDecision(ok),
       soldOutMs: group[0].scenario === 'flash' && soldOut.length ? Math.round(median(soldOut)) : undefined,
       failedChecks: [
         ...new Set(group.flatMap((r) => [...r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`), ...(r.error ? [`error: ${r.error}`] : [])])),
@@ -78,10 +81,20 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
   return rows;
 }
 
+function cpuPerDecision(ok: RunRecord[]): number | undefined {
+  const per = ok
+    .map((r) => {
+      const decided = (r.load?.statuses['201'] ?? 0) + (r.load?.statuses['409'] ?? 0);
+      return r.hostCpu && decided > 0 ? r.hostCpu.busyMs / decided : undefined;
+    })
+    .filter((x): x is number => x !== undefined);
+  return per.length ? Math.round(median(per) * 1000) / 1000 : undefined;
+}
+
 export function markdownTable(rows: SummaryRow[]): string {
   const header = [
     'scenario', 'target', 'req/s', 'decisions/s', '201/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms',
-    'answers', 'oversold (limit/booked/drift)', 'sold out at', 'host load', 'failed checks',
+    'answers', 'oversold (limit/booked/drift)', 'sold out at', 'CPU ms/decision', 'host load', 'failed checks',
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of rows) {
@@ -103,6 +116,7 @@ export function markdownTable(rows: SummaryRow[]): string {
         answers,
         `${r.oversold.overLimit}/${r.oversold.overbooked}/${r.oversold.mismatched}`,
         r.soldOutMs === undefined ? '' : `${r.soldOutMs} ms`,
+        r.cpuMsPerDecision ?? '',
         r.hostLoadMax,
         r.failedChecks.join('; ') || 'none',
       ].join(' | ')} |`,

@@ -3,6 +3,7 @@
 // seeded databases), optional warm-up, the measured load, the oversold check in the target's databases, stop.
 
 import os from 'node:os';
+import { hostCpuSince, readHostCpu, type HostCpu } from './host-cpu.js';
 import { runLoad, type LoadResult } from './load.js';
 import { countOversoldNightsIn, type OversoldCount } from './oversold.js';
 import type { Scenario, ScenarioCheck } from './scenarios.js';
@@ -18,6 +19,8 @@ export interface RunRecord {
   diagnostics?: Record<string, number>;
   /** 1-minute load average of the host when the measured load ended (the machine may be shared). */
   hostLoadAverage?: number;
+  /** CPU time the whole machine spent (busy) and lost to the hypervisor (steal) during the measured load. */
+  hostCpu?: HostCpu;
   /** What a `duringLoad` hook measured beside the load (the engine's freshness probe, for instance). */
   extra?: Record<string, unknown>;
   checks: ScenarioCheck[];
@@ -96,8 +99,10 @@ async function runOne(
     const before = await target.diagnostics?.().catch(() => undefined);
     const finishSideMeasure = await duringLoad?.({ round, scenario, target, endpoint, log });
     // A fresh generator: every target is sent the same sequence of stays.
+    const cpuBefore = readHostCpu();
     try {
       record.load = await runLoad({ ...common, ...scenario.load, next: scenario.requests(endpoint.catalog) });
+      record.hostCpu = hostCpuSince(cpuBefore);
     } finally {
       if (finishSideMeasure) record.extra = await finishSideMeasure();
     }
