@@ -7,9 +7,6 @@ import type { Config } from '../engine/config.js';
 import { createLogger } from '../engine/log.js';
 import { createRedis, RedisKeys } from '../engine/redis.js';
 import { BatchStore, CatalogStore } from '../engine/store/catalog-store.js';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import { createPool } from '../engine/store/pg.js';
 import { ShardReader } from '../engine/store/shard-reader.js';
 import { createApp } from './app.js';
@@ -18,6 +15,7 @@ import { AvailabilityHub } from './availability-hub.js';
 import { AvailabilityCache } from '../engine/availability-cache.js';
 import { databaseProbeMs } from '../engine/limits.js';
 import { Authenticator } from './auth.js';
+import { createBatchPool } from './batch-pool.js';
 import type { ApiContext } from './context.js';
 import { Metrics } from './metrics.js';
 
@@ -46,14 +44,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   reader.startProbing(databaseProbeMs);
   const cache = new AvailabilityCache(redis, config.redisPrefix);
   const hub = new AvailabilityHub(createRedis(config.redisUrl, 'api-availability'), cache, config.redisPrefix, config.sseHeartbeatMs);
-  const batchPool = new Piscina({
-    filename: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../workers/batch-split.js'),
-    minThreads: 1,
-    maxThreads: 2,
-    maxQueue: 64,
-    // Threads stay between batches: starting one costs more than most batches take to split.
-    idleTimeout: 60_000,
-  });
+  const batchPool = createBatchPool();
   const ctx: ApiContext = {
     batches: new BatchStore(catalogPool),
     payments: testPaymentProvider,
