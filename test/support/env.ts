@@ -1,9 +1,9 @@
 // Each test suite gets its own databases and Redis prefix, and removes them afterwards.
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { parseConfig, type Config } from '../../engine/config.js';
 import { deletePrefix } from '../../engine/redis.js';
 import { dropDatabase, prepareDatabases } from '../../engine/store/pg.js';
+import { newTestId, sweepOrphans } from './orphans.js';
 
 export const adminToken = 'test-admin-token-0123456789';
 
@@ -14,9 +14,14 @@ export interface TestEnv {
   cleanup(): Promise<void>;
 }
 
+/** Once per test process: what killed runs left behind goes first. */
+let swept: Promise<unknown> | undefined;
+
 export async function createTestEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
-  const id = `bk_t_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const id = newTestId();
   const pgBase = process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432';
+  swept ??= sweepOrphans(pgBase, process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').catch(() => undefined);
+  await swept;
   const vars: Record<string, string> = {
     DATABASE_URL: `${pgBase}/${id}`,
     PG_SHARDS: '2',
