@@ -90,3 +90,13 @@ export async function startServerProcess(options: {
   await handle.stop();
   throw new Error(`${options.name} was not ready within ${options.readyTimeoutMs ?? 30_000} ms:\n${handle.output()}`);
 }
+
+/** Whether a process exists (one owned by another user counts: signalling it is merely not permitted). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

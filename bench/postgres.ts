@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { processAlive } from './child-process.js';
 
 /** Every database the benchmark creates starts with this prefix; it drops only what it created. */
 export const benchDatabasePrefix = 'bench_base_';
@@ -71,15 +72,6 @@ export async function createBenchDatabase(name: string): Promise<string> {
 export async function dropBenchDatabase(name: string): Promise<void> {
   assertBenchName(name);
   await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { processAlive } from '../../bench/child-process.js';
 import { deletePrefix } from '../../engine/redis.js';
 
 const idShape = /^bk_t_([0-9a-z]+)_[0-9a-z]+_[0-9a-f]{6}$/;
@@ -19,15 +20,6 @@ export function testIdOf(name: string): { id: string; pid: number } | undefined 
   const id = name.split(':')[0].replace(/_shard_\d+$/, '');
   const m = idShape.exec(id);
   return m ? { id, pid: parseInt(m[1], 36) } : undefined;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Drops the databases and Redis keys of test ids whose process is gone; answers the ids it removed. */
