@@ -154,15 +154,24 @@ export class Authenticator {
 
 /** The caller, or 401. */
 export function principalOf(req: Request): Principal {
-  if (!req.principal) throw new ApiError('unauthorized', 'this route needs a Bearer token');
-  return req.principal;
+  return callerOf(req.principal);
+}
+
+function callerOf(p: Principal | undefined): Principal {
+  if (!p) throw new ApiError('unauthorized', 'this route needs a Bearer token');
+  return p;
+}
+
+/** The caller (undefined: no token was given) if it has one of these roles; else 401/403. */
+export function withRole(p: Principal | undefined, roles: readonly PrincipalKind[]): Principal {
+  const caller = callerOf(p);
+  if (!roles.includes(caller.kind)) throw new ApiError('forbidden', `this route is for ${roles.join(', ')}`);
+  return caller;
 }
 
 /** The caller with one of these roles, or 401/403. */
 export function requireRole(req: Request, ...roles: PrincipalKind[]): Principal {
-  const p = principalOf(req);
-  if (!roles.includes(p.kind)) throw new ApiError('forbidden', `this route is for ${roles.join(', ')}`);
-  return p;
+  return withRole(req.principal, roles);
 }
 
 /** Admin, or staff (and partner where allowed) whose key names this hotel; else 401/403. */

@@ -1,6 +1,8 @@
 // The one table that maps every rejection to its HTTP status, and the error middleware that writes the contract's
 // error body `{ error: { code, message, details? } }`.
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler } from 'express';
+import { writeAnswer, type Answer } from './answer.js';
 import type { RejectionCode } from '../engine/core/types.js';
 import type { Logger } from '../engine/log.js';
 import { isRedisUnavailable } from '../engine/redis.js';
@@ -50,37 +52,45 @@ export class ApiError extends Error {
   }
 }
 
-export function sendError(res: Response, err: ApiError): void {
-  if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+/** The contract's answer for an error: its status, `{ error: { code, message, details? } }`, and its headers. */
+export function errorAnswer(err: ApiError): Answer {
   const body: { code: string; message: string; details?: Record<string, unknown> } = { code: err.code, message: err.message };
   if (err.details) body.details = err.details;
-  res.status(httpStatusOf[err.code]).json({ error: body });
+  return { status: httpStatusOf[err.code], body: { error: body }, headers: err.headers };
+}
+
+export function sendError(res: ServerResponse, err: ApiError): void {
+  writeAnswer(res, errorAnswer(err));
 }
 
 export const notFound = (what: string) => new ApiError('not_found', `${what} not found`);
 
-/** Express's own errors (body parser) and unreachable stores become contract errors; anything else is a bug and a 500. */
+/**
+ * What anything thrown while serving a request becomes: an ApiError as it is; Express's own errors (body parser) and
+ * unreachable stores as contract errors; anything else is a bug, logged, and a 500.
+ */
+export function apiErrorOf(log: Logger, err: unknown, method: string, path: string): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e.type === 'entity.too.large' || e.status === 413) return new ApiError('payload_too_large', 'the request body is too large');
+  if (e.type === 'entity.parse.failed') return malformedJson();
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new ApiError('validation_failed', e.message ?? 'bad request');
+  // Postgres or Redis could not be reached: nothing is wrong with the request; it can be sent again (every write
+  // is idempotent on its key).
+  if (isConnectionError(err) || isRedisUnavailable(err)) {
+    log.warn('a store is unreachable', { method, path, err: e.message });
+    return new ApiError('unavailable', 'a database or the queue is unreachable; try again', undefined, { 'Retry-After': '1' });
+  }
+  log.error('unhandled error', { method, path, err });
+  return new ApiError('internal_error', 'an internal error occurred');
+}
+
+export const malformedJson = () =>
+  new ApiError('validation_failed', 'the body is not valid JSON', { fields: [{ field: 'body', message: 'malformed JSON' }] });
+
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) return;
-    if (err instanceof ApiError) return sendError(res, err);
-    const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.too.large' || e.status === 413) {
-      return sendError(res, new ApiError('payload_too_large', 'the request body is too large'));
-    }
-    if (e.type === 'entity.parse.failed') {
-      return sendError(res, new ApiError('validation_failed', 'the body is not valid JSON', { fields: [{ field: 'body', message: 'malformed JSON' }] }));
-    }
-    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      return sendError(res, new ApiError('validation_failed', e.message ?? 'bad request'));
-    }
-    // Postgres or Redis could not be reached: nothing is wrong with the request; it can be sent again (every write
-    // is idempotent on its key).
-    if (isConnectionError(err) || isRedisUnavailable(err)) {
-      log.warn('a store is unreachable', { method: req.method, path: req.path, err: e.message });
-      return sendError(res, new ApiError('unavailable', 'a database or the queue is unreachable; try again', undefined, { 'Retry-After': '1' }));
-    }
-    log.error('unhandled error', { method: req.method, path: req.path, err });
-    sendError(res, new ApiError('internal_error', 'an internal error occurred'));
+    sendError(res, apiErrorOf(log, err, req.method, req.path));
   };
 }

@@ -10,6 +10,7 @@ import { BatchStore, CatalogStore } from '../engine/store/catalog-store.js';
 import { createPool } from '../engine/store/pg.js';
 import { ShardReader } from '../engine/store/shard-reader.js';
 import { createApp } from './app.js';
+import { withFastPath } from './fast-path.js';
 import { testPaymentProvider } from './payment-provider.js';
 import { AvailabilityHub } from './availability-hub.js';
 import { AvailabilityCache } from '../engine/availability-cache.js';
@@ -62,7 +63,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
     metrics: new Metrics(),
   };
   const app = createApp(ctx);
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, app);
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, withFastPath(ctx, app));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, '0.0.0.0', () => resolve());

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
 import { uuidSchema } from '../schemas/http.js';
-import { ApiError } from './errors.js';
+import { ApiError, malformedJson } from './errors.js';
 
 /** Parse a value with a schema, or throw 400 `validation_failed` listing each bad field and why. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.output<S> {
@@ -37,7 +37,7 @@ declare module 'express-serve-static-core' {
 /** The parsed JSON body, or 400 when it was not valid JSON. */
 export function bodyOf(req: Request): unknown {
   if (req.bodyError) {
-    throw new ApiError('validation_failed', 'the body is not valid JSON', { fields: [{ field: 'body', message: 'malformed JSON' }] });
+    throw malformedJson();
   }
   return req.body;
 }

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { paymentBody, reservationBody, reservationListQuery } from '../../schemas/http.js';
 import { claimIdempotencyKey } from '../../engine/store/catalog-store.js';
 import { reserveCommandOf } from '../../engine/idempotency.js';
-import { principalOf, requireRole, type Principal } from '../auth.js';
+import { principalOf, requireRole, withRole, type Principal } from '../auth.js';
+import { writeAnswer, type Answer } from '../answer.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { acceptedOf } from '../outcome.js';
@@ -32,6 +33,33 @@ export function canSee(p: Principal, r: { hotelId: string; owner: { kind: string
 
 const processing = (id: string) => ({ id, status: 'processing' as const });
 
+/** Who may create a reservation. */
+export const createRoles = ['guest', 'partner', 'staff', 'admin'] as const;
+
+/**
+ * `POST /v1/reservations` once the caller is known and the body is parsed JSON: served by the Express route below
+ * for every request, and by the fast path (fast-path.ts) for the common shape of it.
+ */
+export async function createReservation(ctx: ApiContext, p: Principal, json: unknown): Promise<Answer> {
+  const body = parse(reservationBody, json);
+  if (p.kind === 'staff' && !p.hotelIds.has(body.hotelId)) {
+    throw new ApiError('forbidden', 'this key is not scoped to that hotel');
+  }
+  const outcome = await ctx.router.send(reserveCommandOf({ kind: p.kind, id: p.id }, body));
+  const headers = { Location: `/v1/reservations/${body.reservationId}` };
+  if (outcome.kind === 'late') {
+    const m: InflightMarker = { jobKey: outcome.jobKey, requestId: outcome.requestId, hotelId: body.hotelId, owner: { kind: p.kind, id: p.id } };
+    await ctx.redis.set(ctx.keys.inflight(body.reservationId), JSON.stringify(m), 'EX', inflightMarkerSeconds);
+    ctx.metrics.count('reservation_decisions_total', 'outcome="late"');
+    return { status: 202, body: processing(body.reservationId), headers };
+  }
+  if (outcome.kind === 'reply' && !outcome.reply.ok) ctx.metrics.count('reservation_decisions_total', `outcome="${outcome.reply.code}"`);
+  const a = acceptedOf(outcome, 'reservation');
+  if (a.kind !== 'reservation') throw new Error('assertion: reserve answered ' + a.kind);
+  ctx.metrics.count('reservation_decisions_total', `outcome="${a.created ? 'created' : 'duplicate'}"`);
+  return { status: a.created ? 201 : 200, body: reservationJson(a.reservation), headers };
+}
+
 export function reservationRoutes(ctx: ApiContext): Router {
   const r = Router();
 
@@ -41,25 +69,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
   };
 
   r.post('/v1/reservations', async (req, res) => {
-    const p = requireRole(req, 'guest', 'partner', 'staff', 'admin');
-    const body = parse(reservationBody, bodyOf(req));
-    if (p.kind === 'staff' && !p.hotelIds.has(body.hotelId)) {
-      throw new ApiError('forbidden', 'this key is not scoped to that hotel');
-    }
-    const outcome = await ctx.router.send(reserveCommandOf({ kind: p.kind, id: p.id }, body));
-    const location = `/v1/reservations/${body.reservationId}`;
-    if (outcome.kind === 'late') {
-      const m: InflightMarker = { jobKey: outcome.jobKey, requestId: outcome.requestId, hotelId: body.hotelId, owner: { kind: p.kind, id: p.id } };
-      await ctx.redis.set(ctx.keys.inflight(body.reservationId), JSON.stringify(m), 'EX', inflightMarkerSeconds);
-      ctx.metrics.count('reservation_decisions_total', 'outcome="late"');
-      res.status(202).location(location).json(processing(body.reservationId));
-      return;
-    }
-    if (outcome.kind === 'reply' && !outcome.reply.ok) ctx.metrics.count('reservation_decisions_total', `outcome="${outcome.reply.code}"`);
-    const a = acceptedOf(outcome, 'reservation');
-    if (a.kind !== 'reservation') throw new Error('assertion: reserve answered ' + a.kind);
-    ctx.metrics.count('reservation_decisions_total', `outcome="${a.created ? 'created' : 'duplicate'}"`);
-    res.status(a.created ? 201 : 200).location(location).json(reservationJson(a.reservation));
+    writeAnswer(res, await createReservation(ctx, withRole(req.principal, createRoles), bodyOf(req)));
   });
 
   r.get('/v1/reservations/:id', async (req, res) => {
