@@ -26,6 +26,7 @@ const colors: Record<string, string> = {
   optimistic: '#ef8a62',
   constraint: '#67a9cf',
   'no-op express': '#999999',
+  'no-op node:http': '#cccccc',
 };
 const fallback = ['#762a83', '#5aae61', '#2166ac', '#d6604d'];
 
@@ -130,7 +131,7 @@ async function main(file: string): Promise<void> {
   const svg = benchChart({
     summary: r.summary,
     scenarios: r.settings.scenarios,
-    order: ['engine', 'engine+sse', ...r.settings.strategies, 'no-op express'],
+    order: ['engine', 'engine+sse', ...r.settings.strategies, 'no-op express', 'no-op node:http'],
     date: r.date,
     subtitle: `medians of ${r.settings.rounds} round(s), ${r.host.cores} cores, load average ${r.host.atStart[0]}→${r.host.atEnd[0]}; decisions = 201 + 409 sold_out; flash = 5,000 one-shot clients`,
   });

@@ -1,7 +1,7 @@
 // `npm run bench`: the whole benchmark in one run, and its results written to bench/results/<date>.{md,json,svg}.
 //
 //   1. hot, spread and flash against the engine and the three lock-based baselines, round after round, with the
-//      order of the targets rotated every round; the no-op Express ceiling takes the hot load in every round too;
+//      order of the targets rotated every round; the no-op Express and node:http ceilings take the hot load in every round too;
 //      during the engine's hot run, 200 Server-Sent Events clients and a probe measure freshness (freshness.ts);
 //   2. every round also runs the batch ingest (engine, 100,000 reservations in batches of 1,000) and the raw
 //      Postgres bulk-insert ceiling of the same rows (alternating which goes first);
@@ -15,7 +15,7 @@
 //   BENCH_STRATEGIES             baselines, comma list (pessimistic,optimistic,constraint)
 //   BENCH_SCENARIOS              comma list (hot,spread,flash), or none
 //   BENCH_POOL_SIZE (20)         Postgres connections per baseline server
-//   BENCH_NOOP (1)               0 skips the no-op Express ceiling
+//   BENCH_NOOP (1)               0 skips the no-op Express and no-op node:http ceilings
 //   BENCH_INGEST (1)             0 skips batch ingest and the bulk-insert ceiling
 //   BENCH_INGEST_ITEMS (100000), BENCH_INGEST_BATCH (1000), BENCH_INGEST_CONCURRENCY (4 POSTs in flight)
 //   BENCH_MEMORY (1)             0 skips the worker memory measurement; BENCH_MEMORY_HOTELS (5000)
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     engine,
     ...(engineSse ? [engineSse] : []),
     ...strategies.map((s) => baselineTarget(s, { poolSize, echo })),
-    ...(withNoop ? [noopExpressTarget({ echo })] : []),
+    ...(withNoop ? [noopExpressTarget({ echo }), noopExpressTarget({ echo, plain: true })] : []),
   ];
 
   let bulkTemplate: BulkTemplate | undefined;
@@ -504,6 +504,12 @@ async function main(): Promise<void> {
         `| hot, HTTP | ${fmtInt(e.requestsPerSecond)} req/s | no-op Express ceiling | ${fmtInt(n.requestsPerSecond)} req/s | ${round2(e.requestsPerSecond / n.requestsPerSecond)}× | ${perRound(hotReqs('engine'), hotReqs('no-op express'))} |`,
       );
     }
+    const plain = row('hot', 'no-op node:http');
+    if (e && plain) {
+      md.push(
+        `| hot, HTTP (not a target) | ${fmtInt(e.requestsPerSecond)} req/s | no-op node:http ceiling (no framework, as the engine's fast path) | ${fmtInt(plain.requestsPerSecond)} req/s | ${round2(e.requestsPerSecond / plain.requestsPerSecond)}× | ${perRound(hotReqs('engine'), hotReqs('no-op node:http'))} |`,
+      );
+    }
     if (ingestMedian !== undefined && bulkMedian) {
       md.push(
         `| batch ingest | ${fmtInt(ingestMedian)} reservations/s | raw Postgres bulk insert (1 connection) | ${fmtInt(bulkMedian)} rows/s | ${round2(ingestMedian / bulkMedian)}× | ${perRound(
@@ -614,7 +620,7 @@ async function main(): Promise<void> {
   const svg = benchChart({
     summary,
     scenarios: scenarios.map((s) => s.name),
-    order: ['engine', 'engine+sse', ...strategies, 'no-op express'],
+    order: ['engine', 'engine+sse', ...strategies, 'no-op express', 'no-op node:http'],
     date,
     subtitle: `medians of ${rounds} round(s), ${hostLoad.cores} cores, load average ${loadAtStart[0]}→${loadAtEnd[0]}; decisions = 201 + 409 sold_out; flash = 5,000 one-shot clients`,
   });

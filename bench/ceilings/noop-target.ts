@@ -1,4 +1,4 @@
-// The no-op Express ceiling as a benchmark target of the hot scenario: no database, no state; its catalog is made
+// The no-op Express (and node:http) ceiling as a benchmark target of the hot scenario: no database, no state; its catalog is made
 // of random ids so that the hot scenario can generate exactly the same kind of bodies as for every other target.
 
 import { randomUUID } from 'node:crypto';
@@ -11,16 +11,18 @@ import type { Target, TargetEndpoint } from '../target.js';
 
 const serverScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'noop-express.js');
 
-export function noopExpressTarget(options: { echo?: boolean } = {}): Target {
+/** The no-op Express ceiling, or with `plain` the no-op node:http one (see noop-express.ts). */
+export function noopExpressTarget(options: { echo?: boolean; plain?: boolean } = {}): Target {
   let server: ServerProcess | undefined;
+  const name = options.plain ? 'no-op node:http' : 'no-op express';
   const target: Target = {
-    name: 'no-op express',
+    name,
     scenarios: ['hot'],
     async start(scenario: Scenario): Promise<TargetEndpoint> {
       const port = await freePort();
       server = await startServerProcess({
-        name: 'no-op express',
-        args: [serverScript, '--port', String(port)],
+        name,
+        args: [serverScript, '--port', String(port), ...(options.plain ? ['--plain'] : [])],
         healthUrl: `http://127.0.0.1:${port}/healthz`,
         echo: options.echo,
       });
