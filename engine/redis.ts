@@ -33,7 +33,8 @@ type Commands = Redis & { scriptsSet: Record<string, unknown>; addedBuiltinSet: 
  * under the spread load: ~4% of each process in that loop, plus the garbage of the oversized objects). Here the
  * scripts go once onto a prototype, rebuilt whenever a script or built-in is defined on the connection, and each
  * pipeline is constructed with that prototype while the constructor sees no scripts to copy. What a pipeline can
- * do is unchanged: every script method resolves to the same function as before, called on the pipeline.
+ * do is unchanged: every script method resolves to the same function as before, called on the pipeline. Duplicates
+ * of the connection get the same.
  */
 function shareScriptMethods(redis: Redis): void {
   const r = redis as Commands;
@@ -46,6 +47,13 @@ function shareScriptMethods(redis: Redis): void {
   r.addBuiltinCommand = function (this: Redis, ...args: Parameters<Redis['addBuiltinCommand']>) {
     WithScripts = undefined;
     return addBuiltinCommand.apply(this, args);
+  };
+  // BullMQ's workers block on a duplicate of the connection they are given, and define their scripts on it too.
+  const { duplicate } = r;
+  r.duplicate = function (this: Redis, ...args: Parameters<Redis['duplicate']>) {
+    const copy = duplicate.apply(this, args);
+    if (copy.options.enableAutoPipelining) shareScriptMethods(copy);
+    return copy;
   };
   const none = {};
   const noBuiltins = new Set<string>();

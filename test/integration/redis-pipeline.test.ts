@@ -49,6 +49,19 @@ describe('pipelines of an auto-pipelined Redis connection', function () {
     expect(Object.prototype.hasOwnProperty.call(p, 'incrTwice'), 'a copied script').to.equal(false);
   });
 
+  it('does the same for duplicates of the connection (BullMQ blocks on one)', async () => {
+    const copy = redis.duplicate() as Scripted;
+    try {
+      copy.defineCommand('incrOnce', { numberOfKeys: 1, lua: `return redis.call('INCR', KEYS[1])` });
+      const p = copy.pipeline() as Pipeline & Record<string, (...a: unknown[]) => unknown>;
+      expect(Object.prototype.hasOwnProperty.call(p, 'incrOnce'), 'a copied script').to.equal(false);
+      p.incrOnce(`${prefix}:c`);
+      expect(await p.exec()).to.deep.equal([[null, 1]]);
+    } finally {
+      copy.disconnect();
+    }
+  });
+
   it("runs BullMQ's scripts: a job added, counted and removed on this connection", async () => {
     const queue = new Queue('pipeline-test', { connection: redis, prefix });
     try {
