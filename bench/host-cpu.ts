@@ -2,12 +2,19 @@
 // stolen by the hypervisor. Busy CPU per decision is a measure of work that moves much less with a shared host's
 // load than throughput does (a starved run is slower, not busier); it covers every process of the machine, the load
 // generator included, so it compares targets run the same way in the same benchmark.
-import { spawnSync } from 'node:child_process';
+//
+// Where `perf` may count (Linux with perf_event_paranoid permitting, as root here), the machine's retired
+// instructions during the load are recorded too: even steadier than busy CPU on a shared host, since a starved
+// process retires the same instructions for the same work (two runs of the same code agree within ~1%; throughput
+// on this host moves by ±20%).
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export interface HostCpu {
   busyMs: number;
   stealMs: number;
+  /** Instructions retired by the whole machine (every CPU, kernel included), where perf could count them. */
+  instructions?: number;
 }
 
 let ticksPerSecond: number | undefined;
@@ -39,4 +46,37 @@ export function hostCpuSince(before: HostCpu | undefined): HostCpu | undefined {
   const after = readHostCpu();
   if (!before || !after) return undefined;
   return { busyMs: Math.round(after.busyMs - before.busyMs), stealMs: Math.round(after.stealMs - before.stealMs) };
+}
+
+/**
+ * Count the whole machine's instructions until `stop()` (`perf stat -a`); `stop()` answers undefined where perf is
+ * missing or not permitted. Costs nothing measurable: the counters are the CPU's own.
+ */
+export function countInstructions(): { stop(): Promise<number | undefined> } {
+  let out = '';
+  let closed: Promise<void> | undefined;
+  let child: ReturnType<typeof spawn> | undefined;
+  try {
+    child = spawn('perf', ['stat', '-a', '-x', ',', '-e', 'instructions'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    closed = new Promise((resolve) => {
+      child?.once('close', () => resolve());
+      // perf missing: no count.
+      child?.once('error', () => resolve());
+    });
+  } catch {
+    child = undefined;
+  }
+  let result: Promise<number | undefined> | undefined;
+  return {
+    stop: () =>
+      (result ??= (async () => {
+        if (!child || !closed) return undefined;
+        child.kill('SIGINT');
+        await closed;
+        const line = out.split('\n').find((l) => l.includes(',instructions'));
+        const n = line ? Number(line.split(',')[0]) : NaN;
+        return Number.isFinite(n) && n > 0 ? n : undefined;
+      })()),
+  };
 }

@@ -26,6 +26,8 @@ export interface SummaryRow {
   hostLoadMax: number;
   /** Busy CPU ms of the whole machine (load generator included) per decision during the load, median over rounds. */
   cpuMsPerDecision?: number;
+  /** Millions of instructions the whole machine retired per decision during the load (perf), median over rounds. */
+  instructionsPerDecisionM?: number;
   /** Every check that failed in any round. */
   failedChecks: string[];
 }
@@ -71,7 +73,8 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
         mismatched: Math.max(0, ...ok.map((r) => r.oversold?.mismatched ?? 0)),
       },
       hostLoadMax: Math.max(0, ...ok.map((r) => r.hostLoadAverage ?? 0)),
-      cpuMsPerDecision: cpuPerDecision(ok),
+      cpuMsPerDecision: perDecision(ok, (r) => r.hostCpu?.busyMs, 1000),
+      instructionsPerDecisionM: perDecision(ok, (r) => (r.hostCpu?.instructions ? r.hostCpu.instructions / 1e6 : undefined), 100),
       soldOutMs: group[0].scenario === 'flash' && soldOut.length ? Math.round(median(soldOut)) : undefined,
       failedChecks: [
         ...new Set(group.flatMap((r) => [...r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`), ...(r.error ? [`error: ${r.error}`] : [])])),
@@ -81,20 +84,22 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
   return rows;
 }
 
-function cpuPerDecision(ok: RunRecord[]): number | undefined {
+/** A per-run amount divided by the run's decisions, median over rounds, rounded to 1/`scale`. */
+function perDecision(ok: RunRecord[], amount: (r: RunRecord) => number | undefined, scale: number): number | undefined {
   const per = ok
     .map((r) => {
       const decided = (r.load?.statuses['201'] ?? 0) + (r.load?.statuses['409'] ?? 0);
-      return r.hostCpu && decided > 0 ? r.hostCpu.busyMs / decided : undefined;
+      const a = amount(r);
+      return a !== undefined && decided > 0 ? a / decided : undefined;
     })
     .filter((x): x is number => x !== undefined);
-  return per.length ? Math.round(median(per) * 1000) / 1000 : undefined;
+  return per.length ? Math.round(median(per) * scale) / scale : undefined;
 }
 
 export function markdownTable(rows: SummaryRow[]): string {
   const header = [
     'scenario', 'target', 'req/s', 'decisions/s', '201/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms',
-    'answers', 'oversold (limit/booked/drift)', 'sold out at', 'CPU ms/decision', 'host load', 'failed checks',
+    'answers', 'oversold (limit/booked/drift)', 'sold out at', 'CPU ms/decision', 'M instructions/decision', 'host load', 'failed checks',
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of rows) {
@@ -117,6 +122,7 @@ export function markdownTable(rows: SummaryRow[]): string {
         `${r.oversold.overLimit}/${r.oversold.overbooked}/${r.oversold.mismatched}`,
         r.soldOutMs === undefined ? '' : `${r.soldOutMs} ms`,
         r.cpuMsPerDecision ?? '',
+        r.instructionsPerDecisionM ?? '',
         r.hostLoadMax,
         r.failedChecks.join('; ') || 'none',
       ].join(' | ')} |`,

@@ -472,7 +472,7 @@ async function main(): Promise<void> {
   md.push(`![throughput and p99 per strategy and scenario](${date}.svg)`, '');
   md.push('## Scenarios (medians over rounds)', '', markdownTable(summary), '');
   md.push(
-    'Oversold is the worst over all rounds: nights over the sellable limit / nights whose live reservations exceed it / nights whose counter differs from the reservations. CPU ms/decision: busy CPU time of the whole machine during the measured load (from /proc/stat: every process, the load generator and Postgres included; time stolen by the hypervisor excluded) ÷ decisions, median over rounds. A starved run is slower but hardly busier, so this moves much less with the shared host\'s load than throughput does.',
+    'Oversold is the worst over all rounds: nights over the sellable limit / nights whose live reservations exceed it / nights whose counter differs from the reservations. CPU ms/decision: busy CPU time of the whole machine during the measured load (from /proc/stat: every process, the load generator and Postgres included; time stolen by the hypervisor excluded) ÷ decisions, median over rounds. A starved run is slower but hardly busier, so this moves much less with the shared host\'s load than throughput does. M instructions/decision: instructions retired by the whole machine during the load (perf stat -a, where perf may count) ÷ decisions, median over rounds; steadier still (the same code measures within a few percent across runs).',
     '',
   );
   md.push(

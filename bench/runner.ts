@@ -3,7 +3,7 @@
 // seeded databases), optional warm-up, the measured load, the oversold check in the target's databases, stop.
 
 import os from 'node:os';
-import { hostCpuSince, readHostCpu, type HostCpu } from './host-cpu.js';
+import { countInstructions, hostCpuSince, readHostCpu, type HostCpu } from './host-cpu.js';
 import { runLoad, type LoadResult } from './load.js';
 import { countOversoldNightsIn, type OversoldCount } from './oversold.js';
 import type { Scenario, ScenarioCheck } from './scenarios.js';
@@ -100,10 +100,14 @@ async function runOne(
     const finishSideMeasure = await duringLoad?.({ round, scenario, target, endpoint, log });
     // A fresh generator: every target is sent the same sequence of stays.
     const cpuBefore = readHostCpu();
+    const instructions = countInstructions();
     try {
       record.load = await runLoad({ ...common, ...scenario.load, next: scenario.requests(endpoint.catalog) });
       record.hostCpu = hostCpuSince(cpuBefore);
+      const counted = await instructions.stop();
+      if (record.hostCpu && counted) record.hostCpu.instructions = counted;
     } finally {
+      await instructions.stop();
       if (finishSideMeasure) record.extra = await finishSideMeasure();
     }
     record.hostLoadAverage = Math.round(os.loadavg()[0] * 100) / 100;
