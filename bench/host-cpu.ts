@@ -5,8 +5,8 @@
 //
 // Where `perf` may count (Linux with perf_event_paranoid permitting, as root here), the machine's retired
 // instructions during the load are recorded too: even steadier than busy CPU on a shared host, since a starved
-// process retires the same instructions for the same work (two runs of the same code agree within ~1%; throughput
-// on this host moves by ±20%).
+// process retires the same instructions for the same work (two runs of the same code agree within a few percent;
+// throughput on this host moves by ±20%).
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 

@@ -41,8 +41,8 @@ export const drainCommandsMax = 2_000;
  * shard that finish while a commit is in flight go together in the next one. A commit's fixed cost in Postgres
  * (~1.6 M instructions: one statement of eight parts, its plan, its WAL flush) is most of a small commit's, so under
  * a spread load a second commit in flight, started at once with a single small round, costs more than the wait it
- * saves: whole-machine instructions per decision 3.60 → 3.03 M (spread) and 0.83 → 0.79 M (hot) going from 2 to 1,
- * batch ingest unchanged (bench/README.md). An idle database still commits a round at once.
+ * saves: whole-machine instructions per decision 3.60 → 3.03 M (spread) going from 2 to 1, hot (one shard: one commit
+ * at a time either way) and batch ingest unchanged (bench/README.md). An idle database still commits a round at once.
  */
 export const commitsInFlightPerDatabaseMax = 1;
 export const commitBatchesMax = 64;

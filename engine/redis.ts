@@ -28,7 +28,7 @@ type Commands = Redis & { scriptsSet: Record<string, unknown>; addedBuiltinSet: 
  * Pipelines that find the connection's scripts on a shared prototype instead of copying them in.
  *
  * ioredis's Pipeline constructor copies every script defined on its connection, and its Buffer twin, onto the new
- * pipeline: for a connection BullMQ has defined its ~45 scripts on, that is ~90 new properties per pipeline, and an
+ * pipeline: for a connection BullMQ has defined its 64 scripts on, that is ~130 new properties per pipeline, and an
  * auto-pipelined connection makes a pipeline for every tick in which it sends (profiles of the worker and the API
  * under the spread load: ~4% of each process in that loop, plus the garbage of the oversized objects). Here the
  * scripts go once onto a prototype, rebuilt whenever a script or built-in is defined on the connection, and each
