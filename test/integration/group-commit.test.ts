@@ -12,8 +12,8 @@ import { createPool, type Pool } from '../../engine/store/pg.js';
 import { FencedError, ShardStore, type CommitBatch } from '../../engine/store/shard-store.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { closeStack, openStack, waitFor, type Stack } from '../support/stack.js';
-import { createHotel, createRoomType, dayFromToday } from '../support/fixtures.js';
-import { nightsOf } from '../support/db.js';
+import { createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
+import { nightsOf, withShardDb } from '../support/db.js';
 
 describe('group commit: jobs drained from a shard queue', function () {
   this.timeout(60_000);
@@ -72,6 +72,32 @@ describe('group commit: jobs drained from a shard queue', function () {
       [3, 3],
       [3, 3],
     ]);
+  });
+
+  it('a commit updates the nights it touches in place (heap-only updates, no index entries)', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 10 });
+    // Where each row is: (page, line). The room type's nights fill several pages, so the nights near today sit on
+    // a page that its own rows filled up to the table's fillfactor.
+    const where = () =>
+      withShardDb(env.config, hotel.id, async (c) => ({
+        nights: (await c.query<{ ctid: string }>(
+          'SELECT ctid::text FROM room_type_inventory WHERE room_type_id = $1 AND date >= $2 AND date < $3 ORDER BY date',
+          [rt.id, dayFromToday(3), dayFromToday(5)],
+        )).rows.map((r) => r.ctid),
+        pages: Number((await c.query('SELECT count(DISTINCT (ctid::text::point)[0]) AS n FROM room_type_inventory WHERE room_type_id = $1', [rt.id])).rows[0].n),
+      }));
+    const before = await where();
+    expect(before.nights).to.have.length(2);
+    expect(before.pages).to.be.greaterThan(2);
+    const res = await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(5)));
+    expect(res.status).to.equal(201);
+    const after = await where();
+    const page = (ctid: string) => ctid.slice(1).split(',')[0];
+    // A new row version on the same page, not a copy elsewhere with a new entry in every index.
+    expect(after.nights).to.not.deep.equal(before.nights);
+    expect(after.nights.map(page)).to.deep.equal(before.nights.map(page));
+    expect((await nightsOf(env.config, hotel.id, rt.id)).filter((n) => n.reserved > 0).map((n) => n.reserved)).to.deep.equal([1, 1]);
   });
 
   it('still drains a burst that arrives after quiet traffic (it stops asking only for a few jobs)', async () => {
