@@ -1,5 +1,6 @@
-// Live availability for browsers: one Redis subscription per API process, fanned out in memory to the
-// Server-Sent Events clients of each hotel. A client that falls behind is dropped with `reset`, never buffered.
+// Live availability for browsers: an API process subscribes to a hotel's announcements while it has Server-Sent
+// Events clients for that hotel (one subscription per hotel, fanned out in memory), so announcements of hotels
+// nobody watches cost it nothing. A client that falls behind is dropped with `reset`, never buffered.
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
 import { cacheKeys, type AvailabilityCache, type ChangeMessage } from '../engine/availability-cache.js';
@@ -15,33 +16,31 @@ interface StreamClient {
 }
 
 export class AvailabilityHub {
-  private readonly byHotel = new Map<string, Set<StreamClient>>();
+  /** The hotels this process streams: their clients, and the subscription to their announcements. */
+  private readonly byHotel = new Map<string, { clients: Set<StreamClient>; subscribed: Promise<boolean> }>();
   private count = 0;
   private heartbeat: NodeJS.Timeout;
 
   constructor(
     private readonly subscriber: Redis,
     private readonly cache: AvailabilityCache,
-    prefix: string,
+    private readonly prefix: string,
     heartbeatMs: number,
   ) {
-    const channel = cacheKeys(prefix, '').channel;
-    void subscriber.subscribe(channel);
-    subscriber.on('message', (ch: string, text: string) => {
-      if (ch !== channel) return;
+    subscriber.on('message', (_channel: string, text: string) => {
       let msg: ChangeMessage;
       try {
         msg = JSON.parse(text) as ChangeMessage;
       } catch {
         return;
       }
-      for (const c of this.byHotel.get(msg.hotelId) ?? []) {
+      for (const c of this.byHotel.get(msg.hotelId)?.clients ?? []) {
         if (c.held) c.held.push(msg);
         else this.send(c, msg);
       }
     });
     this.heartbeat = setInterval(() => {
-      for (const set of this.byHotel.values()) for (const c of set) this.write(c, ': ping\n\n');
+      for (const { clients } of this.byHotel.values()) for (const c of clients) this.write(c, ': ping\n\n');
     }, heartbeatMs);
   }
 
@@ -59,11 +58,25 @@ export class AvailabilityHub {
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     const c: StreamClient = { res, hotelId, lastVersion: lastEventId ?? 0, held: lastEventId === undefined ? null : [], closed: false };
-    let set = this.byHotel.get(hotelId);
-    if (!set) this.byHotel.set(hotelId, (set = new Set()));
-    set.add(c);
+    let watch = this.byHotel.get(hotelId);
+    if (!watch) {
+      // Resolves once Redis confirms the subscription, so the change log read below covers every change the
+      // subscription does not deliver. Commands on one connection run in order: an unsubscribe of this hotel still
+      // in flight is undone by this subscribe.
+      const subscribed = this.subscriber.subscribe(cacheKeys(this.prefix, hotelId).channel).then(() => true, () => false);
+      this.byHotel.set(hotelId, (watch = { clients: new Set(), subscribed }));
+    }
+    watch.clients.add(c);
     this.count++;
     res.on('close', () => this.remove(c));
+    if (!(await watch.subscribed)) {
+      // No subscription (Redis refused it): end the stream; the browser reconnects after `retry` and tries again.
+      this.reset(c, c.lastVersion);
+      c.res.end();
+      this.remove(c);
+      return true;
+    }
+    // From here on the stream is live (a client without Last-Event-ID gets every change committed after this).
     this.write(c, 'retry: 2000\n: connected\n\n');
     if (lastEventId !== undefined) {
       try {
@@ -114,14 +127,17 @@ export class AvailabilityHub {
   private remove(c: StreamClient): void {
     if (c.closed) return;
     c.closed = true;
-    const set = this.byHotel.get(c.hotelId);
-    if (set?.delete(c)) this.count--;
-    if (set && set.size === 0) this.byHotel.delete(c.hotelId);
+    const watch = this.byHotel.get(c.hotelId);
+    if (watch?.clients.delete(c)) this.count--;
+    if (watch && watch.clients.size === 0) {
+      this.byHotel.delete(c.hotelId);
+      this.subscriber.unsubscribe(cacheKeys(this.prefix, c.hotelId).channel).catch(() => {});
+    }
   }
 
   close(): void {
     clearInterval(this.heartbeat);
-    for (const set of this.byHotel.values()) for (const c of set) c.res.end();
+    for (const { clients } of this.byHotel.values()) for (const c of clients) c.res.end();
     this.byHotel.clear();
     this.subscriber.disconnect();
   }

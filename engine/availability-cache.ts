@@ -39,7 +39,8 @@ export const cacheKeys = (prefix: string, hotelId: string) => ({
   meta: `${prefix}:avail:{${hotelId}}`,
   roomType: (rt: string) => `${prefix}:avail:{${hotelId}}:${rt}`,
   changes: `${prefix}:changes:{${hotelId}}`,
-  channel: `${prefix}:availability`,
+  /** Announcements of this hotel's changes: an API process subscribes only while it streams the hotel to someone. */
+  channel: `${prefix}:availability:{${hotelId}}`,
 });
 
 

@@ -456,6 +456,41 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
     }
   });
 
+  it('subscribes to a hotel\'s announcements only while it streams that hotel, and again when a stream returns', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 5 });
+    const other = await createHotel(stack.admin);
+    const otherRt = await createRoomType(stack.admin, other.id, { totalInventory: 5 });
+    const subscribers = async (hotelId: string) => {
+      const r = (await redis.pubsub('NUMSUB', cacheKeys(env.config.redisPrefix, hotelId).channel)) as [string, number];
+      return Number(r[1]);
+    };
+    expect(await subscribers(hotel.id)).to.equal(0);
+    const a = await connect(hotel.id);
+    const b = await connect(hotel.id);
+    // One subscription for the two streams of the hotel (it is live when `: connected` arrives), none for the other.
+    expect(await subscribers(hotel.id)).to.equal(1);
+    expect(await subscribers(other.id)).to.equal(0);
+    await book(other.id, otherRt.id, 2, 3);
+    await book(hotel.id, rt.id, 2, 3);
+    await a.until('the event', (x) => x.events.some((e) => e.event === 'availability'));
+    expect(a.events.filter((e) => e.event === 'availability').map((e) => dataOf(e).hotelId)).to.deep.equal([hotel.id]);
+    a.close();
+    await sleep(100);
+    expect(await subscribers(hotel.id), 'one stream still open').to.equal(1);
+    b.close();
+    const deadline = Date.now() + 5_000;
+    while ((await subscribers(hotel.id)) !== 0 && Date.now() < deadline) await sleep(20);
+    expect(await subscribers(hotel.id), 'no stream left').to.equal(0);
+    // A stream that comes back subscribes again and is live at once.
+    const c = await connect(hotel.id);
+    expect(await subscribers(hotel.id)).to.equal(1);
+    await book(hotel.id, rt.id, 3, 4);
+    await c.until('the new event', (x) => x.events.some((e) => e.event === 'availability'));
+    const d = dataOf(c.events.find((e) => e.event === 'availability') as SseEvent);
+    expect(d.changes.map((x) => x.date)).to.deep.equal([dayFromToday(3)]);
+  });
+
   it('answers 404 for an unknown hotel stream and 400 for a hotel id that is not a UUID', async () => {
     const unknown = await SseClient.open(streamUrl(randomUUID()));
     expect(unknown.status).to.equal(404);
