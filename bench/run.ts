@@ -30,6 +30,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -421,6 +422,9 @@ async function main(): Promise<void> {
   // ---- Output -------------------------------------------------------------------------------------------------
   const finished = new Date();
   const date = localDate(finished);
+  // A second run on the same day keeps the first: <date>.md, then <date>-2.md, <date>-3.md, …
+  let name = date;
+  for (let n = 2; existsSync(path.join(resultsDir, `${name}.json`)); n++) name = `${date}-${n}`;
   const durationS = Math.round((Date.now() - t0) / 1000);
   const loadAtEnd = os.loadavg().map(round2);
   const hostLoad = {
@@ -469,7 +473,7 @@ async function main(): Promise<void> {
   md.push('## Targets', '', '| target | measured | verdict |', '|---|---|---|');
   for (const c of checks) md.push(`| ${c.target} | ${c.measured} | **${verdict(c.pass)}** |`);
   md.push('');
-  md.push(`![throughput and p99 per strategy and scenario](${date}.svg)`, '');
+  md.push(`![throughput and p99 per strategy and scenario](${name}.svg)`, '');
   md.push('## Scenarios (medians over rounds)', '', markdownTable(summary), '');
   md.push(
     'Oversold is the worst over all rounds: nights over the sellable limit / nights whose live reservations exceed it / nights whose counter differs from the reservations. CPU ms/decision: busy CPU time of the whole machine during the measured load (from /proc/stat: every process, the load generator and Postgres included; time stolen by the hypervisor excluded) ÷ decisions, median over rounds. A starved run is slower but hardly busier, so this moves much less with the shared host\'s load than throughput does. M instructions/decision: instructions retired by the whole machine during the load (perf stat -a, where perf may count) ÷ decisions, median over rounds; steadier still (the same code measures within a few percent across runs).',
@@ -646,7 +650,7 @@ async function main(): Promise<void> {
   };
 
   await mkdir(resultsDir, { recursive: true });
-  const base = path.join(resultsDir, date);
+  const base = path.join(resultsDir, name);
   await writeFile(`${base}.md`, md.join('\n'));
   await writeFile(`${base}.json`, JSON.stringify(json, null, 2));
   await writeFile(`${base}.svg`, svg);
