@@ -1,5 +1,6 @@
 // A new shard owner loads its shards' hotels in the background (warm start), without waiting for requests.
 import { expect } from 'chai';
+import pg from 'pg';
 import type { TestEnv } from '../support/env.js';
 import { closeStack, openStack, waitFor, type Stack } from '../support/stack.js';
 import { createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
@@ -35,5 +36,28 @@ describe('warm start of a shard owner', function () {
       const r = await stack.admin.post('/v1/reservations', reservationBody(h.id, rt.id, dayFromToday(3), dayFromToday(4)));
       expect(r.status).to.equal(409);
     }
+  });
+
+  it('warns at start exactly when a shard database runs without autovacuum (stale statistics slow commits down)', async () => {
+    await stack.owner.stop();
+    const warnings: { msg: string; fields?: Record<string, unknown> }[] = [];
+    const quiet = createLogger('worker', 'silent');
+    const owner = new ShardOwner(env.config, { ...quiet, warn: (msg, fields) => warnings.push({ msg, fields }) });
+    stack.owner = owner;
+    await owner.start();
+    await owner.settingsChecked;
+    const expected = [];
+    for (const url of env.config.shardDatabaseUrls) {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        const r = await c.query("SELECT current_setting('autovacuum') = 'on' AND current_setting('track_counts') = 'on' AS ok");
+        if (!r.rows[0].ok) expected.push(url);
+      } finally {
+        await c.end();
+      }
+    }
+    const about = warnings.filter((w) => w.msg.includes('autovacuum'));
+    expect(about.map((w) => w.fields?.database).sort()).to.deep.equal(expected.map((url) => env.config.shardDatabaseUrls.indexOf(url)).sort());
   });
 });
