@@ -47,6 +47,13 @@ export const drainCommandsMax = 2_000;
 export const commitsInFlightPerDatabaseMax = 1;
 export const commitBatchesMax = 64;
 export const commitRowsMax = 20_000;
+/**
+ * The commit statement is prepared again, under a new name, each time the reservations a store has written pass
+ * this many times a power of two (1×, 3×, 7×, 15×, … : about 20 names over a billion rows). A prepared statement keeps
+ * its generic plan until the server's statistics change; where they go stale (autovacuum off or behind), a plan made
+ * while the tables were small reads the whole reservations table for every commit that changes reservations.
+ */
+export const commitReplanRows = 1_024;
 /** Commands buffered per shard in one API process before new ones are refused with 503. */
 export const routerBufferedCommandsMax = 50_000;
 

@@ -91,9 +91,9 @@ export class ShardOwner {
   }
 
   /**
-   * Say so when a shard database runs without autovacuum: its statistics are then never refreshed, and the commit
-   * statement keeps the plan it was first given while the tables were small (a commit that changes reservations
-   * scans the whole table: 16 ms for 5 cancellations at 100,000 reservations, 3 ms with a fresh plan).
+   * Say so when a shard database runs without autovacuum: dead row versions then pile up and statistics are never
+   * refreshed, so every query plans with what the tables looked like when they were small (the commit statement
+   * renews its own plan as the tables grow, see commitReplanRows; the readers' queries do not).
    */
   private async checkDatabaseSettings(): Promise<void> {
     await Promise.all(
@@ -102,7 +102,7 @@ export class ShardOwner {
           const r = await pool.query("SELECT current_setting('autovacuum') AS autovacuum, current_setting('track_counts') AS track_counts");
           const { autovacuum, track_counts: trackCounts } = r.rows[0] as { autovacuum: string; track_counts: string };
           if (autovacuum !== 'on' || trackCounts !== 'on') {
-            this.log.warn('shard database runs without autovacuum: statistics go stale and commits slow down as tables grow (see docs/operations.md)', { database, autovacuum, trackCounts });
+            this.log.warn('shard database runs without autovacuum: dead rows pile up and statistics go stale (see docs/operations.md)', { database, autovacuum, trackCounts });
           }
         } catch {
           // Unreachable now: the shards of that database report it when they try to take it.

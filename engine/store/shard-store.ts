@@ -1,6 +1,6 @@
 // The writer's side of a shard database: take a shard (bump its epoch), load hotels into memory, and persist one
 // job's events in one fenced transaction with set-based statements.
-import { commitBatchesMax, commitRowsMax, commitsInFlightPerDatabaseMax, pastNightsKept } from '../limits.js';
+import { commitBatchesMax, commitReplanRows, commitRowsMax, commitsInFlightPerDatabaseMax, pastNightsKept } from '../limits.js';
 
 /** Events a commit writes with its set-based statement; any other (hotels, room types) is written first, alone. */
 const plainEvents = new Set(['reservation.created', 'reservation.status', 'inventory.set', 'rates.set']);
@@ -217,6 +217,8 @@ export class ShardStore {
 
   private readonly pending: { batch: CommitBatch; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private committing = 0;
+  /** Reservations this store has inserted: the commit statement's plan is renewed as they double (commitReplanRows). */
+  private reservationsWritten = 0;
 
   private async flush(): Promise<void> {
     this.committing++;
@@ -321,7 +323,8 @@ export class ShardStore {
       }
     }
     const r = await db.query({
-      name: 'shard-write-jobs',
+      // A new name (a new plan, made for the tables as they are now) each time the rows written double.
+      name: `shard-write-jobs-${Math.floor(Math.log2(1 + this.reservationsWritten / commitReplanRows))}`,
       text: `WITH fence AS (
               SELECT count(*) = cardinality($1::int[]) AS ok FROM (
                 SELECT 1 FROM shard_leases l JOIN unnest($1::int[], $2::bigint[]) AS f(shard, epoch)
@@ -402,6 +405,7 @@ export class ShardStore {
         n.roomType.length,
       ],
     });
+    if (r.rows[0].fenced_in === true) this.reservationsWritten += c.id.length;
     if (r.rows[0].fenced_in !== true) {
       // Name the first stale shard (a group that fails is committed again batch by batch, so each learns its own).
       const cur = await db.query('SELECT shard, epoch FROM shard_leases WHERE shard = ANY($1::int[])', [batches.map((b) => b.shard)]);

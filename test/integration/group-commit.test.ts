@@ -10,6 +10,7 @@ import { ShardOwner } from '../../engine/shard-owner.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
 import { createPool, type Pool } from '../../engine/store/pg.js';
 import { FencedError, ShardStore, type CommitBatch } from '../../engine/store/shard-store.js';
+import type { Reservation } from '../../engine/core/types.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { closeStack, openStack, waitFor, type Stack } from '../support/stack.js';
 import { createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
@@ -247,6 +248,68 @@ describe('group commit: batches of different shards in one transaction', functio
     expect(box.rows.map((x) => x.type)).to.deep.equal([...made.map(() => 'reservation.created'), ...made.map(() => 'reservation.canceled')]);
     expect(box.rows.map((x) => x.payload)).to.deep.equal([...made, ...changed]);
     expect(await store.appliedReplies(created.jobs[0].jobKey)).to.deep.equal(created.jobs[0].replies);
+  });
+
+  it('renews the commit statement\'s plan as the table grows, so a status change never reads the whole table (stale statistics)', async () => {
+    // Statistics never change here (no autovacuum on the table, no ANALYZE): a prepared statement keeps the plan it
+    // made first unless the store prepares it again.
+    await pool.query('ALTER TABLE reservations SET (autovacuum_enabled = false)');
+    const one = createPool(env.config.shardDatabaseUrls[0], 1);
+    try {
+      const mine = new ShardStore(one, env.config.horizonDays);
+      const now = new Date().toISOString();
+      const reservation = (i: number): Reservation => ({
+        id: randomUUID(),
+        hotelId: randomUUID(),
+        roomTypeId: randomUUID(),
+        checkIn: '2031-03-01',
+        checkOut: '2031-03-02',
+        roomCount: 1,
+        status: 'pending',
+        totalAmount: 100,
+        currency: 'EUR',
+        guest: { name: `g${i}`, email: 'g@example.com' },
+        owner: { kind: 'partner', id: 'p' },
+        fingerprint: 'f',
+        createdAt: now,
+        expiresAt: now,
+        cancelReason: null,
+        version: 1,
+        updatedAt: now,
+      });
+      const creating = (n: number) => {
+        const made = Array.from({ length: n }, (_, i) => reservation(i));
+        return { made, batch: batch(0, { reservations: new Map(made.map((r) => [r.id, { reservation: r, created: true }])) }) };
+      };
+      const canceling = (some: Reservation[]) =>
+        batch(0, { reservations: new Map(some.map((r) => [r.id, { reservation: { ...r, status: 'canceled' as const, expiresAt: null, version: 2 }, created: false }])) });
+      // While the table is small: more than five executions, so the connection settles on a generic plan.
+      const early = creating(10);
+      await mine.commit(early.batch);
+      for (let i = 0; i < 7; i++) await mine.commit(i % 2 ? canceling(early.made.slice(i, i + 1)) : creating(5).batch);
+      // The table grows by 20,000 rows through the store.
+      const grown: Reservation[] = [];
+      for (let i = 0; i < 20; i++) {
+        const c = creating(1_000);
+        await mine.commit(c.batch);
+        grown.push(...c.made.slice(0, 2));
+      }
+      const rowsRead = async () => {
+        await one.query('SELECT pg_stat_force_next_flush()');
+        const r = await one.query("SELECT seq_tup_read::int AS n FROM pg_stat_user_tables WHERE relname = 'reservations'");
+        return r.rows[0].n as number;
+      };
+      const before = await rowsRead();
+      // Seven status changes: past the five custom plans, on whatever plan the connection keeps.
+      for (let i = 0; i < 7; i++) await mine.commit(canceling(grown.slice(i * 2, i * 2 + 2)));
+      const read = (await rowsRead()) - before;
+      expect(read, 'rows read by sequential scans of reservations during seven status changes').to.be.below(1_000);
+      const statuses = (await one.query('SELECT status FROM reservations WHERE id = ANY($1)', [grown.slice(0, 14).map((r) => r.id)])).rows.map((r) => r.status);
+      expect(statuses).to.deep.equal(Array(14).fill('canceled'));
+    } finally {
+      await one.end();
+      await pool.query('ALTER TABLE reservations RESET (autovacuum_enabled)');
+    }
   });
 
   it('a batch the database refuses fails alone; the batches grouped with it are kept', async () => {
