@@ -405,7 +405,6 @@ export class ShardStore {
         n.roomType.length,
       ],
     });
-    if (r.rows[0].fenced_in === true) this.reservationsWritten += c.id.length;
     if (r.rows[0].fenced_in !== true) {
       // Name the first stale shard (a group that fails is committed again batch by batch, so each learns its own).
       const cur = await db.query('SELECT shard, epoch FROM shard_leases WHERE shard = ANY($1::int[])', [batches.map((b) => b.shard)]);
@@ -413,6 +412,7 @@ export class ShardStore {
       const stale = batches.find((b) => epochs.get(b.shard) !== b.epoch) ?? batches[0];
       throw new FencedError(stale.shard, stale.epoch, epochs.get(stale.shard));
     }
+    this.reservationsWritten += c.id.length;
   }
 
   private async fence(client: PoolClient, shard: number, epoch: number): Promise<void> {
