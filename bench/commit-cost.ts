@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { formatDay, parseDay } from '../engine/core/dates.js';
 import { mulberry32 } from '../engine/core/random.js';
 import type { Reservation } from '../engine/core/types.js';
-import { createPool, migrate } from '../engine/store/pg.js';
-import { ShardStore, type CommitBatch } from '../engine/store/shard-store.js';
+import { migrate } from '../engine/store/pg.js';
+import { createWriterPool, ShardStore, type CommitBatch } from '../engine/store/shard-store.js';
 import { benchDatabaseName, createBenchDatabase, dropBenchDatabase } from './postgres.js';
 
 const hotels = 500;
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const url = await createBenchDatabase(name);
   try {
     await migrate(url, 'shard');
-    const pool = createPool(url, 1, 'bench-commit-cost');
+    const pool = createWriterPool(url, 1, 'bench-commit-cost');
     try {
       await pool.query(
         `INSERT INTO hotels (id, shard, name, city, country, timezone, currency, overbooking_percent, version, created_at)

@@ -48,12 +48,12 @@ export const commitsInFlightPerDatabaseMax = 1;
 export const commitBatchesMax = 64;
 export const commitRowsMax = 20_000;
 /**
- * The commit statement is prepared again, under a new name, each time the reservations a store has written pass
- * this many times a power of two (1×, 3×, 7×, 15×, … : about 20 names over a billion rows). A prepared statement keeps
- * its generic plan until the server's statistics change; where they go stale (autovacuum off or behind), a plan made
- * while the tables were small reads the whole reservations table for every commit that changes reservations.
+ * How often a shard store looks at the size of the tables its named statements join (one query, before a commit or
+ * a load that is due). Each time one of them has doubled since, the statements are prepared again under new names:
+ * a cached plan keeps the table sizes it was made with, and one made while a table was nearly empty reads all of it
+ * once it is large. About 30 doublings per table bound the names a connection prepares.
  */
-export const commitReplanRows = 1_024;
+export const planSizeCheckMsDefault = 1_000;
 /** Commands buffered per shard in one API process before new ones are refused with 503. */
 export const routerBufferedCommandsMax = 50_000;
 

@@ -11,8 +11,8 @@ import type { Logger } from './log.js';
 import { createRedis, RedisKeys } from './redis.js';
 import { ShardActor } from './shard-actor.js';
 import { databaseOfShard } from './shard-map.js';
-import { createPool, isConnectionError, type Pool } from './store/pg.js';
-import { FencedError, ShardStore } from './store/shard-store.js';
+import { isConnectionError, type Pool } from './store/pg.js';
+import { createWriterPool, FencedError, ShardStore } from './store/shard-store.js';
 import type { Queue, Worker } from 'bullmq';
 
 // Renew only a lease that is still ours; answer 1 when renewed.
@@ -67,7 +67,7 @@ export class ShardOwner {
     this.redis = createRedis(config.redisUrl, `${this.ownerId}-control`);
     this.bullConnection = createRedis(config.redisUrl, `${this.ownerId}-jobs`, { blocking: true, pipelined: true });
     const perDb = Math.ceil(config.shardCount / config.shardDatabaseUrls.length);
-    this.pools = config.shardDatabaseUrls.map((url) => createPool(url, Math.min(20, perDb + 2), this.ownerId));
+    this.pools = config.shardDatabaseUrls.map((url) => createWriterPool(url, Math.min(20, perDb + 2), this.ownerId));
     this.stores = this.pools.map((p) => new ShardStore(p, config.horizonDays));
     this.cache = new AvailabilityCache(this.redis, config.redisPrefix);
     this.wanted = config.workerShards ?? Array.from({ length: config.shardCount }, (_, i) => i);
@@ -93,7 +93,7 @@ export class ShardOwner {
   /**
    * Say so when a shard database runs without autovacuum: dead row versions then pile up and statistics are never
    * refreshed, so every query plans with what the tables looked like when they were small (the commit statement
-   * renews its own plan as the tables grow, see commitReplanRows; the readers' queries do not).
+   * renews its own plan as the tables grow, see planSizeCheckMsDefault; the readers' queries do not).
    */
   private async checkDatabaseSettings(): Promise<void> {
     await Promise.all(

@@ -12,11 +12,17 @@ export type QueryResultRow = pg.QueryResultRow;
 pg.types.setTypeParser(1082, (v: string) => v);
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
-export function createPool(url: string, max = 10, application = 'reservation-engine'): Pool {
+/** Server settings for every session of a pool (sent at connect: no round trip, no statement). */
+export type SessionSettings = Record<string, string>;
+
+export function createPool(url: string, max = 10, application = 'reservation-engine', settings: SessionSettings = {}): Pool {
+  // Given options replace PGOPTIONS in node-postgres: keep the environment's, then ours (a later -c wins).
+  const options = [process.env.PGOPTIONS ?? '', ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].filter(Boolean).join(' ');
   const pool = new pg.Pool({
     connectionString: url,
     max,
     application_name: application,
+    ...(options ? { options } : {}),
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });

@@ -1,6 +1,6 @@
 // The writer's side of a shard database: take a shard (bump its epoch), load hotels into memory, and persist one
 // job's events in one fenced transaction with set-based statements.
-import { commitBatchesMax, commitReplanRows, commitRowsMax, commitsInFlightPerDatabaseMax, pastNightsKept } from '../limits.js';
+import { commitBatchesMax, commitRowsMax, commitsInFlightPerDatabaseMax, pastNightsKept, planSizeCheckMsDefault } from '../limits.js';
 
 /** Events a commit writes with its set-based statement; any other (hotels, room types) is written first, alone. */
 const plainEvents = new Set(['reservation.created', 'reservation.status', 'inventory.set', 'rates.set']);
@@ -8,7 +8,7 @@ import { formatDay, localDay, parseDay } from '../core/dates.js';
 import { newHotelState } from '../core/evolve.js';
 import { newNightTable } from '../core/night-table.js';
 import type { HotelEvent, HotelState, NightTable, Reply, Reservation } from '../core/types.js';
-import { isConnectionError, type Pool, type PoolClient } from './pg.js';
+import { createPool, isConnectionError, type Pool, type PoolClient } from './pg.js';
 import { hotelColumns, hotelFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 
 /** Thrown when a commit finds another owner's epoch: this process no longer owns the shard. */
@@ -48,11 +48,62 @@ export interface CommitBatch {
   reservations: Map<string, { reservation: Reservation; created: boolean }>;
 }
 
+/**
+ * The sessions a shard's writer commits on. Its statements find every row by key (a night by room type and date, a
+ * reservation or hotel by id), so their plans must not depend on how big one batch is: with custom plans (the
+ * default for a prepared statement's first five executions) a batch of 10,000 nights over a table of 730,000 made
+ * the planner hash-join a sequential scan of the whole inventory table, 3–4× slower than 10,000 index probes, and
+ * a plan that expensive is JIT-compiled besides. A generic plan assumes a small batch; it is made again as the
+ * tables grow (see planSizeCheckMsDefault).
+ */
+const writerSessionSettings = { plan_cache_mode: 'force_generic_plan', jit: 'off' };
+
+/** The pool a ShardStore writes through (a store on any other pool commits with the server's default planning). */
+export function createWriterPool(url: string, max: number, application = 'reservation-engine'): Pool {
+  return createPool(url, max, application, writerSessionSettings);
+}
+
 export class ShardStore {
+  private readonly planSizeCheckMs: number;
+
   constructor(
     readonly pool: Pool,
     readonly horizonDays: number,
-  ) {}
+    options: { planSizeCheckMs?: number } = {},
+  ) {
+    this.planSizeCheckMs = options.planSizeCheckMs ?? planSizeCheckMsDefault;
+  }
+
+  /**
+   * Part of every named statement's name: the size class (log2 of pages) of each table they join. It changes when a
+   * table has doubled, and the statements are then planned again for the tables as they are (a prepared statement's
+   * plan otherwise keeps the sizes it was made with, whoever grew the tables since: this store or another owner's).
+   */
+  private planTag = '';
+  private sizesCheckedAt = Number.NEGATIVE_INFINITY;
+  private sizesChecking: Promise<void> | undefined;
+
+  private refreshPlanTag(): Promise<void> {
+    if (this.sizesChecking) return this.sizesChecking;
+    if (Date.now() - this.sizesCheckedAt < this.planSizeCheckMs) return Promise.resolve();
+    this.sizesCheckedAt = Date.now();
+    this.sizesChecking = this.pool
+      .query(
+        `SELECT current_setting('block_size')::int AS block,
+                ARRAY[pg_relation_size('reservations'), pg_relation_size('room_type_inventory'), pg_relation_size('hotels'),
+                      pg_relation_size('room_types')]::text[] AS sizes`,
+      )
+      .then((res) => {
+        const { block, sizes } = res.rows[0] as { block: number; sizes: string[] };
+        this.planTag = sizes.map((bytes) => Math.floor(Math.log2(1 + Number(bytes) / block))).join('.');
+      })
+      // Unreachable now: the statement that follows says so; the tag stays as it was.
+      .catch(() => {})
+      .finally(() => {
+        this.sizesChecking = undefined;
+      });
+    return this.sizesChecking;
+  }
 
   /** Take a shard: one more epoch, recorded with the new owner's name. Every later commit is checked against it. */
   async takeShard(shard: number, owner: string): Promise<number> {
@@ -115,6 +166,7 @@ export class ShardStore {
       maxDay = Math.max(maxDay, w.endDay);
     }
     const found = [...out.keys()];
+    await this.refreshPlanTag();
     const [types, nights] = await Promise.all([
       this.pool.query(
         `SELECT ${roomTypeColumns} FROM room_types WHERE hotel_id = ANY($1::uuid[]) AND deleted_at IS NULL`,
@@ -124,7 +176,7 @@ export class ShardStore {
       // starts a new run ("offset,total,limit,reserved,rate", ';'-separated). Two years of nights mostly alike
       // arrive as a few dozen numbers, not thousands (loading a hotel makes little garbage and little work).
       this.pool.query({
-        name: 'shard-load-night-runs',
+        name: `shard-load-night-runs-${this.planTag}`,
         text: `SELECT room_type_id, min(date)::text AS first, count(*)::int AS n, max(date) - min(date) + 1 AS span,
                       string_agg(CASE WHEN changed THEN concat_ws(',', date - first_date, total_inventory, sellable_limit, reserved, rate) END,
                                  ';' ORDER BY date) AS runs
@@ -217,14 +269,13 @@ export class ShardStore {
 
   private readonly pending: { batch: CommitBatch; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private committing = 0;
-  /** Reservations this store has inserted: the commit statement's plan is renewed as they double (commitReplanRows). */
-  private reservationsWritten = 0;
 
   private async flush(): Promise<void> {
     this.committing++;
     try {
       while (this.pending.length > 0) {
         const group = this.takeGroup();
+        await this.refreshPlanTag();
         try {
           await this.commitTogether(group.map((g) => g.batch));
           for (const g of group) g.resolve();
@@ -323,8 +374,8 @@ export class ShardStore {
       }
     }
     const r = await db.query({
-      // A new name (a new plan, made for the tables as they are now) each time the rows written double.
-      name: `shard-write-jobs-${Math.floor(Math.log2(1 + this.reservationsWritten / commitReplanRows))}`,
+      // A new name (a new plan, made for the tables as they are now) each time one of them doubles.
+      name: `shard-write-jobs-${this.planTag}`,
       text: `WITH fence AS (
               SELECT count(*) = cardinality($1::int[]) AS ok FROM (
                 SELECT 1 FROM shard_leases l JOIN unnest($1::int[], $2::bigint[]) AS f(shard, epoch)
@@ -412,7 +463,6 @@ export class ShardStore {
       const stale = batches.find((b) => epochs.get(b.shard) !== b.epoch) ?? batches[0];
       throw new FencedError(stale.shard, stale.epoch, epochs.get(stale.shard));
     }
-    this.reservationsWritten += c.id.length;
   }
 
   private async fence(client: PoolClient, shard: number, epoch: number): Promise<void> {

@@ -9,8 +9,9 @@ import { createLogger } from '../../engine/log.js';
 import { ShardOwner } from '../../engine/shard-owner.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
 import { createPool, type Pool } from '../../engine/store/pg.js';
-import { FencedError, ShardStore, type CommitBatch } from '../../engine/store/shard-store.js';
+import { createWriterPool, FencedError, ShardStore, type CommitBatch } from '../../engine/store/shard-store.js';
 import type { Reservation } from '../../engine/core/types.js';
+import { parseDay } from '../../engine/core/dates.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { closeStack, openStack, waitFor, type Stack } from '../support/stack.js';
 import { createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
@@ -153,7 +154,7 @@ describe('group commit: batches of different shards in one transaction', functio
 
   before(async () => {
     env = await createTestEnv({ SHARD_COUNT: '8' });
-    pool = createPool(env.config.shardDatabaseUrls[0], 4);
+    pool = createWriterPool(env.config.shardDatabaseUrls[0], 4);
     store = new ShardStore(pool, env.config.horizonDays);
     for (const s of shards) epochs.set(s, await store.takeShard(s, 'test'));
   });
@@ -254,9 +255,9 @@ describe('group commit: batches of different shards in one transaction', functio
     // Statistics never change here (no autovacuum on the table, no ANALYZE): a prepared statement keeps the plan it
     // made first unless the store prepares it again.
     await pool.query('ALTER TABLE reservations SET (autovacuum_enabled = false)');
-    const one = createPool(env.config.shardDatabaseUrls[0], 1);
+    const one = createWriterPool(env.config.shardDatabaseUrls[0], 1);
     try {
-      const mine = new ShardStore(one, env.config.horizonDays);
+      const mine = new ShardStore(one, env.config.horizonDays, { planSizeCheckMs: 0 });
       const now = new Date().toISOString();
       const reservation = (i: number): Reservation => ({
         id: randomUUID(),
@@ -309,6 +310,55 @@ describe('group commit: batches of different shards in one transaction', functio
     } finally {
       await one.end();
       await pool.query('ALTER TABLE reservations RESET (autovacuum_enabled)');
+    }
+  });
+
+  it('a commit finds its nights by key, never by reading the whole inventory table: whatever its size, however the table grew since its first commit', async () => {
+    const one = createWriterPool(env.config.shardDatabaseUrls[0], 1);
+    try {
+      const hotelId = randomUUID();
+      await one.query(
+        `INSERT INTO hotels (id, shard, name, city, country, timezone, currency, overbooking_percent, created_at)
+         VALUES ($1, 0, 'big', 'c', 'FR', 'UTC', 'EUR', 10, now())`,
+        [hotelId],
+      );
+      // Its first commits while the inventory table is empty: their plan is made for an empty table.
+      const mine = new ShardStore(one, env.config.horizonDays, { planSizeCheckMs: 0 });
+      for (let i = 1; i <= 6; i++) await mine.commit(batch(0, { versions: new Map([[hotelId, i]]) }));
+      // Then the table grows (another owner's hotels would do the same): 100 room types × 730 nights, 73,000 rows.
+
+      const roomTypes = (
+        await one.query<{ id: string }>(
+          `INSERT INTO room_types (id, hotel_id, name, max_guests, total_inventory, base_rate, created_at)
+           SELECT gen_random_uuid(), $1, 'rt', 2, 50, 100, now() FROM generate_series(1, 100) RETURNING id`,
+          [hotelId],
+        )
+      ).rows.map((r) => r.id);
+      const firstDay = parseDay('2031-01-01') as number;
+      await one.query(
+        `INSERT INTO room_type_inventory (hotel_id, room_type_id, date, total_inventory, sellable_limit, reserved, rate)
+         SELECT $1, t, d::date, 50, 55, 0, 100 FROM unnest($2::uuid[]) t, generate_series('2031-01-01'::date, '2031-12-31'::date + 365, interval '1 day') d`,
+        [hotelId, roomTypes],
+      );
+      // A commit of 5,000 nights (one partner batch's worth): 50 nights of each room type.
+      const nights = roomTypes.flatMap((roomTypeId) =>
+        Array.from({ length: 50 }, (_, i) => ({ hotelId, roomTypeId, day: firstDay + 7 * i, delta: 1, total: null, limit: null, rate: null })),
+      );
+      const rowsRead = async () => {
+        await one.query('SELECT pg_stat_force_next_flush()');
+        const r = await one.query("SELECT seq_tup_read::int AS n FROM pg_stat_user_tables WHERE relname = 'room_type_inventory'");
+        return r.rows[0].n as number;
+      };
+      const before = await rowsRead();
+      await mine.commit(batch(0, { nights }));
+      expect((await rowsRead()) - before, 'inventory rows read by sequential scans in the commit').to.equal(0);
+      const reserved = await one.query<{ n: number; total: number }>(
+        'SELECT count(*)::int AS n, sum(reserved)::int AS total FROM room_type_inventory WHERE hotel_id = $1 AND reserved > 0',
+        [hotelId],
+      );
+      expect(reserved.rows[0]).to.deep.equal({ n: 5_000, total: 5_000 });
+    } finally {
+      await one.end();
     }
   });
 

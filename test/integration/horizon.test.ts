@@ -46,9 +46,8 @@ describe('stored replies retention', function () {
   after(() => closeStack(stack, env));
 
   it('prunes the stored replies of jobs committed longer ago than the retention, and only those', async () => {
-    const { ShardStore } = await import('../../engine/store/shard-store.js');
-    const { createPool } = await import('../../engine/store/pg.js');
-    const pool = createPool(env.config.shardDatabaseUrls[0], 2);
+    const { createWriterPool, ShardStore } = await import('../../engine/store/shard-store.js');
+    const pool = createWriterPool(env.config.shardDatabaseUrls[0], 2);
     try {
       await pool.query(
         `INSERT INTO applied_jobs (job_id, shard, replies, applied_at) VALUES
