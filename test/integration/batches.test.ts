@@ -5,6 +5,7 @@ import { createTestEnv, type TestEnv } from '../support/env.js';
 import { startStack, waitFor, type Stack } from '../support/stack.js';
 import { createHotel, createKey, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import { nightsOf } from '../support/db.js';
+import { createPool } from '../../engine/store/pg.js';
 import type { HttpClient } from '../support/http.js';
 
 async function finished(client: HttpClient, batchId: string): Promise<any> {
@@ -51,6 +52,20 @@ describe('partner batches', function () {
     expect(done.results[7].error.code).to.equal('validation_failed');
     expect(done.results[11].error.code).to.equal('validation_failed');
     expect(done.held + done.rejected).to.equal(2000);
+    // The plan and results (written once, read by every poll) are stored lz4-compressed where the server has lz4.
+    const catalog = createPool(env.config.catalogUrl, 1);
+    try {
+      const c = await catalog.query(
+        `SELECT pg_column_compression(plan) AS plan, pg_column_compression(results) AS results,
+                (SELECT 'lz4' = ANY (enumvals) FROM pg_settings WHERE name = 'default_toast_compression') AS lz4
+           FROM batches WHERE id = $1`,
+        [posted.body.batchId],
+      );
+      const want = c.rows[0].lz4 ? 'lz4' : 'pglz';
+      expect(c.rows[0]).to.deep.include({ plan: want, results: want });
+    } finally {
+      await catalog.end();
+    }
     // 200 rooms at 10% sell 220 per night; each hotel gets 500 items over three overlapping stays.
     const heldIds = new Set(done.results.filter((r: any) => r.status === 'pending').map((r: any) => r.reservationId));
     expect(heldIds.size).to.equal(done.held);
