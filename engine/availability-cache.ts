@@ -69,9 +69,11 @@ end`;
 
 // After a commit, one script per hotel: move the cached nights forward (only if the version does), then log and
 // announce the change. KEYS: meta, change log, then one key per changed room type. ARGV: version, ttl, from,
-// changes JSON, channel, message JSON, max log length, then per run of consecutive changed nights of one room type:
-// key index, first day, and the run's totals, limits, reserved (int16 LE each) and rates (int32 LE), each '' when
-// the change left that field alone (a reservation moves only `reserved`: one SETRANGE per run, not four per night).
+// changes JSON, channel, hotel id (JSON), max log length, runs. The runs are one binary string, per run of consecutive
+// changed nights of one room type: key index (uint16), first day (int32), which fields changed (uint8: total,
+// limit, reserved, rate), night count (uint16), then for each changed field its values over the run (int16 LE, the
+// rates int32 LE). A reservation moves only `reserved`: one SETRANGE per run, not four per night. The announcement
+// is the change log entry's JSON wrapped here, so the changes travel once. TTLs are renewed when under half left.
 const applyScript = `${logAndAnnounce}
 local nv = tonumber(ARGV[1])
 local m = redis.call('HMGET', KEYS[1], 'v', 'base', 'end')
@@ -83,28 +85,34 @@ if v >= 0 then
   local ratesAt = math.ceil(n * 6 / 4) * 4
   local starts = {0, 2 * n, 4 * n, ratesAt}
   local widths = {2, 2, 2, 4}
-  local i = 8
-  while i <= #ARGV do
-    local k = KEYS[tonumber(ARGV[i])]
-    local d = tonumber(ARGV[i + 1]) - base
+  local runs = ARGV[8]
+  local pos = 1
+  while pos <= #runs do
+    local idx, day, mask, count
+    idx, day, mask, count, pos = struct.unpack('<HiBH', runs, pos)
+    local k = KEYS[idx]
+    local d = day - base
+    -- Only the part of the run inside the cached window.
+    local first = math.max(d, 0)
+    local last = math.min(d + count, n)
     for f = 1, 4 do
-      local b = ARGV[i + 1 + f]
-      local w = widths[f]
-      if #b > 0 then
-        -- Only the part of the run inside the cached window.
-        local first = math.max(d, 0)
-        local last = math.min(d + #b / w, n)
+      if bit.band(mask, bit.lshift(1, f - 1)) ~= 0 then
+        local w = widths[f]
         if first < last then
-          redis.call('SETRANGE', k, starts[f] + w * first, string.sub(b, w * (first - d) + 1, w * (last - d)))
+          redis.call('SETRANGE', k, starts[f] + w * first, string.sub(runs, pos + w * (first - d), pos + w * (last - d) - 1))
         end
+        pos = pos + w * count
       end
     end
-    i = i + 6
   end
   redis.call('HSET', KEYS[1], 'v', nv)
-  for j = 1, #KEYS do if j ~= 2 then redis.call('EXPIRE', KEYS[j], tonumber(ARGV[2])) end end
+  local ttl = tonumber(ARGV[2])
+  if redis.call('TTL', KEYS[1]) < ttl / 2 then
+    for j = 1, #KEYS do if j ~= 2 then redis.call('EXPIRE', KEYS[j], ttl) end end
+  end
 end
-logAndAnnounce(ARGV[3], ARGV[1], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+local message = '{"hotelId":' .. ARGV[6] .. ',"from":' .. ARGV[3] .. ',"version":' .. ARGV[1] .. ',"changes":' .. ARGV[4] .. '}'
+logAndAnnounce(ARGV[3], ARGV[1], ARGV[4], ARGV[5], message, ARGV[7])
 return 1`;
 
 // Replace a hotel's whole snapshot unless the cache already holds a newer version; with announce = '1' (a change
@@ -153,6 +161,8 @@ return out`;
 /** A night's values after a change, and which of them the change set (`changed`: bits of cachedFields). */
 export type CachedNight = { roomTypeId: string; day: number; total: number; limit: number; reserved: number; rate: number; changed: number };
 export const cachedFields = { total: 1, limit: 2, reserved: 4, rate: 8 } as const;
+/** A run's header in the apply script's runs: key index, first day, changed fields, night count. */
+const runHeaderBytes = 2 + 4 + 1 + 2;
 
 /** Lua scripts, sent once per connection and then run by their SHA (ioredis's defined commands). */
 interface CacheCommands {
@@ -244,35 +254,32 @@ export class AvailabilityCache {
     }
     const k = cacheKeys(this.prefix, msg.hotelId);
     const rtIndex = new Map<string, number>();
-    const args: (string | number | Buffer)[] = [];
     const sorted = nights.length > 1 ? [...nights].sort((a, b) => (a.roomTypeId < b.roomTypeId ? -1 : a.roomTypeId > b.roomTypeId ? 1 : a.day - b.day)) : nights;
+    // Runs: consecutive nights of one room type, with the fields any of them changed.
+    const runs: { at: number; len: number; changed: number }[] = [];
+    let bytes = 0;
     for (let at = 0; at < sorted.length; ) {
-      // A run: consecutive nights of one room type.
       let end = at + 1;
       let changed = sorted[at].changed;
       while (end < sorted.length && sorted[end].roomTypeId === sorted[at].roomTypeId && sorted[end].day === sorted[end - 1].day + 1) changed |= sorted[end++].changed;
+      runs.push({ at, len: end - at, changed });
+      bytes += runHeaderBytes + (end - at) * ((changed & cachedFields.total ? 2 : 0) + (changed & cachedFields.limit ? 2 : 0) + (changed & cachedFields.reserved ? 2 : 0) + (changed & cachedFields.rate ? 4 : 0));
+      at = end;
+    }
+    const out = Buffer.allocUnsafe(bytes);
+    let o = 0;
+    for (const { at, len, changed } of runs) {
       const rt = sorted[at].roomTypeId;
       let idx = rtIndex.get(rt);
       if (idx === undefined) rtIndex.set(rt, (idx = rtIndex.size + 3));
-      const len = end - at;
-      const field = (bit: number, width: 2 | 4, value: (n: CachedNight) => number): Buffer | string => {
-        if (!(changed & bit)) return '';
-        const b = Buffer.allocUnsafe(width * len);
-        for (let j = 0; j < len; j++) {
-          if (width === 2) b.writeInt16LE(value(sorted[at + j]), 2 * j);
-          else b.writeInt32LE(value(sorted[at + j]), 4 * j);
-        }
-        return b;
-      };
-      args.push(
-        idx,
-        sorted[at].day,
-        field(cachedFields.total, 2, (n) => n.total),
-        field(cachedFields.limit, 2, (n) => n.limit),
-        field(cachedFields.reserved, 2, (n) => n.reserved),
-        field(cachedFields.rate, 4, (n) => n.rate),
-      );
-      at = end;
+      o = out.writeUInt16LE(idx, o);
+      o = out.writeInt32LE(sorted[at].day, o);
+      o = out.writeUInt8(changed, o);
+      o = out.writeUInt16LE(len, o);
+      if (changed & cachedFields.total) for (let j = 0; j < len; j++) o = out.writeInt16LE(sorted[at + j].total, o);
+      if (changed & cachedFields.limit) for (let j = 0; j < len; j++) o = out.writeInt16LE(sorted[at + j].limit, o);
+      if (changed & cachedFields.reserved) for (let j = 0; j < len; j++) o = out.writeInt16LE(sorted[at + j].reserved, o);
+      if (changed & cachedFields.rate) for (let j = 0; j < len; j++) o = out.writeInt32LE(sorted[at + j].rate, o);
     }
     (p as WithCacheCommands<ChainableCommander>).availApply(
       2 + rtIndex.size,
@@ -284,9 +291,9 @@ export class AvailabilityCache {
       msg.from,
       JSON.stringify(msg.changes),
       k.channel,
-      JSON.stringify(msg),
+      JSON.stringify(msg.hotelId),
       changeLogEntriesMax,
-      ...args,
+      out,
     );
   }
 
