@@ -305,13 +305,14 @@ async function main(): Promise<void> {
       const bestRun = Math.max(...inRound.filter((r) => strategies.includes(r.target as BaselineStrategy)).map(decisionsOf).filter(Number.isFinite));
       if (engineRun && Number.isFinite(decisionsOf(engineRun)) && bestRun > 0) perRound.push(shownRatio(decisionsOf(engineRun) / bestRun));
     }
+    const exactRatio = e && b && b.decisionsPerSecond > 0 ? e.decisionsPerSecond / b.decisionsPerSecond : undefined;
     return {
       scenario: s.name,
       engineDecisionsPerSecond: e?.decisionsPerSecond,
       bestBaseline: b?.target,
       bestBaselineDecisionsPerSecond: b?.decisionsPerSecond,
-      ratio: e && b && b.decisionsPerSecond > 0 ? shownRatio(e.decisionsPerSecond / b.decisionsPerSecond) : undefined,
-      exactRatio: e && b && b.decisionsPerSecond > 0 ? e.decisionsPerSecond / b.decisionsPerSecond : undefined,
+      ratio: exactRatio !== undefined ? shownRatio(exactRatio) : undefined,
+      exactRatio,
       perRound,
     };
   });
