@@ -9,6 +9,7 @@ import type { RedisKeys } from '../engine/redis.js';
 import type { BatchStore, CatalogStore } from '../engine/store/catalog-store.js';
 import type { ShardReader } from '../engine/store/shard-reader.js';
 import type { Authenticator } from './auth.js';
+import type { BatchProgress } from './batch-progress.js';
 import type { Metrics } from './metrics.js';
 
 /** Everything a route needs, built once per API process. */
@@ -25,6 +26,8 @@ export interface ApiContext {
   cache: AvailabilityCache;
   payments: PaymentProvider;
   batches: BatchStore;
+  /** The decisions of processing batches seen by earlier polls. */
+  batchProgress: BatchProgress;
   /** Worker threads that parse and split partner batches off the event loop. */
   batchPool: { run(task: unknown): Promise<unknown> };
   hub: AvailabilityHub;

@@ -17,6 +17,7 @@ import { AvailabilityCache } from '../engine/availability-cache.js';
 import { databaseProbeMs } from '../engine/limits.js';
 import { Authenticator } from './auth.js';
 import { createBatchPool } from './batch-pool.js';
+import { BatchProgress } from './batch-progress.js';
 import type { ApiContext } from './context.js';
 import { Metrics } from './metrics.js';
 
@@ -48,6 +49,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const batchPool = createBatchPool();
   const ctx: ApiContext = {
     batches: new BatchStore(catalogPool),
+    batchProgress: new BatchProgress((jobs) => reader.appliedRepliesOfJobs(jobs)),
     payments: testPaymentProvider,
     batchPool,
     config,

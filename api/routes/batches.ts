@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { jobCommandsMax } from '../../engine/limits.js';
-import type { StoredReply } from '../../engine/stored-replies.js';
 import type { QueuedCommand } from '../../engine/jobs.js';
 import type { BatchRow } from '../../engine/store/catalog-store.js';
 import type { SplitOutput } from '../../workers/batch-split.js';
@@ -12,15 +11,6 @@ import { requireRole } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { pathId } from '../validate.js';
-
-type ItemResult = { reservationId: string | null; status: string; error?: { code: string; message: string } };
-
-function resultOf(reservationId: string | null, reply: StoredReply | undefined): ItemResult {
-  if (!reply) return { reservationId, status: 'processing' };
-  if (!reply.ok) return { reservationId, status: 'rejected', error: { code: reply.code, message: reply.message } };
-  if (reply.kind === 'reservationRef') return { reservationId, status: reply.status };
-  return { reservationId, status: 'rejected', error: { code: 'internal_error', message: 'unexpected reply' } };
-}
 
 export function batchRoutes(ctx: ApiContext): Router {
   const r = Router();
@@ -110,33 +100,20 @@ export function batchRoutes(ctx: ApiContext): Router {
       res.json({ batchId: b.id, status: 'done', total: b.total, held: b.held, rejected: b.rejected, results: b.results });
       return;
     }
-    // Read the jobs' decisions back from their shard databases.
-    const replies = new Map<number, StoredReply>();
-    const stored = await ctx.reader.appliedRepliesOfJobs(b.plan.jobs);
-    let pending = 0;
-    for (const j of b.plan.jobs) {
-      const got = stored.get(j.jobKey);
-      if (!got) {
-        pending++;
-        continue;
-      }
-      const byRequest = new Map(got.map((x) => [x.requestId, x.reply as StoredReply]));
-      j.indexes.forEach((index, k) => {
-        const reply = byRequest.get(j.requestIds[k]);
-        if (!reply) return;
-        if (index === -1 && reply.ok && reply.kind === 'batchRef') reply.replies.forEach((x, i) => replies.set(i, x));
-        else replies.set(index, reply);
-      });
+    // The jobs' decisions, read back from their shard databases (only those not seen by an earlier poll).
+    const before = ctx.batchProgress.repliesRead;
+    const { results, pending } = await ctx.batchProgress.poll(b);
+    ctx.metrics.count('batch_poll_replies_read_total', '', ctx.batchProgress.repliesRead - before);
+    let rejected = 0;
+    let held = 0;
+    for (const x of results) {
+      if (x.status === 'rejected') rejected++;
+      else if (x.status !== 'processing') held++;
     }
-    const invalid = new Map(b.plan.invalid.map((x) => [x.index, x.message]));
-    const results: ItemResult[] = b.plan.reservationIds.map((id, i) =>
-      invalid.has(i)
-        ? { reservationId: id, status: 'rejected', error: { code: 'validation_failed', message: invalid.get(i) as string } }
-        : resultOf(id, replies.get(i)),
-    );
-    const rejected = results.filter((x) => x.status === 'rejected').length;
-    const held = results.filter((x) => x.status !== 'rejected' && x.status !== 'processing').length;
-    if (pending === 0) await ctx.batches.finish(b.id, results, held, rejected);
+    if (pending === 0) {
+      await ctx.batches.finish(b.id, results, held, rejected);
+      ctx.batchProgress.forget(b.id);
+    }
     res.json({ batchId: b.id, status: pending === 0 ? 'done' : 'processing', total: b.total, held, rejected, results });
   });
 
