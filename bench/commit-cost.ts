@@ -1,6 +1,6 @@
 // What one commit of the shard writer costs, in isolation and in units that do not drift with the host's load:
-// Postgres instructions (perf stat on the backend, when perf can count them here) and CPU time of the backend and
-// of this process, per commit of N new reservations (spread over hotels, 1–3 nights each, with their outbox rows
+// Postgres instructions (perf stat on the backend, when perf can count them here), CPU time of the backend and
+// of this process, and the WAL written, per commit of N new reservations (spread over hotels, 1–3 nights each, with their outbox rows
 // and stored replies), through ShardStore.commit exactly as the writer calls it.
 //
 //   node dist/bench/commit-cost.js            (COMMIT_COST_ROUNDS=20, COMMIT_COST_RESERVATIONS=1000)
@@ -130,6 +130,7 @@ async function main(): Promise<void> {
       const backend = Number((await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
       const counter = countInstructions(backend);
       await new Promise((r) => setTimeout(r, 300));
+      const walBefore = (await pool.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn as string;
       const backendBefore = cpuMs(backend);
       let selfUs = 0;
       const started = process.hrtime.bigint();
@@ -141,11 +142,14 @@ async function main(): Promise<void> {
       }
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       const backendMs = cpuMs(backend) - backendBefore;
+      const wal = await pool.query('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::float8 AS bytes', [walBefore]);
       const instructions = counter ? await counter.stop() : null;
       const per = (x: number) => (x / rounds).toFixed(1);
       console.log(`commit of ${perCommit} reservations (${rounds} commits, one Postgres connection):`);
       console.log(`  Postgres backend: ${instructions === null ? 'instructions not countable here (perf)' : `${(instructions / rounds / 1e6).toFixed(0)} M instructions`}, ${per(backendMs)} ms CPU per commit`);
       console.log(`  this process (building and sending the statement): ${per(selfUs / 1000)} ms CPU per commit`);
+      // Bytes, not time: the same code writes the same WAL whatever the host's load (full-page images aside).
+      console.log(`  WAL written: ${(Number(wal.rows[0].bytes) / rounds / 1024).toFixed(0)} KB per commit`);
       console.log(`  wall: ${per(wallMs)} ms per commit`);
     } finally {
       await pool.end();

@@ -337,13 +337,14 @@ export class ShardStore {
   private async writeJobs(db: Pool | PoolClient, batches: CommitBatch[]): Promise<void> {
     // Rows go over as one typed array per column (unnest), not as JSON documents: Postgres parses an array of
     // uuids or integers several times faster than json_populate_recordset parses the same rows, and the worker
-    // builds the arrays with less garbage. Only the outbox payloads and the stored replies stay JSON (one
-    // document each, split by json_array_elements, which keeps each element's text as it is).
+    // builds the arrays with less garbage. Only the stored replies stay JSON (one document per job, split by
+    // json_array_elements, which keeps each element's text as it is). An outbox row of a reservation event holds
+    // the values that can change after creation and refers to the reservation for the rest (shard migration 003).
     const c = new ReservationColumns();
-    const u = new ReservationColumns();
+    const u = new ReservationChanges();
     const n = { roomType: [] as string[], date: [] as string[], delta: [] as number[], total: [] as (number | null)[], limit: [] as (number | null)[], rate: [] as (number | null)[] };
     const v = { id: [] as string[], version: [] as number[] };
-    const box = { shard: [] as number[], hotel: [] as string[], version: [] as number[], type: [] as string[], payload: [] as Reservation[] };
+    const box = { shard: [] as number[], hotel: [] as string[], version: [] as number[], type: [] as string[], of: new ReservationChanges() };
     const applied = { job: [] as string[], shard: [] as number[], replies: [] as unknown[] };
     for (const b of batches) {
       for (const { reservation, created } of b.reservations.values()) (created ? c : u).push(reservation);
@@ -365,7 +366,7 @@ export class ShardStore {
         box.hotel.push(e.reservation.hotelId);
         box.version.push(e.version);
         box.type.push(e.type === 'reservation.created' ? 'reservation.created' : `reservation.${e.reservation.status}`);
-        box.payload.push(e.reservation);
+        box.of.push(e.reservation);
       }
       for (const j of b.jobs) {
         applied.job.push(j.jobKey);
@@ -412,31 +413,26 @@ export class ShardStore {
                WHERE h.id = v.id AND (SELECT ok FROM fence)
               RETURNING 1),
             box AS (
-              INSERT INTO outbox (shard, hotel_id, version, type, payload)
-              SELECT v.shard, v.hotel_id, v.version, v.type, v.payload
-                FROM ROWS FROM (unnest($36::int[]), unnest($37::uuid[]), unnest($38::bigint[]), unnest($39::text[]),
-                                json_array_elements($40::json)) AS v(shard, hotel_id, version, type, payload)
+              INSERT INTO outbox (shard, hotel_id, version, type, reservation_id, status, expires_at, cancel_reason,
+                                  reservation_version, updated_at)
+              SELECT * FROM unnest($36::int[], $37::uuid[], $38::bigint[], $39::text[], $40::uuid[], $41::text[],
+                                   $42::timestamptz[], $43::text[], $44::int[], $45::timestamptz[])
                WHERE (SELECT ok FROM fence)
               RETURNING 1),
             applied AS (
               INSERT INTO applied_jobs (job_id, shard, replies)
               SELECT v.job_id, v.shard, v.replies
-                FROM ROWS FROM (unnest($41::text[]), unnest($42::int[]), json_array_elements($43::json)) AS v(job_id, shard, replies)
+                FROM ROWS FROM (unnest($46::text[]), unnest($47::int[]), json_array_elements($48::json)) AS v(job_id, shard, replies)
                WHERE (SELECT ok FROM fence)
               RETURNING 1)
        SELECT (SELECT ok FROM fence) AS fenced_in,
               -- A missing night row is a bug: fail the whole statement (division by zero) rather than commit it.
-              1 / (CASE WHEN NOT (SELECT ok FROM fence) OR (SELECT count(*) FROM nights) = $44 THEN 1 ELSE 0 END) AS nights_ok`,
+              1 / (CASE WHEN NOT (SELECT ok FROM fence) OR (SELECT count(*) FROM nights) = $49 THEN 1 ELSE 0 END) AS nights_ok`,
       values: [
         plainArray(batches.map((b) => b.shard)),
         plainArray(batches.map((b) => b.epoch)),
         ...c.literals(),
-        textArray(u.id),
-        textArray(u.status),
-        textArray(u.expiresAt),
-        textArray(u.cancelReason),
-        plainArray(u.version),
-        textArray(u.updatedAt),
+        ...u.literals(),
         textArray(n.roomType),
         textArray(n.date),
         plainArray(n.delta),
@@ -449,7 +445,7 @@ export class ShardStore {
         textArray(box.hotel),
         plainArray(box.version),
         textArray(box.type),
-        JSON.stringify(box.payload),
+        ...box.of.literals(),
         textArray(applied.job),
         plainArray(applied.shard),
         JSON.stringify(applied.replies),
@@ -552,6 +548,29 @@ export function fillFromRuns(t: NightTable, at: number, n: number, runs: string)
     t.limit.fill(limit, from, to);
     t.reserved.fill(reserved, from, to);
     t.rate.fill(rate, from, to);
+  }
+}
+
+/** What can change in a reservation after it is created, one array per value: id, status, expiresAt, cancelReason, version, updatedAt. */
+class ReservationChanges {
+  readonly id: string[] = [];
+  readonly status: string[] = [];
+  readonly expiresAt: (string | null)[] = [];
+  readonly cancelReason: (string | null)[] = [];
+  readonly version: number[] = [];
+  readonly updatedAt: string[] = [];
+
+  push(r: Reservation): void {
+    this.id.push(r.id);
+    this.status.push(r.status);
+    this.expiresAt.push(r.expiresAt);
+    this.cancelReason.push(r.cancelReason);
+    this.version.push(r.version);
+    this.updatedAt.push(r.updatedAt);
+  }
+
+  literals(): string[] {
+    return [textArray(this.id), textArray(this.status), textArray(this.expiresAt), textArray(this.cancelReason), plainArray(this.version), textArray(this.updatedAt)];
   }
 }
 

@@ -206,7 +206,7 @@ describe('group commit: batches of different shards in one transaction', functio
     expect(others.every((b) => at.has(b.jobs[0].jobKey))).to.equal(true);
   });
 
-  it('writes any text exactly: rows go over as typed arrays, payloads and replies as JSON', async () => {
+  it('writes any text exactly: rows go over as typed arrays, replies as JSON; outbox events read back whole', async () => {
     const odd = ['a "quoted", {braced} name', 'back\\slash \\" and \\\\', 'NULL', '', 'ünïcødé 🛏️ , ; }{'];
     const now = new Date().toISOString();
     const made = odd.map((text, i) => ({
@@ -243,11 +243,23 @@ describe('group commit: batches of different shards in one transaction', functio
     );
     const loaded = new Map((await store.loadReservations(made.map((r) => r.id))).map((r) => [r.id, r]));
     for (const r of changed) expect(loaded.get(r.id)).to.deep.equal(r);
-    const box = await pool.query<{ type: string; payload: unknown }>('SELECT type, payload FROM outbox WHERE hotel_id = ANY($1) ORDER BY id', [
+    // Each event reads back whole, as the reservation was at that event, though its outbox row holds only what can
+    // change after creation (status, expiry, cancel reason, version, time) and refers to the reservation.
+    const box = await pool.query<{ type: string; payload: unknown }>('SELECT type, payload FROM outbox_events WHERE hotel_id = ANY($1) ORDER BY id', [
       made.map((r) => r.hotelId),
     ]);
     expect(box.rows.map((x) => x.type)).to.deep.equal([...made.map(() => 'reservation.created'), ...made.map(() => 'reservation.canceled')]);
     expect(box.rows.map((x) => x.payload)).to.deep.equal([...made, ...changed]);
+    const copies = await pool.query('SELECT count(*)::int AS n FROM outbox WHERE hotel_id = ANY($1) AND payload IS NOT NULL', [made.map((r) => r.hotelId)]);
+    expect(copies.rows[0].n).to.equal(0);
+    // A row written before shard migration 003, with its copy of the reservation, reads back as it was.
+    const legacy = { ...made[0], id: randomUUID(), status: 'paid' };
+    await pool.query(
+      "INSERT INTO outbox (shard, hotel_id, version, type, payload) VALUES (0, $1, 9, 'reservation.paid', $2)",
+      [legacy.hotelId, JSON.stringify(legacy)],
+    );
+    const old = await pool.query("SELECT payload FROM outbox_events WHERE hotel_id = $1 AND version = 9", [legacy.hotelId]);
+    expect(old.rows[0].payload).to.deep.equal(legacy);
     expect(await store.appliedReplies(created.jobs[0].jobKey)).to.deep.equal(created.jobs[0].replies);
   });
 
