@@ -2,7 +2,7 @@
 -- hold expiry, cancel reason, version and update time is fixed when it is created, and the reservations row is
 -- written in the same transaction as the event; so the row keeps those five values as they were at the event and
 -- refers to the reservation for the rest. The JSON copy was most of a commit's bytes: the writer serialized about
--- 550 bytes per reservation, Postgres parsed and stored them, and the WAL carried them a second time.
+-- 600 bytes per reservation, Postgres parsed and stored them, and the WAL carried them a second time.
 --
 -- Readers (the relay, the audit trail) read `outbox_events`, which gives every event its whole payload, the same
 -- document as before: rows written before this migration keep their JSON `payload`.
