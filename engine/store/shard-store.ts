@@ -574,15 +574,17 @@ class ReservationChanges {
   }
 }
 
-/** Reservations as one array per column of the reservations table, in `reservationColumns` order. */
+/**
+ * Reservations as one array per column of the reservations table, in `reservationColumns` order: what is fixed at
+ * creation, and the values that can change (kept as a ReservationChanges, which updates and outbox rows send alone).
+ */
 class ReservationColumns {
-  readonly id: string[] = [];
+  readonly changes = new ReservationChanges();
   readonly hotelId: string[] = [];
   readonly roomTypeId: string[] = [];
   readonly checkIn: string[] = [];
   readonly checkOut: string[] = [];
   readonly roomCount: number[] = [];
-  readonly status: string[] = [];
   readonly totalAmount: number[] = [];
   readonly currency: string[] = [];
   readonly guestName: string[] = [];
@@ -591,19 +593,14 @@ class ReservationColumns {
   readonly ownerId: string[] = [];
   readonly fingerprint: string[] = [];
   readonly createdAt: string[] = [];
-  readonly expiresAt: (string | null)[] = [];
-  readonly cancelReason: (string | null)[] = [];
-  readonly version: number[] = [];
-  readonly updatedAt: string[] = [];
 
   push(r: Reservation): void {
-    this.id.push(r.id);
+    this.changes.push(r);
     this.hotelId.push(r.hotelId);
     this.roomTypeId.push(r.roomTypeId);
     this.checkIn.push(r.checkIn);
     this.checkOut.push(r.checkOut);
     this.roomCount.push(r.roomCount);
-    this.status.push(r.status);
     this.totalAmount.push(r.totalAmount);
     this.currency.push(r.currency);
     this.guestName.push(r.guest.name);
@@ -612,21 +609,18 @@ class ReservationColumns {
     this.ownerId.push(r.owner.id);
     this.fingerprint.push(r.fingerprint);
     this.createdAt.push(r.createdAt);
-    this.expiresAt.push(r.expiresAt);
-    this.cancelReason.push(r.cancelReason);
-    this.version.push(r.version);
-    this.updatedAt.push(r.updatedAt);
   }
 
   literals(): string[] {
+    const [id, status, expiresAt, cancelReason, version, updatedAt] = this.changes.literals();
     return [
-      textArray(this.id),
+      id,
       textArray(this.hotelId),
       textArray(this.roomTypeId),
       textArray(this.checkIn),
       textArray(this.checkOut),
       plainArray(this.roomCount),
-      textArray(this.status),
+      status,
       plainArray(this.totalAmount),
       textArray(this.currency),
       textArray(this.guestName),
@@ -635,10 +629,10 @@ class ReservationColumns {
       textArray(this.ownerId),
       textArray(this.fingerprint),
       textArray(this.createdAt),
-      textArray(this.expiresAt),
-      textArray(this.cancelReason),
-      plainArray(this.version),
-      textArray(this.updatedAt),
+      expiresAt,
+      cancelReason,
+      version,
+      updatedAt,
     ];
   }
 }
