@@ -1,7 +1,7 @@
 // What one commit of the shard writer costs, in isolation and in units that do not drift with the host's load:
 // Postgres instructions (perf stat on the backend, when perf can count them here), CPU time of the backend and
-// of this process, and the WAL written, per commit of N new reservations (spread over hotels, 1–3 nights each, with their outbox rows
-// and stored replies), through ShardStore.commit exactly as the writer calls it.
+// of this process, and the WAL written, per commit of N new reservations (spread over hotels, 1–3 nights each,
+// with their outbox rows and stored replies), through ShardStore.commit exactly as the writer calls it.
 //
 //   node dist/bench/commit-cost.js            (COMMIT_COST_ROUNDS=20, COMMIT_COST_RESERVATIONS=1000)
 //
