@@ -8,7 +8,7 @@ import { decide } from './core/decide.js';
 import { evolve } from './core/evolve.js';
 import { assertWithinLimits } from './core/invariants.js';
 import type { DecideContext, HotelEvent, HotelState, Reply, Reservation } from './core/types.js';
-import { cachedFields, type AvailabilityCache, type CachedNight, type ChangeMessage } from './availability-cache.js';
+import { AvailabilityCache, cachedFields, type CachedNight, type ChangeMessage } from './availability-cache.js';
 import { formatDay, localDay, parseDay } from './core/dates.js';
 import type { ChainableCommander } from 'ioredis';
 import type { CommandReply, ShardJob } from './jobs.js';
@@ -48,6 +48,11 @@ export interface ShardActorOptions {
   holdTtlSeconds: number;
   /** Memory this actor may give to the hotels it holds; the least recently used go beyond it. */
   memoryBytes?: number;
+  /**
+   * The deployment-wide claim of reservation ids (catalog): a new reservation's id is claimed for its hotel before
+   * it is decided, and one claimed for another hotel is refused. Absent in pure store tests (ids unique per database).
+   */
+  claims?: { claim(pairs: { id: string; hotelId: string }[]): Promise<Map<string, string>> };
   /** Where committed availability goes (cache, change log, live stream); absent in pure store tests. */
   cache?: AvailabilityCache;
   log?: Logger;
@@ -71,6 +76,16 @@ function isReservationIdTaken(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string };
   return e?.code === '23505' && e.constraint === 'reservations_pkey';
 }
+
+/** A round created reservations whose ids were claimed for other hotels first: it is decided again knowing so. */
+class ClaimedElsewhere extends Error {
+  constructor(readonly claims: Map<string, string>) {
+    super(`reservation ids claimed for other hotels: ${[...claims.keys()].join(', ')}`);
+  }
+}
+
+/** Passes of one round's decision (see decideAndCommit). */
+const reDecidePassesMax = 8;
 
 function storedRepliesOf(replies: CommandReply[]) {
   return replies.map((r) => ({ requestId: r.requestId, reply: storedReplyOf(r.reply as Reply) }));
@@ -181,11 +196,11 @@ export class ShardActor {
   private async send(answered: Answered[], batch: CommitBatch | undefined): Promise<void> {
     const p = this.o.outbound.pipeline();
     // One script per changed hotel (cache, change log, announcement), in the order of `staged`.
-    const staged: string[] = [];
+    const staged: { hotelId: string; state: HotelState }[] = [];
     if (batch && this.o.cache) {
       for (const u of await this.availabilityUpdates(batch)) {
         this.o.cache.stage(p, u.state, u.msg, u.nights);
-        staged.push(u.msg.hotelId);
+        staged.push({ hotelId: u.msg.hotelId, state: u.state });
       }
     }
     // Jobs nobody waits for (partner batches, hold expiries) have no reply channel: their answers are read back.
@@ -196,18 +211,27 @@ export class ShardActor {
       published.push(job.jobKey);
     }
     const results = (await p.exec().catch(() => null)) ?? [];
-    staged.forEach((hotelId, i) => {
+    const behind: HotelState[] = [];
+    staged.forEach(({ hotelId, state }, i) => {
       if (results[i]?.[0]) {
         // The cache missed this change: forget the hotel, so that its next load writes a whole new snapshot.
         this.o.log?.warn('availability publish failed; hotel will be reloaded', { hotelId, err: String(results[i][0]) });
         this.forget(hotelId);
-      }
+      } else if (results[i]?.[1] === AvailabilityCache.needsSnapshot) behind.push(state);
     });
     published.forEach((jobKey, i) => {
       const r = results[staged.length + i];
       // Committed but not announced: the waiting requests answer 202 and their decision is read back later.
       if (!r || r[0]) this.o.log?.warn('replies not published', { jobKey, err: String(r?.[0] ?? 'no answer') });
     });
+    // The cache held an older version than the change follows (a change it missed, or nothing after an empty
+    // restart): the whole snapshot, from the state the writer holds, which is the committed one.
+    for (const state of behind) {
+      await this.o.cache?.writeSnapshot(state).catch((err: Error) => {
+        this.o.log?.warn('cache snapshot failed; hotel will be reloaded', { hotelId: state.hotel.id, err: err.message });
+        this.forget(state.hotel.id);
+      });
+    }
   }
 
   /**
@@ -255,16 +279,24 @@ export class ShardActor {
    * after all (a retry of a reservation memory no longer holds), the commit fails whole, nothing is kept, and the
    * jobs are decided again with every id they name looked up first.
    */
-  private async decideAndCommit(jobs: Delivery[], lookUpAll = false): Promise<{ answered: Answered[]; batch?: CommitBatch }> {
-    try {
-      return await this.decideAndCommitOnce(jobs, lookUpAll);
-    } catch (err) {
-      if (lookUpAll || !isReservationIdTaken(err)) throw err;
-      return this.decideAndCommitOnce(jobs, true);
+  private async decideAndCommit(jobs: Delivery[]): Promise<{ answered: Answered[]; batch?: CommitBatch }> {
+    const claimed = new Map<string, string>();
+    let lookUpAll = false;
+    // Each pass that fails learns something it did not know (ids taken here, or claimed for other hotels), so the
+    // passes are few: at most one more for taken ids, and one more per new conflict, which only a misuse makes.
+    for (let pass = 0; ; pass++) {
+      try {
+        return await this.decideAndCommitOnce(jobs, lookUpAll, claimed);
+      } catch (err) {
+        if (pass >= reDecidePassesMax) throw err;
+        if (err instanceof ClaimedElsewhere) for (const [id, hotelId] of err.claims) claimed.set(id, hotelId);
+        else if (!lookUpAll && isReservationIdTaken(err)) lookUpAll = true;
+        else throw err;
+      }
     }
   }
 
-  private async decideAndCommitOnce(jobs: Delivery[], lookUpAll: boolean): Promise<{ answered: Answered[]; batch?: CommitBatch }> {
+  private async decideAndCommitOnce(jobs: Delivery[], lookUpAll: boolean, claimed: Map<string, string>): Promise<{ answered: Answered[]; batch?: CommitBatch }> {
     const answered: Answered[] = [];
     const fresh: Answered[] = [];
     for (const { job, redelivered } of jobs) {
@@ -285,7 +317,7 @@ export class ShardActor {
     const hotelIds = new Set<string>();
     for (const { job } of fresh) for (const c of job.commands) hotelIds.add(c.command.hotelId);
     await this.ensureLoaded([...hotelIds], nowMs);
-    const reservationHotel = await this.prefetchReservations(fresh.map((a) => a.job), lookUpAll);
+    const reservationHotel = await this.prefetchReservations(fresh.map((a) => a.job), lookUpAll, claimed);
 
     const ctx: DecideContext = {
       nowMs,
@@ -317,6 +349,7 @@ export class ShardActor {
         const state = this.hotels.get(id)?.state;
         if (state) assertWithinLimits(state);
       }
+      await this.claimCreated(events, claimed);
       // Always committed, rejections too: applied_jobs is how a redelivery or a late reader learns the answers.
       batch = this.batchOf(fresh, events);
       await this.o.store.commit(batch);
@@ -421,15 +454,38 @@ export class ShardActor {
   }
 
   /**
+   * Claim, deployment-wide, the ids of the reservations this round creates, before it commits. An id claimed for
+   * another hotel first (the same reservationId sent for a hotel of another shard database) fails the round: it is
+   * decided again knowing the claim, and that command is refused as idempotency_mismatch. Only created reservations
+   * claim their id, so a refused request (sold out, unknown hotel) leaves the id free for another hotel.
+   */
+  private async claimCreated(events: HotelEvent[], known: Map<string, string>): Promise<void> {
+    const claims = this.o.claims;
+    if (!claims) return;
+    const pairs: { id: string; hotelId: string }[] = [];
+    for (const e of events) {
+      if (e.type === 'reservation.created' && !known.has(e.reservation.id)) pairs.push({ id: e.reservation.id, hotelId: e.reservation.hotelId });
+    }
+    if (pairs.length === 0) return;
+    const got = await claims.claim(pairs);
+    const elsewhere = pairs.filter((p) => got.get(p.id) !== p.hotelId);
+    for (const p of pairs) known.set(p.id, got.get(p.id) as string);
+    if (elsewhere.length > 0) throw new ClaimedElsewhere(new Map(elsewhere.map((p) => [p.id, got.get(p.id) as string])));
+  }
+
+  /**
    * Load the reservations the jobs name that their hotels do not hold in memory: those a command acts on (pay,
    * cancel, expire), and, when `lookUpAll`, those a reservation command would create; map ids to their hotels.
    */
-  private async prefetchReservations(jobs: ShardJob[], lookUpAll: boolean): Promise<Map<string, string>> {
+  private async prefetchReservations(jobs: ShardJob[], lookUpAll: boolean, claimed: Map<string, string>): Promise<Map<string, string>> {
     const byId = new Map<string, string>();
     const missing: string[] = [];
     const named = (hotelId: string, reservationId: string, creates: boolean) => {
       const held = this.hotels.get(hotelId)?.state.reservations.get(reservationId);
+      const claim = claimed.get(reservationId);
       if (held) byId.set(held.id, held.hotelId);
+      // Claimed for another hotel: decided as a mismatch without a look-up.
+      else if (claim !== undefined && claim !== hotelId) byId.set(reservationId, claim);
       else if (!creates || lookUpAll) missing.push(reservationId);
     };
     for (const { command } of jobs.flatMap((j) => j.commands)) {

@@ -8,7 +8,7 @@ import { formatDay, localDay, parseDay } from '../core/dates.js';
 import { newHotelState } from '../core/evolve.js';
 import { newNightTable } from '../core/night-table.js';
 import type { HotelEvent, HotelState, NightTable, Reply, Reservation } from '../core/types.js';
-import { createPool, isConnectionError, type Pool, type PoolClient } from './pg.js';
+import { createPool, isRefusal, type Pool, type PoolClient } from './pg.js';
 import { hotelColumns, hotelFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 
 /** Thrown when a commit finds another owner's epoch: this process no longer owns the shard. */
@@ -256,9 +256,8 @@ export class ShardStore {
    * Persist one batch (the decisions of one or more jobs of one shard): everything or nothing, and nothing at all
    * unless this owner's epoch is still current. Batches that arrive while a commit of this database is in flight
    * wait for it and then go together, shards mixed, in one transaction (group commit: no added wait when idle,
-   * bigger commits under load). Each caller still learns its own outcome: when a group fails for any reason but an
-   * unreachable database, its batches are committed again one by one, so one refused batch (or a fenced shard)
-   * fails alone.
+   * bigger commits under load). Each caller still learns its own outcome: when the database refuses a group (see
+   * isRefusal), its batches are committed again one by one, so one refused batch (or a fenced shard) fails alone.
    */
   commit(b: CommitBatch): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -280,7 +279,9 @@ export class ShardStore {
           await this.commitTogether(group.map((g) => g.batch));
           for (const g of group) g.resolve();
         } catch (err) {
-          if (group.length === 1 || isConnectionError(err)) {
+          // The database failing (not refusing what a batch carries) fails every batch of the group alike: each
+          // owner retries its own in place.
+          if (group.length === 1 || !isRefusal(err)) {
             for (const g of group) g.reject(err);
             continue;
           }
@@ -492,6 +493,20 @@ export class ShardStore {
       }
       case 'hotel.deleted':
         await client.query('UPDATE hotels SET deleted_at = now() WHERE id = $1', [e.hotelId]);
+        // Guarantees: no hold of a deleted hotel stays pending (a hotel is deleted only when no pending or paid stay
+        // reaches today, but a hold of a stay that just ended may still run): each is canceled, with its event.
+        // Set-based here because the writer's memory need not hold every reservation of the hotel.
+        await client.query(
+          `WITH c AS (
+             UPDATE reservations SET status = 'canceled', cancel_reason = 'hotel_deleted', expires_at = NULL,
+                    version = version + 1, updated_at = now()
+              WHERE hotel_id = $1 AND status = 'pending'
+             RETURNING id, status, cancel_reason, version, updated_at)
+           INSERT INTO outbox (shard, hotel_id, version, type, reservation_id, status, expires_at, cancel_reason,
+                               reservation_version, updated_at)
+           SELECT $2, $1, $3, 'reservation.canceled', id, status, NULL, cancel_reason, version, updated_at FROM c`,
+          [e.hotelId, shard, e.version],
+        );
         return;
       case 'roomType.created': {
         const rt = e.roomType;
