@@ -16,8 +16,13 @@ import { ReservationClaims } from './store/reservation-claims.js';
 import { createWriterPool, FencedError, ShardStore } from './store/shard-store.js';
 import type { Queue, Worker } from 'bullmq';
 
-// Renew only a lease that is still ours; answer 1 when renewed.
-const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+// Renew a lease that is still ours; answer 1 when renewed. One that ran out while nobody took it (Redis was paused
+// or unreachable longer than the lease) is taken again: a stall of Redis is not a reason to move every shard, and
+// if another owner did take the shard meanwhile, its epoch fences our commits off and we let the shard go then.
+const renewScript = `local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
 const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 interface Owned {

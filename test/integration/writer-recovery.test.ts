@@ -202,6 +202,23 @@ describe('writer recovery', function () {
     expect(events.rows.map((x) => x.type)).to.deep.equal(['reservation.created', 'reservation.canceled']);
   });
 
+  it('a lease that ran out while Redis stalled is taken again by its owner: the shard does not move', async () => {
+    const owner = stack.owner as unknown as { owned: Map<number, { actor: object; epoch: number }> };
+    const shard = [...owner.owned.keys()][0];
+    const before = owner.owned.get(shard);
+    const key = new RedisKeys(env.config.redisPrefix).lease(shard);
+    const redis = createRedis(env.config.redisUrl, 'test');
+    try {
+      // What a pause longer than the lease leaves behind: the key expired, nobody took it.
+      await redis.del(key);
+      await waitFor('the lease to be renewed', async () => (await redis.get(key)) === stack.owner.ownerId);
+    } finally {
+      redis.disconnect();
+    }
+    expect(owner.owned.get(shard)).to.equal(before);
+    expect(owner.owned.get(shard)?.epoch).to.equal(before?.epoch);
+  });
+
   it('a stale actor fenced off does not stop its successor on the same shard', async () => {
     const owner = stack.owner as unknown as {
       owned: Map<number, { actor: object; epoch: number }>;
@@ -209,10 +226,11 @@ describe('writer recovery', function () {
     };
     const shard = [...owner.owned.keys()][0];
     const stale = owner.owned.get(shard)?.actor;
-    // The lease goes (as after a pause), the same process takes the shard again with a new actor.
+    // Another worker holds the lease for a moment (as after a pause of this one); then this process takes the
+    // shard again, with a new actor.
     const redis = createRedis(env.config.redisUrl, 'test');
     try {
-      await redis.del(new RedisKeys(env.config.redisPrefix).lease(shard));
+      await redis.set(new RedisKeys(env.config.redisPrefix).lease(shard), 'worker-elsewhere', 'PX', 1_500);
     } finally {
       redis.disconnect();
     }
