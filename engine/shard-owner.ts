@@ -55,8 +55,22 @@ class ShardLostError extends Error {
   }
 }
 
+/** What a shard owner counts, for its /metrics. */
+export interface OwnerStats {
+  /** Commits refused because another owner had taken the shard (the epoch fence at work). */
+  fencedCommits: number;
+  /** Shards taken (claims that succeeded), and lost (lease not renewed, fenced, stopped). */
+  shardsTaken: number;
+  shardsLost: number;
+  /** Jobs a previous owner had in hand, decided by this one when it took their shard. */
+  jobsTakenOver: number;
+  /** Attempts retried in place because the database failed. */
+  retriesInPlace: number;
+}
+
 export class ShardOwner {
   readonly ownerId = `worker-${uuidv7()}`;
+  readonly stats: OwnerStats = { fencedCommits: 0, shardsTaken: 0, shardsLost: 0, jobsTakenOver: 0, retriesInPlace: 0 };
   private readonly keys: RedisKeys;
   private readonly redis: Redis;
   private readonly bullConnection: Redis;
@@ -223,6 +237,7 @@ export class ShardOwner {
       sweeper.onStop(() => clearInterval(prune));
       owned.worker = worker;
       owned.sweeper = sweeper;
+      this.stats.shardsTaken++;
       this.log.info('shard taken', { shard, epoch, owner: this.ownerId });
       const preloading = actor.preload().then(
         (n) => this.log.debug('shard preloaded', { shard, hotels: n }),
@@ -247,6 +262,7 @@ export class ShardOwner {
     const inHand = (await queue.getJobs(['active'], 0, -1, true)).filter((j): j is Job<ShardJob> => !!j?.data?.commands);
     if (inHand.length === 0) return;
     this.log.info('deciding the previous owner\'s jobs in hand first', { shard, jobs: inHand.length });
+    this.stats.jobsTakenOver += inHand.length;
     await this.decideInPlace(shard, actor, inHand.map((j) => ({ job: j.data, redelivered: true })));
   }
 
@@ -343,6 +359,7 @@ export class ShardOwner {
         return;
       } catch (err) {
         if (err instanceof FencedError) {
+          this.stats.fencedCommits++;
           this.log.warn('fenced off: another owner took the shard', { shard, err: err.message });
           void this.lose(shard, 'fenced', actor);
           throw new ShardLostError();
@@ -364,6 +381,7 @@ export class ShardOwner {
           oneByOne = true;
           continue;
         }
+        this.stats.retriesInPlace++;
         // Said on the first failure and then every 20th: an outage of minutes is not thousands of lines.
         if (failures === 1 || failures % 20 === 0) {
           const code = (err as { code?: string }).code;
@@ -381,6 +399,7 @@ export class ShardOwner {
     if (!o || (actor !== undefined && o.actor !== actor)) return;
     this.owned.delete(shard);
     o.actor.stopped = true;
+    this.stats.shardsLost++;
     this.log.warn('shard lost', { shard, epoch: o.epoch, why });
     o.sweeper?.stop();
     await o.worker?.close(true).catch(() => {});

@@ -11,6 +11,7 @@ import { nightsOf, reservationCount, withShardDb } from '../support/db.js';
 import { createLogger } from '../../engine/log.js';
 import { createRedis, RedisKeys } from '../../engine/redis.js';
 import { ShardOwner } from '../../engine/shard-owner.js';
+import { serveWorkerMetrics } from '../../engine/worker-metrics.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
 import type { HttpResult } from '../support/http.js';
 
@@ -217,6 +218,32 @@ describe('writer recovery', function () {
     }
     expect(owner.owned.get(shard)).to.equal(before);
     expect(owner.owned.get(shard)?.epoch).to.equal(before?.epoch);
+  });
+
+  it('a commit fenced off by a newer epoch commits nothing, is counted in the worker\'s /metrics, and is decided by the next owner', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 5 });
+    const shard = shardOf(hotel.id, env.config.shardCount);
+    const served = await serveWorkerMetrics(stack.owner, 0);
+    try {
+      const counter = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${served.port}/metrics`)).text();
+        return Number(/^shard_fenced_commits_total (\d+)$/m.exec(text)?.[1]);
+      };
+      const before = await counter();
+      // Another owner took the shard (its epoch is newer than the one this owner commits with).
+      await withShardDb(env.config, hotel.id, (c) => c.query('UPDATE shard_leases SET epoch = epoch + 1 WHERE shard = $1', [shard]));
+      const body = reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4));
+      const first = await stack.admin.post('/v1/reservations', body);
+      expect(first.status, JSON.stringify(first.body)).to.be.oneOf([201, 202]);
+      expect(await counter()).to.equal(before + 1);
+      const final = await decided(stack, body.reservationId);
+      expect(final.status).to.equal(200);
+      expect((await reservationCount(env.config, hotel.id, [body.reservationId])).get(body.reservationId)).to.equal(1);
+      expect((await fetch(`http://127.0.0.1:${served.port}/healthz`)).status).to.equal(200);
+    } finally {
+      served.server.close();
+    }
   });
 
   it('a stale actor fenced off does not stop its successor on the same shard', async () => {
