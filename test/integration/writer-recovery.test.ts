@@ -37,6 +37,17 @@ describe('writer recovery', function () {
   before(async () => ({ env, stack } = await openStack({ REPLY_TIMEOUT_MS: '1500' })));
   after(() => closeStack(stack, env));
 
+  /** Two hotels whose shards live in different databases, each with a room type of the given inventory. */
+  async function hotelsInBothDatabases(inventoryA: number, inventoryB: number) {
+    const a = await createHotel(stack.admin);
+    let b = await createHotel(stack.admin);
+    while (databaseOf(env, b.id) === databaseOf(env, a.id)) b = await createHotel(stack.admin);
+    return [
+      { hotel: a, rt: await createRoomType(stack.admin, a.id, { totalInventory: inventoryA }) },
+      { hotel: b, rt: await createRoomType(stack.admin, b.id, { totalInventory: inventoryB }) },
+    ];
+  }
+
   it('a statement canceled by the server (57014) is retried in place: the command is decided once, never answered 500', async () => {
     const hotel = await createHotel(stack.admin);
     const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 5 });
@@ -106,12 +117,7 @@ describe('writer recovery', function () {
   });
 
   it('a reservationId reused for a hotel in the other shard database is 422, and the first reservation stays reachable', async () => {
-    const a = await createHotel(stack.admin);
-    let b = await createHotel(stack.admin);
-    // A second hotel whose shard lives in the other database.
-    while (databaseOf(env, b.id) === databaseOf(env, a.id)) b = await createHotel(stack.admin);
-    const rtA = await createRoomType(stack.admin, a.id, { totalInventory: 5 });
-    const rtB = await createRoomType(stack.admin, b.id, { totalInventory: 5 });
+    const [{ hotel: a, rt: rtA }, { hotel: b, rt: rtB }] = await hotelsInBothDatabases(5, 5);
     const first = reservationBody(a.id, rtA.id, dayFromToday(3), dayFromToday(4));
     const made = await stack.admin.post('/v1/reservations', first);
     expect(made.status, JSON.stringify(made.body)).to.equal(201);
@@ -132,11 +138,7 @@ describe('writer recovery', function () {
   });
 
   it('a reservationId refused at one hotel (sold out) stays free for a hotel of the other database', async () => {
-    const a = await createHotel(stack.admin);
-    let b = await createHotel(stack.admin);
-    while (databaseOf(env, b.id) === databaseOf(env, a.id)) b = await createHotel(stack.admin);
-    const rtA = await createRoomType(stack.admin, a.id, { totalInventory: 0 });
-    const rtB = await createRoomType(stack.admin, b.id, { totalInventory: 5 });
+    const [{ hotel: a, rt: rtA }, { hotel: b, rt: rtB }] = await hotelsInBothDatabases(0, 5);
     const body = reservationBody(a.id, rtA.id, dayFromToday(3), dayFromToday(4));
     const refused = await stack.admin.post('/v1/reservations', body);
     expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
