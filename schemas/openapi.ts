@@ -88,7 +88,7 @@ export function openApiDocument(): Record<string, unknown> {
       delete: operation({ summary: 'Cancel (pending → canceled, paid → refunded)', ok: 200, okDescription: 'Reservation', auth: 'its owner, staff, admin', errors: [400, 401, 404, 409] }),
     },
     '/v1/reservations/{id}/payment': {
-      post: operation({ summary: 'Pay a pending reservation (Idempotency-Key honoured; test provider declines pm_card_declined)', body: http.paymentBody, ok: 200, okDescription: 'Reservation (paid)', auth: 'its owner, admin', errors: [400, 401, 402, 404, 409, 422] }),
+      post: operation({ summary: 'Pay a pending reservation (Idempotency-Key honoured; test provider declines pm_card_declined)', body: http.paymentBody, ok: 200, okDescription: 'Reservation (paid)', auth: 'its owner, admin', errors: [400, 401, 402, 404, 409, 422, 503] }),
     },
     '/v1/batches': {
       post: operation({ summary: 'Partner batch of up to 10,000 reservation bodies (Idempotency-Key honoured)', body: http.batchBody, ok: 202, okDescription: '{batchId, status, total}', auth: 'partner, admin', errors: [400, 401, 403, 413, 422, 503] }),

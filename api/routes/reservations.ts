@@ -11,6 +11,7 @@ import { writeAnswer, type Answer } from '../answer.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { acceptedOf } from '../outcome.js';
+import { authorizeWithin } from '../payment-provider.js';
 import { reservationJson } from '../representation.js';
 import { bodyOf, parse, pathId } from '../validate.js';
 
@@ -139,7 +140,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
     // Already decided: no second authorization (a repeat answers the reservation as it is, or why it cannot be paid).
     const outcome =
       found.status === 'pending'
-        ? await ctx.payments.authorize({ reservationId: id, amount: found.totalAmount, currency: found.currency, paymentMethod: body.paymentMethod })
+        ? await authorizeWithin(ctx.payments, { reservationId: id, amount: found.totalAmount, currency: found.currency, paymentMethod: body.paymentMethod })
         : 'approved';
     const a = acceptedOf(await ctx.router.send({ kind: 'pay', hotelId: found.hotelId, reservationId: id, outcome }), 'payment');
     if (a.kind !== 'reservation') throw new Error('assertion: pay answered ' + a.kind);
