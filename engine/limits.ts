@@ -93,5 +93,18 @@ export const sseHeartbeatMsDefault = 15_000;
 export const sseClientBufferedBytesMax = 256 * 1024;
 /** Stream clients one API process serves at once. */
 export const sseClientsMax = 20_000;
+/**
+ * An API process's Redis commands fail after this long without a reply, so that a Redis that stalls (paused, swapping,
+ * a lost network path) gets a request answered 503 within a second instead of hung (issue 13, item 10). Well above a
+ * healthy round trip (under a millisecond here) and below the one second the contract allows.
+ */
+export const apiRedisCommandTimeoutMs = 600;
+/** The longest an API process waits between two attempts to reconnect to Redis, so that it is back soon after Redis. */
+export const apiRedisReconnectDelayMsMax = 500;
+/** How often the command router checks that Redis answers, and how long an unanswered check may be out before the queue counts as stalled. */
+export const redisProbeMs = 200;
+export const redisStallMs = 500;
+/** The longest /readyz waits for any one of its checks: past it the check counts as failed ("not ready" within a second). */
+export const readinessCheckMs = 800;
 /** How often an API process checks that its shard databases answer (for `stale` answers from the cache). */
 export const databaseProbeMs = 1_000;

@@ -50,7 +50,11 @@ export async function createReservation(ctx: ApiContext, p: Principal, json: unk
   const headers = { Location: `/v1/reservations/${body.reservationId}` };
   if (outcome.kind === 'late') {
     const m: InflightMarker = { jobKey: outcome.jobKey, requestId: outcome.requestId, hotelId: body.hotelId, owner: { kind: p.kind, id: p.id } };
-    await ctx.redis.set(ctx.keys.inflight(body.reservationId), JSON.stringify(m), 'EX', inflightMarkerSeconds);
+    // The request is queued whatever becomes of its marker: a marker that cannot be written (Redis failing) does not
+    // turn the 202 into a 503. Without it, GET answers 404 saying it was not decided, and posting again is safe.
+    await ctx.redis.set(ctx.keys.inflight(body.reservationId), JSON.stringify(m), 'EX', inflightMarkerSeconds).catch((err: Error) => {
+      ctx.log.warn('could not remember a queued reservation', { reservationId: body.reservationId, err: err.message });
+    });
     ctx.metrics.count('reservation_decisions_total', 'outcome="late"');
     return { status: 202, body: processing(body.reservationId), headers };
   }
