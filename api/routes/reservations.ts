@@ -10,6 +10,7 @@ import { principalOf, requireRole, withRole, type Principal } from '../auth.js';
 import { writeAnswer, type Answer } from '../answer.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
+import { isConnectionError } from '../../engine/store/pg.js';
 import { acceptedOf } from '../outcome.js';
 import { authorizeWithin } from '../payment-provider.js';
 import { reservationJson } from '../representation.js';
@@ -33,6 +34,10 @@ export function canSee(p: Principal, r: { hotelId: string; owner: { kind: string
 }
 
 const processing = (id: string) => ({ id, status: 'processing' as const });
+
+/** The 404 of a reservation that does not exist, which also tells a client that was answered 202 what to do. */
+const notFoundMessage =
+  'reservation not found; if a request for it was answered 202 earlier, it was never decided (its queued request was lost): post it again, the same reservationId and body are safe to send again';
 
 /** Who may create a reservation. */
 export const createRoles = ['guest', 'partner', 'staff', 'admin'] as const;
@@ -80,18 +85,44 @@ export function reservationRoutes(ctx: ApiContext): Router {
   r.get('/v1/reservations/:id', async (req, res) => {
     const p = principalOf(req);
     const id = pathId(req.params.id, 'id');
-    const found = await ctx.reader.reservation(id);
+    let found: Awaited<ReturnType<typeof ctx.reader.reservation>>;
+    try {
+      found = await ctx.reader.reservation(id);
+    } catch (err) {
+      // The database is down: a request answered 202 is still queued, and says so (API.md, Outages).
+      const m = isConnectionError(err) ? await marker(id) : undefined;
+      if (m && canSee(p, m)) return void res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
+      throw err;
+    }
     if (found) {
       if (!canSee(p, found)) throw notFound('reservation');
       res.json(reservationJson(found));
       return;
     }
     const m = await marker(id);
-    if (!m || !canSee(p, m)) throw notFound('reservation');
-    const replies = await ctx.reader.appliedReplies(m.hotelId, m.jobKey);
+    // No marker either: never asked for, or asked for before Redis lost its data (an empty restart), which also
+    // lost the queued request. Either way it was not decided, and posting it again is safe.
+    if (!m || !canSee(p, m)) throw new ApiError('not_found', notFoundMessage);
+    // The job's state is read before its replies: a job leaves the queue only after its replies are committed, so
+    // a job found gone whose replies are then absent was never decided (not decided a moment ago).
+    const state = await ctx.router.jobState(m.hotelId, m.jobKey);
+    const replies = await ctx.reader.appliedReplies(m.hotelId, m.jobKey).catch((err: unknown) => {
+      if (isConnectionError(err)) return 'unknown' as const;
+      throw err;
+    });
+    if (replies === 'unknown') return void res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
     if (!replies) {
-      res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
-      return;
+      if (state !== 'unknown' && state !== 'failed') {
+        res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
+        return;
+      }
+      // Its job is gone (Redis lost it) and was never decided: it never will be. Say so, once, plainly.
+      await ctx.redis.del(ctx.keys.inflight(id));
+      throw new ApiError(
+        'not_found',
+        'this reservation was never decided: its queued request was lost (the queue lost its data), so no rooms are held; post it again (the same reservationId and body are safe to send again)',
+        { decision: null, neverDecided: true },
+      );
     }
     const decided = replies.find((x) => x.requestId === m.requestId)?.reply as { ok: boolean; code?: string; message?: string } | undefined;
     const now = await ctx.reader.reservation(id);
