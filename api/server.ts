@@ -45,7 +45,8 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const catalog = new CatalogStore(catalogPool);
   const router = new CommandRouter(config);
   await router.start();
-  const auth = new Authenticator(catalog, config.adminApiKey, config.rateLimitPerSecond);
+  const auth = new Authenticator(catalog, config.adminApiKey, config.rateLimitPerSecond, log);
+  auth.startRevocationPolling();
   await revocations.subscribe(keys.revocations());
   revocations.on('message', (_c: string, hex: string) => auth.forget(hex));
   const reader = new ShardReader(shardPools, config.shardCount);
@@ -87,6 +88,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
       hub.close();
       await batchPool.destroy().catch(() => {});
       reader.stopProbing();
+      auth.stopRevocationPolling();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -77,6 +77,25 @@ export const reservationBytesEstimate = 600;
 export const paymentProviderTimeoutMs = 10_000;
 /** How long an API process keeps a verified token before it checks the catalog again. */
 export const tokenCacheMs = 30_000;
+/**
+ * Verified tokens an API process remembers. Past it the least recently verified is forgotten: while the catalog is
+ * unreachable a forgotten token can no longer be served from its last-known principal (503 instead of queued).
+ */
+export const tokensKnownMax = 100_000;
+/**
+ * Catalog outage (issue 13, item 4): how long a token past tokenCacheMs waits for the catalog before its last-known
+ * principal is served, and how long after a failed look-up such tokens are served without asking, so that a
+ * catalog that hangs or refuses does not slow every request down.
+ */
+export const tokenCatalogWaitMs = 500;
+export const tokenCatalogRetryMs = 500;
+/**
+ * How often an API process asks the catalog for keys revoked lately, so that a revocation whose broadcast it missed
+ * (Redis away, or made while the catalog was cut off from it) takes effect within a second of the catalog answering;
+ * and how far back each asking reaches (a revocation's time is its transaction's start, before its commit).
+ */
+export const revocationPollMs = 500;
+export const revocationPollOverlapMs = 60_000;
 /** Lifetime of a guest session token. */
 export const sessionTtlSeconds = 30 * 24 * 3600;
 /** How long the API remembers that a reservation is queued (answering 202 to GET meanwhile). */

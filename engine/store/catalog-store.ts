@@ -42,6 +42,15 @@ export class CatalogStore {
     return r.rowCount ? (r.rows[0].token_hash as Buffer) : undefined;
   }
 
+  /**
+   * Token hashes of the keys revoked at or after `since`, and the database's clock now (the next call's `since`,
+   * less a margin: a revocation's time is its transaction's start, which may be earlier than its commit).
+   */
+  async keysRevokedSince(since: Date): Promise<{ hashes: Buffer[]; now: Date }> {
+    const r = await this.pool.query('SELECT now() AS now, ARRAY(SELECT token_hash FROM api_keys WHERE revoked_at >= $1) AS hashes', [since]);
+    return { hashes: r.rows[0].hashes as Buffer[], now: r.rows[0].now as Date };
+  }
+
   async apiKeyByTokenHash(hash: Buffer): Promise<ApiKeyRow | undefined> {
     const r = await this.pool.query(
       'SELECT id, name, role, hotel_ids, rate_limit_per_second FROM api_keys WHERE token_hash = $1 AND revoked_at IS NULL',
