@@ -10,7 +10,6 @@ import { principalOf, requireRole, withRole, type Principal } from '../auth.js';
 import { writeAnswer, type Answer } from '../answer.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
-import { isConnectionError } from '../../engine/store/pg.js';
 import { acceptedOf } from '../outcome.js';
 import { authorizeWithin } from '../payment-provider.js';
 import { reservationJson } from '../representation.js';
@@ -89,10 +88,12 @@ export function reservationRoutes(ctx: ApiContext): Router {
     try {
       found = await ctx.reader.reservation(id);
     } catch (err) {
-      // The database is down: a request answered 202 is still queued, and says so (API.md, Outages).
-      const m = isConnectionError(err) ? await marker(id) : undefined;
-      if (m && canSee(p, m)) return void res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
-      throw err;
+      // A shard database cannot be read (down, refusing connections, read-only…): a request answered 202 is still
+      // queued, and says so (API.md, Outages) rather than 503.
+      const m = await marker(id);
+      if (!m || !canSee(p, m)) throw err;
+      ctx.log.warn('a queued reservation was read while its database failed', { reservationId: id, err: (err as Error).message });
+      return void res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
     }
     if (found) {
       if (!canSee(p, found)) throw notFound('reservation');
@@ -106,10 +107,8 @@ export function reservationRoutes(ctx: ApiContext): Router {
     // The job's state is read before its replies: a job leaves the queue only after its replies are committed, so
     // a job found gone whose replies are then absent was never decided (not decided a moment ago).
     const state = await ctx.router.jobState(m.hotelId, m.jobKey);
-    const replies = await ctx.reader.appliedReplies(m.hotelId, m.jobKey).catch((err: unknown) => {
-      if (isConnectionError(err)) return 'unknown' as const;
-      throw err;
-    });
+    // Its database failing, the request is still queued: 202.
+    const replies = await ctx.reader.appliedReplies(m.hotelId, m.jobKey).catch(() => 'unknown' as const);
     if (replies === 'unknown') return void res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
     if (!replies) {
       if (state !== 'unknown' && state !== 'failed') {

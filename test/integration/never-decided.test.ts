@@ -9,6 +9,8 @@ import { adminToken, createTestEnv, type TestEnv } from '../support/env.js';
 import { dayFromToday, reservationBody } from '../support/fixtures.js';
 import { HttpClient } from '../support/http.js';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { databaseOfShard } from '../../engine/shard-map.js';
 
 describe('a request answered 202 whose queued job was lost', function () {
   this.timeout(60_000);
@@ -53,6 +55,27 @@ describe('a request answered 202 whose queued job was lost', function () {
     // Posting it again is safe and queues it again.
     expect((await admin.post('/v1/reservations', body)).status).to.equal(202);
     expect((await admin.get(`/v1/reservations/${body.reservationId}`)).status).to.equal(202);
+  });
+
+  it('answers 202 processing, not 503, while the shard database of its hotel cannot be reached', async () => {
+    const other = reservationBody(hotelId, body.roomTypeId, dayFromToday(5), dayFromToday(6));
+    expect((await admin.post('/v1/reservations', other)).status).to.equal(202);
+    const url = new URL(env.config.shardDatabaseUrls[databaseOfShard(api.ctx.router.shardOf(hotelId), env.config.shardDatabaseUrls.length)]);
+    const name = url.pathname.slice(1);
+    url.pathname = '/postgres';
+    const maintenance = new pg.Client({ connectionString: url.toString() });
+    await maintenance.connect();
+    try {
+      await maintenance.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
+      await maintenance.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+      const r = await admin.get(`/v1/reservations/${other.reservationId}`);
+      expect(r.status, JSON.stringify(r.body)).to.equal(202);
+      expect(r.body).to.deep.equal({ id: other.reservationId, status: 'processing' });
+    } finally {
+      await maintenance.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
+      await maintenance.end();
+    }
+    expect((await admin.get(`/v1/reservations/${other.reservationId}`)).status).to.equal(202);
   });
 
   it('after an empty Redis restart (marker and job gone) the 404 says that a request answered 202 earlier was not decided', async () => {
