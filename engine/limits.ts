@@ -25,6 +25,8 @@ export const bodyBytesMax = 1024 * 1024;
 export const batchBodyBytesMax = 16 * 1024 * 1024;
 /** Items one partner batch may carry. */
 export const batchItemsMax = 10_000;
+/** Longest Idempotency-Key accepted on the create routes (hotels, room types). */
+export const idempotencyKeyCharsMax = 200;
 /** Page sizes of list routes. */
 export const pageLimitDefault = 50;
 export const pageLimitMax = 200;
