@@ -61,6 +61,8 @@ export class Authenticator {
   /** Until when tokens past tokenCacheMs are served from their last-known principal without asking the catalog. */
   private catalogDownUntil = 0;
   private poll: { timer?: NodeJS.Timeout; since?: Date; running: boolean } = { running: false };
+  /** Revocations already applied, by token hash, with when they were first seen: each poll reaches a minute back. */
+  private readonly applied = new Map<string, number>();
   /** The clock of the token cache (tests move it forward to age tokens). */
   now: () => number = Date.now;
 
@@ -98,10 +100,13 @@ export class Authenticator {
     try {
       const since = this.poll.since ?? new Date(Date.now() - revocationPollOverlapMs);
       const r = await this.catalog.keysRevokedSince(since);
-      if (r.hashes.length > 0) {
-        const revoked = new Set(r.hashes.map((h) => h.toString('hex')));
+      const now = Date.now();
+      const revoked = new Set(r.hashes.map((h) => h.toString('hex')).filter((hex) => !this.applied.has(hex)));
+      if (revoked.size > 0) {
         for (const [token, c] of this.known) if (revoked.has(c.hashHex)) this.known.delete(token);
+        for (const hex of revoked) this.applied.set(hex, now);
       }
+      for (const [hex, at] of this.applied) if (now - at > 2 * revocationPollOverlapMs) this.applied.delete(hex);
       this.poll.since = new Date(r.now.getTime() - revocationPollOverlapMs);
     } catch (err) {
       // The catalog is away: the next poll asks again from the last answer on, so nothing revoked meanwhile is missed.
