@@ -129,6 +129,16 @@ describe('Redis stalls and outages fail fast (API against a private redis-server
     await waitFor('a write to be decided again', async () => (await admin.post('/v1/reservations', body())).status === 201, 20_000);
   });
 
+  it('Redis restarted empty: the API is ready again and queues writes by itself', async () => {
+    await redis.stop({ empty: true });
+    expect((await timed(admin.post('/v1/reservations', body()))).status).to.equal(503);
+    await redis.restart();
+    expect(await redis.command('DBSIZE')).to.equal(0);
+    await waitFor('/readyz to answer ready', async () => (await admin.get('/readyz')).status === 200, 10_000);
+    const r = await timed(admin.post('/v1/reservations', body()));
+    expect([201, 202], JSON.stringify(r.body)).to.include(r.status);
+  });
+
   it('every line the API wrote to stderr through all of this is a JSON object', () => {
     expect(logLines.length, 'the faults were logged').to.be.above(0);
     const notJson = logLines.filter((l) => {

@@ -12,8 +12,11 @@ export interface PrivateRedis {
   readonly url: string;
   /** Run one command on a short-lived connection of its own. */
   command(...args: (string | number)[]): Promise<unknown>;
-  /** Stop the server (SHUTDOWN SAVE: it writes its data to its own directory, which a restart loads). */
-  stop(): Promise<void>;
+  /**
+   * Stop the server. By default SHUTDOWN SAVE: it writes its data to its own directory, which a restart loads;
+   * with `empty`, SHUTDOWN NOSAVE and the saved data removed, so that it restarts empty.
+   */
+  stop(o?: { empty?: boolean }): Promise<void>;
   /** Start it again on the same port. */
   restart(): Promise<void>;
   /** Stop it and remove its directory. */
@@ -67,14 +70,15 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     }
   };
 
-  const stop = async () => {
+  const stop = async (o: { empty?: boolean } = {}) => {
     if (!child || child.exitCode !== null) return;
-    await command('SHUTDOWN', 'SAVE').catch(() => {});
+    await command('SHUTDOWN', o.empty ? 'NOSAVE' : 'SAVE').catch(() => {});
     const gone = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
     if (!gone) {
       child.kill('SIGKILL');
       await exited;
     }
+    if (o.empty) await rm(path.join(dir, 'dump.rdb'), { force: true });
   };
 
   await start();
