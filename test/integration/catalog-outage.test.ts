@@ -79,6 +79,10 @@ describe('catalog outage: last-known principals', function () {
     }
     const ended = await endingGuest.post('/v1/reservations', body());
     expect(ended.status, 'an ended session is not revived: ' + JSON.stringify(ended.body)).to.equal(401);
+    // Catalog routes answer 503 too: a database that refuses connections (55000) is an outage, not a bug (was 500).
+    const login = await admin.as(undefined).post('/v1/sessions', { email: 'nobody@example.com', password: 'correct horse battery' });
+    expect(login.status, JSON.stringify(login.body)).to.equal(503);
+    expect(login.headers.get('retry-after')).to.equal('1');
     const unknown = await neverUsed.post('/v1/reservations', body());
     expect(unknown.status, 'a token never verified cannot be checked: ' + JSON.stringify(unknown.body)).to.equal(503);
     expect(unknown.body.error.code).to.equal('unavailable');
