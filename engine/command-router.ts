@@ -17,7 +17,7 @@ import {
   redisStallMs,
   routerBufferedCommandsMax,
 } from './limits.js';
-import { createRedis, isRedisNotSent, redisReady, RedisKeys } from './redis.js';
+import { createRedis, isRedisNotSent, isRedisUnavailable, redisReady, RedisKeys } from './redis.js';
 import { shardOf } from './shard-map.js';
 
 /** How a command ended from the caller's point of view. */
@@ -205,10 +205,11 @@ export class CommandRouter {
     this.stats.jobs++;
     this.stats.commands += batch.length;
     this.queues[shard].add('commands', job, { jobId: jobKey }).catch((err: Error) => {
-      if (!isRedisNotSent(err)) {
+      if (isRedisUnavailable(err) && !isRedisNotSent(err)) {
         // The add was sent but not confirmed (a timeout, or the connection lost while it waited): Redis may have
         // queued the job, so its callers keep waiting for the replies and, without them, are told their commands
-        // are queued (202) when REPLY_TIMEOUT_MS runs out, never that nothing was queued.
+        // are queued (202) when REPLY_TIMEOUT_MS runs out, never that nothing was queued. (An add Redis refused,
+        // or one never sent, queued nothing: 503 below.)
         this.unreachable(`a queued job was not confirmed: ${err.message}`);
         return;
       }
