@@ -34,6 +34,14 @@ export function canSee(p: Principal, r: { hotelId: string; owner: { kind: string
 
 const processing = (id: string) => ({ id, status: 'processing' as const });
 
+/** The 404 of a reservation whose queued request was lost before it was decided. */
+const neverDecided = () =>
+  new ApiError(
+    'not_found',
+    'this reservation was never decided: its queued request was lost (the queue lost its data), so no rooms are held; post it again (the same reservationId and body are safe to send again)',
+    { decision: null, neverDecided: true },
+  );
+
 /** The 404 of a reservation that does not exist, which also tells a client that was answered 202 what to do. */
 const notFoundMessage =
   'reservation not found; if a request for it was answered 202 earlier, it was never decided (its queued request was lost): post it again, the same reservationId and body are safe to send again';
@@ -77,6 +85,23 @@ export function reservationRoutes(ctx: ApiContext): Router {
     return text ? (JSON.parse(text) as InflightMarker) : undefined;
   };
 
+  /**
+   * The stored replies of a queued reservation's job; 'processing' while it is queued (or its database cannot say);
+   * 'never' when its job is gone without a decision, and then the marker is dropped: it never will be decided.
+   */
+  const queuedReplies = async (id: string, m: InflightMarker): Promise<{ requestId: string; reply: unknown }[] | 'processing' | 'never'> => {
+    // The job's state is read before its replies: a job leaves the queue only after its replies are committed, so
+    // a job found gone whose replies are then absent was never decided (not decided a moment ago).
+    const state = await ctx.router.jobState(m.hotelId, m.jobKey);
+    // Its database failing, the request is still queued.
+    const replies = await ctx.reader.appliedReplies(m.hotelId, m.jobKey).catch(() => 'processing' as const);
+    if (replies) return replies;
+    if (state !== 'unknown' && state !== 'failed') return 'processing';
+    // Its job is gone (Redis lost it) and was never decided.
+    await ctx.redis.del(ctx.keys.inflight(id)).catch(() => {});
+    return 'never';
+  };
+
   r.post('/v1/reservations', async (req, res) => {
     writeAnswer(res, await createReservation(ctx, withRole(req.principal, createRoles), bodyOf(req)));
   });
@@ -104,25 +129,9 @@ export function reservationRoutes(ctx: ApiContext): Router {
     // No marker either: never asked for, or asked for before Redis lost its data (an empty restart), which also
     // lost the queued request. Either way it was not decided, and posting it again is safe.
     if (!m || !canSee(p, m)) throw new ApiError('not_found', notFoundMessage);
-    // The job's state is read before its replies: a job leaves the queue only after its replies are committed, so
-    // a job found gone whose replies are then absent was never decided (not decided a moment ago).
-    const state = await ctx.router.jobState(m.hotelId, m.jobKey);
-    // Its database failing, the request is still queued: 202.
-    const replies = await ctx.reader.appliedReplies(m.hotelId, m.jobKey).catch(() => 'unknown' as const);
-    if (replies === 'unknown') return void res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
-    if (!replies) {
-      if (state !== 'unknown' && state !== 'failed') {
-        res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
-        return;
-      }
-      // Its job is gone (Redis lost it) and was never decided: it never will be. Say so, once, plainly.
-      await ctx.redis.del(ctx.keys.inflight(id));
-      throw new ApiError(
-        'not_found',
-        'this reservation was never decided: its queued request was lost (the queue lost its data), so no rooms are held; post it again (the same reservationId and body are safe to send again)',
-        { decision: null, neverDecided: true },
-      );
-    }
+    const replies = await queuedReplies(id, m);
+    if (replies === 'processing') return void res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
+    if (replies === 'never') throw neverDecided();
     const decided = replies.find((x) => x.requestId === m.requestId)?.reply as { ok: boolean; code?: string; message?: string } | undefined;
     const now = await ctx.reader.reservation(id);
     if (now && canSee(p, now)) {
@@ -187,7 +196,10 @@ export function reservationRoutes(ctx: ApiContext): Router {
     const found = await ctx.reader.reservation(id);
     if (!found || !canSee(p, found)) {
       const m = found ? undefined : await marker(id);
-      if (m && canSee(p, m)) throw new ApiError('conflict', 'the reservation is still being decided; try again shortly');
+      if (m && canSee(p, m)) {
+        if ((await queuedReplies(id, m)) === 'never') throw neverDecided();
+        throw new ApiError('conflict', 'the reservation is still being decided; try again shortly');
+      }
       throw notFound('reservation');
     }
     const a = acceptedOf(await ctx.router.send({ kind: 'cancel', hotelId: found.hotelId, reservationId: id }), 'cancellation');

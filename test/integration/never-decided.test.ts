@@ -40,6 +40,7 @@ describe('a request answered 202 whose queued job was lost', function () {
     const posted = await admin.post('/v1/reservations', body);
     expect(posted.status, JSON.stringify(posted.body)).to.equal(202);
     expect((await admin.get(`/v1/reservations/${body.reservationId}`)).status).to.equal(202);
+    expect((await admin.delete(`/v1/reservations/${body.reservationId}`)).status, 'a cancel waits for the decision').to.equal(409);
     const m = await markerOf();
     expect(m, 'the 202 left its marker').to.not.equal(undefined);
     // Redis loses the job, but not the marker (the job's own keys, as a partial loss or a manual removal would).
@@ -55,6 +56,19 @@ describe('a request answered 202 whose queued job was lost', function () {
     // Posting it again is safe and queues it again.
     expect((await admin.post('/v1/reservations', body)).status).to.equal(202);
     expect((await admin.get(`/v1/reservations/${body.reservationId}`)).status).to.equal(202);
+  });
+
+  it('a cancel of a request whose job was lost is 404 "never decided" too, not 409 "still being decided" for 7 days', async () => {
+    const lost = reservationBody(hotelId, body.roomTypeId, dayFromToday(7), dayFromToday(8));
+    expect((await admin.post('/v1/reservations', lost)).status).to.equal(202);
+    const text = await api.ctx.redis.get(api.ctx.keys.inflight(lost.reservationId));
+    const queue = `${env.config.redisPrefix}:${api.ctx.keys.queueName(api.ctx.router.shardOf(hotelId))}`;
+    const jobKey = (JSON.parse(text!) as { jobKey: string }).jobKey;
+    expect(await api.ctx.redis.lrem(`${queue}:wait`, 0, jobKey)).to.equal(1);
+    await api.ctx.redis.del(`${queue}:${jobKey}`);
+    const canceled = await admin.delete(`/v1/reservations/${lost.reservationId}`);
+    expect(canceled.status, JSON.stringify(canceled.body)).to.equal(404);
+    expect(canceled.body.error.details).to.deep.include({ neverDecided: true });
   });
 
   it('answers 202 processing, not 503, while the shard database of its hotel cannot be reached', async () => {
