@@ -75,9 +75,13 @@ describe('Redis stalls and outages fail fast (API against a private redis-server
   after(async () => {
     api?.kill('SIGTERM');
     await apiExited;
-    await owner?.stop();
-    await env?.cleanup();
-    await redis?.destroy();
+    try {
+      await owner?.stop();
+      await env?.cleanup();
+    } finally {
+      // The private server goes whatever failed before.
+      await redis?.destroy();
+    }
   });
 
   it('CLIENT PAUSE: /readyz and new writes answer 503 within 1 s, a write already sent is still answered as queued, and it recovers by itself', async () => {
