@@ -1,0 +1,421 @@
+// Property-based fuzzing (fast-check) of every route of the OpenAPI document (/openapi.json): malformed bodies, path
+// and query parameters, headers and tokens of every kind. What must hold for every request: never a 5xx; every 4xx
+// has the contract's error body with a code of API.md's list, at that code's status; a request to a route that
+// changes state is refused when any of its parts is broken (test/support/fuzz.ts says which parts are); and after
+// each route's runs, availability, every list and every stored row are as they were before.
+//
+// The seed is fixed and can be changed: FUZZ_SEED=<n>. Runs per route: FUZZ_RUNS=<n> (default 100).
+// A counterexample found once stays below as a regression case.
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import fc from 'fast-check';
+import pg from 'pg';
+import { createHotel, createRoomType, reservationBody } from '../support/fixtures.js';
+import { adminToken } from '../support/env.js';
+import {
+  anyDate,
+  authorization,
+  badUuid,
+  bodyText,
+  brokenBody,
+  closeAgent,
+  cursorText,
+  dayFromToday as D,
+  headerValue,
+  noiseHeaders,
+  sendRaw,
+  tokenKinds,
+  type Body,
+  type Headers,
+  type JsonSchema,
+  type Part,
+  type RawResult,
+  type TokenKind,
+} from '../support/fuzz.js';
+import { closeStack, openStack, waitFor, type Stack } from '../support/stack.js';
+import type { TestEnv } from '../support/env.js';
+
+const seed = Number(process.env.FUZZ_SEED ?? 20261205);
+const runs = Number(process.env.FUZZ_RUNS ?? 100);
+
+/** API.md's error codes and their statuses. */
+const contractCodes: Record<string, number> = {
+  validation_failed: 400,
+  unauthorized: 401,
+  payment_declined: 402,
+  forbidden: 403,
+  not_found: 404,
+  sold_out: 409,
+  conflict: 409,
+  invalid_status: 409,
+  hold_expired: 409,
+  inventory_below_reserved: 409,
+  payload_too_large: 413,
+  idempotency_mismatch: 422,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+interface Fixtures {
+  H: string;
+  H2: string;
+  RT: string;
+  RT2: string;
+  R: string;
+  RES: string;
+  B: string;
+  spareKeyId: string;
+  guestEmail: string;
+  guestPassword: string;
+  tokens: Record<string, string>;
+}
+
+/** What the suite knows of a route beyond the document: who may call it, a valid body, and its query. */
+interface RouteSpec {
+  /** Token kinds that can pass the route's auth for the fixtures (a superset is safe: it only makes fewer breaks). */
+  allowed: TokenKind[];
+  /** A valid body; `u` is a fresh UUID for what must be unique. */
+  body?: (f: Fixtures, u: string) => Record<string, unknown>;
+  /** Pairs of dates with the contract's rules (`to` after `from`, not before today, within the horizon, max nights). */
+  dates?: [string, string, number | undefined];
+  query?: (f: Fixtures) => Record<string, fc.Arbitrary<string>>;
+}
+
+const everyone: TokenKind[] = ['none', 'admin', 'staff', 'partner', 'guest'];
+const signedIn: TokenKind[] = ['admin', 'staff', 'partner', 'guest'];
+const intText = (ok: string[]) =>
+  fc.oneof(fc.constantFrom(...ok), fc.constantFrom('0', '-1', '1.5', '1e2', '99999999999999999999999', ' 5', '0x10', '', 'ten', '\u0663', '+3', '007'));
+const idText = (...ok: string[]) => fc.oneof(fc.constantFrom(...ok), fc.uuid(), badUuid, fc.constantFrom(...ok).map((s) => s.toUpperCase()));
+const pageQuery = () => ({ limit: intText(['1', '2', '50', '200', '201']), cursor: cursorText });
+
+const specs: Record<string, RouteSpec> = {
+  'POST /v1/api-keys': { allowed: ['admin'], body: (f) => ({ name: 'fuzz key', role: 'partner', hotelIds: [f.H], rateLimitPerSecond: 5 }) },
+  'DELETE /v1/api-keys/{id}': { allowed: ['admin'] },
+  'POST /v1/users': { allowed: everyone, body: (_f, u) => ({ email: `fuzz-${u}@example.com`, password: 'long enough password', name: 'Fuzz' }) },
+  'POST /v1/sessions': { allowed: everyone, body: (f) => ({ email: f.guestEmail, password: f.guestPassword }) },
+  'POST /v1/hotels': { allowed: ['admin'], body: () => ({ name: 'Fuzz Hotel', city: 'Nantes', country: 'FR', timezone: 'Europe/Paris', currency: 'EUR', overbookingPercent: 5 }) },
+  'GET /v1/hotels': { allowed: everyone, query: () => ({ ...pageQuery(), city: fc.constantFrom('Lyon', 'Grenoble', 'lyon', '', '%', 'x'.repeat(101)) }) },
+  'GET /v1/hotels/{hotelId}': { allowed: everyone },
+  'PUT /v1/hotels/{hotelId}': { allowed: ['admin', 'staff'], body: () => ({ name: 'Renamed', overbookingPercent: 20 }) },
+  'DELETE /v1/hotels/{hotelId}': { allowed: ['admin'] },
+  'POST /v1/hotels/{hotelId}/room-types': { allowed: ['admin', 'staff'], body: () => ({ name: 'Suite', maxGuests: 4, totalInventory: 3, baseRate: 30000 }) },
+  'GET /v1/hotels/{hotelId}/room-types': { allowed: everyone, query: pageQuery },
+  'GET /v1/hotels/{hotelId}/room-types/{roomTypeId}': { allowed: everyone },
+  'PUT /v1/hotels/{hotelId}/room-types/{roomTypeId}': { allowed: ['admin', 'staff'], body: () => ({ name: 'Renamed', maxGuests: 3 }) },
+  'DELETE /v1/hotels/{hotelId}/room-types/{roomTypeId}': { allowed: ['admin', 'staff'] },
+  'PUT /v1/hotels/{hotelId}/room-types/{roomTypeId}/inventory': {
+    allowed: ['admin', 'staff', 'partner'],
+    body: () => ({ from: D(1), to: D(3), totalInventory: 7 }),
+    dates: ['from', 'to', undefined],
+  },
+  'PUT /v1/hotels/{hotelId}/room-types/{roomTypeId}/rates': {
+    allowed: ['admin', 'staff', 'partner'],
+    body: () => ({ from: D(1), to: D(3), amount: 12345 }),
+    dates: ['from', 'to', undefined],
+  },
+  'POST /v1/hotels/{hotelId}/rooms': { allowed: ['admin', 'staff'], body: (f, u) => ({ number: u.slice(0, 8), roomTypeId: f.RT2, floor: 3 }) },
+  'GET /v1/hotels/{hotelId}/rooms': { allowed: ['admin', 'staff'], query: pageQuery },
+  'GET /v1/hotels/{hotelId}/rooms/{roomId}': { allowed: ['admin', 'staff'] },
+  'PUT /v1/hotels/{hotelId}/rooms/{roomId}': { allowed: ['admin', 'staff'], body: (f) => ({ number: '102', roomTypeId: f.RT2, floor: 2 }) },
+  'DELETE /v1/hotels/{hotelId}/rooms/{roomId}': { allowed: ['admin', 'staff'] },
+  'GET /v1/hotels/{hotelId}/availability': {
+    allowed: everyone,
+    query: (f) => ({ checkIn: anyDate, checkOut: anyDate, roomTypeId: idText(f.RT, f.RT2), rooms: intText(['1', '2', '10', '11']), guests: intText(['1', '2']) }),
+  },
+  'GET /v1/hotels/{hotelId}/availability/stream': { allowed: everyone },
+  'POST /v1/reservations': {
+    allowed: signedIn,
+    body: (f, u) => ({ ...reservationBody(f.H, f.RT, D(5), D(7)), reservationId: u, roomCount: 2 }),
+    dates: ['checkIn', 'checkOut', 30],
+  },
+  'GET /v1/reservations': {
+    allowed: signedIn,
+    query: (f) => ({ ...pageQuery(), hotelId: idText(f.H, f.H2), status: fc.constantFrom('pending', 'paid', 'rejected', 'canceled', 'refunded', 'PAID', 'processing', '') }),
+  },
+  'GET /v1/reservations/{id}': { allowed: signedIn },
+  'DELETE /v1/reservations/{id}': { allowed: ['guest', 'staff', 'admin'] },
+  'POST /v1/reservations/{id}/payment': { allowed: ['guest', 'admin'], body: () => ({ paymentMethod: 'pm_card_visa' }) },
+  'POST /v1/batches': { allowed: ['partner', 'admin'], body: (f, u) => ({ items: [{ ...reservationBody(f.H, f.RT, D(8), D(9)), reservationId: u }], atomic: false }) },
+  'GET /v1/batches/{batchId}': { allowed: signedIn },
+  'GET /healthz': { allowed: everyone },
+  'GET /readyz': { allowed: everyone },
+  'GET /metrics': { allowed: everyone },
+  'GET /v1/ops/shards': { allowed: ['admin'] },
+};
+
+/** Valid values of a path parameter, by route and name. */
+function validParams(f: Fixtures, path: string, name: string): string[] {
+  if (name === 'id') return path.startsWith('/v1/api-keys') ? [f.spareKeyId] : [f.RES];
+  const byName: Record<string, string[]> = { hotelId: [f.H, f.H2], roomTypeId: [f.RT, f.RT2], roomId: [f.R], batchId: [f.B] };
+  return byName[name] ?? [];
+}
+
+/** Path parameter text: a valid id (either case), an id of nothing, no UUID at all, or junk escapes. */
+function paramPart(valid: string[]): fc.Arbitrary<Part<string>> {
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...valid), fc.boolean()).map(([v, up]) => ({ value: up ? v.toUpperCase() : v, broken: false, how: 'valid id' })) },
+    { weight: 1, arbitrary: fc.uuid().map((u) => ({ value: u, broken: true, how: `unknown id ${u}` })) },
+    { weight: 1, arbitrary: badUuid.map((s) => ({ value: encodeURIComponent(s), broken: true, how: `not a UUID ${JSON.stringify(s)}` })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('%', '%zz', '%C0%80', '%00', '%2F', '%FF%FE', '..', '.', ';a=b', '~', '*', ':id', '%u0041', 'a%2F..%2Fb', '%E2%80%AE')
+        .map((s) => ({ value: s, broken: true, how: `raw path text ${s}` })),
+    },
+  );
+}
+
+/** A query string: known keys with plausible or junk values, repeated keys, bracket keys, raw escapes. */
+function queryPart(known: Record<string, fc.Arbitrary<string>>): fc.Arbitrary<string> {
+  const keys = Object.keys(known);
+  const pair = fc.oneof(
+    ...(keys.length ? [fc.constantFrom(...keys).chain((k) => known[k].map((v) => [k, v] as [string, string]))] : []),
+    fc.tuple(fc.constantFrom('limit', 'cursor', 'limit[]', 'a[b]', '__proto__', 'constructor', 'foo', ''), fc.string({ maxLength: 10 })),
+  );
+  const encoded = fc.tuple(fc.array(pair, { maxLength: 6 }), fc.boolean()).map(([pairs, rawValues]) =>
+    pairs.map(([k, v]) => `${encodeURIComponent(k)}=${rawValues ? v.replace(/[^\x21-\x7e]/g, encodeURIComponent).replace(/#/g, '%23') : encodeURIComponent(v)}`).join('&'),
+  );
+  return fc.oneof(
+    { weight: 6, arbitrary: encoded },
+    { weight: 1, arbitrary: fc.constantFrom('', '&&&', '=', '==', 'limit', 'limit=1&limit=2', '%', '%zz=1', 'cursor=%00', 'a=%E0%A4%A') },
+  );
+}
+
+interface Fuzzed {
+  token: Part<{ kind: TokenKind; header: string | undefined }>;
+  params: Part<string>[];
+  query: string;
+  headers: Headers;
+  body: Part<Body | undefined>;
+  chunked: boolean;
+}
+
+function describeRequest(method: string, path: string, r: Fuzzed): string {
+  const b = r.body.value;
+  const text = b ? bodyText(b) : undefined;
+  return [
+    `${method} ${path}${r.query ? `?${r.query}` : ''}`,
+    `token ${r.token.value.kind}: ${JSON.stringify(r.token.value.header)?.slice(0, 120)}`,
+    `headers ${JSON.stringify(r.headers)}`,
+    `body ${text === undefined ? '(none)' : JSON.stringify(text.slice(0, 400))}${text && text.length > 400 ? ` … (${text.length} chars)` : ''}`,
+    `broken parts: ${[r.token, ...r.params, r.body].filter((p) => p.broken).map((p) => p.how).join(' | ') || '(none)'}`,
+  ].join('\n    ');
+}
+
+/** What every answer must be. Mutating routes got a request with a broken part: it must be refused. */
+function checkAnswer(res: RawResult, mutating: boolean, what: string): void {
+  expect(res.status, `a 5xx for client input is a bug:\n    ${what}\n    → ${res.status} ${res.text.slice(0, 300)}`).to.be.below(500);
+  if (mutating) {
+    expect(res.status, `a request with a broken part was not refused:\n    ${what}\n    → ${res.status} ${res.text.slice(0, 300)}`).to.be.within(400, 499);
+  }
+  if (res.status < 400) return;
+  const shown = `\n    ${what}\n    → ${res.status} ${res.text.slice(0, 300)}`;
+  expect(res.contentType, `an error body is JSON${shown}`).to.match(/^application\/json/);
+  let body: any;
+  expect(() => (body = JSON.parse(res.text)), `an error body parses${shown}`).to.not.throw();
+  expect(body, `the contract's error shape${shown}`).to.be.an('object').with.property('error').that.is.an('object');
+  expect(Object.keys(body), `nothing beside "error"${shown}`).to.deep.equal(['error']);
+  const e = body.error;
+  expect(Object.keys(e).every((k) => ['code', 'message', 'details'].includes(k)), `error has only code, message, details${shown}`).to.equal(true);
+  expect(e.code, `a code of API.md's list${shown}`).to.be.oneOf(Object.keys(contractCodes));
+  expect(res.status, `the status of ${e.code}${shown}`).to.equal(contractCodes[e.code]);
+  expect(e.message, `a message${shown}`).to.be.a('string').and.not.equal('');
+  if (e.details !== undefined) expect(e.details, `details is an object${shown}`).to.be.an('object');
+}
+
+describe('fuzz: every route of the OpenAPI document, malformed input of every kind (fast-check)', function () {
+  this.timeout(240_000);
+  let env: TestEnv | undefined;
+  let stack: Stack | undefined;
+  let f: Fixtures;
+  let doc: { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: JsonSchema }> } }>> };
+  const dbs: pg.Client[] = [];
+  let baseline: Snapshot;
+  let sent = 0;
+
+  type Snapshot = Record<string, unknown>;
+
+  const get = async (path: string, token = adminToken) => {
+    const r = await sendRaw(stack!.baseUrl, 'GET', path, { authorization: `Bearer ${token}` }, undefined);
+    return { status: r.status, body: r.contentType.includes('json') ? JSON.parse(r.text) : r.text };
+  };
+  const digestQuery = (tables: string[]) =>
+    `SELECT ${tables.map((t) => `(SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM ${t} x) AS ${t}`).join(', ')}`;
+
+  /** Availability over the whole horizon, every list, and a digest of every table a request could change. */
+  const snapshot = async (): Promise<Snapshot> => {
+    const s: Snapshot = {};
+    s.hotels = await get('/v1/hotels?limit=200');
+    for (const h of [f.H, f.H2]) {
+      s[`hotel ${h}`] = await get(`/v1/hotels/${h}`);
+      s[`room types of ${h}`] = await get(`/v1/hotels/${h}/room-types?limit=200`);
+      s[`rooms of ${h}`] = await get(`/v1/hotels/${h}/rooms?limit=200`);
+      for (let from = 0; from < 730; from += 92) {
+        s[`availability of ${h} from day ${from}`] = await get(`/v1/hotels/${h}/availability?checkIn=${D(from)}&checkOut=${D(Math.min(from + 92, 730))}`);
+      }
+    }
+    s.reservations = await get('/v1/reservations?limit=200');
+    s[`guest's reservations`] = await get('/v1/reservations?limit=200', f.tokens.guest);
+    s.batch = await get(`/v1/batches/${f.B}`, f.tokens.partner);
+    const [catalog, ...shards] = dbs;
+    s.catalog = (await catalog.query(digestQuery(['users', 'api_keys', 'sessions', 'batches', 'idempotency_keys']))).rows[0];
+    for (const [i, c] of shards.entries()) {
+      s[`shard ${i}`] = (await c.query(digestQuery(['hotels', 'room_types', 'rooms', 'room_type_inventory', 'reservations']))).rows[0];
+    }
+    return s;
+  };
+
+  const changedParts = (a: Snapshot, b: Snapshot) => Object.keys(a).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+
+  before(async () => {
+    ({ env, stack } = await openStack({ REPLY_TIMEOUT_MS: '4000' }));
+    const admin = stack.admin;
+    const h = await createHotel(admin, { name: 'Fuzz', city: 'Grenoble' });
+    const h2 = await createHotel(admin, { name: 'Fuzz Two', city: 'Lyon' });
+    const rt = await createRoomType(admin, h.id);
+    const rt2 = await createRoomType(admin, h.id, { name: 'Single', maxGuests: 1, totalInventory: 4, baseRate: 8000 });
+    const room = await admin.post(`/v1/hotels/${h.id}/rooms`, { number: '101', roomTypeId: rt.id, floor: 1 });
+    expect(room.status, JSON.stringify(room.body)).to.equal(201);
+    const key = async (role: string, hotelIds: string[]) => {
+      const r = await admin.post('/v1/api-keys', { name: `fuzz ${role}`, role, hotelIds });
+      expect(r.status, JSON.stringify(r.body)).to.equal(201);
+      return r.body as { id: string; token: string };
+    };
+    const staff = await key('staff', [h.id]);
+    const partner = await key('partner', [h.id]);
+    const spare = await key('partner', []);
+    const guestEmail = `fuzz-guest-${randomUUID()}@example.com`;
+    const guestPassword = 'correct horse battery';
+    const u = await admin.as(undefined).post('/v1/users', { email: guestEmail, password: guestPassword, name: 'Guest' });
+    expect(u.status, JSON.stringify(u.body)).to.equal(201);
+    const s = await admin.as(undefined).post('/v1/sessions', { email: guestEmail, password: guestPassword });
+    expect(s.status, JSON.stringify(s.body)).to.equal(201);
+    const res = await admin.as(s.body.token).post('/v1/reservations', reservationBody(h.id, rt.id, D(3), D(5)));
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    const batch = await admin.as(partner.token).post('/v1/batches', { items: [reservationBody(h.id, rt.id, D(10), D(11))] });
+    expect(batch.status, JSON.stringify(batch.body)).to.equal(202);
+    // Done before the snapshot: the first GET that sees it done records it (a write).
+    await waitFor('the fixture batch', async () => (await admin.as(partner.token).get(`/v1/batches/${batch.body.batchId}`)).body.status === 'done');
+    f = {
+      H: h.id,
+      H2: h2.id,
+      RT: rt.id,
+      RT2: rt2.id,
+      R: room.body.id,
+      RES: res.body.id,
+      B: batch.body.batchId,
+      spareKeyId: spare.id,
+      guestEmail,
+      guestPassword,
+      tokens: { admin: adminToken, staff: staff.token, partner: partner.token, guest: s.body.token },
+    };
+    for (const url of [env.config.catalogUrl, ...env.config.shardDatabaseUrls]) {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      dbs.push(c);
+    }
+    doc = (await get('/openapi.json')).body;
+    baseline = await snapshot();
+  });
+
+  after(async () => {
+    console.log(`      fuzz: ${sent} requests (FUZZ_SEED=${seed}, FUZZ_RUNS=${runs})`);
+    for (const c of dbs) await c.end().catch(() => {});
+    closeAgent();
+    await closeStack(stack, env);
+  });
+
+  const operations = () =>
+    Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, op })));
+
+  it('the suite knows every operation of the document, and each known body is valid for its schema', () => {
+    const ops = operations();
+    expect(ops.length).to.be.greaterThan(20);
+    for (const { method, path, op } of ops) {
+      const spec = specs[`${method} ${path}`];
+      expect(spec, `no fuzz spec for ${method} ${path}: add one`).to.not.equal(undefined);
+      const schema = op.requestBody?.content['application/json']?.schema;
+      expect(Boolean(spec.body), `${method} ${path}: a body in the document iff in the spec`).to.equal(Boolean(schema));
+      if (schema && spec.body) {
+        const body = spec.body(f, randomUUID());
+        for (const k of Object.keys(body)) expect(schema.properties, `${method} ${path}: ${k}`).to.have.property(k);
+        for (const k of schema.required ?? []) expect(body, `${method} ${path}: required ${k}`).to.have.property(k);
+      }
+    }
+    expect(Object.keys(specs).length, 'no spec for a route the document does not have').to.equal(ops.length);
+  });
+
+  /** The fuzzed requests of one operation. */
+  function arbitraryOf(method: string, path: string, schema: JsonSchema | undefined): fc.Arbitrary<Fuzzed> {
+    const spec = specs[`${method} ${path}`];
+    const mutating = method !== 'GET';
+    const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+    const token = fc.constantFrom(...tokenKinds).chain((kind) =>
+      authorization(kind, f.tokens).map((header) => ({ value: { kind, header }, broken: !spec.allowed.includes(kind), how: `token ${kind}` })),
+    );
+    const params = fc.tuple(...names.map((n) => paramPart(validParams(f, path, n))));
+    const query = spec.query ? queryPart(spec.query(f)) : fc.oneof(fc.constant(''), queryPart({}));
+    let body: fc.Arbitrary<Part<Body | undefined>>;
+    if (schema && spec.body) {
+      const dateBreaks = spec.dates ? dateRuleBreaks(...spec.dates) : [];
+      body = fc.oneof(
+        { weight: 1, arbitrary: fc.uuid().map((u) => ({ value: { value: spec.body!(f, u) } as Body, broken: false, how: 'valid body' })) },
+        { weight: 4, arbitrary: fc.uuid().chain((u) => brokenBody(schema, spec.body!(f, u), dateBreaks)) },
+      );
+    } else {
+      // A body where none is read: noise, never a reason for a refusal.
+      body = fc.option(fc.oneof(fc.json({ maxDepth: 1 }), headerValue(20)), { freq: 4 }).map((t) => ({ value: t === null ? undefined : { text: t }, broken: false, how: 'ignored body' }));
+    }
+    return fc
+      .record({ token, params, query, headers: noiseHeaders, body, chunked: fc.boolean() })
+      .filter((r) => !mutating || [r.token, ...r.params, r.body].some((p) => p.broken));
+  }
+
+  for (const [key, spec] of Object.entries(specs)) {
+    const [method, path] = key.split(' ');
+    it(`${key}: never a 5xx, the contract's errors${method === 'GET' ? '' : ', refused, nothing changed'}`, async () => {
+      const op = doc.paths[path]?.[method.toLowerCase()];
+      expect(op, `${key} is in the document`).to.not.equal(undefined);
+      const schema = op.requestBody?.content['application/json']?.schema;
+      const routeSeed = seed + [...key].reduce((h, c) => (h * 31 + c.charCodeAt(0)) | 0, 0);
+      const property = fc.asyncProperty(arbitraryOf(method, path, schema), async (r) => {
+        let i = 0;
+        const url = path.replace(/\{(\w+)\}/g, () => r.params[i++].value) + (r.query ? `?${r.query}` : '');
+        const headers: Headers = { ...r.headers };
+        if (r.token.value.header !== undefined) headers.authorization = r.token.value.header;
+        const text = r.body.value ? bodyText(r.body.value) : undefined;
+        if (text !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+        sent++;
+        const res = await sendRaw(stack!.baseUrl, method, url, headers, text, r.chunked);
+        checkAnswer(res, method !== 'GET', describeRequest(method, url, r));
+      });
+      try {
+        await fc.assert(property, { seed: routeSeed, numRuns: method === 'GET' ? Math.ceil(runs / 2) : runs, endOnFailure: false });
+      } catch (err) {
+        const cause = (err as Error & { cause?: Error }).cause;
+        throw new Error(`${key}: FUZZ_SEED=${seed} (route seed ${routeSeed}) found a counterexample:\n${(err as Error).message}\n${cause?.message ?? ''}`);
+      }
+      const now = await snapshot();
+      expect(changedParts(baseline, now), `${key}: nothing changed`).to.deep.equal([]);
+    });
+  }
+
+  it('after all the fuzzing, availability, every list and every table are as before', async () => {
+    expect(changedParts(baseline, await snapshot())).to.deep.equal([]);
+  });
+});
+
+/** Pairs of dates the contract refuses: not after the first, before today, past the horizon, too many nights. */
+function dateRuleBreaks(a: string, b: string, maxNights: number | undefined) {
+  const breaks = [
+    fc.tuple(fc.integer({ min: 1, max: 700 }), fc.integer({ min: 0, max: 10 })).map(([x, k]) => ({ patch: { [a]: D(x), [b]: D(x - k) }, how: `${b} not after ${a}` })),
+    fc.tuple(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 20 })).map(([k, m]) => ({ patch: { [a]: D(-k), [b]: D(-k + m) }, how: `${a} before today` })),
+    fc.tuple(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 1, max: 30 })).map(([x, m]) => ({ patch: { [a]: D(731 + x - m), [b]: D(731 + x) }, how: `${b} past the horizon` })),
+  ];
+  if (maxNights) {
+    breaks.push(
+      fc.tuple(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 1, max: 90 })).map(([x, k]) => ({ patch: { [a]: D(x), [b]: D(Math.min(x + maxNights + k, 729)) }, how: `more than ${maxNights} nights` })),
+    );
+  }
+  return breaks;
+}
