@@ -394,7 +394,7 @@ describe('fuzz: every route of the OpenAPI document, malformed input of every ki
       .filter((r) => !mutating || [r.token, ...r.params, r.body].some((p) => p.broken));
   }
 
-  for (const [key, spec] of Object.entries(specs)) {
+  for (const key of Object.keys(specs)) {
     const [method, path] = key.split(' ');
     it(`${key}: never a 5xx, the contract's errors${method === 'GET' ? '' : ', refused, nothing changed'}`, async () => {
       const op = doc.paths[path]?.[method.toLowerCase()];
