@@ -433,7 +433,7 @@ export function closeAgent(): void {
 export function sendRaw(baseUrl: string, method: string, path: string, headers: Headers, body: string | undefined, chunked = false): Promise<RawResult> {
   const url = new URL(baseUrl);
   // Node frames a GET's or DELETE's body only when told how: without this, the body would be read as the next request.
-  if (body !== undefined) {
+  if (body !== undefined && !headers['transfer-encoding']) {
     headers = chunked && body.length > 1 ? { ...headers, 'transfer-encoding': 'chunked' } : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
   }
   return new Promise((resolve, reject) => {
