@@ -2,7 +2,8 @@ import { nightsMax, roomCountMax } from '../limits.js';
 import { findAlternatives } from './alternatives.js';
 import { evolve } from './evolve.js';
 import { formatDay, localDay, parseDay } from './dates.js';
-import { availableOver, covers, priceOver, sellableLimit } from './night-table.js';
+import { availableOver, covers, sellableLimit } from './night-table.js';
+import { priceOver, sameTiers, sortedTiers, tierProblems } from './pricing.js';
 import type {
   Command,
   DecideContext,
@@ -186,6 +187,19 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
         ],
       };
     }
+    case 'setPricing': {
+      const problems = tierProblems(cmd.tiers);
+      if (problems.length > 0) {
+        return reject('validation_failed', problems.map((p) => `${p.field}: ${p.message}`).join('; '), { fields: problems });
+      }
+      const tiers = sortedTiers(cmd.tiers);
+      // The same tiers again change nothing: no new version, nothing on the stream.
+      if (sameTiers(tiers, state.pricing)) return { reply: { ok: true, kind: 'pricing', tiers: state.pricing, version: state.hotel.version }, events: [] };
+      return {
+        reply: { ok: true, kind: 'pricing', tiers, version },
+        events: [{ type: 'pricing.set', version, hotelId: state.hotel.id, tiers }],
+      };
+    }
     case 'reserve':
       return decideReserve(state, cmd, ctx, version);
     case 'reserveAtomic':
@@ -313,7 +327,8 @@ function decideReserve(
     checkOut: formatDay(toDay),
     roomCount: cmd.roomCount,
     status: 'pending',
-    totalAmount: priceOver(t, fromDay, toDay, cmd.roomCount),
+    // Priced at the occupancy before this reservation, and kept whatever prices do later.
+    totalAmount: priceOver(t, fromDay, toDay, cmd.roomCount, state.pricing),
     currency: state.hotel.currency,
     guest: { name: cmd.guest.name, email: cmd.guest.email },
     owner: cmd.owner,
@@ -371,7 +386,7 @@ export function cloneHotelState(s: HotelState): HotelState {
       nights: { firstDay: t.firstDay, total: t.total.slice(), limit: t.limit.slice(), reserved: t.reserved.slice(), rate: t.rate.slice() },
     });
   }
-  return { hotel: s.hotel, firstDay: s.firstDay, endDay: s.endDay, roomTypes, reservations: new Map(s.reservations) };
+  return { hotel: s.hotel, firstDay: s.firstDay, endDay: s.endDay, roomTypes, reservations: new Map(s.reservations), pricing: s.pricing };
 }
 
 function mismatch(): Decision {
