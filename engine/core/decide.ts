@@ -3,7 +3,7 @@ import { findAlternatives } from './alternatives.js';
 import { evolve } from './evolve.js';
 import { formatDay, localDay, parseDay } from './dates.js';
 import { availableOver, covers, sellableLimit } from './night-table.js';
-import { priceOver, sameTiers, sortedTiers, tierProblems } from './pricing.js';
+import { decideSetPricing, priceOver } from './pricing.js';
 import type {
   Command,
   DecideContext,
@@ -187,19 +187,8 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
         ],
       };
     }
-    case 'setPricing': {
-      const problems = tierProblems(cmd.tiers);
-      if (problems.length > 0) {
-        return reject('validation_failed', problems.map((p) => `${p.field}: ${p.message}`).join('; '), { fields: problems });
-      }
-      const tiers = sortedTiers(cmd.tiers);
-      // The same tiers again change nothing: no new version, nothing on the stream.
-      if (sameTiers(tiers, state.pricing)) return { reply: { ok: true, kind: 'pricing', tiers: state.pricing, version: state.hotel.version }, events: [] };
-      return {
-        reply: { ok: true, kind: 'pricing', tiers, version },
-        events: [{ type: 'pricing.set', version, hotelId: state.hotel.id, tiers }],
-      };
-    }
+    case 'setPricing':
+      return decideSetPricing(state, cmd.tiers, version);
     case 'reserve':
       return decideReserve(state, cmd, ctx, version);
     case 'reserveAtomic':

@@ -2,7 +2,7 @@
 // more room on that night is the base times the multiplier of the highest tier the night's occupancy has reached.
 // The one place a price is computed: reservations, alternatives, availability (cache and database) and the stream.
 import { multiplierPercentMax, multiplierPercentMin, occupancyPercentMax, pricingTiersMax } from '../limits.js';
-import type { NightTable, PricingTier } from './types.js';
+import type { Decision, HotelState, NightTable, PricingTier } from './types.js';
 
 /**
  * The multiplierPercent that applies to a night with `reserved` of `totalInventory` rooms taken: that of the tier with
@@ -73,6 +73,26 @@ export function tierProblems(tiers: readonly PricingTier[]): { field: string; me
     }
   });
   return out;
+}
+
+/**
+ * setPricing: the tiers replace the hotel's (a new version; the stream resets, as every night's price may move).
+ * Tiers the hotel already has, in any order, change nothing and answer the current version.
+ */
+export function decideSetPricing(state: HotelState, wanted: readonly PricingTier[], version: number): Decision {
+  const problems = tierProblems(wanted);
+  if (problems.length > 0) {
+    const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+    return { reply: { ok: false, code: 'validation_failed', message, details: { fields: problems } }, events: [] };
+  }
+  const tiers = sortedTiers(wanted);
+  if (sameTiers(tiers, state.pricing)) {
+    return { reply: { ok: true, kind: 'pricing', tiers: state.pricing, version: state.hotel.version }, events: [] };
+  }
+  return {
+    reply: { ok: true, kind: 'pricing', tiers, version },
+    events: [{ type: 'pricing.set', version, hotelId: state.hotel.id, tiers }],
+  };
 }
 
 /** Tiers as the writer keeps and answers them: by threshold, ascending, each with only its two fields. */
