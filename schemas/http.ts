@@ -5,10 +5,14 @@ import {
   amountMax,
   batchItemsMax,
   maxGuestsMax,
+  multiplierPercentMax,
+  multiplierPercentMin,
+  occupancyPercentMax,
   overbookingPercentDefault,
   overbookingPercentMax,
   pageLimitDefault,
   pageLimitMax,
+  pricingTiersMax,
   roomCountMax,
   totalInventoryMax,
 } from '../engine/limits.js';
@@ -79,6 +83,22 @@ export const roomUpdateBody = z.strictObject({
 
 export const inventoryBody = z.strictObject({ from: date, to: date, totalInventory: int(0, totalInventoryMax) });
 export const ratesBody = z.strictObject({ from: date, to: date, amount: int(1, amountMax) });
+
+/** Occupancy pricing tiers (API.md, "Prices follow occupancy"): each threshold at most once. */
+export const pricingBody = z.strictObject({
+  tiers: z
+    .array(z.strictObject({ occupancyPercent: int(0, occupancyPercentMax), multiplierPercent: int(multiplierPercentMin, multiplierPercentMax) }))
+    .max(pricingTiersMax, `must have at most ${pricingTiersMax} tiers`)
+    .superRefine((tiers, c) => {
+      const seen = new Set<number>();
+      tiers.forEach((t, i) => {
+        if (seen.has(t.occupancyPercent)) {
+          c.addIssue({ code: 'custom', path: [i, 'occupancyPercent'], message: `repeats the threshold ${t.occupancyPercent}` });
+        }
+        seen.add(t.occupancyPercent);
+      });
+    }),
+});
 
 export const availabilityQuery = z.strictObject({
   checkIn: date,
