@@ -186,7 +186,6 @@ export class ShardReader {
     return { version, tiers, roomTypes: [...byType.values()] };
   }
 
-  /** A reservation by id, wherever it lives (ids are client-made, so every shard database is asked). */
   /**
    * A reservation by id, from the one database its claim names (so that a database that is down keeps only its own
    * reservations from being read). An id nobody claimed was made before claims existed, or never: every database
