@@ -268,12 +268,14 @@ export class ShardActor {
     for (const { job } of fresh) for (const c of job.commands) hotelIds.add(c.command.hotelId);
     await this.ensureLoaded([...hotelIds], nowMs);
     const reservationHotel = await this.prefetchReservations(fresh.map((a) => a.job), lookUpAll, claimed);
+    const deleted = await this.deletedAmongCreated(fresh.map((a) => a.job));
 
     const ctx: DecideContext = {
       nowMs,
       horizonDays: this.o.horizonDays,
       holdTtlSeconds: this.o.holdTtlSeconds,
       reservationHotel: (id) => reservationHotel.get(id),
+      wasDeleted: (id) => deleted.has(id),
     };
     const events: HotelEvent[] = [];
     const touched = new Set<string>();
@@ -341,6 +343,21 @@ export class ShardActor {
       await this.o.cache?.writeSnapshot(state).catch((err: Error) => this.o.log?.warn('cache snapshot failed', { hotelId: id, err: err.message }));
     }
     this.evict(new Set(hotelIds));
+  }
+
+  /**
+   * The ids of hotels and room types the jobs would create that were deleted: a create repeated under the same
+   * Idempotency-Key after a delete (the writer holds live ones only). One query, only for rounds that create them.
+   */
+  private async deletedAmongCreated(jobs: ShardJob[]): Promise<Set<string>> {
+    const hotels: string[] = [];
+    const roomTypes: string[] = [];
+    for (const { command } of jobs.flatMap((j) => j.commands)) {
+      if (command.kind === 'createHotel' && !this.hotels.has(command.hotelId)) hotels.push(command.hotelId);
+      if (command.kind === 'createRoomType') roomTypes.push(command.roomTypeId);
+    }
+    if (hotels.length === 0 && roomTypes.length === 0) return new Set();
+    return this.o.store.deletedIds(hotels, roomTypes);
   }
 
   /**

@@ -60,6 +60,8 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
       // A repeated create (same server-made id) answers the hotel as it is.
       return { reply: { ok: true, kind: 'hotel', hotel: state.hotel }, events: [] };
     }
+    // A repeated create (same Idempotency-Key) of a hotel deleted since: the id cannot be made again.
+    if (ctx.wasDeleted?.(cmd.hotelId)) return reject('conflict', 'A hotel with this id existed and was deleted.');
     const hotel: Hotel = {
       id: cmd.hotelId,
       ...cmd.fields,
@@ -100,6 +102,7 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
     case 'createRoomType': {
       const existing = state.roomTypes.get(cmd.roomTypeId);
       if (existing) return { reply: { ok: true, kind: 'roomType', roomType: existing.roomType }, events: [] };
+      if (ctx.wasDeleted?.(cmd.roomTypeId)) return reject('conflict', 'A room type with this id existed and was deleted.');
       const roomType = {
         id: cmd.roomTypeId,
         hotelId: state.hotel.id,

@@ -239,4 +239,6 @@ export interface DecideContext {
   holdTtlSeconds: number;
   /** The hotel that owns a reservation id in this shard database, if any (ids are unique per database). */
   reservationHotel(id: string): string | undefined;
+  /** Whether a hotel or room type id named by a create was deleted (the writer holds only live ones). */
+  wasDeleted?(id: string): boolean;
 }

@@ -219,6 +219,17 @@ export class ShardStore {
     );
   }
 
+  /** Which of these hotel and room type ids name a deleted one. */
+  async deletedIds(hotelIds: string[], roomTypeIds: string[]): Promise<Set<string>> {
+    const r = await this.pool.query(
+      `SELECT id::text FROM hotels WHERE id = ANY($1::uuid[]) AND deleted_at IS NOT NULL
+       UNION ALL
+       SELECT id::text FROM room_types WHERE id = ANY($2::uuid[]) AND deleted_at IS NOT NULL`,
+      [hotelIds, roomTypeIds],
+    );
+    return new Set(r.rows.map((x) => x.id as string));
+  }
+
   /** Reservations by id (any hotel of this database), for idempotency checks and status changes. */
   async loadReservations(ids: string[]): Promise<Reservation[]> {
     if (ids.length === 0) return [];

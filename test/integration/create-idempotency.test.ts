@@ -75,6 +75,26 @@ describe('Idempotency-Key on hotel and room-type creates', function () {
     expect(elsewhere.status, JSON.stringify(elsewhere.body)).to.equal(422);
   });
 
+  it('a create repeated with its key after the hotel (or room type) was deleted is 409 conflict, not a 500', async () => {
+    admin = stack.admin;
+    const key = { 'Idempotency-Key': `deleted-${randomUUID()}` };
+    const made = await admin.post('/v1/hotels', hotelBody(`Gone ${randomUUID()}`), key);
+    expect(made.status, JSON.stringify(made.body)).to.equal(201);
+    const rtKey = { 'Idempotency-Key': `deleted-rt-${randomUUID()}` };
+    const rtBody = { name: 'Double', maxGuests: 2, totalInventory: 3, baseRate: 9000 };
+    const rt = await admin.post(`/v1/hotels/${made.body.id}/room-types`, rtBody, rtKey);
+    expect(rt.status, JSON.stringify(rt.body)).to.equal(201);
+    expect((await admin.delete(`/v1/hotels/${made.body.id}/room-types/${rt.body.id}`)).status).to.equal(204);
+    const rtAgain = await admin.post(`/v1/hotels/${made.body.id}/room-types`, rtBody, rtKey);
+    expect(rtAgain.status, JSON.stringify(rtAgain.body)).to.equal(409);
+    expect(rtAgain.body.error.code).to.equal('conflict');
+    expect((await admin.delete(`/v1/hotels/${made.body.id}`)).status).to.equal(204);
+    const again = await admin.post('/v1/hotels', hotelBody(made.body.name), key);
+    expect(again.status, JSON.stringify(again.body)).to.equal(409);
+    expect(again.body.error.code).to.equal('conflict');
+    expect((await admin.get(`/v1/hotels/${made.body.id}`)).status).to.equal(404);
+  });
+
   it('keys are per principal, and creates without a key make a new one each time', async () => {
     const name = `Per principal ${randomUUID()}`;
     const key = { 'Idempotency-Key': 'shared-key' };

@@ -920,6 +920,14 @@ table('cancel', [
 
 table('deleting room types and hotels', [
   {
+    name: 'createRoomType of an id that was deleted (the context says so) is a conflict and makes nothing',
+    setup: base,
+    ctx: { wasDeleted: (id: string) => id === 'rt-gone' },
+    command: createRoomType(H, 'rt-gone', 5),
+    reply: { ok: false, code: 'conflict' },
+    check: ({ world }) => expect(world.state(H).roomTypes.has('rt-gone')).to.equal(false),
+  },
+  {
     name: 'deleteRoomType while a pending reservation holds rooms is a conflict',
     setup: [...base, r1],
     command: deleteRoomType(H, A),
