@@ -1,0 +1,391 @@
+// Private Postgres and Redis servers for chaos tests (started, stopped and restarted by the test, on free ports in
+// temp dirs, never the shared ones), and a TCP proxy that can cut the worker's connections to Postgres.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A port nobody listens on now (the kernel's choice for port 0). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whatever a crashed test process leaves running or on disk goes when it exits (synchronously: 'exit' handlers). */
+const onExit = new Set<() => void>();
+process.once('exit', () => {
+  for (const f of onExit) {
+    try {
+      f();
+    } catch {
+      // Best effort: the process is going away.
+    }
+  }
+});
+
+function pgBinDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a));
+  if (versions.length === 0) throw new Error(`no PostgreSQL found under ${root}`);
+  return path.join(root, versions[0], 'bin');
+}
+
+export interface PrivatePostgres {
+  port: number;
+  dir: string;
+  /** A connection URL of database `db` for the OS user running the tests (the server's superuser). */
+  url(db: string): string;
+  /** Stop the server (`pg_ctl stop -m <mode>`). */
+  stop(mode?: 'immediate' | 'fast' | 'smart'): Promise<void>;
+  /** Start it again on the same port and data. */
+  start(): Promise<void>;
+  /** Stop it (if running) and remove its directory. */
+  destroy(): Promise<void>;
+}
+
+/** Run a Postgres binary as the `postgres` OS user when we are root (initdb and postgres refuse root). */
+function pgCommand(bin: string, args: string[]): { cmd: string; args: string[] } {
+  if (process.getuid?.() === 0) return { cmd: 'runuser', args: ['-u', 'postgres', '--', bin, ...args] };
+  return { cmd: bin, args };
+}
+
+function runSync(bin: string, args: string[], what: string): void {
+  const c = pgCommand(bin, args);
+  const r = spawnSync(c.cmd, c.args, { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}): ${r.stderr || r.stdout || r.error?.message}`);
+}
+
+async function run(bin: string, args: string[], what: string): Promise<void> {
+  const c = pgCommand(bin, args);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(c.cmd, c.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (${code}): ${out.trim()}`))));
+  });
+}
+
+/**
+ * initdb and pg_ctl on a free port in a fresh temp dir, tuned for speed (no fsync). The superuser is the OS user
+ * running the tests, with trust auth on 127.0.0.1, so URLs need no password.
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const bin = pgBinDir();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'chaos-pg-'));
+  const data = path.join(dir, 'data');
+  const logFile = path.join(dir, 'server.log');
+  const user = os.userInfo().username;
+  if (process.getuid?.() === 0) {
+    const pw = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+    const gw = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+    if (pw.status !== 0) throw new Error('running as root needs a `postgres` OS user for initdb');
+    chownSync(dir, Number(pw.stdout.trim()), Number(gw.stdout.trim()));
+  }
+  let running = false;
+  const cleanupSync = () => {
+    if (running) {
+      const c = pgCommand(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      spawnSync(c.cmd, c.args, { timeout: 20_000 });
+      running = false;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  onExit.add(cleanupSync);
+  try {
+    runSync(path.join(bin, 'initdb'), ['-D', data, '-U', user, '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], 'initdb');
+  } catch (err) {
+    cleanupSync();
+    onExit.delete(cleanupSync);
+    throw err;
+  }
+  const port = await freePort();
+  const settings = [
+    `-p ${port}`,
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+    '-c full_page_writes=off',
+    '-c listen_addresses=127.0.0.1',
+    `-c unix_socket_directories=${dir}`,
+    '-c max_connections=200',
+    // A backend whose client died (kill -9 of a worker) notices within this while it waits on a lock, as it
+    // would on a real crash with TCP keepalives, instead of committing for a process that is gone.
+    '-c client_connection_check_interval=200',
+    '-c shared_buffers=32MB',
+  ].join(' ');
+  const start = async () => {
+    await run(path.join(bin, 'pg_ctl'), ['-D', data, '-l', logFile, '-o', settings, '-w', '-t', '60', 'start'], 'pg_ctl start');
+    running = true;
+  };
+  const stop = async (mode: 'immediate' | 'fast' | 'smart' = 'immediate') => {
+    await run(path.join(bin, 'pg_ctl'), ['-D', data, '-m', mode, '-w', '-t', '60', 'stop'], 'pg_ctl stop');
+    running = false;
+  };
+  try {
+    await start();
+  } catch (err) {
+    let log = '';
+    try {
+      log = readFileSync(logFile, 'utf8').slice(-2000);
+    } catch {
+      // No log yet.
+    }
+    cleanupSync();
+    onExit.delete(cleanupSync);
+    throw new Error(`${(err as Error).message}\n${log}`);
+  }
+  return {
+    port,
+    dir,
+    url: (db: string) => `postgres://${encodeURIComponent(user)}@127.0.0.1:${port}/${db}`,
+    stop,
+    start,
+    destroy: async () => {
+      if (running) await stop('immediate').catch(() => {});
+      cleanupSync();
+      onExit.delete(cleanupSync);
+    },
+  };
+}
+
+export interface PrivateRedis {
+  port: number;
+  url: string;
+  /** The server process now (undefined while stopped), e.g. to send it signals. */
+  readonly process: ChildProcess | undefined;
+  /** Stop it: SIGKILL (no save, like a crash) unless `graceful`, which sends SHUTDOWN NOSAVE. */
+  stop(graceful?: boolean): Promise<void>;
+  /** Start it again on the same port and dir (what it finds there: nothing without appendonly). */
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+  /** Run one command with redis-cli (CLIENT PAUSE, CONFIG SET, ...). */
+  cli(...args: string[]): string;
+}
+
+export async function startPrivateRedis(options: { appendonly?: boolean } = {}): Promise<PrivateRedis> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'chaos-redis-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const args = [
+    '--port', String(port),
+    '--bind', '127.0.0.1',
+    '--save', '',
+    '--appendonly', options.appendonly ? 'yes' : 'no',
+    '--appendfsync', 'everysec',
+    '--dir', dir,
+    '--protected-mode', 'no',
+    '--loglevel', 'warning',
+  ];
+  const cli = (...a: string[]): string => {
+    const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...a], { encoding: 'utf8', timeout: 10_000 });
+    if (r.status !== 0) throw new Error(`redis-cli ${a.join(' ')}: ${r.stderr || r.error?.message}`);
+    return r.stdout.trim();
+  };
+  const start = async () => {
+    const c = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr?.on('data', (d: Buffer) => (err = (err + d).slice(-2000)));
+    child = c;
+    const until = Date.now() + 10_000;
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`redis-server exited (${c.exitCode}): ${err}`);
+      try {
+        if (cli('PING') === 'PONG') return;
+      } catch {
+        // Not up yet.
+      }
+      if (Date.now() > until) throw new Error(`redis-server did not answer on port ${port}: ${err}`);
+      await sleep(50);
+    }
+  };
+  const stop = async (graceful = false) => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) {
+      child = undefined;
+      return;
+    }
+    const gone = new Promise((r) => c.once('exit', r));
+    if (graceful) {
+      try {
+        cli('SHUTDOWN', 'NOSAVE');
+      } catch {
+        c.kill('SIGKILL');
+      }
+    } else {
+      c.kill('SIGKILL');
+    }
+    await gone;
+    child = undefined;
+  };
+  const cleanupSync = () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  onExit.add(cleanupSync);
+  try {
+    await start();
+  } catch (err) {
+    cleanupSync();
+    onExit.delete(cleanupSync);
+    throw err;
+  }
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get process() {
+      return child;
+    },
+    stop,
+    start,
+    cli,
+    destroy: async () => {
+      await stop().catch(() => {});
+      cleanupSync();
+      onExit.delete(cleanupSync);
+    },
+  };
+}
+
+/**
+ * A TCP proxy in front of Postgres (for the worker): it can cut every connection at once, or cut the next
+ * connection that commits a write right after the server committed it, before the client hears the answer.
+ */
+export class PgProxy {
+  readonly port: number;
+  private readonly server: net.Server;
+  private readonly conns = new Set<ProxiedConnection>();
+  /** Commits still to cut (each `cutAfterCommit` adds one). */
+  private cutsArmed = 0;
+  /** Commits cut so far. */
+  cuts = 0;
+
+  private constructor(server: net.Server, port: number) {
+    this.server = server;
+    this.port = port;
+  }
+
+  static async start(upstreamPort: number, commitPattern: (text: string) => boolean = isWriteCommit): Promise<PgProxy> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const proxy = new PgProxy(server, (server.address() as net.AddressInfo).port);
+    server.on('connection', (client) => proxy.accept(client, upstreamPort, commitPattern));
+    return proxy;
+  }
+
+  /** The URL of database `db` through the proxy, for the user of `directUrl`. */
+  url(directUrl: string): string {
+    const u = new URL(directUrl);
+    u.port = String(this.port);
+    return u.toString();
+  }
+
+  /** Cut every open connection (both sides) at once. */
+  cutAll(): void {
+    for (const c of this.conns) c.destroy();
+  }
+
+  /** Cut the next `n` connections that commit a write, each right after its commit, before the answer goes back. */
+  cutAfterCommit(n = 1): void {
+    this.cutsArmed += n;
+  }
+
+  get armed(): number {
+    return this.cutsArmed;
+  }
+
+  async close(): Promise<void> {
+    this.cutAll();
+    await new Promise((r) => this.server.close(() => r(undefined)));
+  }
+
+  private accept(client: net.Socket, upstreamPort: number, commitPattern: (text: string) => boolean): void {
+    const upstream = net.connect(upstreamPort, '127.0.0.1');
+    const conn = new ProxiedConnection(client, upstream);
+    this.conns.add(conn);
+    const gone = () => {
+      conn.destroy();
+      this.conns.delete(conn);
+    };
+    client.on('error', gone);
+    upstream.on('error', gone);
+    client.on('close', gone);
+    upstream.on('close', gone);
+    let tail = '';
+    client.on('data', (d: Buffer) => {
+      // Scan the client's stream (with the end of the previous chunk, in case a pattern spans two) for a commit.
+      const text = tail + d.toString('latin1');
+      tail = text.slice(-64);
+      if (this.cutsArmed > 0 && !conn.cutting && commitPattern(text)) {
+        this.cutsArmed--;
+        conn.cutting = true;
+      }
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      for (const frame of conn.frames(d)) {
+        if (!conn.cutting) {
+          client.write(frame);
+          continue;
+        }
+        // The commit's answer: hold it back, and at ReadyForQuery (the transaction is over, committed) cut.
+        if (frame[0] === 0x5a /* 'Z' */) {
+          this.cuts++;
+          gone();
+          return;
+        }
+      }
+    });
+  }
+}
+
+/**
+ * The writer's commit: the one-statement job write (extended protocol, named `shard-write-jobs-…`, an implicit
+ * transaction committed at Sync) or a COMMIT of an explicit transaction (simple query).
+ */
+export function isWriteCommit(text: string): boolean {
+  return text.includes('shard-write-jobs') || text.includes('COMMIT\u0000');
+}
+
+class ProxiedConnection {
+  cutting = false;
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly client: net.Socket,
+    private readonly upstream: net.Socket,
+  ) {}
+
+  /** Whole server messages (type byte, int32 length) in this chunk plus what was left of the previous one. */
+  *frames(d: Buffer): Generator<Buffer> {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, d]) : d;
+    let at = 0;
+    while (this.pending.length - at >= 5) {
+      const len = this.pending.readUInt32BE(at + 1);
+      if (this.pending.length - at < 1 + len) break;
+      yield this.pending.subarray(at, at + 1 + len);
+      at += 1 + len;
+    }
+    this.pending = this.pending.subarray(at);
+  }
+
+  destroy(): void {
+    this.client.destroy();
+    this.upstream.destroy();
+  }
+}
