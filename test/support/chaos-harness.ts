@@ -585,3 +585,56 @@ function chunk<T>(xs: T[], n: number): T[][] {
   xs.forEach((x, i) => out[i % n].push(x));
   return out;
 }
+
+/** A reservation body for one hotel and its room type, `nights` nights from day `day` (from today). */
+export function stayBody(hotel: ChaosHotel, day: number, nights = 1, name = 'Chaos Guest') {
+  return {
+    reservationId: randomUUID(),
+    hotelId: hotel.id,
+    roomTypeId: hotel.roomTypeId,
+    checkIn: dayFromToday(day),
+    checkOut: dayFromToday(day + nights),
+    roomCount: 1,
+    guest: { name, email: 'chaos@example.com' },
+  };
+}
+
+/**
+ * Availability as the API answers it (not stale) equals the shard databases' nights, for every hotel over days
+ * [fromDay, toDay): waits up to `timeoutMs` for the cache to catch up, then fails with the nights that differ.
+ */
+export async function checkAvailability(stack: ChaosStack, fromDay: number, toDay: number, timeoutMs = 5_000): Promise<void> {
+  const diffs = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const h of stack.hotels) {
+      const a = await timedRequest(stack.admin, 'GET', `/v1/hotels/${h.id}/availability?checkIn=${dayFromToday(fromDay)}&checkOut=${dayFromToday(toDay)}&roomTypeId=${h.roomTypeId}`, undefined, 5_000);
+      if (a.status !== 200) {
+        out.push(`hotel ${h.id}: availability answered ${a.status} ${JSON.stringify(a.body).slice(0, 200)}`);
+        continue;
+      }
+      const body = a.body as { stale: boolean; roomTypes: { nights: { date: string; reserved: number; available: number }[] }[] };
+      if (body.stale) out.push(`hotel ${h.id}: stale`);
+      const db = await withClient(stack.shardDbUrl(h.id), async (c) =>
+        (await c.query(`SELECT to_char(date, 'YYYY-MM-DD') AS date, reserved, sellable_limit FROM room_type_inventory
+                         WHERE room_type_id = $1 AND date >= $2 AND date < $3`, [h.roomTypeId, dayFromToday(fromDay), dayFromToday(toDay)])).rows,
+      );
+      const byDate = new Map(db.map((r) => [r.date as string, r]));
+      for (const n of body.roomTypes[0]?.nights ?? []) {
+        const d = byDate.get(n.date);
+        if (!d || d.reserved !== n.reserved || Math.max(0, d.sellable_limit - d.reserved) !== n.available) {
+          out.push(`hotel ${h.id} ${n.date}: answered reserved ${n.reserved} available ${n.available}, database reserved ${d?.reserved} limit ${d?.sellable_limit}`);
+        }
+      }
+      if ((body.roomTypes[0]?.nights.length ?? 0) !== toDay - fromDay) out.push(`hotel ${h.id}: ${body.roomTypes[0]?.nights.length ?? 0} nights answered`);
+    }
+    return out;
+  };
+  let last: string[] = [];
+  const until = Date.now() + timeoutMs;
+  do {
+    last = await diffs();
+    if (last.length === 0) return;
+    await sleep(250);
+  } while (Date.now() < until);
+  expect(last, 'availability answered differs from the database').to.deep.equal([]);
+}

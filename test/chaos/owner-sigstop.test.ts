@@ -1,0 +1,55 @@
+// SIGSTOP of the owner past its lease while its commit is in hand (and its connection is lost, as a partition
+// would do), takeover by a second worker, then SIGCONT: the resumed worker retries its commit and the fence
+// refuses it, so it commits nothing; checked in the shard databases (issue 13).
+import { expect } from 'chai';
+import { ChaosStack, checkInvariants, ReservationLoad, sleep, stayBody, timedRequest } from '../support/chaos-harness.js';
+
+describe('chaos: owner frozen with SIGSTOP past its lease, then resumed', function () {
+  this.timeout(120_000);
+  let stack: ChaosStack | undefined;
+
+  after(async () => {
+    await stack?.destroy();
+  });
+
+  it('is taken over, and once resumed commits nothing', async () => {
+    stack = await ChaosStack.start();
+    const s = stack;
+    const first = s.startWorker();
+    const frozen = await s.waitForOneOwner();
+    await s.populate(2, 30);
+    s.startWorker();
+    const load = new ReservationLoad(s).start();
+    await sleep(1_500);
+
+    const hotel = s.hotels[1];
+    const lock = await s.holdNight(hotel, 45);
+    const guest = s.principals[2];
+    const inHandBody = stayBody(hotel, 45, 1, 'In Hand');
+    const inHand = timedRequest(guest.client, 'POST', '/v1/reservations', inHandBody);
+    await s.waitForBlockedCommit(hotel);
+
+    const frozenAt = Date.now();
+    first.signal('SIGSTOP');
+    // Its sessions are lost while it sleeps (a partition, a pooler restart): the commit in hand did not happen.
+    expect(await s.terminateSessionsOf(frozen), 'the frozen owner had sessions').to.be.greaterThan(0);
+    await lock.release();
+
+    const successor = await s.waitForOneOwner(s.config.shardLeaseMs + 5_000, frozen);
+    expect(Date.now() - frozenAt, 'takeover within SHARD_LEASE_MS + 5 s').to.be.at.most(s.config.shardLeaseMs + 5_000);
+    await sleep(1_000);
+    const resumedAt = new Date();
+    first.signal('SIGCONT');
+    // The resumed worker has its job in hand, jobs it may think it owns, leases it will find lost.
+    await sleep(Math.max(3_000, s.config.jobLockMs));
+    const recoveredAt = Date.now();
+    await sleep(1_500);
+    await load.stop();
+
+    expect(await s.commitsBy(frozen, resumedAt), 'commits by the resumed worker').to.equal(0);
+    expect(await s.commitsByNonOwners(), 'commits by a worker that did not own the shard then').to.deep.equal([]);
+    expect(await s.commitsBy(successor), 'the successor commits').to.be.greaterThan(0);
+    expect((await inHand).status).to.be.oneOf([201, 202]);
+    await checkInvariants(s, [...load.sent, { lane: -1, seq: 0, principal: guest, hotel, body: inHandBody, sentAt: frozenAt, status: (await inHand).status }], { recoveredAt, order: true });
+  });
+});
