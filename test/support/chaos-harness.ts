@@ -283,6 +283,8 @@ export class ChaosStack {
    */
   async holdNight(hotel: ChaosHotel, day: number): Promise<{ release(): Promise<void> }> {
     const c = new pg.Client({ connectionString: this.shardDbUrl(hotel.id), application_name: 'chaos-lock' });
+    // The server may go (a test stops it) while the lock is held: that ends the lock, not the test.
+    c.on('error', () => {});
     await c.connect();
     this.clients.push(c);
     await c.query('BEGIN');
@@ -339,6 +341,7 @@ function spawnNode(file: string, vars: Record<string, string>): ChildProcess {
 
 export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url, application_name: 'chaos-check', connectionTimeoutMillis: 5_000 });
+  c.on('error', () => {});
   await c.connect();
   try {
     return await fn(c);

@@ -80,7 +80,7 @@ async function run(bin: string, args: string[], what: string): Promise<void> {
 }
 
 /**
- * initdb and pg_ctl on a free port in a fresh temp dir, tuned for speed (no fsync). The superuser is the OS user
+ * initdb and pg_ctl on a free port in a fresh temp dir, tuned for speed (no fsync; commits still wait for the WAL write, see below). The superuser is the OS user
  * running the tests, with trust auth on 127.0.0.1, so URLs need no password.
  */
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
@@ -115,8 +115,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const port = await freePort();
   const settings = [
     `-p ${port}`,
+    // No fsync (the OS's cache survives a server crash, which is all these tests make), but synchronous commit
+    // stays on: with it off, `pg_ctl stop -m immediate` loses commits the server had already acknowledged (seen:
+    // three reservations answered 201 and gone after the restart), which is the server's trade, not the engine's bug.
     '-c fsync=off',
-    '-c synchronous_commit=off',
     '-c full_page_writes=off',
     '-c listen_addresses=127.0.0.1',
     `-c unix_socket_directories=${dir}`,

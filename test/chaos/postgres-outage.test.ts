@@ -1,0 +1,92 @@
+// Postgres stopped (`pg_ctl stop -m immediate`) under load while an owner has a commit in hand, then started again
+// (issue 13, API.md "Outages"): reservation requests get 201 or 202, never 5xx; availability answers stale: true
+// meanwhile; afterwards every request is decided exactly once, in order per hotel.
+import { expect } from 'chai';
+import { ChaosStack, checkInvariants, ReservationLoad, sleep, stayBody, timedRequest, type Sent } from '../support/chaos-harness.js';
+import { dayFromToday } from '../support/fixtures.js';
+
+async function outage(s: ChaosStack, downMs: number, during?: (downAt: number) => Promise<void>): Promise<{ load: ReservationLoad; recoveredAt: number; inHand: Sent; stale: string[] }> {
+  const load = new ReservationLoad(s).start();
+  await sleep(1_500);
+  // A commit in hand when the server goes: a reservation of a night the test holds locked.
+  const hotel = s.hotels[0];
+  const lock = await s.holdNight(hotel, 45);
+  const guest = s.principals[1];
+  const body = stayBody(hotel, 45, 1, 'In Hand');
+  const inHand: Sent = { lane: -1, seq: 0, principal: guest, hotel, body, sentAt: Date.now() };
+  const answer = timedRequest(guest.client, 'POST', '/v1/reservations', body).then((r) => {
+    inHand.status = r.status;
+    inHand.response = r.body;
+    inHand.answeredAt = Date.now();
+  });
+  await s.waitForBlockedCommit(hotel);
+  await s.pg.stop('immediate');
+  const downAt = Date.now();
+  await lock.release();
+  // Availability of the nights the load books, from the cache, said to be stale (after the API's probe noticed).
+  const stale: string[] = [];
+  const probe = (async () => {
+    await sleep(2_500);
+    while (Date.now() < downAt + downMs - 500) {
+      for (const h of s.hotels) {
+        const a = await timedRequest(s.admin.as(undefined), 'GET', `/v1/hotels/${h.id}/availability?checkIn=${dayFromToday(3)}&checkOut=${dayFromToday(5)}`, undefined, 5_000);
+        const b = a.body as { stale?: boolean };
+        if (a.status !== 200 || b.stale !== true) stale.push(`${h.id} at +${Date.now() - downAt} ms: ${a.status} ${JSON.stringify(a.body).slice(0, 160)}`);
+      }
+      await sleep(1_000);
+    }
+  })();
+  await during?.(downAt);
+  await sleep(Math.max(0, downAt + downMs - Date.now()));
+  await probe;
+  await s.pg.start();
+  const recoveredAt = Date.now();
+  await sleep(3_000);
+  await load.stop();
+  await answer;
+  return { load, recoveredAt, inHand, stale };
+}
+
+describe('chaos: Postgres stopped under load', function () {
+  this.timeout(150_000);
+  let stack: ChaosStack | undefined;
+
+  afterEach(async () => {
+    await stack?.destroy();
+    stack = undefined;
+  });
+
+  it('queues for 20 s (201/202, never 5xx, stale availability), then decides everything once and in order', async () => {
+    stack = await ChaosStack.start();
+    const s = stack;
+    s.startWorker();
+    await s.waitForOneOwner();
+    await s.populate(2, 30);
+    const { load, recoveredAt, inHand, stale } = await outage(s, 20_000);
+    expect(stale, 'availability during the outage is answered from the cache with stale: true').to.deep.equal([]);
+    expect(load.sent.filter((x) => x.sentAt > recoveredAt - 15_000 && x.status === 202).length, 'requests queued during the outage').to.be.greaterThan(0);
+    await checkInvariants(s, [...load.sent, inHand], { recoveredAt, order: true });
+  });
+
+  it('keeps accepting tokens verified before the outage: guest and partner still get 202 at +40 s of 45 s', async () => {
+    stack = await ChaosStack.start();
+    const s = stack;
+    s.startWorker();
+    await s.waitForOneOwner();
+    await s.populate(2, 30);
+    const late: Sent[] = [];
+    const { load, recoveredAt, inHand } = await outage(s, 45_000, async (downAt) => {
+      await sleep(Math.max(0, downAt + 40_000 - Date.now()));
+      for (const [i, p] of [s.principals[0], s.principals[1]].entries()) {
+        const hotel = s.hotels[i + 1];
+        const body = stayBody(hotel, 47 + i, 1, `At +40 s (${p.name})`);
+        const r = await timedRequest(p.client, 'POST', '/v1/reservations', body);
+        late.push({ lane: -2 - i, seq: 0, principal: p, hotel, body, sentAt: Date.now(), answeredAt: Date.now(), status: r.status, response: r.body });
+      }
+    });
+    expect(late.map((x) => `${x.principal.name}: ${x.status} ${x.status === 202 ? '' : JSON.stringify(x.response)}`), 'requests at +40 s of the outage').to.deep.equal(
+      late.map((x) => `${x.principal.name}: 202 `),
+    );
+    await checkInvariants(s, [...load.sent, inHand, ...late], { recoveredAt, order: true });
+  });
+});
