@@ -476,15 +476,17 @@ export interface Decided {
  * night is over its sellable limit; each night's reserved count equals the rooms its live reservations hold; and,
  * if asked, each lane was decided in the order it was sent.
  */
-export async function checkInvariants(stack: ChaosStack, sent: Sent[], o: InvariantOptions): Promise<Decided[]> {
+export async function checkInvariants(stack: ChaosStack, sent: Sent[], o: InvariantOptions, findings?: Findings): Promise<Decided[]> {
+  const f = findings ?? new Findings(stack);
   const allowed = o.allowedStatuses ?? [201, 202, 409];
-  const unanswered = sent.filter((s) => s.status === undefined || s.status === 0);
-  expect(unanswered.map((s) => `${s.body.reservationId}: ${s.error}`), 'requests without an answer (hanging or refused connection)').to.deep.equal([]);
-  const wrong = sent.filter((s) => !allowed.includes(s.status!));
-  expect(
-    wrong.map((s) => `${s.status} ${JSON.stringify(s.response).slice(0, 200)}`),
-    `reservation requests answered outside ${allowed.join('/')}\n${stack.logs()}`,
-  ).to.deep.equal([]);
+  f.expectEmpty(
+    'requests without an answer (hanging or refused connection)',
+    sent.filter((s) => s.status === undefined || s.status === 0).map((s) => `${s.body.reservationId}: ${s.error} after ${(s.answeredAt ?? Date.now()) - s.sentAt} ms`),
+  );
+  f.expectEmpty(
+    `reservation requests answered outside ${allowed.join('/')}`,
+    sent.filter((s) => s.status && !allowed.includes(s.status)).map((s) => `${s.status} ${JSON.stringify(s.response).slice(0, 200)}`),
+  );
 
   // Every 202 is decided within the bound: GET (as its owner) answers 200, or 404 (refused, or never decided).
   const deadline = o.recoveredAt + (o.decideWithinMs ?? 15_000);
@@ -515,7 +517,7 @@ export async function checkInvariants(stack: ChaosStack, sent: Sent[], o: Invari
       }
     }),
   );
-  expect(undecided, `requests answered 202 and not decided within ${o.decideWithinMs ?? 15_000} ms of recovery\n${stack.logs()}`).to.deep.equal([]);
+  f.expectEmpty(`requests answered 202 and not decided within ${o.decideWithinMs ?? 15_000} ms of recovery`, undecided);
 
   // Stored exactly once (across every shard database) when acknowledged; not at all otherwise.
   const ids = sent.map((s) => s.body.reservationId);
@@ -524,10 +526,14 @@ export async function checkInvariants(stack: ChaosStack, sent: Sent[], o: Invari
     const rows = await withClient(url, async (c) => (await c.query('SELECT id::text, count(*)::int AS n FROM reservations WHERE id = ANY($1::uuid[]) GROUP BY id', [ids])).rows);
     for (const r of rows) stored.set(r.id, (stored.get(r.id) ?? 0) + r.n);
   }
-  const lost = decided.filter((d) => d.final === 'created' && stored.get(d.sent.body.reservationId) !== 1);
-  expect(lost.map((d) => `${d.sent.body.reservationId} answered ${d.sent.status}: stored ${stored.get(d.sent.body.reservationId) ?? 0}×`), 'acknowledged reservations not stored exactly once').to.deep.equal([]);
-  const phantom = decided.filter((d) => d.final !== 'created' && stored.has(d.sent.body.reservationId));
-  expect(phantom.map((d) => `${d.sent.body.reservationId} answered ${d.sent.status} (${d.final}): stored`), 'reservations stored though their request was refused or answered unavailable').to.deep.equal([]);
+  f.expectEmpty(
+    'acknowledged reservations not stored exactly once',
+    decided.filter((d) => d.final === 'created' && stored.get(d.sent.body.reservationId) !== 1).map((d) => `${d.sent.body.reservationId} answered ${d.sent.status}: stored ${stored.get(d.sent.body.reservationId) ?? 0}×`),
+  );
+  f.expectEmpty(
+    'reservations stored though their request was refused or answered unavailable',
+    decided.filter((d) => d.final !== 'created' && stored.has(d.sent.body.reservationId)).map((d) => `${d.sent.body.reservationId} answered ${d.sent.status} (${d.final}): stored`),
+  );
 
   // Nights: never over the limit, and reserved = rooms of the live reservations covering them.
   for (const h of stack.hotels) {
@@ -541,14 +547,47 @@ export async function checkInvariants(stack: ChaosStack, sent: Sent[], o: Invari
         [h.roomTypeId],
       )).rows,
     );
-    const over = nights.filter((n) => n.reserved > n.sellable_limit).map((n) => `${n.date}: ${n.reserved} > ${n.sellable_limit}`);
-    expect(over, `nights over their sellable limit (hotel ${h.id})`).to.deep.equal([]);
-    const drift = nights.filter((n) => n.reserved !== n.held).map((n) => `${n.date}: reserved ${n.reserved}, held ${n.held}`);
-    expect(drift, `nights whose reserved count is not the rooms of their live reservations (hotel ${h.id})`).to.deep.equal([]);
+    f.expectEmpty(`nights over their sellable limit (hotel ${h.id})`, nights.filter((n) => n.reserved > n.sellable_limit).map((n) => `${n.date}: ${n.reserved} > ${n.sellable_limit}`));
+    f.expectEmpty(
+      `nights whose reserved count is not the rooms of their live reservations (hotel ${h.id})`,
+      nights.filter((n) => n.reserved !== n.held).map((n) => `${n.date}: reserved ${n.reserved}, held ${n.held}`),
+    );
   }
 
-  if (o.order) await checkLaneOrder(stack, decided);
+  if (o.order) f.expectEmpty('reservations decided out of their hotel send order', await laneOrderViolations(stack, decided));
+  if (!findings) f.done();
   return decided;
+}
+
+/**
+ * Violated expectations, collected so that one run reports every broken invariant at once (a fault that breaks
+ * several shows all of them), then failed together with the parts' logs.
+ */
+export class Findings {
+  readonly list: string[] = [];
+
+  constructor(private readonly stack?: ChaosStack) {}
+
+  /** A list that should be empty (shown up to 12 items). */
+  expectEmpty(what: string, items: string[]): void {
+    if (items.length === 0) return;
+    const shown = items.slice(0, 12).join('\n    ');
+    this.list.push(`${what} (${items.length}):\n    ${shown}${items.length > 12 ? `\n    … ${items.length - 12} more` : ''}`);
+  }
+
+  /** Run an expectation; record its failure and go on. */
+  async check(what: string, fn: () => unknown): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.list.push(`${what}: ${(err as Error).message.slice(0, 2_000)}`);
+    }
+  }
+
+  done(): void {
+    if (this.list.length === 0) return;
+    expect.fail(`${this.list.length} expectation(s) failed:\n- ${this.list.join('\n- ')}\n\nlogs:\n${this.stack?.logs() ?? ''}`);
+  }
 }
 
 /** The hotel version each reservation was created at (its `reservation.created` outbox row). */
@@ -564,7 +603,7 @@ export async function createdVersions(stack: ChaosStack, ids: string[]): Promise
 }
 
 /** Within each lane (one principal, one hotel, one request at a time), created reservations have rising versions. */
-async function checkLaneOrder(stack: ChaosStack, decided: Decided[]): Promise<void> {
+async function laneOrderViolations(stack: ChaosStack, decided: Decided[]): Promise<string[]> {
   const created = decided.filter((d) => d.final === 'created').map((d) => d.sent);
   const versions = await createdVersions(stack, created.map((s) => s.body.reservationId));
   const lanes = new Map<number, Sent[]>();
@@ -580,7 +619,7 @@ async function checkLaneOrder(stack: ChaosStack, decided: Decided[]): Promise<vo
       }
     }
   }
-  expect(reordered, 'reservations decided out of their hotel send order').to.deep.equal([]);
+  return reordered;
 }
 
 function chunk<T>(xs: T[], n: number): T[][] {
@@ -604,9 +643,9 @@ export function stayBody(hotel: ChaosHotel, day: number, nights = 1, name = 'Cha
 
 /**
  * Availability as the API answers it (not stale) equals the shard databases' nights, for every hotel over days
- * [fromDay, toDay): waits up to `timeoutMs` for the cache to catch up, then fails with the nights that differ.
+ * [fromDay, toDay): waits up to `timeoutMs` for the cache to catch up, then answers the nights that differ.
  */
-export async function checkAvailability(stack: ChaosStack, fromDay: number, toDay: number, timeoutMs = 5_000): Promise<void> {
+export async function availabilityDiffs(stack: ChaosStack, fromDay: number, toDay: number, timeoutMs = 5_000): Promise<string[]> {
   const diffs = async (): Promise<string[]> => {
     const out: string[] = [];
     for (const h of stack.hotels) {
@@ -636,8 +675,8 @@ export async function checkAvailability(stack: ChaosStack, fromDay: number, toDa
   const until = Date.now() + timeoutMs;
   do {
     last = await diffs();
-    if (last.length === 0) return;
+    if (last.length === 0) return [];
     await sleep(250);
   } while (Date.now() < until);
-  expect(last, 'availability answered differs from the database').to.deep.equal([]);
+  return last;
 }
