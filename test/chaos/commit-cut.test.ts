@@ -16,7 +16,6 @@ describe('chaos: connection cut right after COMMIT', function () {
     // A reply timeout long enough that only a lost answer, not a slow machine, can make a 202.
     stack = await ChaosStack.start({ proxy: true, vars: { REPLY_TIMEOUT_MS: '6000' } });
     const s = stack;
-    s.startWorker();
     await s.waitForOneOwner();
     await s.populate(2, 30);
     const load = new ReservationLoad(s, { pauseMs: 20 }).start();

@@ -2,7 +2,7 @@
 // would do), takeover by a second worker, then SIGCONT: the resumed worker retries its commit and the fence
 // refuses it, so it commits nothing; checked in the shard databases (issue 13).
 import { expect } from 'chai';
-import { ChaosStack, checkInvariants, ReservationLoad, sleep, stayBody, timedRequest } from '../support/chaos-harness.js';
+import { ChaosStack, checkInvariants, Findings, ReservationLoad, sleep, stayBody, timedRequest } from '../support/chaos-harness.js';
 
 describe('chaos: owner frozen with SIGSTOP past its lease, then resumed', function () {
   this.timeout(120_000);
@@ -15,7 +15,7 @@ describe('chaos: owner frozen with SIGSTOP past its lease, then resumed', functi
   it('is taken over, and once resumed commits nothing', async () => {
     stack = await ChaosStack.start();
     const s = stack;
-    const first = s.startWorker();
+    const first = s.workers[0];
     const frozen = await s.waitForOneOwner();
     await s.populate(2, 30);
     s.startWorker();
@@ -36,7 +36,9 @@ describe('chaos: owner frozen with SIGSTOP past its lease, then resumed', functi
     await lock.release();
 
     const successor = await s.waitForOneOwner(s.config.shardLeaseMs + 5_000, frozen);
-    expect(Date.now() - frozenAt, 'takeover within SHARD_LEASE_MS + 5 s').to.be.at.most(s.config.shardLeaseMs + 5_000);
+    const f = new Findings(s);
+    const takeoverMs = Date.now() - frozenAt;
+    f.expectEmpty('takeover within SHARD_LEASE_MS + 5 s', takeoverMs <= s.config.shardLeaseMs + 5_000 ? [] : [`${takeoverMs} ms`]);
     await sleep(1_000);
     const resumedAt = new Date();
     first.signal('SIGCONT');
@@ -46,10 +48,12 @@ describe('chaos: owner frozen with SIGSTOP past its lease, then resumed', functi
     await sleep(1_500);
     await load.stop();
 
-    expect(await s.commitsBy(frozen, resumedAt), 'commits by the resumed worker').to.equal(0);
-    expect(await s.commitsByNonOwners(), 'commits by a worker that did not own the shard then').to.deep.equal([]);
+    const byResumed = await s.commitsBy(frozen, resumedAt);
+    f.expectEmpty('commits by the resumed worker', byResumed === 0 ? [] : [`${byResumed} jobs committed by ${frozen} after SIGCONT`]);
+    f.expectEmpty('commits by a worker that did not own the shard then', (await s.commitsByNonOwners()).map((x) => `job ${x.job_id} of shard ${x.shard} by ${x.session_app}, owner ${x.owner}`));
     expect(await s.commitsBy(successor), 'the successor commits').to.be.greaterThan(0);
-    expect((await inHand).status).to.be.oneOf([201, 202]);
-    await checkInvariants(s, [...load.sent, { lane: -1, seq: 0, principal: guest, hotel, body: inHandBody, sentAt: frozenAt, status: (await inHand).status }], { recoveredAt, order: true });
+    expect(first.alive, 'the resumed worker is still running (so it had its chance to commit)').to.equal(true);
+    await checkInvariants(s, [...load.sent, { lane: -1, seq: 0, principal: guest, hotel, body: inHandBody, sentAt: frozenAt, status: (await inHand).status }], { recoveredAt, order: true }, f);
+    f.done();
   });
 });

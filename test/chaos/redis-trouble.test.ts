@@ -58,7 +58,6 @@ describe('chaos: Redis trouble under load', function () {
   it('Redis killed and restarted empty: 503 within 1 s meanwhile, recovery by itself, nothing acknowledged lost', async () => {
     stack = await ChaosStack.start();
     const s = stack;
-    s.startWorker();
     await s.waitForOneOwner();
     await s.populate(2, 30);
     const load = new ReservationLoad(s, { requestTimeoutMs: 20_000 }).start();
@@ -99,7 +98,6 @@ describe('chaos: Redis trouble under load', function () {
   it('Redis paused 10 s (CLIENT PAUSE): 503 within 1 s, readyz says so, no lease fails over, recovery by itself', async () => {
     stack = await ChaosStack.start();
     const s = stack;
-    s.startWorker();
     await s.waitForOneOwner();
     await s.populate(2, 30);
     const load = new ReservationLoad(s, { requestTimeoutMs: 20_000 }).start();

@@ -14,7 +14,6 @@ describe('chaos: a reservationId reused in the other shard database', function (
   it('is refused with 422 and leaves the first reservation reachable', async () => {
     stack = await ChaosStack.start();
     const s = stack;
-    s.startWorker();
     await s.waitForOneOwner();
     await s.populate(2, 30);
     const load = new ReservationLoad(s).start();

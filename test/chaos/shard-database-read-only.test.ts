@@ -15,7 +15,6 @@ describe('chaos: a shard database turned read-only under load', function () {
   it('queues through 10 s of read-only, then decides everything once and in order', async () => {
     stack = await ChaosStack.start();
     const s = stack;
-    s.startWorker();
     await s.waitForOneOwner();
     await s.populate(2, 30);
     const load = new ReservationLoad(s).start();

@@ -91,8 +91,8 @@ export interface ChaosOptions {
   redis?: { appendonly?: boolean };
   /** Put a TCP proxy between the workers and Postgres (for cutting their connections). */
   proxy?: boolean;
-  hotelsPerDatabase?: number;
-  totalInventory?: number;
+  /** Workers to start together with the API (more can be started later with `startWorker`). */
+  workers?: number;
 }
 
 export const chaosDefaults = {
@@ -126,7 +126,7 @@ export class ChaosStack {
   principals: Principal[] = [];
   private readonly clients: pg.Client[] = [];
 
-  /** Servers, databases and the API; workers are started by the test (`startWorker`). */
+  /** Servers, databases, the API and (unless told otherwise) one worker. */
   static async start(options: ChaosOptions = {}): Promise<ChaosStack> {
     const s = new ChaosStack();
     try {
@@ -164,6 +164,7 @@ export class ChaosStack {
     this.apiUrl = `http://127.0.0.1:${port}`;
     this.admin = new HttpClient(this.apiUrl, adminToken);
     this.startApi();
+    for (let i = 0; i < (options.workers ?? 1); i++) this.startWorker();
     await waitUntil('the API to answer /healthz', async () => (await this.admin.get('/healthz')).status === 200, 20_000, () => this.api?.log());
   }
 

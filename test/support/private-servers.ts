@@ -79,6 +79,28 @@ async function run(bin: string, args: string[], what: string): Promise<void> {
   });
 }
 
+/** The `postgres` OS user that runs the servers when we are root (undefined when we are not). */
+function postgresOwner(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const pw = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const gw = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  if (pw.status !== 0) throw new Error('running as root needs a `postgres` OS user for initdb');
+  return { uid: Number(pw.stdout.trim()), gid: Number(gw.stdout.trim()) };
+}
+
+let templateDir: string | undefined;
+
+/** A freshly initdb'ed data directory, made once per test process and removed when it exits. */
+function initdbTemplate(bin: string, user: string, owner: { uid: number; gid: number } | undefined): string {
+  if (templateDir) return path.join(templateDir, 'data');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'chaos-pg-template-'));
+  onExit.add(() => rmSync(dir, { recursive: true, force: true }));
+  if (owner) chownSync(dir, owner.uid, owner.gid);
+  runSync(path.join(bin, 'initdb'), ['-D', path.join(dir, 'data'), '-U', user, '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], 'initdb');
+  templateDir = dir;
+  return path.join(dir, 'data');
+}
+
 /**
  * initdb and pg_ctl on a free port in a fresh temp dir, tuned for speed (no fsync; commits still wait for the WAL write, see below). The superuser is the OS user
  * running the tests, with trust auth on 127.0.0.1, so URLs need no password.
@@ -89,12 +111,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const data = path.join(dir, 'data');
   const logFile = path.join(dir, 'server.log');
   const user = os.userInfo().username;
-  if (process.getuid?.() === 0) {
-    const pw = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-    const gw = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-    if (pw.status !== 0) throw new Error('running as root needs a `postgres` OS user for initdb');
-    chownSync(dir, Number(pw.stdout.trim()), Number(gw.stdout.trim()));
-  }
+  const owner = postgresOwner();
+  if (owner) chownSync(dir, owner.uid, owner.gid);
   let running = false;
   const cleanupSync = () => {
     if (running) {
@@ -106,7 +124,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   };
   onExit.add(cleanupSync);
   try {
-    runSync(path.join(bin, 'initdb'), ['-D', data, '-U', user, '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], 'initdb');
+    // One initdb per test process; each server starts from a copy of it (cp -a keeps the owner and modes).
+    const template = initdbTemplate(bin, user, owner);
+    const cp = spawnSync('cp', ['-a', template, data], { encoding: 'utf8' });
+    if (cp.status !== 0) throw new Error(`copying the initdb template failed: ${cp.stderr}`);
   } catch (err) {
     cleanupSync();
     onExit.delete(cleanupSync);
