@@ -9,6 +9,7 @@ import { createRedis, RedisKeys } from '../engine/redis.js';
 import { BatchStore, CatalogStore } from '../engine/store/catalog-store.js';
 import { createPool } from '../engine/store/pg.js';
 import { ShardReader } from '../engine/store/shard-reader.js';
+import { ReservationClaims } from '../engine/store/reservation-claims.js';
 import { createApp } from './app.js';
 import { withFastPath } from './fast-path.js';
 import { testPaymentProvider } from './payment-provider.js';
@@ -42,7 +43,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const auth = new Authenticator(catalog, config.adminApiKey, config.rateLimitPerSecond);
   await revocations.subscribe(keys.revocations());
   revocations.on('message', (_c: string, hex: string) => auth.forget(hex));
-  const reader = new ShardReader(shardPools, config.shardCount);
+  const reader = new ShardReader(shardPools, config.shardCount, new ReservationClaims(catalogPool));
   reader.startProbing(databaseProbeMs);
   const cache = new AvailabilityCache(redis, config.redisPrefix);
   const hub = new AvailabilityHub(createRedis(config.redisUrl, 'api-availability'), cache, config.redisPrefix, config.sseHeartbeatMs);

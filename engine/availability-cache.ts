@@ -67,8 +67,8 @@ local function logAndAnnounce(from, version, changes, channel, message, maxlen)
   redis.call('PUBLISH', channel, message)
 end`;
 
-// After a commit, one script per hotel: move the cached nights forward (only if the version does), then log and
-// announce the change. KEYS: meta, change log, then one key per changed room type. ARGV: version, ttl, from,
+// After a commit, one script per hotel: move the cached nights forward (only if the change follows the cached
+// version; else answer 2, and the writer writes a whole snapshot), then log and announce the change. KEYS: meta, change log, then one key per changed room type. ARGV: version, ttl, from,
 // changes JSON, channel, hotel id (JSON), max log length, runs. The runs are one binary string, per run of consecutive
 // changed nights of one room type: key index (uint16), first day (int32), which fields changed (uint8: total,
 // limit, reserved, rate), night count (uint16), then for each changed field its values over the run (int16 LE, the
@@ -79,7 +79,10 @@ local nv = tonumber(ARGV[1])
 local m = redis.call('HMGET', KEYS[1], 'v', 'base', 'end')
 local v = tonumber(m[1] or '-1')
 if v >= nv then return 0 end
-if v >= 0 then
+-- Only the delta that follows the cached version is applied: after a missed one (or with nothing cached, as after
+-- an empty restart) the writer writes the whole snapshot instead (answer 2). The change is logged either way.
+local follows = v >= 0 and v == tonumber(ARGV[3]) - 1
+if follows then
   local base = tonumber(m[2])
   local n = tonumber(m[3]) - base
   local ratesAt = math.ceil(n * 6 / 4) * 4
@@ -113,7 +116,8 @@ if v >= 0 then
 end
 local message = '{"hotelId":' .. ARGV[6] .. ',"from":' .. ARGV[3] .. ',"version":' .. ARGV[1] .. ',"changes":' .. ARGV[4] .. '}'
 logAndAnnounce(ARGV[3], ARGV[1], ARGV[4], ARGV[5], message, ARGV[7])
-return 1`;
+if follows then return 1 end
+return 2`;
 
 // Replace a hotel's whole snapshot unless the cache already holds a newer version; with announce = '1' (a change
 // of its room types or limits) also log and announce a reset. KEYS: meta, change log, room type keys. ARGV:
@@ -211,6 +215,9 @@ export class AvailabilityCache {
   ) {
     this.redis = defineCacheCommands(redis);
   }
+
+  /** What the apply script answers when the change does not follow the cached version: write a snapshot. */
+  static readonly needsSnapshot = 2;
 
   /** The writer: write a hotel's whole window (after loading it). */
   async writeSnapshot(state: HotelState): Promise<void> {

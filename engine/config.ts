@@ -18,6 +18,8 @@ export interface Config {
   workerShards: number[] | undefined;
   /** Memory a worker process gives to the hotels it holds (night tables, reservations); beyond it the least recently used go. */
   workerHotelsBytes: number;
+  /** Port of a worker's /metrics and /healthz; undefined: none. */
+  workerMetricsPort: number | undefined;
   shardLeaseMs: number;
   jobLockMs: number;
   sseHeartbeatMs: number;
@@ -81,6 +83,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     horizonDays: e.INVENTORY_HORIZON_DAYS,
     workerShards: e.WORKER_SHARDS,
     workerHotelsBytes: e.WORKER_HOTELS_MB * 1024 * 1024,
+    workerMetricsPort: e.WORKER_METRICS_PORT < 0 ? undefined : e.WORKER_METRICS_PORT,
     shardLeaseMs: e.SHARD_LEASE_MS,
     jobLockMs: e.JOB_LOCK_MS,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,

@@ -49,11 +49,12 @@ export class HoldSweeper {
       // The expired holds (the partial index), each one's shard looked up by its hotel's key: a sweep reads each
       // expired hold of the database at most once. As a join, the planner could instead visit every hotel of the
       // shard and read all the expired holds for each: 100 hotels × 6,000 expired holds = 600,000 index entries
-      // per sweep, every second, while a backlog lasts.
+      // per sweep, every second, while a backlog lasts. A deleted hotel's holds are not queued: its writer would
+      // refuse them (no such hotel), and they came back every 30 s forever.
       const due = await this.pool.query(
         `SELECT r.id, r.hotel_id FROM reservations r
           WHERE r.status = 'pending' AND r.expires_at <= $2
-            AND (SELECT h.shard FROM hotels h WHERE h.id = r.hotel_id) = $1
+            AND (SELECT h.shard FROM hotels h WHERE h.id = r.hotel_id AND h.deleted_at IS NULL) = $1
           ORDER BY r.expires_at LIMIT $3`,
         [this.shard, new Date(nowMs).toISOString(), holdsPerSweepMax],
       );

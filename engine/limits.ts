@@ -64,6 +64,8 @@ export const jobLockMsDefault = 15_000;
 /** Back-off bounds when a commit fails (database unreachable): the job is retried in place, in order. */
 export const commitRetryDelayMsMin = 50;
 export const commitRetryDelayMsMax = 2_000;
+/** reservationId claims (id → hotel) an API process remembers; a claim never changes, so none is ever stale. */
+export const claimsRememberedMax = 100_000;
 /** Hotels a shard owner keeps in memory before it evicts the least recently used. */
 export const hotelsInMemoryMax = 20_000;
 /** WORKER_HOTELS_MB's default: about 3,500 hotels of 5 room types with two years of nights each. */

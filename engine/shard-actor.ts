@@ -1,26 +1,23 @@
 // The single writer of one virtual shard: holds its hotels in memory, decides each job's commands in order, and
-// commits them in one fenced transaction before anyone hears an answer.
+// commits them in one fenced transaction before anyone hears an answer (what follows a commit: commit-publisher.ts).
 import { hotelsInMemoryMax, reservationBytesEstimate } from './limits.js';
-
-/** Hotels loaded from the database in one round of queries. */
-const hotelsLoadedAtOnceMax = 50;
 import { decide } from './core/decide.js';
 import { evolve } from './core/evolve.js';
 import { assertWithinLimits } from './core/invariants.js';
-import type { DecideContext, HotelEvent, HotelState, Reply, Reservation } from './core/types.js';
-import { cachedFields, type AvailabilityCache, type CachedNight, type ChangeMessage } from './availability-cache.js';
-import { formatDay, localDay, parseDay } from './core/dates.js';
-import type { ChainableCommander } from 'ioredis';
+import type { DecideContext, HotelEvent, HotelState, Reply } from './core/types.js';
+import type { AvailabilityCache } from './availability-cache.js';
+import { localDay } from './core/dates.js';
 import type { CommandReply, ShardJob } from './jobs.js';
-import { expandReplies, storedReplyOf, type StoredReply } from './stored-replies.js';
+import { expandReplies, type StoredReply } from './stored-replies.js';
 import type { Logger } from './log.js';
-import { hotelWindow, type CommitBatch, type NightWrite, type ShardStore } from './store/shard-store.js';
+import { hotelWindow, type CommitBatch, type ShardStore } from './store/shard-store.js';
+import { batchOf, storedRepliesOf } from './commit-batch.js';
+import { CommitPublisher, type Outbound } from './commit-publisher.js';
 
-/** Where a commit's consequences go: Redis in production (cache, change log, live stream, replies). */
-export interface Outbound {
-  pipeline(): ChainableCommander;
-  repliesChannel(apiId: string): string;
-}
+export type { Outbound };
+
+/** Hotels loaded from the database in one round of queries. */
+const hotelsLoadedAtOnceMax = 50;
 
 /** Reservations one hotel keeps in memory between jobs; older ones are loaded again when a command names them. */
 const reservationsKeptPerHotel = 2_000;
@@ -48,6 +45,11 @@ export interface ShardActorOptions {
   holdTtlSeconds: number;
   /** Memory this actor may give to the hotels it holds; the least recently used go beyond it. */
   memoryBytes?: number;
+  /**
+   * The deployment-wide claim of reservation ids (catalog): a new reservation's id is claimed for its hotel before
+   * it is decided, and one claimed for another hotel is refused. Absent in pure store tests (ids unique per database).
+   */
+  claims?: { claim(pairs: { id: string; hotelId: string }[]): Promise<Map<string, string>> };
   /** Where committed availability goes (cache, change log, live stream); absent in pure store tests. */
   cache?: AvailabilityCache;
   log?: Logger;
@@ -72,19 +74,27 @@ function isReservationIdTaken(err: unknown): boolean {
   return e?.code === '23505' && e.constraint === 'reservations_pkey';
 }
 
-function storedRepliesOf(replies: CommandReply[]) {
-  return replies.map((r) => ({ requestId: r.requestId, reply: storedReplyOf(r.reply as Reply) }));
+/** A round created reservations whose ids were claimed for other hotels first: it is decided again knowing so. */
+class ClaimedElsewhere extends Error {
+  constructor(readonly claims: Map<string, string>) {
+    super(`reservation ids claimed for other hotels: ${[...claims.keys()].join(', ')}`);
+  }
 }
 
-/** Events after which a client must refetch rather than patch nights. */
-const structural = new Set(['hotel.created', 'roomType.created', 'roomType.deleted', 'roomType.updated']);
+/** Passes of one round's decision (see decideAndCommit). */
+const reDecidePassesMax = 8;
+
+
 
 export class ShardActor {
   private readonly hotels = new Map<string, Loaded>();
   private readonly now: () => number;
 
+  private readonly publisher: CommitPublisher;
+
   constructor(private readonly o: ShardActorOptions) {
     this.now = o.now ?? Date.now;
+    this.publisher = new CommitPublisher({ outbound: o.outbound, cache: o.cache, log: o.log, stateOf: (id) => this.hotels.get(id)?.state, forget: (id) => this.forget(id) });
   }
 
   get hotelsLoaded(): number {
@@ -141,7 +151,7 @@ export class ShardActor {
   async process(jobs: Delivery[]): Promise<void> {
     await this.exclusive(async () => {
       const { answered, batch } = await this.decideAndCommit(jobs);
-      await this.send(answered, batch);
+      await this.publisher.send(answered, batch);
     });
   }
 
@@ -175,42 +185,6 @@ export class ShardActor {
   }
 
   /**
-   * One round trip after the commit, in this order: the cache, change log and live stream of each hotel the jobs
-   * changed, then the replies, so that a client that just booked reads its own booking.
-   */
-  private async send(answered: Answered[], batch: CommitBatch | undefined): Promise<void> {
-    const p = this.o.outbound.pipeline();
-    // One script per changed hotel (cache, change log, announcement), in the order of `staged`.
-    const staged: string[] = [];
-    if (batch && this.o.cache) {
-      for (const u of await this.availabilityUpdates(batch)) {
-        this.o.cache.stage(p, u.state, u.msg, u.nights);
-        staged.push(u.msg.hotelId);
-      }
-    }
-    // Jobs nobody waits for (partner batches, hold expiries) have no reply channel: their answers are read back.
-    const published: string[] = [];
-    for (const { job, replies } of answered) {
-      if (!job.replyTo) continue;
-      p.publish(this.o.outbound.repliesChannel(job.replyTo), JSON.stringify({ jobKey: job.jobKey, replies }));
-      published.push(job.jobKey);
-    }
-    const results = (await p.exec().catch(() => null)) ?? [];
-    staged.forEach((hotelId, i) => {
-      if (results[i]?.[0]) {
-        // The cache missed this change: forget the hotel, so that its next load writes a whole new snapshot.
-        this.o.log?.warn('availability publish failed; hotel will be reloaded', { hotelId, err: String(results[i][0]) });
-        this.forget(hotelId);
-      }
-    });
-    published.forEach((jobKey, i) => {
-      const r = results[staged.length + i];
-      // Committed but not announced: the waiting requests answer 202 and their decision is read back later.
-      if (!r || r[0]) this.o.log?.warn('replies not published', { jobKey, err: String(r?.[0] ?? 'no answer') });
-    });
-  }
-
-  /**
    * The fallback when the database refused a job's commit for a reason other than being unreachable (a value it
    * cannot store, a broken invariant): decide and commit the commands one by one, so that one bad command is
    * answered `internal_error` on its own and the others are decided as usual. Then record the job's replies.
@@ -226,7 +200,7 @@ export class ShardActor {
         const sub = { ...job, jobKey: `${job.jobKey}.${i}`, replyTo: '', commands: [queued] };
         const done = await this.decideAndCommit([{ job: sub, redelivered: true }]);
         replies.push(...done.answered[0].replies);
-        if (done.batch) await this.send([], done.batch);
+        if (done.batch) await this.publisher.send([], done.batch);
       } catch (err) {
         if (isRetryable(err)) throw err;
         this.o.log?.error('command refused by the database', { shard: this.o.shard, jobKey: job.jobKey, kind: queued.command.kind, err });
@@ -234,7 +208,7 @@ export class ShardActor {
       }
     }
     await this.o.store.commit(this.emptyBatch(job.jobKey, replies));
-    await this.send([{ job, replies }], undefined);
+    await this.publisher.send([{ job, replies }], undefined);
   }
 
   private emptyBatch(jobKey: string, replies: CommandReply[]): CommitBatch {
@@ -255,16 +229,24 @@ export class ShardActor {
    * after all (a retry of a reservation memory no longer holds), the commit fails whole, nothing is kept, and the
    * jobs are decided again with every id they name looked up first.
    */
-  private async decideAndCommit(jobs: Delivery[], lookUpAll = false): Promise<{ answered: Answered[]; batch?: CommitBatch }> {
-    try {
-      return await this.decideAndCommitOnce(jobs, lookUpAll);
-    } catch (err) {
-      if (lookUpAll || !isReservationIdTaken(err)) throw err;
-      return this.decideAndCommitOnce(jobs, true);
+  private async decideAndCommit(jobs: Delivery[]): Promise<{ answered: Answered[]; batch?: CommitBatch }> {
+    const claimed = new Map<string, string>();
+    let lookUpAll = false;
+    // Each pass that fails learns something it did not know (ids taken here, or claimed for other hotels), so the
+    // passes are few: at most one more for taken ids, and one more per new conflict, which only a misuse makes.
+    for (let pass = 0; ; pass++) {
+      try {
+        return await this.decideAndCommitOnce(jobs, lookUpAll, claimed);
+      } catch (err) {
+        if (pass >= reDecidePassesMax) throw err;
+        if (err instanceof ClaimedElsewhere) for (const [id, hotelId] of err.claims) claimed.set(id, hotelId);
+        else if (!lookUpAll && isReservationIdTaken(err)) lookUpAll = true;
+        else throw err;
+      }
     }
   }
 
-  private async decideAndCommitOnce(jobs: Delivery[], lookUpAll: boolean): Promise<{ answered: Answered[]; batch?: CommitBatch }> {
+  private async decideAndCommitOnce(jobs: Delivery[], lookUpAll: boolean, claimed: Map<string, string>): Promise<{ answered: Answered[]; batch?: CommitBatch }> {
     const answered: Answered[] = [];
     const fresh: Answered[] = [];
     for (const { job, redelivered } of jobs) {
@@ -285,7 +267,7 @@ export class ShardActor {
     const hotelIds = new Set<string>();
     for (const { job } of fresh) for (const c of job.commands) hotelIds.add(c.command.hotelId);
     await this.ensureLoaded([...hotelIds], nowMs);
-    const reservationHotel = await this.prefetchReservations(fresh.map((a) => a.job), lookUpAll);
+    const reservationHotel = await this.prefetchReservations(fresh.map((a) => a.job), lookUpAll, claimed);
 
     const ctx: DecideContext = {
       nowMs,
@@ -317,8 +299,9 @@ export class ShardActor {
         const state = this.hotels.get(id)?.state;
         if (state) assertWithinLimits(state);
       }
+      await this.claimCreated(events, claimed);
       // Always committed, rejections too: applied_jobs is how a redelivery or a late reader learns the answers.
-      batch = this.batchOf(fresh, events);
+      batch = batchOf(this.o.shard, this.o.epoch, fresh, events, (id) => this.hotels.get(id)?.state);
       await this.o.store.commit(batch);
     } catch (err) {
       // Memory holds decisions that did not commit: forget those hotels; they are loaded again from the database.
@@ -331,66 +314,6 @@ export class ShardActor {
     }
     this.evict(hotelIds);
     return { answered, batch };
-  }
-
-  /** After a commit: what the writer (and only it) moves forward in the cache, per hotel the job changed. */
-  private async availabilityUpdates(batch: CommitBatch): Promise<{ state: HotelState; msg: ChangeMessage; nights: CachedNight[] }[]> {
-    const cache = this.o.cache;
-    if (!cache) return [];
-    const byHotel = new Map<string, { from: number; version: number; structural: boolean }>();
-    for (const e of batch.events) {
-      const hotelId = e.type === 'hotel.created' ? e.hotel.id : e.type === 'hotel.updated' ? e.hotel.id : 'hotelId' in e ? e.hotelId : 'roomType' in e ? e.roomType.hotelId : e.reservation.hotelId;
-      const h = byHotel.get(hotelId) ?? { from: e.version, version: e.version, structural: false };
-      h.version = e.version;
-      if (structural.has(e.type) || (e.type === 'hotel.updated' && e.limitsFromDay !== null)) h.structural = true;
-      byHotel.set(hotelId, h);
-    }
-    for (const e of batch.events) {
-      if (e.type === 'hotel.deleted') {
-        byHotel.delete(e.hotelId);
-        await cache.drop(e.hotelId).catch(() => {});
-      }
-    }
-    const nightsOf = new Map<string, NightWrite[]>();
-    for (const n of batch.nights) {
-      const list = nightsOf.get(n.hotelId);
-      if (list) list.push(n);
-      else nightsOf.set(n.hotelId, [n]);
-    }
-    const out = [];
-    for (const [hotelId, h] of byHotel) {
-      const state = this.hotels.get(hotelId)?.state;
-      if (!state) continue;
-      const nights: CachedNight[] = [];
-      for (const n of nightsOf.get(hotelId) ?? []) {
-        const t = state.roomTypes.get(n.roomTypeId)?.nights;
-        const i = t ? n.day - t.firstDay : -1;
-        if (!t || i < 0 || i >= t.total.length) continue;
-        const changed =
-          (n.total === null ? 0 : cachedFields.total) |
-          (n.limit === null ? 0 : cachedFields.limit) |
-          (n.delta === 0 ? 0 : cachedFields.reserved) |
-          (n.rate === null ? 0 : cachedFields.rate);
-        nights.push({ roomTypeId: n.roomTypeId, day: n.day, total: t.total[i], limit: t.limit[i], reserved: t.reserved[i], rate: t.rate[i], changed });
-      }
-      const msg: ChangeMessage = {
-        hotelId,
-        from: h.from,
-        version: h.version,
-        changes: h.structural
-          ? null
-          : nights.map((n) => ({
-              roomTypeId: n.roomTypeId,
-              date: formatDay(n.day),
-              totalInventory: n.total,
-              reserved: n.reserved,
-              available: Math.max(0, n.limit - n.reserved),
-              rate: n.rate,
-            })),
-      };
-      out.push({ state, msg, nights });
-    }
-    return out;
   }
 
   private async ensureLoaded(hotelIds: string[], nowMs: number): Promise<void> {
@@ -421,15 +344,38 @@ export class ShardActor {
   }
 
   /**
+   * Claim, deployment-wide, the ids of the reservations this round creates, before it commits. An id claimed for
+   * another hotel first (the same reservationId sent for a hotel of another shard database) fails the round: it is
+   * decided again knowing the claim, and that command is refused as idempotency_mismatch. Only created reservations
+   * claim their id, so a refused request (sold out, unknown hotel) leaves the id free for another hotel.
+   */
+  private async claimCreated(events: HotelEvent[], known: Map<string, string>): Promise<void> {
+    const claims = this.o.claims;
+    if (!claims) return;
+    const pairs: { id: string; hotelId: string }[] = [];
+    for (const e of events) {
+      if (e.type === 'reservation.created' && !known.has(e.reservation.id)) pairs.push({ id: e.reservation.id, hotelId: e.reservation.hotelId });
+    }
+    if (pairs.length === 0) return;
+    const got = await claims.claim(pairs);
+    const elsewhere = pairs.filter((p) => got.get(p.id) !== p.hotelId);
+    for (const p of pairs) known.set(p.id, got.get(p.id) as string);
+    if (elsewhere.length > 0) throw new ClaimedElsewhere(new Map(elsewhere.map((p) => [p.id, got.get(p.id) as string])));
+  }
+
+  /**
    * Load the reservations the jobs name that their hotels do not hold in memory: those a command acts on (pay,
    * cancel, expire), and, when `lookUpAll`, those a reservation command would create; map ids to their hotels.
    */
-  private async prefetchReservations(jobs: ShardJob[], lookUpAll: boolean): Promise<Map<string, string>> {
+  private async prefetchReservations(jobs: ShardJob[], lookUpAll: boolean, claimed: Map<string, string>): Promise<Map<string, string>> {
     const byId = new Map<string, string>();
     const missing: string[] = [];
     const named = (hotelId: string, reservationId: string, creates: boolean) => {
       const held = this.hotels.get(hotelId)?.state.reservations.get(reservationId);
+      const claim = claimed.get(reservationId);
       if (held) byId.set(held.id, held.hotelId);
+      // Claimed for another hotel: decided as a mismatch without a look-up.
+      else if (claim !== undefined && claim !== hotelId) byId.set(reservationId, claim);
       else if (!creates || lookUpAll) missing.push(reservationId);
     };
     for (const { command } of jobs.flatMap((j) => j.commands)) {
@@ -453,80 +399,5 @@ export class ShardActor {
     }
   }
 
-  /** The commit of a job: its events, the final values of every night they touched, versions, reservations. */
-  private batchOf(jobs: Answered[], events: HotelEvent[]): CommitBatch {
-    const nights = new Map<string, { roomTypeId: string; hotelId: string; day: number; delta: number }>();
-    const touch = (hotelId: string, roomTypeId: string, from: number, to: number, delta: number) => {
-      for (let d = from; d < to; d++) {
-        const k = `${roomTypeId}|${d}`;
-        const n = nights.get(k);
-        if (n) n.delta += delta;
-        else nights.set(k, { roomTypeId, hotelId, day: d, delta });
-      }
-    };
-    const versions = new Map<string, number>();
-    const reservations = new Map<string, { reservation: Reservation; created: boolean }>();
-    for (const e of events) {
-      switch (e.type) {
-        case 'hotel.created':
-          versions.set(e.hotel.id, e.version);
-          break;
-        case 'hotel.updated': {
-          versions.set(e.hotel.id, e.version);
-          const state = this.hotels.get(e.hotel.id)?.state;
-          if (e.limitsFromDay !== null && state) {
-            for (const id of state.roomTypes.keys()) touch(e.hotel.id, id, e.limitsFromDay, state.endDay, 0);
-          }
-          break;
-        }
-        case 'hotel.deleted':
-        case 'roomType.deleted':
-          versions.set(e.hotelId, e.version);
-          break;
-        case 'roomType.created':
-        case 'roomType.updated':
-          versions.set(e.roomType.hotelId, e.version);
-          break;
-        case 'inventory.set':
-        case 'rates.set':
-          versions.set(e.hotelId, e.version);
-          touch(e.hotelId, e.roomTypeId, e.fromDay, e.toDay, 0);
-          break;
-        case 'reservation.created':
-        case 'reservation.status': {
-          const r = e.reservation;
-          versions.set(r.hotelId, e.version);
-          const delta = e.type === 'reservation.created' ? r.roomCount : -e.released;
-          if (delta !== 0) touch(r.hotelId, r.roomTypeId, parseDay(r.checkIn) as number, parseDay(r.checkOut) as number, delta);
-          const prior = reservations.get(r.id);
-          reservations.set(r.id, { reservation: r, created: e.type === 'reservation.created' || !!prior?.created });
-          break;
-        }
-      }
-    }
-    const writes: NightWrite[] = [];
-    for (const n of nights.values()) {
-      const t = this.hotels.get(n.hotelId)?.state.roomTypes.get(n.roomTypeId)?.nights;
-      const i = t ? n.day - t.firstDay : -1;
-      const inTable = t !== undefined && i >= 0 && i < t.total.length;
-      writes.push({
-        hotelId: n.hotelId,
-        roomTypeId: n.roomTypeId,
-        day: n.day,
-        delta: n.delta,
-        total: inTable ? t.total[i] : null,
-        limit: inTable ? t.limit[i] : null,
-        rate: inTable ? t.rate[i] : null,
-      });
-    }
-    return {
-      shard: this.o.shard,
-      epoch: this.o.epoch,
-      jobs: jobs.map((a) => ({ jobKey: a.job.jobKey, replies: storedRepliesOf(a.replies) })),
-      events,
-      nights: writes,
-      versions,
-      reservations,
-    };
-  }
+
 }

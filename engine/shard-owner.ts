@@ -9,22 +9,29 @@ import { createShardQueue, createShardWorker, WaitingError, type Job, type Shard
 import { HoldSweeper } from './hold-sweeper.js';
 import type { Logger } from './log.js';
 import { createRedis, RedisKeys } from './redis.js';
-import { ShardActor } from './shard-actor.js';
+import { ShardActor, type Delivery } from './shard-actor.js';
 import { databaseOfShard } from './shard-map.js';
-import { isConnectionError, type Pool } from './store/pg.js';
+import { createPool, isRefusal, type Pool } from './store/pg.js';
+import { ReservationClaims } from './store/reservation-claims.js';
 import { createWriterPool, FencedError, ShardStore } from './store/shard-store.js';
 import type { Queue, Worker } from 'bullmq';
 
-// Renew only a lease that is still ours; answer 1 when renewed.
-const renewScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+// Renew a lease that is still ours; answer 1 when renewed. One that ran out while nobody took it (Redis was paused
+// or unreachable longer than the lease) is taken again: a stall of Redis is not a reason to move every shard, and
+// if another owner did take the shard meanwhile, its epoch fences our commits off and we let the shard go then.
+const renewScript = `local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
 const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 interface Owned {
   shard: number;
   epoch: number;
   actor: ShardActor;
-  worker: Worker<ShardJob>;
-  sweeper: HoldSweeper;
+  /** Absent while the new owner takes over the previous owner's jobs in hand. */
+  worker?: Worker<ShardJob>;
+  sweeper?: HoldSweeper;
   queue: Queue<ShardJob>;
   /** Jobs to take without asking how many wait behind them (after asks that found none), and the asks in a row that found none. */
   drain: { skip: number; emptyAsks: number };
@@ -41,13 +48,36 @@ const drainAskBackoffMax = 3;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The shard went to another owner (or this one stopped) while its jobs were in hand: they go back to the queue. */
+class ShardLostError extends Error {
+  constructor() {
+    super('the shard was lost while its jobs were in hand');
+  }
+}
+
+/** What a shard owner counts, for its /metrics. */
+export interface OwnerStats {
+  /** Commits refused because another owner had taken the shard (the epoch fence at work). */
+  fencedCommits: number;
+  /** Shards taken (claims that succeeded), and lost (lease not renewed, fenced, stopped). */
+  shardsTaken: number;
+  shardsLost: number;
+  /** Jobs a previous owner had in hand, decided by this one when it took their shard. */
+  jobsTakenOver: number;
+  /** Attempts retried in place because the database failed. */
+  retriesInPlace: number;
+}
+
 export class ShardOwner {
   readonly ownerId = `worker-${uuidv7()}`;
+  readonly stats: OwnerStats = { fencedCommits: 0, shardsTaken: 0, shardsLost: 0, jobsTakenOver: 0, retriesInPlace: 0 };
   private readonly keys: RedisKeys;
   private readonly redis: Redis;
   private readonly bullConnection: Redis;
   private readonly pools: Pool[];
   private readonly stores: ShardStore[];
+  private readonly catalogPool: Pool;
+  private readonly claims: ReservationClaims;
   private readonly owned = new Map<number, Owned>();
   private readonly taking = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
@@ -69,6 +99,8 @@ export class ShardOwner {
     const perDb = Math.ceil(config.shardCount / config.shardDatabaseUrls.length);
     this.pools = config.shardDatabaseUrls.map((url) => createWriterPool(url, Math.min(20, perDb + 2), this.ownerId));
     this.stores = this.pools.map((p) => new ShardStore(p, config.horizonDays));
+    this.catalogPool = createPool(config.catalogUrl, 4, this.ownerId);
+    this.claims = new ReservationClaims(this.catalogPool);
     this.cache = new AvailabilityCache(this.redis, config.redisPrefix);
     this.wanted = config.workerShards ?? Array.from({ length: config.shardCount }, (_, i) => i);
   }
@@ -113,24 +145,37 @@ export class ShardOwner {
 
   /** Renew what we own, drop what we lost, claim what nobody owns. */
   private async tick(): Promise<void> {
-    if (this.stopping) return;
-    await Promise.all(
-      this.wanted.map(async (shard) => {
-        try {
-          if (this.owned.has(shard)) {
-            const ok = await this.redis.eval(renewScript, 1, this.keys.lease(shard), this.ownerId, this.config.shardLeaseMs);
-            if (ok !== 1) await this.lose(shard, 'lease not renewed');
-          } else if (!this.taking.has(shard)) {
-            await this.claim(shard);
+    if (this.stopping || this.tickInFlight) return;
+    this.tickInFlight = true;
+    try {
+      await Promise.all(
+        this.wanted.map(async (shard) => {
+          try {
+            if (this.owned.has(shard)) {
+              const ok = await this.redis.eval(renewScript, 1, this.keys.lease(shard), this.ownerId, this.config.shardLeaseMs);
+              if (ok !== 1) await this.lose(shard, 'lease not renewed');
+              else this.renewalFailing = false;
+            } else if (!this.taking.has(shard)) {
+              await this.claim(shard);
+            }
+          } catch (err) {
+            // Redis failing or stalled, not this worker: keep the shard. Whoever takes it once our lease is gone
+            // bumps the epoch, and then our commits are fenced off and we let it go (lose on FencedError); until
+            // then no job reaches anyone. Dropping it here made every worker drop every shard when Redis paused.
+            if (this.owned.has(shard) && !this.renewalFailing) {
+              this.renewalFailing = true;
+              this.log.warn('lease renewal failed; keeping the shards until Redis answers (commits stay fenced)', { err: (err as Error).message });
+            }
           }
-        } catch (err) {
-          // Redis unreachable: a lease we cannot renew will lapse; stop before another owner can take over.
-          const o = this.owned.get(shard);
-          if (o) await this.lose(shard, `renewal failed: ${(err as Error).message}`);
-        }
-      }),
-    );
+        }),
+      );
+    } finally {
+      this.tickInFlight = false;
+    }
   }
+
+  private tickInFlight = false;
+  private renewalFailing = false;
 
   private async claim(shard: number): Promise<void> {
     this.taking.add(shard);
@@ -156,8 +201,22 @@ export class ShardOwner {
         // The process's budget, shared evenly by the shards it may own (hotels hash evenly over shards).
         memoryBytes: Math.floor(this.config.workerHotelsBytes / this.wanted.length),
         cache: this.cache,
+        claims: this.claims,
         log: this.log,
       });
+      const queue = createShardQueue(this.keys.queueName(shard), this.bullConnection, this.config.redisPrefix);
+      const owned: Owned = { shard, epoch, actor, queue, drain: { skip: 0, emptyAsks: 0 } };
+      this.owned.set(shard, owned);
+      try {
+        await this.takeOverJobsInHand(shard, actor, queue);
+      } catch (err) {
+        if (this.owned.get(shard) === owned) this.owned.delete(shard);
+        actor.stopped = true;
+        await queue.close().catch(() => {});
+        await this.redis.eval(releaseScript, 1, this.keys.lease(shard), this.ownerId).catch(() => {});
+        if (!(err instanceof ShardLostError)) this.log.warn('could not take over the jobs in hand; shard let go', { shard, err: (err as Error).message });
+        return;
+      }
       const worker = createShardWorker(
         this.keys.queueName(shard),
         this.bullConnection,
@@ -165,8 +224,7 @@ export class ShardOwner {
         this.config.jobLockMs,
         (job, token) => this.runDrained(shard, actor, worker, job, token),
       );
-      worker.on('error', (err) => this.log.warn('queue worker error', { shard, err }));
-      const queue = createShardQueue(this.keys.queueName(shard), this.bullConnection, this.config.redisPrefix);
+      worker.on('error', (err) => this.log.warn('queue worker error', { shard, err: err.message }));
       const sweeper = new HoldSweeper(shard, this.pools[databaseOfShard(shard, this.pools.length)], queue, (err) =>
         this.log.warn('hold sweep failed', { shard, err: (err as Error).message }),
       );
@@ -177,7 +235,9 @@ export class ShardOwner {
       );
       prune.unref();
       sweeper.onStop(() => clearInterval(prune));
-      this.owned.set(shard, { shard, epoch, actor, worker, sweeper, queue, drain: { skip: 0, emptyAsks: 0 } });
+      owned.worker = worker;
+      owned.sweeper = sweeper;
+      this.stats.shardsTaken++;
       this.log.info('shard taken', { shard, epoch, owner: this.ownerId });
       const preloading = actor.preload().then(
         (n) => this.log.debug('shard preloaded', { shard, hotels: n }),
@@ -188,6 +248,22 @@ export class ShardOwner {
     } finally {
       this.taking.delete(shard);
     }
+  }
+
+  /**
+   * A new owner decides the jobs the previous owner had in hand (active in the queue, oldest taken first) before
+   * any later job of the shard: they come first in the hotels' order, and waiting for BullMQ to find them stalled
+   * (after the old owner's job lock runs out) let later jobs be decided before them. The epoch taken just before
+   * fences the previous owner off, so each is decided once: one it committed is answered from its stored replies.
+   * Their replies go to the API processes still waiting for them. BullMQ redelivers them later (stalled), and they
+   * are then answered again from the stored replies.
+   */
+  private async takeOverJobsInHand(shard: number, actor: ShardActor, queue: Queue<ShardJob>): Promise<void> {
+    const inHand = (await queue.getJobs(['active'], 0, -1, true)).filter((j): j is Job<ShardJob> => !!j?.data?.commands);
+    if (inHand.length === 0) return;
+    this.log.info('deciding the previous owner\'s jobs in hand first', { shard, jobs: inHand.length });
+    this.stats.jobsTakenOver += inHand.length;
+    await this.decideInPlace(shard, actor, inHand.map((j) => ({ job: j.data, redelivered: true })));
   }
 
   /**
@@ -249,68 +325,84 @@ export class ShardOwner {
     for (const j of [...jobs].reverse()) await j.moveToWait(token).catch(() => {});
   }
 
-  /** Process jobs: retried in place (order kept) while the database is unreachable; put back if we lost the shard. */
+  /** Process jobs BullMQ handed us (see decideInPlace); put back if we lost the shard. */
   private async run(shard: number, actor: ShardActor, jobs: Job<ShardJob>[], token: string | undefined): Promise<void> {
+    try {
+      // A first delivery cannot have been committed before: skip the look-up of its stored replies.
+      await this.decideInPlace(shard, actor, jobs.map((j) => ({ job: j.data, redelivered: (j.attemptsStarted ?? 1) > 1 || (j.stalledCounter ?? 0) > 0 })));
+    } catch (err) {
+      if (!(err instanceof ShardLostError)) throw err;
+      await this.putBack(jobs, token);
+      throw new WaitingError();
+    }
+  }
+
+  /**
+   * Decide deliveries, retried in place (order kept) for as long as the database fails; a shard's job never fails
+   * because the database did. Only a refusal (see isRefusal) singles out jobs, then commands: the refused command
+   * alone is answered internal_error. After any failed attempt the commit may have happened without us hearing of
+   * it (an acknowledgement lost with the connection), so every later attempt looks up the stored replies first.
+   * Throws ShardLostError when another owner took the shard.
+   */
+  private async decideInPlace(shard: number, actor: ShardActor, deliveries: Delivery[]): Promise<void> {
     let delay = commitRetryDelayMsMin;
+    let ambiguous = false;
+    let oneByOne = false;
+    let failures = 0;
     for (;;) {
-      const o = this.owned.get(shard);
-      if (!o || o.actor !== actor) {
-        await this.putBack(jobs, token);
-        throw new WaitingError();
-      }
+      if (this.stopping || actor.stopped || this.owned.get(shard)?.actor !== actor) throw new ShardLostError();
+      const attempt = ambiguous ? deliveries.map((d) => ({ job: d.job, redelivered: true })) : deliveries;
       try {
-        // A first delivery cannot have been committed before: skip the look-up of its stored replies.
-        await actor.process(jobs.map((j) => ({ job: j.data, redelivered: (j.attemptsStarted ?? 1) > 1 || (j.stalledCounter ?? 0) > 0 })));
+        if (oneByOne) await actor.processOneByOne(attempt[0].job, (e) => e instanceof FencedError || !isRefusal(e));
+        else await actor.process(attempt);
+        if (failures > 0) this.log.info('decided after retrying in place', { shard, attempts: failures + 1 });
         return;
       } catch (err) {
         if (err instanceof FencedError) {
+          this.stats.fencedCommits++;
           this.log.warn('fenced off: another owner took the shard', { shard, err: err.message });
-          void this.lose(shard, 'fenced');
-          await this.putBack(jobs, token);
-          throw new WaitingError();
+          void this.lose(shard, 'fenced', actor);
+          throw new ShardLostError();
         }
-        if (isConnectionError(err)) {
-          this.log.warn('commit failed, database unreachable; retrying in place', { shard, delayMs: delay, err: (err as Error).message });
-          await sleep(delay);
-          delay = Math.min(delay * 2, commitRetryDelayMsMax);
+        ambiguous = true;
+        failures++;
+        if (isRefusal(err)) {
+          // Refused by the fallback itself: a bug; the job fails loudly rather than loop.
+          if (oneByOne) throw err;
+          if (deliveries.length > 1) {
+            // Refused together: take the jobs one at a time, so that only the job the database refuses is singled out.
+            this.log.warn('jobs refused together by the database; deciding them one at a time', { shard, jobs: deliveries.length, err: (err as Error).message });
+            for (const d of deliveries) await this.decideInPlace(shard, actor, [{ job: d.job, redelivered: true }]);
+            return;
+          }
+          // The database refused the commit (a value it cannot store, a broken invariant: a bug, logged loudly).
+          // Decide the commands one by one so that only the offending one is refused and no other is lost.
+          this.log.error('job refused by the database; deciding its commands one by one', { shard, jobKey: deliveries[0].job.jobKey, err });
+          oneByOne = true;
           continue;
         }
-        if (jobs.length > 1) {
-          // Refused together: take the jobs one at a time, so that only the job the database refuses is singled out.
-          this.log.warn('jobs refused together by the database; committing them one at a time', { shard, jobs: jobs.length, err: (err as Error).message });
-          for (const [i, j] of jobs.entries()) {
-            try {
-              await this.run(shard, actor, [j], token);
-            } catch (inner) {
-              if (inner instanceof WaitingError) await this.putBack(jobs.slice(i + 1), token);
-              throw inner;
-            }
-          }
-          return;
+        this.stats.retriesInPlace++;
+        // Said on the first failure and then every 20th: an outage of minutes is not thousands of lines.
+        if (failures === 1 || failures % 20 === 0) {
+          const code = (err as { code?: string }).code;
+          this.log.warn('commit failed, the database is failing; retrying in place', { shard, attempts: failures, delayMs: delay, code, err: (err as Error).message });
         }
-        // The database refused the commit (a value it cannot store, a broken invariant: a bug, logged loudly).
-        // Decide the commands one by one so that only the offending one is refused and no other is lost.
-        const only = jobs[0];
-        this.log.error('job refused by the database; deciding its commands one by one', { shard, jobKey: only.data.jobKey, err });
-        try {
-          await actor.processOneByOne(only.data, (e) => e instanceof FencedError || isConnectionError(e));
-          return;
-        } catch (inner) {
-          if (inner instanceof FencedError || isConnectionError(inner)) continue;
-          throw inner;
-        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, commitRetryDelayMsMax);
       }
     }
   }
 
-  private async lose(shard: number, why: string): Promise<void> {
+  /** Stop a shard; with `actor`, only if that actor still holds it (a stale one must not stop its successor). */
+  private async lose(shard: number, why: string, actor?: ShardActor): Promise<void> {
     const o = this.owned.get(shard);
-    if (!o) return;
+    if (!o || (actor !== undefined && o.actor !== actor)) return;
     this.owned.delete(shard);
     o.actor.stopped = true;
+    this.stats.shardsLost++;
     this.log.warn('shard lost', { shard, epoch: o.epoch, why });
-    o.sweeper.stop();
-    await o.worker.close(true).catch(() => {});
+    o.sweeper?.stop();
+    await o.worker?.close(true).catch(() => {});
     await o.queue.close().catch(() => {});
   }
 
@@ -323,8 +415,8 @@ export class ShardOwner {
     await Promise.all(
       [...this.owned.values()].map(async (o) => {
         o.actor.stopped = true;
-        o.sweeper.stop();
-        await o.worker.close().catch(() => {});
+        o.sweeper?.stop();
+        await o.worker?.close().catch(() => {});
         await o.queue.close().catch(() => {});
         await this.redis.eval(releaseScript, 1, this.keys.lease(o.shard), this.ownerId).catch(() => {});
       }),
@@ -332,7 +424,7 @@ export class ShardOwner {
     this.owned.clear();
     // A preload chunk in flight finishes (it stops at the next one) before the connections close.
     await Promise.all([...this.preloads]);
-    await Promise.all(this.pools.map((p) => p.end().catch(() => {})));
+    await Promise.all([...this.pools, this.catalogPool].map((p) => p.end().catch(() => {})));
     this.redis.disconnect();
     this.bullConnection.disconnect();
   }

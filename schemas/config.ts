@@ -117,6 +117,8 @@ export const envSchema = z.object({
       return out;
     }),
   WORKER_HOTELS_MB: int(1, 65_536, workerHotelsMbDefault),
+  // -1: a worker serves no HTTP; else the port of its /metrics and /healthz (0: any free port).
+  WORKER_METRICS_PORT: int(-1, 65_535, -1),
   SHARD_LEASE_MS: int(500, 600_000, shardLeaseMsDefault),
   JOB_LOCK_MS: int(500, 600_000, jobLockMsDefault),
   SSE_HEARTBEAT_MS: int(100, 60_000, sseHeartbeatMsDefault),

@@ -130,7 +130,28 @@ export function isConnectionError(err: unknown): boolean {
     // Class 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown, cannot connect now.
     if (e.code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(e.code)) return true;
   }
-  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error/i.test(
+  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Client was closed|not queryable/i.test(
     e.message ?? '',
   );
+}
+
+/** Whether an error carries a SQLSTATE of the server's (five characters, e.g. 40P01). */
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/**
+ * Whether retrying the same statement would fail the same way: the server refused what the statement carries
+ * (class 22, data exception: a value it cannot store; class 23, integrity constraint violation), or the error did
+ * not come from the database at all (a bug or a broken assertion in this process). Everything else, a lost
+ * connection, a full disk (53100), a read-only node after a failover (25006), a canceled statement (57014), a
+ * deadlock (40P01), a serialization failure, a server crash, is the database failing, not the command: the writer
+ * retries it in place, in order, until the database is back.
+ */
+export function isRefusal(err: unknown): boolean {
+  if (isConnectionError(err)) return false;
+  const state = sqlState(err);
+  if (state === undefined) return true;
+  return state.startsWith('22') || state.startsWith('23');
 }

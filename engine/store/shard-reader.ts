@@ -3,6 +3,7 @@ import { formatDay, parseDay } from '../core/dates.js';
 import type { Hotel, Reservation, RoomType } from '../core/types.js';
 import { databaseOfShard, shardOf } from '../shard-map.js';
 import type { Pool } from './pg.js';
+import type { ReservationClaims } from './reservation-claims.js';
 import { hotelColumns, hotelFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 
 export interface Page<T> {
@@ -61,6 +62,7 @@ export class ShardReader {
   constructor(
     readonly pools: Pool[],
     private readonly shardCount: number,
+    private readonly claims?: Pick<ReservationClaims, 'hotelOf'>,
   ) {
     this.down = pools.map(() => false);
   }
@@ -186,7 +188,17 @@ export class ShardReader {
   }
 
   /** A reservation by id, wherever it lives (ids are client-made, so every shard database is asked). */
+  /**
+   * A reservation by id, from the one database its claim names (so that a database that is down keeps only its own
+   * reservations from being read). An id nobody claimed was made before claims existed, or never: every database
+   * is asked.
+   */
   async reservation(id: string): Promise<Reservation | undefined> {
+    const hotelId = await this.claims?.hotelOf(id);
+    if (hotelId !== undefined) {
+      const r = await this.poolOf(hotelId).query(`SELECT ${reservationColumns} FROM reservations WHERE id = $1`, [id]);
+      return r.rowCount ? reservationFromRow(r.rows[0]) : undefined;
+    }
     const found = await Promise.all(
       this.pools.map((p) => p.query(`SELECT ${reservationColumns} FROM reservations WHERE id = $1`, [id])),
     );

@@ -1,5 +1,5 @@
-// The writer's side of a shard database: take a shard (bump its epoch), load hotels into memory, and persist one
-// job's events in one fenced transaction with set-based statements.
+// The writer's side of a shard database: take a shard (bump its epoch), load hotels into memory, and persist
+// batches of decisions together (group commit) in fenced transactions; the statement itself is commit-statement.ts.
 import { commitBatchesMax, commitRowsMax, commitsInFlightPerDatabaseMax, pastNightsKept, planSizeCheckMsDefault } from '../limits.js';
 
 /** Events a commit writes with its set-based statement; any other (hotels, room types) is written first, alone. */
@@ -8,15 +8,12 @@ import { formatDay, localDay, parseDay } from '../core/dates.js';
 import { newHotelState } from '../core/evolve.js';
 import { newNightTable } from '../core/night-table.js';
 import type { HotelEvent, HotelState, NightTable, Reply, Reservation } from '../core/types.js';
-import { createPool, isConnectionError, type Pool, type PoolClient } from './pg.js';
+import { createPool, isRefusal, type Pool, type PoolClient } from './pg.js';
 import { hotelColumns, hotelFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
+import { FencedError, writeJobs, type CommitBatch } from './commit-statement.js';
 
-/** Thrown when a commit finds another owner's epoch: this process no longer owns the shard. */
-export class FencedError extends Error {
-  constructor(shard: number, mine: number, current: number | undefined) {
-    super(`shard ${shard}: epoch ${mine} is fenced off (current ${current ?? 'none'})`);
-  }
-}
+export { FencedError, plainArray, textArray, type CommitBatch, type NightWrite } from './commit-statement.js';
+
 
 /** The window of nights a hotel's state covers, from its own "today". */
 export function hotelWindow(nowMs: number, timezone: string, horizonDays: number) {
@@ -24,29 +21,6 @@ export function hotelWindow(nowMs: number, timezone: string, horizonDays: number
   return { today, firstDay: today - pastNightsKept, endDay: today + horizonDays };
 }
 
-/** A night whose final values a job's commit writes: reserved moves by `delta`, the rest is set from memory. */
-export interface NightWrite {
-  hotelId: string;
-  roomTypeId: string;
-  day: number;
-  delta: number;
-  total: number | null;
-  limit: number | null;
-  rate: number | null;
-}
-
-export interface CommitBatch {
-  shard: number;
-  epoch: number;
-  /** The jobs whose decisions this is, each with its replies (what a redelivery or a late reader is answered). */
-  jobs: { jobKey: string; replies: unknown }[];
-  events: HotelEvent[];
-  nights: NightWrite[];
-  /** Final version per hotel touched. */
-  versions: Map<string, number>;
-  /** Final representation of each reservation the job created or changed. */
-  reservations: Map<string, { reservation: Reservation; created: boolean }>;
-}
 
 /**
  * The sessions a shard's writer commits on. Its statements find every row by key (a night by room type and date, a
@@ -256,9 +230,8 @@ export class ShardStore {
    * Persist one batch (the decisions of one or more jobs of one shard): everything or nothing, and nothing at all
    * unless this owner's epoch is still current. Batches that arrive while a commit of this database is in flight
    * wait for it and then go together, shards mixed, in one transaction (group commit: no added wait when idle,
-   * bigger commits under load). Each caller still learns its own outcome: when a group fails for any reason but an
-   * unreachable database, its batches are committed again one by one, so one refused batch (or a fenced shard)
-   * fails alone.
+   * bigger commits under load). Each caller still learns its own outcome: when the database refuses a group (see
+   * isRefusal), its batches are committed again one by one, so one refused batch (or a fenced shard) fails alone.
    */
   commit(b: CommitBatch): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -280,7 +253,9 @@ export class ShardStore {
           await this.commitTogether(group.map((g) => g.batch));
           for (const g of group) g.resolve();
         } catch (err) {
-          if (group.length === 1 || isConnectionError(err)) {
+          // The database failing (not refusing what a batch carries) fails every batch of the group alike: each
+          // owner retries its own in place.
+          if (group.length === 1 || !isRefusal(err)) {
             for (const g of group) g.reject(err);
             continue;
           }
@@ -310,7 +285,7 @@ export class ShardStore {
   private async commitTogether(batches: CommitBatch[]): Promise<void> {
     const structural = batches.some((b) => b.events.some((e) => !plainEvents.has(e.type)));
     if (!structural) {
-      await this.writeJobs(this.pool, batches);
+      await writeJobs(this.pool, batches, this.planTag);
       return;
     }
     const client = await this.pool.connect();
@@ -318,146 +293,13 @@ export class ShardStore {
       await client.query('BEGIN');
       for (const b of batches) await this.fence(client, b.shard, b.epoch);
       for (const b of batches) for (const e of b.events) if (!plainEvents.has(e.type)) await this.persistStructural(client, e, b.shard);
-      await this.writeJobs(client, batches);
+      await writeJobs(client, batches, this.planTag);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {
       client.release();
-    }
-  }
-
-  /**
-   * Guarantees, in one statement: every batch's epoch is checked under FOR SHARE (a takeover waits for it), then
-   * the reservations are inserted and updated, every touched night is updated exactly once with its reserved delta
-   * and final values (so the CHECK sees only final values), hotel versions, outbox rows and each job's replies are
-   * written; if any epoch is stale nothing is written, and if any night row is missing the statement fails whole.
-   */
-  private async writeJobs(db: Pool | PoolClient, batches: CommitBatch[]): Promise<void> {
-    // Rows go over as one typed array per column (unnest), not as JSON documents: Postgres parses an array of
-    // uuids or integers several times faster than json_populate_recordset parses the same rows, and the worker
-    // builds the arrays with less garbage. Only the stored replies stay JSON (one document per job, split by
-    // json_array_elements, which keeps each element's text as it is). An outbox row of a reservation event holds
-    // the values that can change after creation and refers to the reservation for the rest (shard migration 003).
-    const c = new ReservationColumns();
-    const u = new ReservationChanges();
-    const n = { roomType: [] as string[], date: [] as string[], delta: [] as number[], total: [] as (number | null)[], limit: [] as (number | null)[], rate: [] as (number | null)[] };
-    const v = { id: [] as string[], version: [] as number[] };
-    const box = { shard: [] as number[], hotel: [] as string[], version: [] as number[], type: [] as string[], of: new ReservationChanges() };
-    const applied = { job: [] as string[], shard: [] as number[], replies: [] as unknown[] };
-    for (const b of batches) {
-      for (const { reservation, created } of b.reservations.values()) (created ? c : u).push(reservation);
-      for (const x of b.nights) {
-        n.roomType.push(x.roomTypeId);
-        n.date.push(formatDay(x.day));
-        n.delta.push(x.delta);
-        n.total.push(x.total);
-        n.limit.push(x.limit);
-        n.rate.push(x.rate);
-      }
-      for (const [id, version] of b.versions) {
-        v.id.push(id);
-        v.version.push(version);
-      }
-      for (const e of b.events) {
-        if (e.type !== 'reservation.created' && e.type !== 'reservation.status') continue;
-        box.shard.push(b.shard);
-        box.hotel.push(e.reservation.hotelId);
-        box.version.push(e.version);
-        box.type.push(e.type === 'reservation.created' ? 'reservation.created' : `reservation.${e.reservation.status}`);
-        box.of.push(e.reservation);
-      }
-      for (const j of b.jobs) {
-        applied.job.push(j.jobKey);
-        applied.shard.push(b.shard);
-        applied.replies.push(j.replies);
-      }
-    }
-    const r = await db.query({
-      // A new name (a new plan, made for the tables as they are now) each time one of them doubles.
-      name: `shard-write-jobs-${this.planTag}`,
-      text: `WITH fence AS (
-              SELECT count(*) = cardinality($1::int[]) AS ok FROM (
-                SELECT 1 FROM shard_leases l JOIN unnest($1::int[], $2::bigint[]) AS f(shard, epoch)
-                    ON l.shard = f.shard AND l.epoch = f.epoch
-                   FOR SHARE OF l) x),
-            ins AS (
-              INSERT INTO reservations (${reservationColumns})
-              SELECT * FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::date[], $7::date[], $8::int[], $9::text[],
-                                   $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-                                   $16::text[], $17::timestamptz[], $18::timestamptz[], $19::text[], $20::int[],
-                                   $21::timestamptz[])
-               WHERE (SELECT ok FROM fence)
-              RETURNING 1),
-            upd AS (
-              UPDATE reservations t SET status = v.status, expires_at = v.expires_at, cancel_reason = v.cancel_reason,
-                     version = v.version, updated_at = v.updated_at
-                FROM unnest($22::uuid[], $23::text[], $24::timestamptz[], $25::text[], $26::int[], $27::timestamptz[])
-                       AS v(id, status, expires_at, cancel_reason, version, updated_at)
-               WHERE t.id = v.id AND (SELECT ok FROM fence)
-              RETURNING 1),
-            nights AS (
-              UPDATE room_type_inventory i
-                 SET reserved = i.reserved + v.delta,
-                     total_inventory = COALESCE(v.total, i.total_inventory),
-                     sellable_limit = COALESCE(v.lim, i.sellable_limit),
-                     rate = COALESCE(v.rate, i.rate)
-                FROM unnest($28::uuid[], $29::date[], $30::int[], $31::int[], $32::int[], $33::bigint[])
-                       AS v(room_type_id, date, delta, total, lim, rate)
-               WHERE i.room_type_id = v.room_type_id AND i.date = v.date AND (SELECT ok FROM fence)
-              RETURNING 1),
-            vers AS (
-              UPDATE hotels h SET version = v.version
-                FROM unnest($34::uuid[], $35::bigint[]) AS v(id, version)
-               WHERE h.id = v.id AND (SELECT ok FROM fence)
-              RETURNING 1),
-            box AS (
-              INSERT INTO outbox (shard, hotel_id, version, type, reservation_id, status, expires_at, cancel_reason,
-                                  reservation_version, updated_at)
-              SELECT * FROM unnest($36::int[], $37::uuid[], $38::bigint[], $39::text[], $40::uuid[], $41::text[],
-                                   $42::timestamptz[], $43::text[], $44::int[], $45::timestamptz[])
-               WHERE (SELECT ok FROM fence)
-              RETURNING 1),
-            applied AS (
-              INSERT INTO applied_jobs (job_id, shard, replies)
-              SELECT v.job_id, v.shard, v.replies
-                FROM ROWS FROM (unnest($46::text[]), unnest($47::int[]), json_array_elements($48::json)) AS v(job_id, shard, replies)
-               WHERE (SELECT ok FROM fence)
-              RETURNING 1)
-       SELECT (SELECT ok FROM fence) AS fenced_in,
-              -- A missing night row is a bug: fail the whole statement (division by zero) rather than commit it.
-              1 / (CASE WHEN NOT (SELECT ok FROM fence) OR (SELECT count(*) FROM nights) = $49 THEN 1 ELSE 0 END) AS nights_ok`,
-      values: [
-        plainArray(batches.map((b) => b.shard)),
-        plainArray(batches.map((b) => b.epoch)),
-        ...c.literals(),
-        ...u.literals(),
-        textArray(n.roomType),
-        textArray(n.date),
-        plainArray(n.delta),
-        plainArray(n.total),
-        plainArray(n.limit),
-        plainArray(n.rate),
-        textArray(v.id),
-        plainArray(v.version),
-        plainArray(box.shard),
-        textArray(box.hotel),
-        plainArray(box.version),
-        textArray(box.type),
-        ...box.of.literals(),
-        textArray(applied.job),
-        plainArray(applied.shard),
-        JSON.stringify(applied.replies),
-        n.roomType.length,
-      ],
-    });
-    if (r.rows[0].fenced_in !== true) {
-      // Name the first stale shard (a group that fails is committed again batch by batch, so each learns its own).
-      const cur = await db.query('SELECT shard, epoch FROM shard_leases WHERE shard = ANY($1::int[])', [batches.map((b) => b.shard)]);
-      const epochs = new Map(cur.rows.map((x) => [Number(x.shard), Number(x.epoch)]));
-      const stale = batches.find((b) => epochs.get(b.shard) !== b.epoch) ?? batches[0];
-      throw new FencedError(stale.shard, stale.epoch, epochs.get(stale.shard));
     }
   }
 
@@ -492,6 +334,20 @@ export class ShardStore {
       }
       case 'hotel.deleted':
         await client.query('UPDATE hotels SET deleted_at = now() WHERE id = $1', [e.hotelId]);
+        // Guarantees: no hold of a deleted hotel stays pending (a hotel is deleted only when no pending or paid stay
+        // reaches today, but a hold of a stay that just ended may still run): each is canceled, with its event.
+        // Set-based here because the writer's memory need not hold every reservation of the hotel.
+        await client.query(
+          `WITH c AS (
+             UPDATE reservations SET status = 'canceled', cancel_reason = 'hotel_deleted', expires_at = NULL,
+                    version = version + 1, updated_at = now()
+              WHERE hotel_id = $1 AND status = 'pending'
+             RETURNING id, status, cancel_reason, version, updated_at)
+           INSERT INTO outbox (shard, hotel_id, version, type, reservation_id, status, expires_at, cancel_reason,
+                               reservation_version, updated_at)
+           SELECT $2, $1, $3, 'reservation.canceled', id, status, NULL, cancel_reason, version, updated_at FROM c`,
+          [e.hotelId, shard, e.version],
+        );
         return;
       case 'roomType.created': {
         const rt = e.roomType;
@@ -550,120 +406,5 @@ export function fillFromRuns(t: NightTable, at: number, n: number, runs: string)
     t.rate.fill(rate, from, to);
   }
 }
-
-/** What can change in a reservation after it is created, one array per value: id, status, expiresAt, cancelReason, version, updatedAt. */
-class ReservationChanges {
-  readonly id: string[] = [];
-  readonly status: string[] = [];
-  readonly expiresAt: (string | null)[] = [];
-  readonly cancelReason: (string | null)[] = [];
-  readonly version: number[] = [];
-  readonly updatedAt: string[] = [];
-
-  push(r: Reservation): void {
-    this.id.push(r.id);
-    this.status.push(r.status);
-    this.expiresAt.push(r.expiresAt);
-    this.cancelReason.push(r.cancelReason);
-    this.version.push(r.version);
-    this.updatedAt.push(r.updatedAt);
-  }
-
-  literals(): string[] {
-    return [textArray(this.id), textArray(this.status), textArray(this.expiresAt), textArray(this.cancelReason), plainArray(this.version), textArray(this.updatedAt)];
-  }
-}
-
-/**
- * Reservations as one array per column of the reservations table, in `reservationColumns` order: what is fixed at
- * creation, and the values that can change (kept as a ReservationChanges, which updates and outbox rows send alone).
- */
-class ReservationColumns {
-  readonly changes = new ReservationChanges();
-  readonly hotelId: string[] = [];
-  readonly roomTypeId: string[] = [];
-  readonly checkIn: string[] = [];
-  readonly checkOut: string[] = [];
-  readonly roomCount: number[] = [];
-  readonly totalAmount: number[] = [];
-  readonly currency: string[] = [];
-  readonly guestName: string[] = [];
-  readonly guestEmail: string[] = [];
-  readonly ownerKind: string[] = [];
-  readonly ownerId: string[] = [];
-  readonly fingerprint: string[] = [];
-  readonly createdAt: string[] = [];
-
-  push(r: Reservation): void {
-    this.changes.push(r);
-    this.hotelId.push(r.hotelId);
-    this.roomTypeId.push(r.roomTypeId);
-    this.checkIn.push(r.checkIn);
-    this.checkOut.push(r.checkOut);
-    this.roomCount.push(r.roomCount);
-    this.totalAmount.push(r.totalAmount);
-    this.currency.push(r.currency);
-    this.guestName.push(r.guest.name);
-    this.guestEmail.push(r.guest.email);
-    this.ownerKind.push(r.owner.kind);
-    this.ownerId.push(r.owner.id);
-    this.fingerprint.push(r.fingerprint);
-    this.createdAt.push(r.createdAt);
-  }
-
-  literals(): string[] {
-    const [id, status, expiresAt, cancelReason, version, updatedAt] = this.changes.literals();
-    return [
-      id,
-      textArray(this.hotelId),
-      textArray(this.roomTypeId),
-      textArray(this.checkIn),
-      textArray(this.checkOut),
-      plainArray(this.roomCount),
-      status,
-      plainArray(this.totalAmount),
-      textArray(this.currency),
-      textArray(this.guestName),
-      textArray(this.guestEmail),
-      textArray(this.ownerKind),
-      textArray(this.ownerId),
-      textArray(this.fingerprint),
-      textArray(this.createdAt),
-      expiresAt,
-      cancelReason,
-      version,
-      updatedAt,
-    ];
-  }
-}
-
-/** A Postgres array literal of numbers (null → NULL). */
-export function plainArray(values: readonly (number | null)[]): string {
-  let nulls = false;
-  for (const x of values) {
-    if (x === null) nulls = true;
-    else if (!Number.isFinite(x)) throw new Error(`assertion: ${x} in a numeric array`);
-  }
-  return '{' + (nulls ? values.map((x) => (x === null ? 'NULL' : x)) : values).join(',') + '}';
-}
-
-/**
- * A Postgres array literal of strings, each quoted (so that any text, the empty string and "NULL" survive). Built
- * with one join when nothing needs escaping (the common case: ids, dates, times), so it is one flat string.
- */
-export function textArray(values: readonly (string | null)[]): string {
-  let plain = true;
-  for (const x of values) {
-    if (x === null || needsEscape.test(x)) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return values.length === 0 ? '{}' : '{"' + values.join('","') + '"}';
-  const quoted = values.map((x) => (x === null ? 'NULL' : '"' + x.replace(escapes, '\\$&') + '"'));
-  return '{' + quoted.join(',') + '}';
-}
-const needsEscape = /[\\"]/;
-const escapes = /[\\"]/g;
 
 export type { Reply };

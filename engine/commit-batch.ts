@@ -1,0 +1,95 @@
+// A round's commit, built from its decisions: the events, the final values of every night they touched, the hotels'
+// versions, each reservation's final representation, and every job's replies.
+import { parseDay } from './core/dates.js';
+import type { HotelEvent, HotelState, Reply, Reservation } from './core/types.js';
+import type { CommandReply, ShardJob } from './jobs.js';
+import type { CommitBatch, NightWrite } from './store/shard-store.js';
+import { storedReplyOf } from './stored-replies.js';
+
+/** Replies as stored in applied_jobs (reservations by reference). */
+export function storedRepliesOf(replies: CommandReply[]) {
+  return replies.map((r) => ({ requestId: r.requestId, reply: storedReplyOf(r.reply as Reply) }));
+}
+
+/** The commit of a job: its events, the final values of every night they touched, versions, reservations. */
+export function batchOf(
+shard: number,
+epoch: number,
+jobs: { job: ShardJob; replies: CommandReply[] }[],
+events: HotelEvent[],
+stateOf: (hotelId: string) => HotelState | undefined,
+): CommitBatch {
+  const nights = new Map<string, { roomTypeId: string; hotelId: string; day: number; delta: number }>();
+  const touch = (hotelId: string, roomTypeId: string, from: number, to: number, delta: number) => {
+    for (let d = from; d < to; d++) {
+      const k = `${roomTypeId}|${d}`;
+      const n = nights.get(k);
+      if (n) n.delta += delta;
+      else nights.set(k, { roomTypeId, hotelId, day: d, delta });
+    }
+  };
+  const versions = new Map<string, number>();
+  const reservations = new Map<string, { reservation: Reservation; created: boolean }>();
+  for (const e of events) {
+    switch (e.type) {
+      case 'hotel.created':
+        versions.set(e.hotel.id, e.version);
+        break;
+      case 'hotel.updated': {
+        versions.set(e.hotel.id, e.version);
+        const state = stateOf(e.hotel.id);
+        if (e.limitsFromDay !== null && state) {
+          for (const id of state.roomTypes.keys()) touch(e.hotel.id, id, e.limitsFromDay, state.endDay, 0);
+        }
+        break;
+      }
+      case 'hotel.deleted':
+      case 'roomType.deleted':
+        versions.set(e.hotelId, e.version);
+        break;
+      case 'roomType.created':
+      case 'roomType.updated':
+        versions.set(e.roomType.hotelId, e.version);
+        break;
+      case 'inventory.set':
+      case 'rates.set':
+        versions.set(e.hotelId, e.version);
+        touch(e.hotelId, e.roomTypeId, e.fromDay, e.toDay, 0);
+        break;
+      case 'reservation.created':
+      case 'reservation.status': {
+        const r = e.reservation;
+        versions.set(r.hotelId, e.version);
+        const delta = e.type === 'reservation.created' ? r.roomCount : -e.released;
+        if (delta !== 0) touch(r.hotelId, r.roomTypeId, parseDay(r.checkIn) as number, parseDay(r.checkOut) as number, delta);
+        const prior = reservations.get(r.id);
+        reservations.set(r.id, { reservation: r, created: e.type === 'reservation.created' || !!prior?.created });
+        break;
+      }
+    }
+  }
+  const writes: NightWrite[] = [];
+  for (const n of nights.values()) {
+    const t = stateOf(n.hotelId)?.roomTypes.get(n.roomTypeId)?.nights;
+    const i = t ? n.day - t.firstDay : -1;
+    const inTable = t !== undefined && i >= 0 && i < t.total.length;
+    writes.push({
+      hotelId: n.hotelId,
+      roomTypeId: n.roomTypeId,
+      day: n.day,
+      delta: n.delta,
+      total: inTable ? t.total[i] : null,
+      limit: inTable ? t.limit[i] : null,
+      rate: inTable ? t.rate[i] : null,
+    });
+  }
+  return {
+    shard,
+    epoch,
+    jobs: jobs.map((a) => ({ jobKey: a.job.jobKey, replies: storedRepliesOf(a.replies) })),
+    events,
+    nights: writes,
+    versions,
+    reservations,
+  };
+}
