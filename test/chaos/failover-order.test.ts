@@ -19,7 +19,7 @@ describe('chaos: failover keeps a hotel\'s commands in order', function () {
     const first = s.workers[0];
     const frozen = await s.waitForOneOwner();
     await s.populate(2, 30);
-    s.startWorker();
+    await s.startWorker();
     const load = new ReservationLoad(s).start();
     await sleep(1_500);
 

@@ -1,6 +1,6 @@
 // SIGSTOP of the owner past its lease while its commit is in hand (and its connection is lost, as a partition
 // would do), takeover by a second worker, then SIGCONT: the resumed worker retries its commit and the fence
-// refuses it, so it commits nothing; checked in the shard databases (issue 13).
+// refuses it, so it commits nothing; checked in the shard databases and in its fenced-commit counter (issue 13).
 import { expect } from 'chai';
 import { ChaosStack, checkInvariants, Findings, ReservationLoad, sleep, stayBody, timedRequest } from '../support/chaos-harness.js';
 
@@ -18,7 +18,7 @@ describe('chaos: owner frozen with SIGSTOP past its lease, then resumed', functi
     const first = s.workers[0];
     const frozen = await s.waitForOneOwner();
     await s.populate(2, 30);
-    s.startWorker();
+    await s.startWorker();
     const load = new ReservationLoad(s).start();
     await sleep(1_500);
 
@@ -53,6 +53,9 @@ describe('chaos: owner frozen with SIGSTOP past its lease, then resumed', functi
     f.expectEmpty('commits by a worker that did not own the shard then', (await s.commitsByNonOwners()).map((x) => `job ${x.job_id} of shard ${x.shard} by ${x.session_app}, owner ${x.owner}`));
     expect(await s.commitsBy(successor), 'the successor commits').to.be.greaterThan(0);
     expect(first.alive, 'the resumed worker is still running (so it had its chance to commit)').to.equal(true);
+    // Its own count agrees: the commit it retried after SIGCONT was refused by the fence, and counted.
+    const fenced = (await first.metrics()).get('shard_fenced_commits_total');
+    f.expectEmpty('the resumed worker counts its fenced commits in /metrics (shard_fenced_commits_total >= 1)', fenced !== undefined && fenced >= 1 ? [] : [`shard_fenced_commits_total ${fenced}`]);
     await checkInvariants(s, [...load.sent, { lane: -1, seq: 0, principal: guest, hotel, body: inHandBody, sentAt: frozenAt, status: (await inHand).status }], { recoveredAt, order: true }, f);
     f.done();
   });

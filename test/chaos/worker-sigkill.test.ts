@@ -20,7 +20,7 @@ describe('chaos: worker killed with SIGKILL while its commit is in hand', functi
     const dead = await s.waitForOneOwner();
     await s.populate(2, 30);
     // The standby: it takes the shards once the dead owner's leases lapse.
-    const second = s.startWorker();
+    const second = await s.startWorker();
     const load = new ReservationLoad(s).start();
     await sleep(1_500);
 

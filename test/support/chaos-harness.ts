@@ -27,6 +27,8 @@ export class Part {
   constructor(
     readonly name: string,
     readonly child: ChildProcess,
+    /** The worker's own /metrics port (WORKER_METRICS_PORT), if it has one. */
+    readonly metricsPort?: number,
   ) {
     child.stderr?.on('data', (d: Buffer) => {
       this.logTail = (this.logTail + d.toString()).slice(-20_000);
@@ -41,6 +43,18 @@ export class Part {
 
   log(): string {
     return this.logTail;
+  }
+
+  /** The worker's /metrics as name (with labels) → value. */
+  async metrics(): Promise<Map<string, number>> {
+    if (this.metricsPort === undefined) throw new Error(`${this.name} serves no /metrics`);
+    const res = await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    const out = new Map<string, number>();
+    for (const line of (await res.text()).split('\n')) {
+      const m = /^([^#\s][^\s]*)\s+(\S+)$/.exec(line);
+      if (m) out.set(m[1], Number(m[2]));
+    }
+    return out;
   }
 
   signal(sig: NodeJS.Signals): void {
@@ -164,7 +178,7 @@ export class ChaosStack {
     this.apiUrl = `http://127.0.0.1:${port}`;
     this.admin = new HttpClient(this.apiUrl, adminToken);
     this.startApi();
-    for (let i = 0; i < (options.workers ?? 1); i++) this.startWorker();
+    for (let i = 0; i < (options.workers ?? 1); i++) await this.startWorker();
     await waitUntil('the API to answer /healthz', async () => (await this.admin.get('/healthz')).status === 200, 20_000, () => this.api?.log());
   }
 
@@ -173,8 +187,9 @@ export class ChaosStack {
     return this.api;
   }
 
-  startWorker(extra: Record<string, string> = {}): Part {
-    const w = new Part(`worker-${this.workers.length + 1}`, spawnNode('workers/reservation-worker.js', { ...this.workerVars, ...extra }));
+  async startWorker(extra: Record<string, string> = {}): Promise<Part> {
+    const port = await freePort();
+    const w = new Part(`worker-${this.workers.length + 1}`, spawnNode('workers/reservation-worker.js', { ...this.workerVars, WORKER_METRICS_PORT: String(port), ...extra }), port);
     this.workers.push(w);
     return w;
   }
