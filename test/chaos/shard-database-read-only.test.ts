@@ -42,7 +42,7 @@ describe('chaos: a shard database turned read-only under load', function () {
     await withClient(admin, (c) => c.query(`ALTER DATABASE "${dbName}" RESET default_transaction_read_only`));
     await terminate();
     const recoveredAt = Date.now();
-    await sleep(3_000);
+    await sleep(2_000);
     await load.stop();
     await answer;
     await checkInvariants(s, [...load.sent, inHand], { recoveredAt, order: true });

@@ -57,7 +57,7 @@ describe('chaos: worker killed with SIGKILL while its commit is in hand', functi
     expect(successor).to.not.equal(dead);
     expect(second.alive).to.equal(true);
     const recoveredAt = Date.now();
-    await sleep(3_000);
+    await sleep(2_000);
     await load.stop();
     const inHandAnswer = await inHand;
     f.expectEmpty('the job in hand was answered 202 (queued)', inHandAnswer.status === 202 ? [] : [`${inHandAnswer.status}`]);

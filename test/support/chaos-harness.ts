@@ -465,7 +465,8 @@ export class ReservationLoad {
       s.status = r.status;
       s.response = r.body;
       s.error = r.error;
-      await sleep(this.o.pauseMs);
+      // A client backs off a little after 503 (the API says Retry-After), rather than spinning.
+      await sleep(r.status === 503 ? Math.max(this.o.pauseMs, 250) : this.o.pauseMs);
     }
   }
 }
@@ -478,6 +479,8 @@ export interface InvariantOptions {
   allowedStatuses?: number[];
   /** Check that each lane's created reservations were decided in send order (hotel version from the outbox). */
   order?: boolean;
+  /** When the fault began: a request answered wrongly says when it was sent relative to it. */
+  faultAt?: number;
 }
 
 export interface Decided {
@@ -501,7 +504,9 @@ export async function checkInvariants(stack: ChaosStack, sent: Sent[], o: Invari
   );
   f.expectEmpty(
     `reservation requests answered outside ${allowed.join('/')}`,
-    sent.filter((s) => s.status && !allowed.includes(s.status)).map((s) => `${s.status} ${JSON.stringify(s.response).slice(0, 200)}`),
+    sent
+      .filter((s) => s.status && !allowed.includes(s.status))
+      .map((s) => `${o.faultAt === undefined ? '' : `sent at ${((s.sentAt - o.faultAt) / 1000).toFixed(1)} s of the fault: `}${s.status} ${JSON.stringify(s.response).slice(0, 200)}`),
   );
 
   // Every 202 is decided within the bound: GET (as its owner) answers 200, or 404 (refused, or never decided).
