@@ -19,6 +19,12 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** Parts still running; a test process that exits without its `after` (a crash, mocha's --exit) kills them. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 /** A Procfile part running as a child process, with the end of its stderr kept for failure messages. */
 export class Part {
   private logTail = '';
@@ -34,7 +40,13 @@ export class Part {
       this.logTail = (this.logTail + d.toString()).slice(-20_000);
       if (process.env.TEST_LOG_LEVEL) process.stderr.write(`[${name}] ${d}`);
     });
-    this.exited = new Promise((r) => child.once('exit', () => r()));
+    running.add(child);
+    this.exited = new Promise((r) =>
+      child.once('exit', () => {
+        running.delete(child);
+        r();
+      }),
+    );
   }
 
   get alive(): boolean {
