@@ -35,7 +35,8 @@ describe('chaos: failover keeps a hotel\'s commands in order', function () {
     // The frozen owner's connection is lost: its commit of 20387 did not happen and its job must be redelivered.
     await s.terminateSessionsOf(frozen);
     await lock.release();
-    expect((await older).status, 'the older change was queued, not decided in time').to.equal(503);
+    // Queued (503 "will be applied shortly") on the engine as it is; a 200 would be as good, the stored rate is what counts.
+    expect((await older).status, 'the older change is queued or decided').to.be.oneOf([200, 503]);
 
     const newer = await timedRequest(s.admin, 'PUT', ratesPath, { ...range, amount: 20388 }, 30_000);
     expect(newer.status, `the newer change is decided: ${JSON.stringify(newer.body)}\n${s.logs()}`).to.be.oneOf([200, 503]);
