@@ -1,10 +1,21 @@
 // Who is calling: resolve `Authorization: Bearer <token>` to a principal (admin key, API key, or guest session),
 // and the checks every route uses. Verified tokens are cached briefly; a revoked key is dropped from every API
-// process at once through a Redis broadcast.
+// process at once through a Redis broadcast, and within a second through the catalog (revocationPollMs) when the
+// broadcast was missed. While the catalog cannot be reached, a token verified before keeps its last-known principal
+// (API.md, Outages: requests are still queued for callers whose token was verified before the outage).
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { PrincipalKind } from '../engine/core/types.js';
-import { rateLimitBurstSeconds, tokenCacheMs } from '../engine/limits.js';
+import type { Logger } from '../engine/log.js';
+import {
+  rateLimitBurstSeconds,
+  revocationPollMs,
+  revocationPollOverlapMs,
+  tokenCacheMs,
+  tokenCatalogRetryMs,
+  tokenCatalogWaitMs,
+  tokensKnownMax,
+} from '../engine/limits.js';
 import type { CatalogStore } from '../engine/store/catalog-store.js';
 import { ApiError } from './errors.js';
 import { tokenHash } from './credentials.js';
@@ -25,10 +36,13 @@ declare module 'express-serve-static-core' {
   }
 }
 
-interface Cached {
+interface Known {
   principal: Principal;
   hashHex: string;
-  until: number;
+  /** When the catalog (or the admin key) last confirmed the token. */
+  verifiedAt: number;
+  /** A session's end: past it the token is invalid whatever the catalog says, and never served again. */
+  expiresAt?: number;
 }
 
 interface Bucket {
@@ -36,44 +50,125 @@ interface Bucket {
   at: number;
 }
 
+const unreachable = () =>
+  new ApiError('unavailable', 'the catalog that verifies tokens cannot be reached; try again', undefined, { 'Retry-After': '1' });
+
 export class Authenticator {
-  private readonly cache = new Map<string, Cached>();
+  /** Verified tokens by their text, least recently verified first (a Map keeps insertion order). */
+  private readonly known = new Map<string, Known>();
   private readonly buckets = new Map<string, Bucket>();
   private readonly adminHash: Buffer | undefined;
+  /** Until when tokens past tokenCacheMs are served from their last-known principal without asking the catalog. */
+  private catalogDownUntil = 0;
+  private poll: { timer?: NodeJS.Timeout; since?: Date; running: boolean } = { running: false };
+  /** Revocations already applied, by token hash, with when they were first seen: each poll reaches a minute back. */
+  private readonly applied = new Map<string, number>();
+  /** The clock of the token cache (tests move it forward to age tokens). */
+  now: () => number = Date.now;
 
   constructor(
     private readonly catalog: CatalogStore,
     adminApiKey: string | undefined,
     private readonly defaultRateLimit: number,
+    private readonly log?: Logger,
   ) {
     this.adminHash = adminApiKey ? tokenHash(adminApiKey) : undefined;
   }
 
   /** Forget a token (its key was revoked, here or in another API process). */
   forget(hashHex: string): void {
-    for (const [token, c] of this.cache) if (c.hashHex === hashHex) this.cache.delete(token);
+    for (const [token, c] of this.known) if (c.hashHex === hashHex) this.known.delete(token);
+  }
+
+  /**
+   * Ask the catalog every revocationPollMs for keys revoked since the last answer (with a margin), and forget
+   * their tokens: a revocation whose Redis broadcast this process missed still takes effect within a second of the
+   * catalog answering, however long the catalog was out of reach.
+   */
+  startRevocationPolling(): void {
+    this.poll.timer = setInterval(() => void this.pollRevocations(), revocationPollMs);
+    this.poll.timer.unref();
+  }
+
+  stopRevocationPolling(): void {
+    clearInterval(this.poll.timer);
+  }
+
+  private async pollRevocations(): Promise<void> {
+    if (this.poll.running) return;
+    this.poll.running = true;
+    try {
+      const since = this.poll.since ?? new Date(Date.now() - revocationPollOverlapMs);
+      const r = await this.catalog.keysRevokedSince(since);
+      const now = Date.now();
+      const revoked = new Set(r.hashes.map((h) => h.toString('hex')).filter((hex) => !this.applied.has(hex)));
+      if (revoked.size > 0) {
+        for (const [token, c] of this.known) if (revoked.has(c.hashHex)) this.known.delete(token);
+        for (const hex of revoked) this.applied.set(hex, now);
+      }
+      for (const [hex, at] of this.applied) if (now - at > 2 * revocationPollOverlapMs) this.applied.delete(hex);
+      this.poll.since = new Date(r.now.getTime() - revocationPollOverlapMs);
+    } catch (err) {
+      // The catalog is away: the next poll asks again from the last answer on, so nothing revoked meanwhile is missed.
+      this.log?.debug('revocation poll failed', { err: (err as Error).message });
+    } finally {
+      this.poll.running = false;
+    }
   }
 
   /** The principal of a token verified a moment ago, without hashing or a catalog query; else undefined. */
-  cached(token: string, now = Date.now()): Principal | undefined {
+  cached(token: string, now = this.now()): Principal | undefined {
     // Verified tokens are kept by their own text for a short while, so that a busy client costs no hashing and
     // no catalog query per request.
-    const hit = this.cache.get(token);
-    return hit && hit.until > now ? hit.principal : undefined;
+    const hit = this.known.get(token);
+    return hit && now - hit.verifiedAt < tokenCacheMs && usable(hit, now) ? hit.principal : undefined;
   }
 
   async resolve(token: string): Promise<Principal | null> {
-    const now = Date.now();
-    const hit = this.cached(token, now);
-    if (hit) return hit;
+    const now = this.now();
+    const hit = this.known.get(token);
+    if (hit && !usable(hit, now)) {
+      // A session that ended is never served again, whether or not the catalog can be asked.
+      this.known.delete(token);
+      return null;
+    }
+    if (hit && now - hit.verifiedAt < tokenCacheMs) return hit.principal;
+    // The catalog failed a moment ago: the last-known principal, without waiting on it again.
+    if (hit && now < this.catalogDownUntil) return hit.principal;
     const hash = tokenHash(token);
     const hex = hash.toString('hex');
     if (this.adminHash && timingSafeEqual(hash, this.adminHash)) {
       const principal: Principal = { kind: 'admin', id: 'admin', hotelIds: new Set(), rateLimitPerSecond: 0 };
-      this.cache.set(token, { principal, hashHex: hex, until: now + tokenCacheMs });
+      this.remember(token, { principal, hashHex: hex, verifiedAt: now });
       return principal;
     }
+    // Neither an API key nor a session: no catalog can make it valid.
+    if (!token.startsWith('bk_') && !token.startsWith('bs_')) return null;
+    // Nothing known of this token and the catalog failed a moment ago: 503 at once rather than wait on it again.
+    if (!hit && now < this.catalogDownUntil) throw unreachable();
+    const asked = this.verify(token, hash, hex, now);
+    if (!hit) {
+      // Nothing known of this token: the catalog decides, and a catalog that fails says nothing about the token
+      // (503, never 401).
+      return asked.catch(() => {
+        this.catalogDownUntil = this.now() + tokenCatalogRetryMs;
+        throw unreachable();
+      });
+    }
+    // Known before: the catalog's answer if it comes soon, else the last-known principal (a catalog that fails or
+    // hangs is an outage, not a revocation; a revocation is caught up on by the poll once it answers).
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), tokenCatalogWaitMs)));
+    const answer = await Promise.race([asked.catch(() => 'failed' as const), late]).finally(() => clearTimeout(timer));
+    if (answer !== 'late' && answer !== 'failed') return answer;
+    this.catalogDownUntil = this.now() + tokenCatalogRetryMs;
+    return hit.principal;
+  }
+
+  /** Ask the catalog about a token, and remember the answer (a token it does not know is forgotten). */
+  private async verify(token: string, hash: Buffer, hex: string, now: number): Promise<Principal | null> {
     let principal: Principal | null = null;
+    let expiresAt: number | undefined;
     if (token.startsWith('bk_')) {
       const key = await this.catalog.apiKeyByTokenHash(hash);
       if (key) {
@@ -86,12 +181,22 @@ export class Authenticator {
       }
     } else if (token.startsWith('bs_')) {
       const s = await this.catalog.sessionUser(hash);
-      if (s) principal = { kind: 'guest', id: s.userId, hotelIds: new Set(), rateLimitPerSecond: this.defaultRateLimit };
+      if (s) {
+        principal = { kind: 'guest', id: s.userId, hotelIds: new Set(), rateLimitPerSecond: this.defaultRateLimit };
+        expiresAt = new Date(s.expiresAt).getTime();
+      }
     }
-    // Unknown tokens are not cached, so that a key created a moment ago in another process works at once.
-    if (principal) this.cache.set(token, { principal, hashHex: hex, until: now + tokenCacheMs });
-    if (this.cache.size > 100_000) this.cache.clear();
+    // Unknown tokens are not remembered, so that a key created a moment ago in another process works at once.
+    if (principal) this.remember(token, { principal, hashHex: hex, verifiedAt: now, expiresAt });
+    else this.known.delete(token);
     return principal;
+  }
+
+  private remember(token: string, k: Known): void {
+    // Delete first, so that the token moves to the end of the Map's order (the most recently verified).
+    this.known.delete(token);
+    this.known.set(token, k);
+    if (this.known.size > tokensKnownMax) this.known.delete(this.known.keys().next().value as string);
   }
 
   /**
@@ -150,6 +255,11 @@ export class Authenticator {
     this.buckets.set(key, b);
     if (this.buckets.size > 100_000) this.buckets.clear();
   }
+}
+
+/** Whether a known token may still be served: a session that has ended may not. */
+function usable(k: Known, now: number): boolean {
+  return k.expiresAt === undefined || k.expiresAt > now;
 }
 
 /** The caller, or 401. */

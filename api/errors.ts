@@ -77,12 +77,25 @@ export function apiErrorOf(log: Logger, err: unknown, method: string, path: stri
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new ApiError('validation_failed', e.message ?? 'bad request');
   // Postgres or Redis could not be reached: nothing is wrong with the request; it can be sent again (every write
   // is idempotent on its key).
-  if (isConnectionError(err) || isRedisUnavailable(err)) {
+  if (isConnectionError(err) || isRedisUnavailable(err) || isDatabaseTrouble(err)) {
     log.warn('a store is unreachable', { method, path, err: e.message });
     return new ApiError('unavailable', 'a database or the queue is unreachable; try again', undefined, { 'Retry-After': '1' });
   }
   log.error('unhandled error', { method, path, err });
   return new ApiError('internal_error', 'an internal error occurred');
+}
+
+/**
+ * A Postgres error that says the database cannot serve now, whatever the request: the database refuses connections
+ * (55000, e.g. ALLOW_CONNECTIONS false) or is out of resources (class 53: disk full, out of memory, too many
+ * connections), a statement was canceled (57014) or the server is shutting down (class 57), a system error (class
+ * 58), a read-only node after a failover (25006), or a serialization failure or deadlock (40001, 40P01). Each is an
+ * outage to retry (503), not a bug (500).
+ */
+function isDatabaseTrouble(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
+  return ['53', '57', '58'].includes(code.slice(0, 2)) || ['55000', '25006', '40001', '40P01'].includes(code);
 }
 
 export const malformedJson = () =>

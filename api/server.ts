@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { CommandRouter } from '../engine/command-router.js';
 import type { Config } from '../engine/config.js';
 import { createLogger } from '../engine/log.js';
-import { createRedis, RedisKeys } from '../engine/redis.js';
+import { createRedis, redisReady, RedisKeys, type RedisOptions } from '../engine/redis.js';
 import { BatchStore, CatalogStore } from '../engine/store/catalog-store.js';
 import { createPool } from '../engine/store/pg.js';
 import { ShardReader } from '../engine/store/shard-reader.js';
@@ -15,7 +15,7 @@ import { withFastPath } from './fast-path.js';
 import { testPaymentProvider } from './payment-provider.js';
 import { AvailabilityHub } from './availability-hub.js';
 import { AvailabilityCache } from '../engine/availability-cache.js';
-import { databaseProbeMs } from '../engine/limits.js';
+import { apiRedisCommandTimeoutMs, apiRedisReconnectDelayMsMax, databaseProbeMs } from '../engine/limits.js';
 import { Authenticator } from './auth.js';
 import { createBatchPool } from './batch-pool.js';
 import { BatchProgress } from './batch-progress.js';
@@ -34,19 +34,26 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const log = createLogger('api', config.logLevel);
   const catalogPool = createPool(config.catalogUrl, 10, 'api');
   const shardPools = config.shardDatabaseUrls.map((u) => createPool(u, 20, 'api'));
-  const redis = createRedis(config.redisUrl, 'api');
-  const revocations = createRedis(config.redisUrl, 'api-revocations');
+  // Every Redis connection of the API fails a command that Redis does not answer in time, and reconnects soon after
+  // Redis is back: a request gets 503 within a second when Redis stalls or is gone, never a hanging answer. The
+  // command connection has no offline queue (a command sent while Redis is down fails at once instead of piling
+  // up); the subscribers keep theirs for their few subscribe commands.
+  const failFast: RedisOptions = { commandTimeoutMs: apiRedisCommandTimeoutMs, reconnectDelayMsMax: apiRedisReconnectDelayMsMax };
+  const redis = createRedis(config.redisUrl, 'api', { ...failFast, offlineQueue: false });
+  const revocations = createRedis(config.redisUrl, 'api-revocations', failFast);
+  await redisReady(redis);
   const keys = new RedisKeys(config.redisPrefix);
   const catalog = new CatalogStore(catalogPool);
   const router = new CommandRouter(config);
   await router.start();
-  const auth = new Authenticator(catalog, config.adminApiKey, config.rateLimitPerSecond);
+  const auth = new Authenticator(catalog, config.adminApiKey, config.rateLimitPerSecond, log);
+  auth.startRevocationPolling();
   await revocations.subscribe(keys.revocations());
   revocations.on('message', (_c: string, hex: string) => auth.forget(hex));
   const reader = new ShardReader(shardPools, config.shardCount, new ReservationClaims(catalogPool));
   reader.startProbing(databaseProbeMs);
   const cache = new AvailabilityCache(redis, config.redisPrefix);
-  const hub = new AvailabilityHub(createRedis(config.redisUrl, 'api-availability'), cache, config.redisPrefix, config.sseHeartbeatMs);
+  const hub = new AvailabilityHub(createRedis(config.redisUrl, 'api-availability', failFast), cache, config.redisPrefix, config.sseHeartbeatMs);
   const batchPool = createBatchPool();
   const ctx: ApiContext = {
     batches: new BatchStore(catalogPool),
@@ -82,6 +89,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
       hub.close();
       await batchPool.destroy().catch(() => {});
       reader.stopProbing();
+      auth.stopRevocationPolling();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

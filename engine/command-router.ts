@@ -8,8 +8,16 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
 import type { Command, Reply } from './core/types.js';
 import { createShardQueue, type QueuedCommand, type ReplyMessage, type ShardJob } from './jobs.js';
-import { jobCommandsMax, jobsInFlightPerShardMax, routerBufferedCommandsMax } from './limits.js';
-import { createRedis, RedisKeys } from './redis.js';
+import {
+  apiRedisCommandTimeoutMs,
+  apiRedisReconnectDelayMsMax,
+  jobCommandsMax,
+  jobsInFlightPerShardMax,
+  redisProbeMs,
+  redisStallMs,
+  routerBufferedCommandsMax,
+} from './limits.js';
+import { createRedis, isRedisNotSent, isRedisUnavailable, redisReady, RedisKeys } from './redis.js';
 import { shardOf } from './shard-map.js';
 
 /** How a command ended from the caller's point of view. */
@@ -48,20 +56,100 @@ export class CommandRouter {
   private readonly connection: Redis;
   readonly stats: RouterStats = { jobs: 0, commands: 0 };
   private closed = false;
+  /** Why the queue counts as unreachable (Redis down or stalled), or undefined while it answers. */
+  private trouble: string | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  /** When the probe now out was sent (undefined: none is out). */
+  private probeSentAt: number | undefined;
 
   constructor(private readonly config: Config) {
     this.keys = new RedisKeys(config.redisPrefix);
-    this.connection = createRedis(config.redisUrl, `${this.apiId}-queue`, { pipelined: true });
-    this.subscriber = createRedis(config.redisUrl, `${this.apiId}-replies`);
-    this.queues = Array.from({ length: config.shardCount }, (_, k) =>
-      createShardQueue(this.keys.queueName(k), this.connection, config.redisPrefix),
-    );
+    // No offline queue: a job sent while Redis is down fails at once and is known not to be queued (503), rather
+    // than waiting for a reconnect that would queue it after its caller was answered.
+    this.connection = createRedis(config.redisUrl, `${this.apiId}-queue`, {
+      pipelined: true,
+      commandTimeoutMs: apiRedisCommandTimeoutMs,
+      offlineQueue: false,
+      reconnectDelayMsMax: apiRedisReconnectDelayMsMax,
+    });
+    this.subscriber = createRedis(config.redisUrl, `${this.apiId}-replies`, {
+      commandTimeoutMs: apiRedisCommandTimeoutMs,
+      reconnectDelayMsMax: apiRedisReconnectDelayMsMax,
+    });
+    this.queues = Array.from({ length: config.shardCount }, (_, k) => {
+      const q = createShardQueue(this.keys.queueName(k), this.connection, config.redisPrefix);
+      // A Queue re-emits its connection's errors; without a listener BullMQ prints each with its stack trace, which
+      // breaks the JSON-lines logs. Failing adds and the probe report them.
+      q.on('error', () => {});
+      return q;
+    });
     this.lanes = Array.from({ length: config.shardCount }, () => ({ buffer: [], inFlight: new Map() }));
     this.subscriber.on('message', (_channel: string, text: string) => this.onReplies(text));
+    this.connection.on('close', () => this.unreachable('the connection to Redis was lost'));
+    this.connection.on('ready', () => this.probe());
   }
 
   async start(): Promise<void> {
+    await redisReady(this.connection);
     await this.subscriber.subscribe(this.keys.replies(this.apiId));
+    this.probeTimer = setInterval(() => this.probe(), redisProbeMs);
+    this.probeTimer.unref();
+  }
+
+  /** Why the queue cannot take commands now (Redis down or stalled), or undefined when it can. */
+  get unavailableReason(): string | undefined {
+    return this.trouble;
+  }
+
+  /**
+   * Check that Redis answers: a PING on the queue's connection, one at a time. One out for longer than
+   * redisStallMs marks the queue unreachable until a PING is answered again, so that a stalled Redis (CLIENT PAUSE,
+   * a hung host) is refused within a second instead of holding every request for REPLY_TIMEOUT_MS.
+   */
+  private probe(): void {
+    if (this.closed) return;
+    if (this.probeSentAt !== undefined) {
+      if (Date.now() - this.probeSentAt > redisStallMs) this.unreachable(`Redis has not answered for over ${redisStallMs} ms`);
+      return;
+    }
+    if (this.connection.status !== 'ready') {
+      this.unreachable(`the connection to Redis is ${this.connection.status}`);
+      return;
+    }
+    this.probeSentAt = Date.now();
+    this.connection.ping().then(
+      () => {
+        this.probeSentAt = undefined;
+        this.trouble = undefined;
+      },
+      (err: Error) => {
+        this.probeSentAt = undefined;
+        this.unreachable(`Redis did not answer: ${err.message}`);
+      },
+    );
+  }
+
+  /**
+   * The queue cannot be reached: new commands are refused until the probe is answered again, and buffered ones
+   * (never sent to Redis) are answered unavailable now. Jobs already sent keep waiting for their replies: they
+   * may have been queued.
+   */
+  private unreachable(reason: string): void {
+    if (this.closed) return;
+    this.trouble = reason;
+    for (const lane of this.lanes) {
+      const buffered = lane.buffer.splice(0);
+      for (const w of buffered) this.finish(w, { kind: 'unavailable', message: `the queue is unreachable: ${reason}` });
+    }
+  }
+
+  /**
+   * Where a queued job is now, read-only: 'waiting', 'active', 'delayed'…, 'failed', or 'unknown' when the queue no
+   * longer has it (decided and removed, or lost with Redis's data). A reader that then finds no stored reply for
+   * the job knows it was never decided, provided it read this first: a job is removed only after its commit.
+   */
+  async jobState(hotelId: string, jobKey: string): Promise<string> {
+    return this.queues[this.shardOf(hotelId)].getJobState(jobKey);
   }
 
   shardOf(hotelId: string): number {
@@ -84,6 +172,7 @@ export class CommandRouter {
     const shard = this.shardOf(command.hotelId);
     const lane = this.lanes[shard];
     if (this.closed) return Promise.resolve({ kind: 'unavailable', message: 'the server is shutting down' });
+    if (this.trouble) return Promise.resolve({ kind: 'unavailable', message: `the queue is unreachable: ${this.trouble}` });
     if (lane.buffer.length >= routerBufferedCommandsMax) {
       return Promise.resolve({ kind: 'unavailable', message: 'too many commands are waiting for this shard' });
     }
@@ -116,6 +205,14 @@ export class CommandRouter {
     this.stats.jobs++;
     this.stats.commands += batch.length;
     this.queues[shard].add('commands', job, { jobId: jobKey }).catch((err: Error) => {
+      if (isRedisUnavailable(err) && !isRedisNotSent(err)) {
+        // The add was sent but not confirmed (a timeout, or the connection lost while it waited): Redis may have
+        // queued the job, so its callers keep waiting for the replies and, without them, are told their commands
+        // are queued (202) when REPLY_TIMEOUT_MS runs out, never that nothing was queued. (An add Redis refused,
+        // or one never sent, queued nothing: 503 below.)
+        this.unreachable(`a queued job was not confirmed: ${err.message}`);
+        return;
+      }
       this.settle(shard, jobKey);
       for (const w of batch) this.finish(w, { kind: 'unavailable', message: `the queue is unreachable: ${err.message}` });
     });
@@ -180,6 +277,10 @@ export class CommandRouter {
       const shard = this.shardOf(w.queued.command.hotelId);
       const lane = this.lanes[shard];
       lane.buffer.splice(lane.buffer.indexOf(w), 1);
+      if (this.trouble) {
+        this.finish(w, { kind: 'unavailable', message: `the queue is unreachable: ${this.trouble}` });
+        return;
+      }
       this.enqueue(shard, [w]);
     }
     this.finish(w, { kind: 'late', jobKey: w.jobKey as string, requestId: w.queued.requestId });
@@ -193,6 +294,7 @@ export class CommandRouter {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.probeTimer);
     for (const lane of this.lanes) for (const t of lane.inFlight.values()) clearTimeout(t);
     for (const w of this.waiting.values()) if (w.timer) clearTimeout(w.timer);
     await Promise.all(this.queues.map((q) => q.close().catch(() => {})));

@@ -25,6 +25,8 @@ export const bodyBytesMax = 1024 * 1024;
 export const batchBodyBytesMax = 16 * 1024 * 1024;
 /** Items one partner batch may carry. */
 export const batchItemsMax = 10_000;
+/** Longest Idempotency-Key accepted on the create routes (hotels, room types). */
+export const idempotencyKeyCharsMax = 200;
 /** Page sizes of list routes. */
 export const pageLimitDefault = 50;
 export const pageLimitMax = 200;
@@ -72,8 +74,32 @@ export const hotelsInMemoryMax = 20_000;
 export const workerHotelsMbDefault = 128;
 /** What one reservation held in memory is counted as, against WORKER_HOTELS_MB. */
 export const reservationBytesEstimate = 600;
+/**
+ * How long a payment provider may take to answer an authorization before the request is answered 503: a provider
+ * that hangs must not hold the request (and its connection) without bound.
+ */
+export const paymentProviderTimeoutMs = 10_000;
 /** How long an API process keeps a verified token before it checks the catalog again. */
 export const tokenCacheMs = 30_000;
+/**
+ * Verified tokens an API process remembers. Past it the least recently verified is forgotten: while the catalog is
+ * unreachable a forgotten token can no longer be served from its last-known principal (503 instead of queued).
+ */
+export const tokensKnownMax = 100_000;
+/**
+ * Catalog outage (issue 13, item 4): how long a token past tokenCacheMs waits for the catalog before its last-known
+ * principal is served, and how long after a failed look-up such tokens are served without asking, so that a
+ * catalog that hangs or refuses does not slow every request down.
+ */
+export const tokenCatalogWaitMs = 500;
+export const tokenCatalogRetryMs = 500;
+/**
+ * How often an API process asks the catalog for keys revoked lately, so that a revocation whose broadcast it missed
+ * (Redis away, or made while the catalog was cut off from it) takes effect within a second of the catalog answering;
+ * and how far back each asking reaches (a revocation's time is its transaction's start, before its commit).
+ */
+export const revocationPollMs = 500;
+export const revocationPollOverlapMs = 60_000;
 /** Lifetime of a guest session token. */
 export const sessionTtlSeconds = 30 * 24 * 3600;
 /** How long the API remembers that a reservation is queued (answering 202 to GET meanwhile). */
@@ -90,5 +116,18 @@ export const sseHeartbeatMsDefault = 15_000;
 export const sseClientBufferedBytesMax = 256 * 1024;
 /** Stream clients one API process serves at once. */
 export const sseClientsMax = 20_000;
+/**
+ * An API process's Redis commands fail after this long without a reply, so that a Redis that stalls (paused, swapping,
+ * a lost network path) gets a request answered 503 within a second instead of hung (issue 13, item 10). Well above a
+ * healthy round trip (under a millisecond here) and below the one second the contract allows.
+ */
+export const apiRedisCommandTimeoutMs = 600;
+/** The longest an API process waits between two attempts to reconnect to Redis, so that it is back soon after Redis. */
+export const apiRedisReconnectDelayMsMax = 500;
+/** How often the command router checks that Redis answers, and how long an unanswered check may be out before the queue counts as stalled. */
+export const redisProbeMs = 200;
+export const redisStallMs = 500;
+/** The longest /readyz waits for any one of its checks: past it the check counts as failed ("not ready" within a second). */
+export const readinessCheckMs = 800;
 /** How often an API process checks that its shard databases answer (for `stale` answers from the cache). */
 export const databaseProbeMs = 1_000;

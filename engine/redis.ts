@@ -3,7 +3,27 @@ import { Pipeline, Redis } from 'ioredis';
 
 export type RedisClient = Redis;
 
-export function createRedis(url: string, name: string, opts: { blocking?: boolean; pipelined?: boolean } = {}): Redis {
+export interface RedisOptions {
+  /** A connection BullMQ blocks on (a worker's): commands wait for Redis however long it is away. */
+  blocking?: boolean;
+  pipelined?: boolean;
+  /**
+   * Fail a command that has no reply within this many ms ("Command timed out"), so that a stalled Redis (paused,
+   * swapping, a lost network path) fails a request fast instead of hanging it. The command may still have run.
+   */
+  commandTimeoutMs?: number;
+  /**
+   * false: a command sent while the connection is down fails at once ("Stream isn't writeable…"), and is known not
+   * to have been sent. true (the default): it waits for the reconnect, and is sent then, whatever became of its
+   * caller; such a queue has no bound of its own. A connection without it must be ready before its first command
+   * (see redisReady).
+   */
+  offlineQueue?: boolean;
+  /** The longest wait between two reconnect attempts (ioredis's default backs off to several seconds). */
+  reconnectDelayMsMax?: number;
+}
+
+export function createRedis(url: string, name: string, opts: RedisOptions = {}): Redis {
   const r = new Redis(url, {
     connectionName: name,
     // Commands issued in the same tick leave in one write: on a busy connection (queue moves of many shards, cache
@@ -12,14 +32,49 @@ export function createRedis(url: string, name: string, opts: { blocking?: boolea
     enableAutoPipelining: opts.pipelined ?? false,
     // BullMQ needs null on blocking connections; elsewhere a bounded retry makes commands fail fast when Redis is down.
     maxRetriesPerRequest: opts.blocking ? null : 2,
-    enableOfflineQueue: true,
+    enableOfflineQueue: opts.offlineQueue ?? true,
+    ...(opts.commandTimeoutMs !== undefined && !opts.blocking ? { commandTimeout: opts.commandTimeoutMs } : {}),
+    ...(opts.reconnectDelayMsMax !== undefined
+      ? { retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), opts.reconnectDelayMsMax as number) }
+      : {}),
     lazyConnect: false,
   });
-  r.on('error', () => {
-    // Reported by the failing commands and by /readyz; an unhandled 'error' event would crash the process.
-  });
+  ignoreErrorEvents(r);
   if (opts.pipelined) shareScriptMethods(r);
   return r;
+}
+
+/**
+ * Give a connection, and every duplicate made of it later (BullMQ duplicates the connection it is given for its
+ * blocking reads), a listener for 'error': without one, ioredis prints "[ioredis] Unhandled error event" and a
+ * stack trace on every failed reconnect, which breaks the JSON-lines logs. The failures themselves are reported
+ * by the failing commands and by /readyz.
+ */
+function ignoreErrorEvents(r: Redis): void {
+  r.on('error', () => {});
+  const { duplicate } = r;
+  r.duplicate = function (this: Redis, ...args: Parameters<Redis['duplicate']>) {
+    const copy = duplicate.apply(this, args);
+    ignoreErrorEvents(copy);
+    return copy;
+  };
+}
+
+/** Resolves once the connection is ready for commands (needed first by a connection without an offline queue). */
+export function redisReady(r: Redis): Promise<void> {
+  if (r.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const ready = () => {
+      r.off('end', ended);
+      resolve();
+    };
+    const ended = () => {
+      r.off('ready', ready);
+      reject(new Error('the Redis connection was closed before it was ready'));
+    };
+    r.once('ready', ready);
+    r.once('end', ended);
+  });
 }
 
 type Commands = Redis & { scriptsSet: Record<string, unknown>; addedBuiltinSet: Set<string> } & Record<string, unknown>;
@@ -117,11 +172,23 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<number
   return n;
 }
 
-/** Whether an error means Redis could not be reached (the command was not run), as opposed to a command Redis refused. */
+/**
+ * Whether an error means Redis could not be reached or did not answer in time, as opposed to a command Redis
+ * refused. A command that timed out may still have run (see isRedisNotSent).
+ */
 export function isRedisUnavailable(err: unknown): boolean {
   const e = err as { name?: string; code?: string; message?: string } | null;
   if (!e) return false;
   if (e.name === 'MaxRetriesPerRequestError') return true;
   if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(e.code)) return true;
-  return /Connection is closed|Stream isn't writeable|connect ECONNREFUSED/i.test(e.message ?? '');
+  return /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Command timed out/i.test(e.message ?? '');
+}
+
+/**
+ * Whether a command is known not to have reached Redis: refused by a connection without an offline queue while it
+ * was down. Any other failure of a command that was written (a timeout, a connection lost while it waited for its
+ * reply) leaves open whether Redis ran it.
+ */
+export function isRedisNotSent(err: unknown): boolean {
+  return /Stream isn't writeable/i.test((err as { message?: string } | null)?.message ?? '');
 }

@@ -205,6 +205,9 @@ export class ShardOwner {
         log: this.log,
       });
       const queue = createShardQueue(this.keys.queueName(shard), this.bullConnection, this.config.redisPrefix);
+      // A Queue re-emits its connection's errors; unheard, BullMQ prints each with its stack (not a JSON line). The
+      // failing calls report them.
+      queue.on('error', () => {});
       const owned: Owned = { shard, epoch, actor, queue, drain: { skip: 0, emptyAsks: 0 } };
       this.owned.set(shard, owned);
       try {

@@ -16,7 +16,24 @@ const errorBody = {
   },
 };
 
-type Op = { summary: string; body?: z.ZodType; ok: number; okDescription: string; auth?: string; errors?: number[] };
+type Op = {
+  summary: string;
+  body?: z.ZodType;
+  ok: number;
+  okDescription: string;
+  auth?: string;
+  errors?: number[];
+  /** The operation honours an `Idempotency-Key` header (API.md, Idempotency). */
+  idempotencyKey?: boolean;
+};
+
+const idempotencyKeyHeader = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'The same key with the same body gets the first answer again (creates: the same resource); another body 422.',
+  schema: { type: 'string', maxLength: 200 },
+};
 
 function operation(op: Op) {
   const responses: Record<string, unknown> = {
@@ -28,6 +45,7 @@ function operation(op: Op) {
   return {
     summary: op.summary,
     ...(op.auth ? { description: `Who: ${op.auth}.` } : {}),
+    ...(op.idempotencyKey ? { parameters: [idempotencyKeyHeader] } : {}),
     ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(op.body) } } } } : {}),
     responses,
     ...(op.auth === 'public' ? { security: [] } : {}),
@@ -41,7 +59,7 @@ export function openApiDocument(): Record<string, unknown> {
     '/v1/users': { post: operation({ summary: 'Sign up', body: http.userBody, ok: 201, okDescription: '{id, email, name}', auth: 'public', errors: [400, 409] }) },
     '/v1/sessions': { post: operation({ summary: 'Log in', body: http.sessionBody, ok: 201, okDescription: '{token, userId, expiresAt}', auth: 'public', errors: [400, 401] }) },
     '/v1/hotels': {
-      post: operation({ summary: 'Create a hotel', body: http.hotelCreateBody, ok: 201, okDescription: 'Hotel', auth: 'admin' }),
+      post: operation({ summary: 'Create a hotel (Idempotency-Key honoured: the same key and body create one hotel)', body: http.hotelCreateBody, ok: 201, okDescription: 'Hotel', auth: 'admin', errors: [400, 401, 403, 422], idempotencyKey: true }),
       get: operation({ summary: 'List hotels (?city=, ?limit=, ?cursor=)', ok: 200, okDescription: '{items: Hotel[], nextCursor}', auth: 'public', errors: [400] }),
     },
     '/v1/hotels/{hotelId}': {
@@ -50,7 +68,7 @@ export function openApiDocument(): Record<string, unknown> {
       delete: operation({ summary: 'Delete a hotel', ok: 204, okDescription: 'deleted', auth: 'admin', errors: [400, 401, 403, 404, 409] }),
     },
     '/v1/hotels/{hotelId}/room-types': {
-      post: operation({ summary: 'Create a room type', body: http.roomTypeCreateBody, ok: 201, okDescription: 'RoomType', auth: 'admin, staff' }),
+      post: operation({ summary: 'Create a room type (Idempotency-Key honoured: the same key and body create one room type)', body: http.roomTypeCreateBody, ok: 201, okDescription: 'RoomType', auth: 'admin, staff', errors: [400, 401, 403, 404, 422], idempotencyKey: true }),
       get: operation({ summary: 'List room types', ok: 200, okDescription: '{items: RoomType[], nextCursor}', auth: 'public', errors: [400, 404] }),
     },
     '/v1/hotels/{hotelId}/room-types/{roomTypeId}': {
@@ -88,10 +106,10 @@ export function openApiDocument(): Record<string, unknown> {
       delete: operation({ summary: 'Cancel (pending → canceled, paid → refunded)', ok: 200, okDescription: 'Reservation', auth: 'its owner, staff, admin', errors: [400, 401, 404, 409] }),
     },
     '/v1/reservations/{id}/payment': {
-      post: operation({ summary: 'Pay a pending reservation (Idempotency-Key honoured; test provider declines pm_card_declined)', body: http.paymentBody, ok: 200, okDescription: 'Reservation (paid)', auth: 'its owner, admin', errors: [400, 401, 402, 404, 409, 422] }),
+      post: operation({ summary: 'Pay a pending reservation (Idempotency-Key honoured; test provider declines pm_card_declined)', body: http.paymentBody, ok: 200, okDescription: 'Reservation (paid)', auth: 'its owner, admin', errors: [400, 401, 402, 404, 409, 422, 503], idempotencyKey: true }),
     },
     '/v1/batches': {
-      post: operation({ summary: 'Partner batch of up to 10,000 reservation bodies (Idempotency-Key honoured)', body: http.batchBody, ok: 202, okDescription: '{batchId, status, total}', auth: 'partner, admin', errors: [400, 401, 403, 413, 422, 503] }),
+      post: operation({ summary: 'Partner batch of up to 10,000 reservation bodies (Idempotency-Key honoured)', body: http.batchBody, ok: 202, okDescription: '{batchId, status, total}', auth: 'partner, admin', errors: [400, 401, 403, 413, 422, 503], idempotencyKey: true }),
     },
     '/v1/batches/{batchId}': {
       get: operation({ summary: 'A batch and its per-item results in item order', ok: 200, okDescription: '{batchId, status, total, held, rejected, results}', auth: 'its creator, admin' }),

@@ -18,6 +18,7 @@ import {
 import { decodeCursor } from '../../engine/store/shard-reader.js';
 import { requireHotelAccess, requireRole } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { idOfCreate } from '../creation-key.js';
 import { ApiError, notFound } from '../errors.js';
 import { acceptedOf } from '../outcome.js';
 import { hotelJson, roomTypeJson } from '../representation.js';
@@ -28,9 +29,9 @@ export function hotelRoutes(ctx: ApiContext): Router {
   const send = ctx.router.send.bind(ctx.router);
 
   r.post('/v1/hotels', async (req, res) => {
-    requireRole(req, 'admin');
+    const p = requireRole(req, 'admin');
     const fields = parse(hotelCreateBody, bodyOf(req));
-    const hotelId = uuidv7();
+    const hotelId = await idOfCreate(ctx, req, p, 'hotel', fields);
     const a = acceptedOf(await send({ kind: 'createHotel', hotelId, fields }), 'hotel');
     if (a.kind !== 'hotel') throw new Error('assertion: createHotel answered ' + a.kind);
     res.status(201).location(`/v1/hotels/${hotelId}`).json(hotelJson(a.hotel));
@@ -68,9 +69,9 @@ export function hotelRoutes(ctx: ApiContext): Router {
 
   r.post('/v1/hotels/:hotelId/room-types', async (req, res) => {
     const hotelId = pathId(req.params.hotelId, 'hotelId');
-    requireHotelAccess(req, hotelId, ['staff']);
+    const p = requireHotelAccess(req, hotelId, ['staff']);
     const body = parse(roomTypeCreateBody, bodyOf(req));
-    const roomTypeId = uuidv7();
+    const roomTypeId = await idOfCreate(ctx, req, p, 'room-type', [hotelId, body]);
     const a = acceptedOf(await send({ kind: 'createRoomType', hotelId, roomTypeId, ...body }), 'room type');
     if (a.kind !== 'roomType') throw new Error('assertion: createRoomType answered ' + a.kind);
     res.status(201).location(`/v1/hotels/${hotelId}/room-types/${roomTypeId}`).json(roomTypeJson(a.roomType));

@@ -3,6 +3,16 @@ import { Router } from 'express';
 import { requireRole } from '../auth.js';
 import { openApiDocument } from '../../schemas/openapi.js';
 import type { ApiContext } from '../context.js';
+import { readinessCheckMs } from '../../engine/limits.js';
+
+/** `p`, or a rejection once `ms` have passed without its answer. */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 
 export function operationRoutes(ctx: ApiContext): Router {
   const r = Router();
@@ -18,21 +28,21 @@ export function operationRoutes(ctx: ApiContext): Router {
 
   r.get('/readyz', async (_req, res) => {
     const checks: Record<string, string> = {};
+    // Each check gets readinessCheckMs at most: a store that stalls (a paused Redis, a hung database) makes the
+    // process "not ready" within a second, rather than holding the load balancer's probe.
+    const check = (name: string, run: () => Promise<unknown>) =>
+      within(run(), readinessCheckMs).then(
+        () => (checks[name] = 'ok'),
+        (e: Error) => (checks[name] = e.message),
+      );
     await Promise.all([
-      ctx.redis.ping().then(
-        () => (checks.redis = 'ok'),
-        (e: Error) => (checks.redis = e.message),
-      ),
-      ctx.catalog.pool.query('SELECT 1').then(
-        () => (checks.catalog = 'ok'),
-        (e: Error) => (checks.catalog = e.message),
-      ),
-      ...ctx.reader.pools.map((p, i) =>
-        p.query('SELECT 1').then(
-          () => (checks[`shard_db_${i}`] = 'ok'),
-          (e: Error) => (checks[`shard_db_${i}`] = e.message),
-        ),
-      ),
+      check('redis', () => ctx.redis.ping()),
+      check('queue', async () => {
+        const why = ctx.router.unavailableReason;
+        if (why) throw new Error(why);
+      }),
+      check('catalog', () => ctx.catalog.pool.query('SELECT 1')),
+      ...ctx.reader.pools.map((p, i) => check(`shard_db_${i}`, () => p.query('SELECT 1'))),
     ]);
     const ready = Object.values(checks).every((v) => v === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });

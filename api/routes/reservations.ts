@@ -11,6 +11,7 @@ import { writeAnswer, type Answer } from '../answer.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { acceptedOf } from '../outcome.js';
+import { authorizeWithin } from '../payment-provider.js';
 import { reservationJson } from '../representation.js';
 import { bodyOf, parse, pathId } from '../validate.js';
 
@@ -33,6 +34,18 @@ export function canSee(p: Principal, r: { hotelId: string; owner: { kind: string
 
 const processing = (id: string) => ({ id, status: 'processing' as const });
 
+/** The 404 of a reservation whose queued request was lost before it was decided. */
+const neverDecided = () =>
+  new ApiError(
+    'not_found',
+    'this reservation was never decided: its queued request was lost (the queue lost its data), so no rooms are held; post it again (the same reservationId and body are safe to send again)',
+    { decision: null, neverDecided: true },
+  );
+
+/** The 404 of a reservation that does not exist, which also tells a client that was answered 202 what to do. */
+const notFoundMessage =
+  'reservation not found; if a request for it was answered 202 earlier, it was never decided (its queued request was lost): post it again, the same reservationId and body are safe to send again';
+
 /** Who may create a reservation. */
 export const createRoles = ['guest', 'partner', 'staff', 'admin'] as const;
 
@@ -49,7 +62,11 @@ export async function createReservation(ctx: ApiContext, p: Principal, json: unk
   const headers = { Location: `/v1/reservations/${body.reservationId}` };
   if (outcome.kind === 'late') {
     const m: InflightMarker = { jobKey: outcome.jobKey, requestId: outcome.requestId, hotelId: body.hotelId, owner: { kind: p.kind, id: p.id } };
-    await ctx.redis.set(ctx.keys.inflight(body.reservationId), JSON.stringify(m), 'EX', inflightMarkerSeconds);
+    // The request is queued whatever becomes of its marker: a marker that cannot be written (Redis failing) does not
+    // turn the 202 into a 503. Without it, GET answers 404 saying it was not decided, and posting again is safe.
+    await ctx.redis.set(ctx.keys.inflight(body.reservationId), JSON.stringify(m), 'EX', inflightMarkerSeconds).catch((err: Error) => {
+      ctx.log.warn('could not remember a queued reservation', { reservationId: body.reservationId, err: err.message });
+    });
     ctx.metrics.count('reservation_decisions_total', 'outcome="late"');
     return { status: 202, body: processing(body.reservationId), headers };
   }
@@ -68,6 +85,23 @@ export function reservationRoutes(ctx: ApiContext): Router {
     return text ? (JSON.parse(text) as InflightMarker) : undefined;
   };
 
+  /**
+   * The stored replies of a queued reservation's job; 'processing' while it is queued (or its database cannot say);
+   * 'never' when its job is gone without a decision, and then the marker is dropped: it never will be decided.
+   */
+  const queuedReplies = async (id: string, m: InflightMarker): Promise<{ requestId: string; reply: unknown }[] | 'processing' | 'never'> => {
+    // The job's state is read before its replies: a job leaves the queue only after its replies are committed, so
+    // a job found gone whose replies are then absent was never decided (not decided a moment ago).
+    const state = await ctx.router.jobState(m.hotelId, m.jobKey);
+    // Its database failing, the request is still queued.
+    const replies = await ctx.reader.appliedReplies(m.hotelId, m.jobKey).catch(() => 'processing' as const);
+    if (replies) return replies;
+    if (state !== 'unknown' && state !== 'failed') return 'processing';
+    // Its job is gone (Redis lost it) and was never decided.
+    await ctx.redis.del(ctx.keys.inflight(id)).catch(() => {});
+    return 'never';
+  };
+
   r.post('/v1/reservations', async (req, res) => {
     writeAnswer(res, await createReservation(ctx, withRole(req.principal, createRoles), bodyOf(req)));
   });
@@ -75,19 +109,29 @@ export function reservationRoutes(ctx: ApiContext): Router {
   r.get('/v1/reservations/:id', async (req, res) => {
     const p = principalOf(req);
     const id = pathId(req.params.id, 'id');
-    const found = await ctx.reader.reservation(id);
+    let found: Awaited<ReturnType<typeof ctx.reader.reservation>>;
+    try {
+      found = await ctx.reader.reservation(id);
+    } catch (err) {
+      // A shard database cannot be read (down, refusing connections, read-only…): a request answered 202 is still
+      // queued, and says so (API.md, Outages) rather than 503.
+      const m = await marker(id);
+      if (!m || !canSee(p, m)) throw err;
+      ctx.log.warn('a queued reservation was read while its database failed', { reservationId: id, err: (err as Error).message });
+      return void res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
+    }
     if (found) {
       if (!canSee(p, found)) throw notFound('reservation');
       res.json(reservationJson(found));
       return;
     }
     const m = await marker(id);
-    if (!m || !canSee(p, m)) throw notFound('reservation');
-    const replies = await ctx.reader.appliedReplies(m.hotelId, m.jobKey);
-    if (!replies) {
-      res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
-      return;
-    }
+    // No marker either: never asked for, or asked for before Redis lost its data (an empty restart), which also
+    // lost the queued request. Either way it was not decided, and posting it again is safe.
+    if (!m || !canSee(p, m)) throw new ApiError('not_found', notFoundMessage);
+    const replies = await queuedReplies(id, m);
+    if (replies === 'processing') return void res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
+    if (replies === 'never') throw neverDecided();
     const decided = replies.find((x) => x.requestId === m.requestId)?.reply as { ok: boolean; code?: string; message?: string } | undefined;
     const now = await ctx.reader.reservation(id);
     if (now && canSee(p, now)) {
@@ -139,7 +183,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
     // Already decided: no second authorization (a repeat answers the reservation as it is, or why it cannot be paid).
     const outcome =
       found.status === 'pending'
-        ? await ctx.payments.authorize({ reservationId: id, amount: found.totalAmount, currency: found.currency, paymentMethod: body.paymentMethod })
+        ? await authorizeWithin(ctx.payments, { reservationId: id, amount: found.totalAmount, currency: found.currency, paymentMethod: body.paymentMethod })
         : 'approved';
     const a = acceptedOf(await ctx.router.send({ kind: 'pay', hotelId: found.hotelId, reservationId: id, outcome }), 'payment');
     if (a.kind !== 'reservation') throw new Error('assertion: pay answered ' + a.kind);
@@ -152,7 +196,10 @@ export function reservationRoutes(ctx: ApiContext): Router {
     const found = await ctx.reader.reservation(id);
     if (!found || !canSee(p, found)) {
       const m = found ? undefined : await marker(id);
-      if (m && canSee(p, m)) throw new ApiError('conflict', 'the reservation is still being decided; try again shortly');
+      if (m && canSee(p, m)) {
+        if ((await queuedReplies(id, m)) === 'never') throw neverDecided();
+        throw new ApiError('conflict', 'the reservation is still being decided; try again shortly');
+      }
       throw notFound('reservation');
     }
     const a = acceptedOf(await ctx.router.send({ kind: 'cancel', hotelId: found.hotelId, reservationId: id }), 'cancellation');

@@ -42,6 +42,15 @@ export class CatalogStore {
     return r.rowCount ? (r.rows[0].token_hash as Buffer) : undefined;
   }
 
+  /**
+   * Token hashes of the keys revoked at or after `since`, and the database's clock now (the next call's `since`,
+   * less a margin: a revocation's time is its transaction's start, which may be earlier than its commit).
+   */
+  async keysRevokedSince(since: Date): Promise<{ hashes: Buffer[]; now: Date }> {
+    const r = await this.pool.query('SELECT now() AS now, ARRAY(SELECT token_hash FROM api_keys WHERE revoked_at >= $1) AS hashes', [since]);
+    return { hashes: r.rows[0].hashes as Buffer[], now: r.rows[0].now as Date };
+  }
+
   async apiKeyByTokenHash(hash: Buffer): Promise<ApiKeyRow | undefined> {
     const r = await this.pool.query(
       'SELECT id, name, role, hotel_ids, rate_limit_per_second FROM api_keys WHERE token_hash = $1 AND revoked_at IS NULL',
@@ -207,4 +216,33 @@ export async function claimIdempotencyKey(
     [scope, owner.kind, owner.id, key],
   );
   return again.rows[0]?.fingerprint === fingerprint;
+}
+
+/**
+ * Claim an Idempotency-Key for a request that creates something: the first claim of (scope, owner, key) records the
+ * body's fingerprint, and every claim answers whether its fingerprint is the recorded one, whether it was the
+ * first, and when the key was first claimed (the same for every claim, so the created thing's id can be derived
+ * from it and be the same for every retry).
+ */
+export async function claimCreationKey(
+  pool: Pool,
+  scope: string,
+  owner: { kind: string; id: string },
+  key: string,
+  fingerprint: string,
+): Promise<{ matches: boolean; first: boolean; claimedAt: Date }> {
+  const existing = 'SELECT fingerprint, created_at, false AS first FROM idempotency_keys WHERE scope = $1 AND owner_kind = $2 AND owner_id = $3 AND key = $4';
+  const r = await pool.query(
+    `WITH ins AS (
+       INSERT INTO idempotency_keys (scope, owner_kind, owner_id, key, fingerprint) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING RETURNING fingerprint, created_at, true AS first)
+     SELECT * FROM ins
+     UNION ALL
+     ${existing}
+     LIMIT 1`,
+    [scope, owner.kind, owner.id, key, fingerprint],
+  );
+  // Nothing: a concurrent first claim committed after this statement's snapshot; read it now.
+  const row = r.rows[0] ?? (await pool.query(existing, [scope, owner.kind, owner.id, key])).rows[0];
+  return { matches: row.fingerprint === fingerprint, first: row.first as boolean, claimedAt: row.created_at as Date };
 }
