@@ -499,6 +499,8 @@ export interface Decided {
   sent: Sent;
   /** 'created' (201, or 202 then 200 on GET), 'refused' (409, or 202 then 404), 'unavailable' (503). */
   final: 'created' | 'refused' | 'unavailable';
+  /** For a request answered 202: the body of the GET that found it decided. */
+  answer?: unknown;
 }
 
 /**
@@ -537,7 +539,7 @@ export async function checkInvariants(stack: ChaosStack, sent: Sent[], o: Invari
             const g = await timedRequest(s.principal.client, 'GET', `/v1/reservations/${s.body.reservationId}`, undefined, 5_000);
             last = g.status;
             if (g.status === 200 || g.status === 404) {
-              decided.push({ sent: s, final: g.status === 200 ? 'created' : 'refused' });
+              decided.push({ sent: s, final: g.status === 200 ? 'created' : 'refused', answer: g.body });
               break;
             }
             if (Date.now() > deadline) {
