@@ -1,10 +1,10 @@
 // The Express application: body limits, auth, routes, static web pages, and one error mapping.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Express } from 'express';
+import express, { type Express, type Request } from 'express';
 import { batchBodyBytesMax, bodyBytesMax } from '../engine/limits.js';
 import type { ApiContext } from './context.js';
-import { ApiError, errorMiddleware, sendError } from './errors.js';
+import { ApiError, errorMiddleware, malformedJson, sendError } from './errors.js';
 import { availabilityRoutes } from './routes/availability.js';
 import { batchRoutes } from './routes/batches.js';
 import { hotelRoutes } from './routes/hotels.js';
@@ -29,7 +29,16 @@ export function createApp(ctx: ApiContext): Express {
     next();
   });
 
-  const json = express.json({ limit: bodyBytesMax, strict: true, type: ['application/json', 'application/*+json'] });
+  const json = express.json({
+    limit: bodyBytesMax,
+    strict: true,
+    type: ['application/json', 'application/*+json'],
+    // An empty body is not JSON. The parser would make it {}, which an update whose fields are all optional accepts
+    // as a valid change of nothing (and a new version).
+    verify: (req, _res, raw) => {
+      if (raw.length === 0) (req as Request).bodyError = malformedJson();
+    },
+  });
   // Batches are read raw: a worker thread parses them, so that a 16 MiB body never blocks the event loop.
   const bigJson = express.raw({ limit: batchBodyBytesMax, type: ['application/json', 'application/*+json'] });
   app.use(ctx.auth.middleware());

@@ -74,7 +74,11 @@ export function apiErrorOf(log: Logger, err: unknown, method: string, path: stri
   const e = err as { type?: string; status?: number; message?: string };
   if (e.type === 'entity.too.large' || e.status === 413) return new ApiError('payload_too_large', 'the request body is too large');
   if (e.type === 'entity.parse.failed') return malformedJson();
-  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new ApiError('validation_failed', e.message ?? 'bad request');
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    // The contract's validation_failed names each bad field: here the part of the request the parser refused.
+    const message = e.message ?? 'bad request';
+    return new ApiError('validation_failed', message, { fields: [{ field: requestPartOf(err), message }] });
+  }
   // Postgres or Redis could not be reached: nothing is wrong with the request; it can be sent again (every write
   // is idempotent on its key).
   if (isConnectionError(err) || isRedisUnavailable(err) || isDatabaseTrouble(err)) {
@@ -96,6 +100,15 @@ function isDatabaseTrouble(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
   return ['53', '57', '58'].includes(code.slice(0, 2)) || ['55000', '25006', '40001', '40P01'].includes(code);
+}
+
+/** The part of the request that Express's router (a path escape) or body-parser (the body's framing) refused. */
+function requestPartOf(err: unknown): string {
+  if (err instanceof URIError) return 'path';
+  const type = (err as { type?: string }).type;
+  if (type === 'charset.unsupported') return 'Content-Type';
+  if (type === 'encoding.unsupported') return 'Content-Encoding';
+  return 'body';
 }
 
 export const malformedJson = () =>

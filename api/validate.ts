@@ -9,7 +9,8 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'b
   if (r.success) return r.data;
   const fields = r.error.issues.map((i) => {
     if (i.code === 'unrecognized_keys') {
-      return { field: i.keys.map((k) => [...i.path, k].join('.')).join(', '), message: 'unknown field' };
+      // An empty name (`?=x`, `{"": 1}`) is shown as "" so that the field is still named.
+      return { field: i.keys.map((k) => [...i.path, k === '' ? '""' : k].join('.')).join(', '), message: 'unknown field' };
     }
     const field = i.path.length ? i.path.join('.') : where;
     const message = i.code === 'invalid_type' && /received undefined$/.test(i.message) ? 'is required' : i.message;

@@ -2,15 +2,17 @@
 // with the hotel's version, so that they may lag but never go backwards. Readers (the API) only read them.
 //
 // Layout per hotel (hash tag {hotelId} keeps a hotel's keys in one Redis Cluster slot):
-//   <p>:avail:{h}            hash: v (version), base (first day number), end, tz, rts (JSON [{id, name}])
+//   <p>:avail:{h}            hash: v (version), base (first day number), end, tz, rts (JSON [{id, name}]), tiers
+//                            (JSON: the occupancy pricing tiers, so that a reader prices nights as the database does)
 //   <p>:avail:{h}:<rt>       string: the room type's night table as the writer holds it (engine/core/night-table.ts):
-//                            n = end - base nights of total, limit, reserved (int16 LE), then rates (int32 LE)
+//                            n = end - base nights of total, limit, reserved (int16 LE), then rates (int32 LE; the
+//                            base rates: prices follow from them, reserved, total and the tiers when read)
 //   <p>:changes:{h}          stream, id <version>-0: from, version, changes (JSON) or reset=1; capped length
 // and every change is announced on the channel <p>:availability (one subscription per API process).
 import os from 'node:os';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { formatDay } from './core/dates.js';
-import type { HotelState, NightTable } from './core/types.js';
+import type { HotelState, NightTable, PricingTier } from './core/types.js';
 
 /** Change-log entries kept per hotel for resuming streams (older gaps get `reset`). */
 export const changeLogEntriesMax = 1000;
@@ -23,7 +25,9 @@ export interface NightChange {
   totalInventory: number;
   reserved: number;
   available: number;
+  /** The price of one more room now (engine/core/pricing.ts), and the night's base rate it follows from. */
   rate: number;
+  baseRate: number;
 }
 
 export interface ChangeMessage {
@@ -31,7 +35,10 @@ export interface ChangeMessage {
   /** First and last version the change covers (a job may move a hotel several versions at once). */
   from: number;
   version: number;
-  /** The changed nights, or null when the client must refetch (room types added or removed, limits recomputed). */
+  /**
+   * The changed nights, or null when the client must refetch (room types added or removed, limits recomputed,
+   * pricing tiers changed).
+   */
   changes: NightChange[] | null;
 }
 
@@ -120,9 +127,9 @@ if follows then return 1 end
 return 2`;
 
 // Replace a hotel's whole snapshot unless the cache already holds a newer version; with announce = '1' (a change
-// of its room types or limits) also log and announce a reset. KEYS: meta, change log, room type keys. ARGV:
-// version, base, end, tz, rts JSON, ttl, announce, from, channel, message JSON, max log length, then one string
-// per room type key.
+// of its room types, limits or pricing tiers) also log and announce a reset. KEYS: meta, change log, room type keys.
+// ARGV: version, base, end, tz, rts JSON, ttl, announce, from, channel, message JSON, max log length, tiers JSON,
+// then one string per room type key.
 const snapshotScript = `${logAndAnnounce}
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '-1')
 local nv = tonumber(ARGV[1])
@@ -131,28 +138,29 @@ local old = redis.call('HGET', KEYS[1], 'rts')
 if old then
   for _, rt in ipairs(cjson.decode(old)) do redis.call('DEL', KEYS[1] .. ':' .. rt.id) end
 end
-redis.call('HSET', KEYS[1], 'v', nv, 'base', ARGV[2], 'end', ARGV[3], 'tz', ARGV[4], 'rts', ARGV[5])
+redis.call('HSET', KEYS[1], 'v', nv, 'base', ARGV[2], 'end', ARGV[3], 'tz', ARGV[4], 'rts', ARGV[5], 'tiers', ARGV[12])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[6]))
 for j = 3, #KEYS do
-  redis.call('SET', KEYS[j], ARGV[9 + j], 'EX', tonumber(ARGV[6]))
+  redis.call('SET', KEYS[j], ARGV[10 + j], 'EX', tonumber(ARGV[6]))
 end
 if ARGV[7] == '1' and nv > v then logAndAnnounce(ARGV[8], ARGV[1], '', ARGV[9], ARGV[10], ARGV[11]) end
 return 1`;
 
 // Read a window: meta and, per room type, the four byte ranges of the nights asked for, in one atomic step.
-// KEYS: meta. ARGV: from day, to day. Answers {v, tz, rts, 'hit'|'miss', ranges...} or nil.
+// KEYS: meta. ARGV: from day, to day. Answers {v, tz, rts, 'hit'|'miss', tiers, ranges...} or nil.
 const readScript = `
-local m = redis.call('HMGET', KEYS[1], 'v', 'base', 'end', 'tz', 'rts')
+local m = redis.call('HMGET', KEYS[1], 'v', 'base', 'end', 'tz', 'rts', 'tiers')
 if not m[1] then return nil end
 local base = tonumber(m[2])
 local stop = tonumber(m[3])
 local from = tonumber(ARGV[1]) - base
 local to = tonumber(ARGV[2]) - base
-if from < 0 or to > stop - base then return {m[1], m[4], m[5], 'miss'} end
+local tiers = m[6] or '[]'
+if from < 0 or to > stop - base then return {m[1], m[4], m[5], 'miss', tiers} end
 local n = stop - base
 local ratesAt = math.ceil(n * 6 / 4) * 4
-local out = {m[1], m[4], m[5], 'hit'}
+local out = {m[1], m[4], m[5], 'hit', tiers}
 for _, rt in ipairs(cjson.decode(m[5])) do
   local k = KEYS[1] .. ':' .. rt.id
   out[#out + 1] = redis.call('GETRANGE', k, 2 * from, 2 * to - 1)
@@ -246,6 +254,7 @@ export class AvailabilityCache {
       k.channel,
       announce ? JSON.stringify(announce) : '',
       changeLogEntriesMax,
+      JSON.stringify(state.pricing),
       ...rts.map((rt) => tableBytes(rt.nights)),
     );
   }
@@ -318,9 +327,17 @@ export class AvailabilityCache {
     return v === null ? undefined : Number(v);
   }
 
-  /** The reader: a window from the cache, or undefined when the cache does not hold it. */
+  /**
+   * The reader: a window from the cache (each night's counts and base rate, and the hotel's pricing tiers), or
+   * undefined when the cache does not hold it.
+   */
   async read(hotelId: string, fromDay: number, toDay: number): Promise<
-    | { version: number; timezone: string; roomTypes: { roomTypeId: string; name: string; nights: { date: string; totalInventory: number; limit: number; reserved: number; rate: number }[] }[] }
+    | {
+        version: number;
+        timezone: string;
+        tiers: PricingTier[];
+        roomTypes: { roomTypeId: string; name: string; nights: { date: string; totalInventory: number; limit: number; reserved: number; rate: number }[] }[];
+      }
     | undefined
   > {
     const k = cacheKeys(this.prefix, hotelId);
@@ -329,7 +346,7 @@ export class AvailabilityCache {
     const rts = JSON.parse(r[2].toString()) as { id: string; name: string }[];
     const count = toDay - fromDay;
     const roomTypes = rts.map((rt, j) => {
-      const [totals, limits, reserved, rates] = r.slice(4 + 4 * j, 8 + 4 * j);
+      const [totals, limits, reserved, rates] = r.slice(5 + 4 * j, 9 + 4 * j);
       if (!rates || totals.length < 2 * count || limits.length < 2 * count || reserved.length < 2 * count || rates.length < 4 * count) return undefined;
       const nights = [];
       for (let i = 0; i < count; i++) {
@@ -344,7 +361,12 @@ export class AvailabilityCache {
       return { roomTypeId: rt.id, name: rt.name, nights };
     });
     if (roomTypes.some((x) => x === undefined)) return undefined;
-    return { version: Number(r[0].toString()), timezone: r[1].toString(), roomTypes: roomTypes as NonNullable<(typeof roomTypes)[number]>[] };
+    return {
+      version: Number(r[0].toString()),
+      timezone: r[1].toString(),
+      tiers: JSON.parse(r[4].toString()) as PricingTier[],
+      roomTypes: roomTypes as NonNullable<(typeof roomTypes)[number]>[],
+    };
   }
 
   /**

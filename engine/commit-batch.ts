@@ -51,6 +51,9 @@ stateOf: (hotelId: string) => HotelState | undefined,
       case 'roomType.updated':
         versions.set(e.roomType.hotelId, e.version);
         break;
+      case 'pricing.set':
+        versions.set(e.hotelId, e.version);
+        break;
       case 'inventory.set':
       case 'rates.set':
         versions.set(e.hotelId, e.version);

@@ -3,6 +3,7 @@
 import type { ChainableCommander } from 'ioredis';
 import { AvailabilityCache, type CachedNight, type ChangeMessage } from './availability-cache.js';
 import { formatDay } from './core/dates.js';
+import { nightPrice } from './core/pricing.js';
 import type { HotelState } from './core/types.js';
 import type { CommandReply, ShardJob } from './jobs.js';
 import type { Logger } from './log.js';
@@ -15,8 +16,11 @@ export interface Outbound {
   repliesChannel(apiId: string): string;
 }
 
-/** Events after which a client must refetch rather than patch nights. */
-const structural = new Set(['hotel.created', 'roomType.created', 'roomType.deleted', 'roomType.updated']);
+/**
+ * Events after which a client must refetch rather than patch nights. A change of pricing tiers may move the price of
+ * every night of the horizon: a reset (and a new snapshot, which carries the tiers to the cache's readers).
+ */
+const structural = new Set(['hotel.created', 'roomType.created', 'roomType.deleted', 'roomType.updated', 'pricing.set']);
 
 export interface PublisherOptions {
   outbound: Outbound;
@@ -116,6 +120,9 @@ export class CommitPublisher {
           (n.rate === null ? 0 : cachedFields.rate);
         nights.push({ roomTypeId: n.roomTypeId, day: n.day, total: t.total[i], limit: t.limit[i], reserved: t.reserved[i], rate: t.rate[i], changed });
       }
+      // A night's price follows its occupancy: a reservation that moves `reserved` across a tier changes the price of
+      // that night, and its change carries the new one. Without tiers (the common case) the price is the rate.
+      const tiers = state.pricing;
       const msg: ChangeMessage = {
         hotelId,
         from: h.from,
@@ -128,7 +135,8 @@ export class CommitPublisher {
               totalInventory: n.total,
               reserved: n.reserved,
               available: Math.max(0, n.limit - n.reserved),
-              rate: n.rate,
+              rate: tiers.length === 0 ? n.rate : nightPrice(n.rate, n.reserved, n.total, tiers),
+              baseRate: n.rate,
             })),
       };
       out.push({ state, msg, nights });

@@ -19,6 +19,11 @@ export const totalInventoryMax = 10_000;
 export const maxGuestsMax = 20;
 export const overbookingPercentMax = 50;
 export const overbookingPercentDefault = 10;
+/** Occupancy pricing (API.md): tiers per hotel, their thresholds (percent of total inventory) and multipliers. */
+export const pricingTiersMax = 10;
+export const occupancyPercentMax = 100;
+export const multiplierPercentMin = 50;
+export const multiplierPercentMax = 500;
 
 /** Body limits (API.md conventions). */
 export const bodyBytesMax = 1024 * 1024;

@@ -5,10 +5,14 @@ import {
   amountMax,
   batchItemsMax,
   maxGuestsMax,
+  multiplierPercentMax,
+  multiplierPercentMin,
+  occupancyPercentMax,
   overbookingPercentDefault,
   overbookingPercentMax,
   pageLimitDefault,
   pageLimitMax,
+  pricingTiersMax,
   roomCountMax,
   totalInventoryMax,
 } from '../engine/limits.js';
@@ -80,6 +84,22 @@ export const roomUpdateBody = z.strictObject({
 export const inventoryBody = z.strictObject({ from: date, to: date, totalInventory: int(0, totalInventoryMax) });
 export const ratesBody = z.strictObject({ from: date, to: date, amount: int(1, amountMax) });
 
+/** Occupancy pricing tiers (API.md, "Prices follow occupancy"): each threshold at most once. */
+export const pricingBody = z.strictObject({
+  tiers: z
+    .array(z.strictObject({ occupancyPercent: int(0, occupancyPercentMax), multiplierPercent: int(multiplierPercentMin, multiplierPercentMax) }))
+    .max(pricingTiersMax, `must have at most ${pricingTiersMax} tiers`)
+    .superRefine((tiers, c) => {
+      const seen = new Set<number>();
+      tiers.forEach((t, i) => {
+        if (seen.has(t.occupancyPercent)) {
+          c.addIssue({ code: 'custom', path: [i, 'occupancyPercent'], message: `repeats the threshold ${t.occupancyPercent}` });
+        }
+        seen.add(t.occupancyPercent);
+      });
+    }),
+});
+
 export const availabilityQuery = z.strictObject({
   checkIn: date,
   checkOut: date,
@@ -107,15 +127,23 @@ export const batchBody = z.strictObject({
   atomic: z.boolean().optional(),
 });
 
+// A list cursor is what the server made: base64url of the last id of the previous page (engine/store/shard-reader.ts).
+// Anything else is refused here: a 36-character text of hex digits and dashes that is no UUID used to reach Postgres as
+// a uuid parameter and answer 500.
+const cursor = z
+  .string()
+  .max(200)
+  .refine((s) => s === '' || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(Buffer.from(s, 'base64url').toString()), 'must be a nextCursor from a previous page');
+
 export const reservationListQuery = z.strictObject({
   hotelId: uuid.optional(),
   status: z.enum(['pending', 'paid', 'rejected', 'canceled', 'refunded']).optional(),
   limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, pageLimitMax)).optional(),
-  cursor: z.string().max(200).optional(),
+  cursor: cursor.optional(),
 });
 export const pageQuery = z.strictObject({
   limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, pageLimitMax)).optional(),
-  cursor: z.string().max(200).optional(),
+  cursor: cursor.optional(),
 });
 export const hotelListQuery = pageQuery.extend({ city: z.string().max(100).refine(noControl, controlMessage).optional() });
 export { pageLimitDefault };

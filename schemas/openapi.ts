@@ -82,6 +82,10 @@ export function openApiDocument(): Record<string, unknown> {
     '/v1/hotels/{hotelId}/room-types/{roomTypeId}/rates': {
       put: operation({ summary: 'Set rates for [from, to)', body: http.ratesBody, ok: 200, okDescription: '{updatedNights, version}', auth: 'admin, staff, partner of it' }),
     },
+    '/v1/hotels/{hotelId}/pricing': {
+      put: operation({ summary: 'Set the occupancy pricing tiers (replaces them all; a new version, and a reset on the stream)', body: http.pricingBody, ok: 200, okDescription: '{tiers (by occupancyPercent ascending), version}', auth: 'admin, staff of it' }),
+      get: operation({ summary: 'The occupancy pricing tiers', ok: 200, okDescription: '{tiers, version} (tiers: [] by default)', auth: 'public', errors: [400, 404] }),
+    },
     '/v1/hotels/{hotelId}/rooms': {
       post: operation({ summary: 'Create a room', body: http.roomCreateBody, ok: 201, okDescription: 'Room', auth: 'admin, staff', errors: [400, 401, 403, 404, 409] }),
       get: operation({ summary: 'List rooms', ok: 200, okDescription: '{items: Room[], nextCursor}', auth: 'admin, staff' }),
@@ -92,10 +96,10 @@ export function openApiDocument(): Record<string, unknown> {
       delete: operation({ summary: 'Delete a room', ok: 204, okDescription: 'deleted', auth: 'admin, staff' }),
     },
     '/v1/hotels/{hotelId}/availability': {
-      get: operation({ summary: 'Availability (?checkIn=&checkOut=&roomTypeId=&rooms=)', ok: 200, okDescription: '{hotelId, checkIn, checkOut, version, stale, roomTypes}', auth: 'public', errors: [400, 404, 503] }),
+      get: operation({ summary: 'Availability (?checkIn=&checkOut=&roomTypeId=&rooms=)', ok: 200, okDescription: '{hotelId, checkIn, checkOut, version, stale, roomTypes: [{roomTypeId, name, available, totalPrice, nights: [{date, totalInventory, reserved, available, rate (the occupancy price), baseRate}]}]}', auth: 'public', errors: [400, 404, 503] }),
     },
     '/v1/hotels/{hotelId}/availability/stream': {
-      get: operation({ summary: 'Server-Sent Events: `availability` events with id = version; `reset`; resume with Last-Event-ID', ok: 200, okDescription: 'text/event-stream', auth: 'public', errors: [400, 404, 503] }),
+      get: operation({ summary: 'Server-Sent Events: `availability` events with id = version ({hotelId, version, changes: [{roomTypeId, date, totalInventory, reserved, available, rate, baseRate}]}); `reset`; resume with Last-Event-ID', ok: 200, okDescription: 'text/event-stream', auth: 'public', errors: [400, 404, 503] }),
     },
     '/v1/reservations': {
       post: operation({ summary: 'Reserve (idempotent on reservationId)', body: http.reservationBody, ok: 201, okDescription: 'Reservation (200 for a repeat; 202 {id, status: processing} when late)', auth: 'guest, partner, staff, admin', errors: [400, 401, 403, 404, 409, 422, 429, 503] }),

@@ -2,6 +2,8 @@
 import { Router } from 'express';
 import { availabilityNightsMax } from '../../engine/limits.js';
 import { formatDay, localDay, parseDay } from '../../engine/core/dates.js';
+import { nightPrice } from '../../engine/core/pricing.js';
+import type { PricingTier } from '../../engine/core/types.js';
 import { isConnectionError } from '../../engine/store/pg.js';
 import { availabilityQuery } from '../../schemas/http.js';
 import type { ApiContext } from '../context.js';
@@ -18,16 +20,23 @@ interface Night {
   rate: number;
 }
 
-function shape(nights: Night[], rooms: number) {
+/**
+ * A room type's answer from its stored nights, the same whether they came from the cache or the database: each
+ * night's `rate` is the price of one more room at its occupancy (engine/core/pricing.ts), `baseRate` the stored
+ * rate; `totalPrice` sums the prices for `rooms` rooms. A night missing from the window (outside the horizon) has
+ * nothing to sell.
+ */
+function shape(nights: Night[], rooms: number, tiers: readonly PricingTier[], nightsWanted: number) {
   const out = nights.map((n) => ({
     date: n.date,
     totalInventory: n.totalInventory,
     reserved: n.reserved,
     available: Math.max(0, n.limit - n.reserved),
-    rate: n.rate,
+    rate: nightPrice(n.rate, n.reserved, n.totalInventory, tiers),
+    baseRate: n.rate,
   }));
   return {
-    available: out.length ? Math.min(...out.map((n) => n.available)) : 0,
+    available: out.length === nightsWanted ? Math.min(...out.map((n) => n.available)) : 0,
     totalPrice: out.reduce((s, n) => s + n.rate, 0) * rooms,
     nights: out,
   };
@@ -72,7 +81,7 @@ export function availabilityRoutes(ctx: ApiContext): Router {
         checkOut: q.checkOut,
         version: c.version,
         stale,
-        roomTypes: types.map((t) => ({ roomTypeId: t.roomTypeId, name: t.name, ...shape(t.nights, rooms) })),
+        roomTypes: types.map((t) => ({ roomTypeId: t.roomTypeId, name: t.name, ...shape(t.nights, rooms, c.tiers, toDay - fromDay) })),
       });
     };
 
@@ -84,11 +93,18 @@ export function availabilityRoutes(ctx: ApiContext): Router {
       const hotel = await ctx.reader.hotel(hotelId);
       if (!hotel) throw notFound('hotel');
       checkStay(hotel.timezone, fromDay, toDay);
-      const a = await ctx.reader.availability(hotelId, fromDay, toDay, q.roomTypeId, rooms);
+      const a = await ctx.reader.availability(hotelId, fromDay, toDay, q.roomTypeId);
       if (!a) throw notFound('hotel');
       if (q.roomTypeId && a.roomTypes.length === 0) throw notFound('room type');
       remember(hotelId, a.version);
-      res.json({ hotelId, checkIn: q.checkIn, checkOut: q.checkOut, version: a.version, stale: false, roomTypes: a.roomTypes });
+      res.json({
+        hotelId,
+        checkIn: q.checkIn,
+        checkOut: q.checkOut,
+        version: a.version,
+        stale: false,
+        roomTypes: a.roomTypes.map((t) => ({ roomTypeId: t.roomTypeId, name: t.name, ...shape(t.nights, rooms, a.tiers, toDay - fromDay) })),
+      });
     } catch (err) {
       if (!isConnectionError(err)) throw err;
       // The database is unreachable: the last committed state the writer cached, said to be stale.

@@ -9,6 +9,7 @@ import {
   hotelUpdateBody,
   inventoryBody,
   pageQuery,
+  pricingBody,
   ratesBody,
   roomCreateBody,
   roomTypeCreateBody,
@@ -135,6 +136,23 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const a = acceptedOf(await send({ kind: 'setRates', hotelId, roomTypeId, ...body }), 'rate change');
     if (a.kind !== 'ari') throw new Error('assertion: setRates answered ' + a.kind);
     res.json({ updatedNights: a.updatedNights, version: a.version });
+  });
+
+  // Occupancy pricing ----------------------------------------------------------------------------------------------
+
+  r.put('/v1/hotels/:hotelId/pricing', async (req, res) => {
+    const hotelId = pathId(req.params.hotelId, 'hotelId');
+    requireHotelAccess(req, hotelId, ['staff']);
+    const body = parse(pricingBody, bodyOf(req));
+    const a = acceptedOf(await send({ kind: 'setPricing', hotelId, tiers: body.tiers }), 'pricing change');
+    if (a.kind !== 'pricing') throw new Error('assertion: setPricing answered ' + a.kind);
+    res.json({ tiers: a.tiers, version: a.version });
+  });
+
+  r.get('/v1/hotels/:hotelId/pricing', async (req, res) => {
+    const p = await ctx.reader.pricing(pathId(req.params.hotelId, 'hotelId'));
+    if (!p) throw notFound('hotel');
+    res.json({ tiers: p.tiers, version: p.version });
   });
 
   // Rooms ----------------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import { alternativeShiftDaysMax, alternativesMax } from '../limits.js';
 import { formatDay } from './dates.js';
-import { availableOver, covers, priceOver } from './night-table.js';
+import { availableOver, covers } from './night-table.js';
+import { priceOver } from './pricing.js';
 import type { Alternative, HotelState } from './types.js';
 
 /**
@@ -27,7 +28,7 @@ export function findAlternatives(
       checkIn: formatDay(a),
       checkOut: formatDay(b),
       available,
-      totalPrice: priceOver(rt.nights, a, b, rooms),
+      totalPrice: priceOver(rt.nights, a, b, rooms, state.pricing),
     });
   };
   for (const id of state.roomTypes.keys()) {

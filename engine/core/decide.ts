@@ -2,7 +2,8 @@ import { nightsMax, roomCountMax } from '../limits.js';
 import { findAlternatives } from './alternatives.js';
 import { evolve } from './evolve.js';
 import { formatDay, localDay, parseDay } from './dates.js';
-import { availableOver, covers, priceOver, sellableLimit } from './night-table.js';
+import { availableOver, covers, sellableLimit } from './night-table.js';
+import { decideSetPricing, priceOver } from './pricing.js';
 import type {
   Command,
   DecideContext,
@@ -186,6 +187,8 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
         ],
       };
     }
+    case 'setPricing':
+      return decideSetPricing(state, cmd.tiers, version);
     case 'reserve':
       return decideReserve(state, cmd, ctx, version);
     case 'reserveAtomic':
@@ -313,7 +316,8 @@ function decideReserve(
     checkOut: formatDay(toDay),
     roomCount: cmd.roomCount,
     status: 'pending',
-    totalAmount: priceOver(t, fromDay, toDay, cmd.roomCount),
+    // Priced at the occupancy before this reservation, and kept whatever prices do later.
+    totalAmount: priceOver(t, fromDay, toDay, cmd.roomCount, state.pricing),
     currency: state.hotel.currency,
     guest: { name: cmd.guest.name, email: cmd.guest.email },
     owner: cmd.owner,
@@ -371,7 +375,7 @@ export function cloneHotelState(s: HotelState): HotelState {
       nights: { firstDay: t.firstDay, total: t.total.slice(), limit: t.limit.slice(), reserved: t.reserved.slice(), rate: t.rate.slice() },
     });
   }
-  return { hotel: s.hotel, firstDay: s.firstDay, endDay: s.endDay, roomTypes, reservations: new Map(s.reservations) };
+  return { hotel: s.hotel, firstDay: s.firstDay, endDay: s.endDay, roomTypes, reservations: new Map(s.reservations), pricing: s.pricing };
 }
 
 function mismatch(): Decision {

@@ -1,10 +1,10 @@
 import { parseDay } from './dates.js';
 import { newNightTable, sellableLimit } from './night-table.js';
-import type { Hotel, HotelEvent, HotelState } from './types.js';
+import type { Hotel, HotelEvent, HotelState, PricingTier } from './types.js';
 
-/** A fresh state for a hotel, its night tables covering [firstDay, endDay). */
-export function newHotelState(hotel: Hotel, firstDay: number, endDay: number): HotelState {
-  return { hotel, firstDay, endDay, roomTypes: new Map(), reservations: new Map() };
+/** A fresh state for a hotel, its night tables covering [firstDay, endDay), with its pricing tiers (none by default). */
+export function newHotelState(hotel: Hotel, firstDay: number, endDay: number, pricing: PricingTier[] = []): HotelState {
+  return { hotel, firstDay, endDay, roomTypes: new Map(), reservations: new Map(), pricing };
 }
 
 function addToNights(state: HotelState, roomTypeId: string, checkIn: string, checkOut: string, delta: number): void {
@@ -76,6 +76,9 @@ export function evolve(state: HotelState | undefined, e: HotelEvent, firstDay: n
       for (let d = e.fromDay; d < e.toDay; d++) t.rate[d - t.firstDay] = e.amount;
       return state;
     }
+    case 'pricing.set':
+      state.pricing = e.tiers;
+      return state;
     case 'reservation.created': {
       const r = e.reservation;
       state.reservations.set(r.id, r);

@@ -43,13 +43,6 @@ export function availableOver(t: NightTable, fromDay: number, toDay: number): nu
   return min === Number.POSITIVE_INFINITY ? 0 : min;
 }
 
-/** Sum of nightly rates over [fromDay, toDay) for `rooms` rooms. */
-export function priceOver(t: NightTable, fromDay: number, toDay: number, rooms: number): number {
-  let sum = 0;
-  for (let d = fromDay; d < toDay; d++) sum += t.rate[d - t.firstDay];
-  return sum * rooms;
-}
-
 export function covers(t: NightTable, fromDay: number, toDay: number): boolean {
   return fromDay >= t.firstDay && toDay <= t.firstDay + t.total.length && fromDay < toDay;
 }

@@ -64,6 +64,15 @@ export interface NightTable {
   rate: Int32Array;
 }
 
+/**
+ * A step of occupancy pricing: from `occupancyPercent` (of a night's total inventory reserved) on, one more room
+ * costs `multiplierPercent` of the night's rate (engine/core/pricing.ts).
+ */
+export interface PricingTier {
+  occupancyPercent: number;
+  multiplierPercent: number;
+}
+
 export interface RoomTypeState {
   roomType: RoomType;
   nights: NightTable;
@@ -77,6 +86,8 @@ export interface HotelState {
   endDay: number;
   roomTypes: Map<string, RoomTypeState>;
   reservations: Map<string, Reservation>;
+  /** Occupancy pricing tiers, by occupancyPercent ascending; empty (the common case) prices every night at its rate. */
+  pricing: PricingTier[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -121,6 +132,8 @@ export type Command =
   | { kind: 'deleteRoomType'; hotelId: string; roomTypeId: string }
   | { kind: 'setInventory'; hotelId: string; roomTypeId: string; from: string; to: string; totalInventory: number }
   | { kind: 'setRates'; hotelId: string; roomTypeId: string; from: string; to: string; amount: number }
+  /** Replace the hotel's occupancy pricing tiers (any order; kept by threshold). */
+  | { kind: 'setPricing'; hotelId: string; tiers: PricingTier[] }
   | ReserveCommand
   /** Partner batch with `atomic: true`: every item held, or none. */
   | { kind: 'reserveAtomic'; hotelId: string; items: ReserveCommand[] }
@@ -168,6 +181,7 @@ export type Accepted =
   | { ok: true; kind: 'roomType'; roomType: RoomType }
   | { ok: true; kind: 'deleted' }
   | { ok: true; kind: 'ari'; updatedNights: number; version: number }
+  | { ok: true; kind: 'pricing'; tiers: PricingTier[]; version: number }
   | { ok: true; kind: 'reservation'; created: boolean; reservation: Reservation }
   | { ok: true; kind: 'batch'; replies: Reply[] };
 
@@ -203,6 +217,7 @@ export type HotelEvent =
       toDay: number;
       amount: number;
     }
+  | { type: 'pricing.set'; version: number; hotelId: string; tiers: PricingTier[] }
   | { type: 'reservation.created'; version: number; reservation: Reservation }
   | {
       type: 'reservation.status';

@@ -1,5 +1,5 @@
 // Row ↔ domain mapping for the shard database, shared by the writer (loads) and the readers (API queries).
-import type { Hotel, Reservation, ReservationStatus, RoomType, PrincipalKind } from '../core/types.js';
+import type { Hotel, PricingTier, Reservation, ReservationStatus, RoomType, PrincipalKind } from '../core/types.js';
 
 export const hotelColumns =
   'id, name, city, country, timezone, currency, overbooking_percent, version, created_at';
@@ -16,6 +16,13 @@ export function hotelFromRow(r: Record<string, unknown>): Hotel {
     createdAt: (r.created_at as Date).toISOString(),
     version: Number(r.version),
   };
+}
+
+/** A hotel's occupancy pricing tiers as stored (jsonb, by threshold ascending; shard migration 004_occupancy_pricing). */
+export function pricingTiersFromRow(r: Record<string, unknown>): PricingTier[] {
+  const v = typeof r.pricing_tiers === 'string' ? (JSON.parse(r.pricing_tiers) as unknown) : r.pricing_tiers;
+  if (!Array.isArray(v)) throw new Error(`assertion: pricing_tiers of hotel ${String(r.id)} is not an array`);
+  return v.map((t: PricingTier) => ({ occupancyPercent: Number(t.occupancyPercent), multiplierPercent: Number(t.multiplierPercent) }));
 }
 
 export const roomTypeColumns = 'id, hotel_id, name, max_guests, total_inventory, base_rate';

@@ -1,10 +1,10 @@
 // Reads the API answers straight from the shard databases (committed state only; writes go through the writers).
 import { formatDay, parseDay } from '../core/dates.js';
-import type { Hotel, Reservation, RoomType } from '../core/types.js';
+import type { Hotel, PricingTier, Reservation, RoomType } from '../core/types.js';
 import { databaseOfShard, shardOf } from '../shard-map.js';
 import type { Pool } from './pg.js';
 import type { ReservationClaims } from './reservation-claims.js';
-import { hotelColumns, hotelFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
+import { hotelColumns, hotelFromRow, pricingTiersFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 
 export interface Page<T> {
   items: T[];
@@ -19,20 +19,19 @@ export interface Room {
   floor: number | null;
 }
 
-export interface AvailabilityNight {
+/** A night as stored: its counts and its base rate (the price shown follows from them and the hotel's tiers). */
+export interface StoredNight {
   date: string;
   totalInventory: number;
+  limit: number;
   reserved: number;
-  available: number;
   rate: number;
 }
 
-export interface AvailabilityRoomType {
+export interface StoredRoomTypeNights {
   roomTypeId: string;
   name: string;
-  available: number;
-  totalPrice: number;
-  nights: AvailabilityNight[];
+  nights: StoredNight[];
 }
 
 export interface ReservationFilter {
@@ -138,19 +137,25 @@ export class ShardReader {
     return r.rowCount ? roomTypeFromRow(r.rows[0]) : undefined;
   }
 
+  /** A hotel's occupancy pricing tiers and version, or undefined when the hotel does not exist. */
+  async pricing(hotelId: string): Promise<{ tiers: PricingTier[]; version: number } | undefined> {
+    const r = await this.poolOf(hotelId).query('SELECT id, version, pricing_tiers FROM hotels WHERE id = $1 AND deleted_at IS NULL', [hotelId]);
+    return r.rowCount ? { tiers: pricingTiersFromRow(r.rows[0]), version: Number(r.rows[0].version) } : undefined;
+  }
+
   /**
-   * A hotel's availability over [fromDay, toDay) in one statement (one snapshot: the version and the nights agree).
-   * Undefined when the hotel does not exist.
+   * A hotel's stored nights over [fromDay, toDay), with its version and pricing tiers, in one statement (one
+   * snapshot: the version, the tiers and the nights agree). Undefined when the hotel does not exist.
    */
   async availability(
     hotelId: string,
     fromDay: number,
     toDay: number,
     roomTypeId: string | undefined,
-    rooms: number,
-  ): Promise<{ version: number; roomTypes: AvailabilityRoomType[] } | undefined> {
+  ): Promise<{ version: number; tiers: PricingTier[]; roomTypes: StoredRoomTypeNights[] } | undefined> {
+    // The tiers as text: every row carries them, and only the first row's are parsed.
     const r = await this.poolOf(hotelId).query(
-      `SELECT h.version, t.id AS room_type_id, t.name, i.date, i.total_inventory, i.sellable_limit, i.reserved, i.rate
+      `SELECT h.version, h.pricing_tiers::text AS pricing_tiers, t.id AS room_type_id, t.name, i.date, i.total_inventory, i.sellable_limit, i.reserved, i.rate
          FROM hotels h
          LEFT JOIN room_types t ON t.hotel_id = h.id AND t.deleted_at IS NULL AND ($4::uuid IS NULL OR t.id = $4)
          LEFT JOIN room_type_inventory i ON i.room_type_id = t.id AND i.date >= $2::date AND i.date < $3::date
@@ -160,34 +165,27 @@ export class ShardReader {
     );
     if (r.rowCount === 0) return undefined;
     const version = Number(r.rows[0].version);
-    const byType = new Map<string, AvailabilityRoomType>();
+    const tiers = pricingTiersFromRow(r.rows[0]);
+    const byType = new Map<string, StoredRoomTypeNights>();
     for (const row of r.rows) {
       if (!row.room_type_id) continue;
       let rt = byType.get(row.room_type_id);
       if (!rt) {
-        rt = { roomTypeId: row.room_type_id, name: row.name, available: 0, totalPrice: 0, nights: [] };
+        rt = { roomTypeId: row.room_type_id, name: row.name, nights: [] };
         byType.set(row.room_type_id, rt);
       }
       if (row.date === null) continue;
       rt.nights.push({
         date: row.date,
         totalInventory: row.total_inventory,
+        limit: row.sellable_limit,
         reserved: row.reserved,
-        available: Math.max(0, row.sellable_limit - row.reserved),
         rate: Number(row.rate),
       });
     }
-    const nightsWanted = toDay - fromDay;
-    for (const rt of byType.values()) {
-      // A night without a row (outside the horizon) has nothing to sell.
-      const complete = rt.nights.length === nightsWanted;
-      rt.available = complete ? Math.min(...rt.nights.map((n) => n.available)) : 0;
-      rt.totalPrice = rt.nights.reduce((s, n) => s + n.rate, 0) * rooms;
-    }
-    return { version, roomTypes: [...byType.values()] };
+    return { version, tiers, roomTypes: [...byType.values()] };
   }
 
-  /** A reservation by id, wherever it lives (ids are client-made, so every shard database is asked). */
   /**
    * A reservation by id, from the one database its claim names (so that a database that is down keeps only its own
    * reservations from being read). An id nobody claimed was made before claims existed, or never: every database

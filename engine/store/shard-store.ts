@@ -9,7 +9,7 @@ import { newHotelState } from '../core/evolve.js';
 import { newNightTable } from '../core/night-table.js';
 import type { HotelEvent, HotelState, NightTable, Reply, Reservation } from '../core/types.js';
 import { createPool, isRefusal, type Pool, type PoolClient } from './pg.js';
-import { hotelColumns, hotelFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
+import { hotelColumns, hotelFromRow, pricingTiersFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 import { FencedError, writeJobs, type CommitBatch } from './commit-statement.js';
 
 export { FencedError, plainArray, textArray, type CommitBatch, type NightWrite } from './commit-statement.js';
@@ -126,7 +126,7 @@ export class ShardStore {
     const out = new Map<string, HotelState>();
     if (ids.length === 0) return out;
     const hotels = await this.pool.query(
-      `SELECT ${hotelColumns} FROM hotels WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`,
+      `SELECT ${hotelColumns}, pricing_tiers FROM hotels WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`,
       [ids],
     );
     if (hotels.rowCount === 0) return out;
@@ -135,7 +135,7 @@ export class ShardStore {
     for (const row of hotels.rows) {
       const hotel = hotelFromRow(row);
       const w = hotelWindow(nowMs, hotel.timezone, this.horizonDays);
-      out.set(hotel.id, newHotelState(hotel, w.firstDay, w.endDay));
+      out.set(hotel.id, newHotelState(hotel, w.firstDay, w.endDay, pricingTiersFromRow(row)));
       minDay = Math.min(minDay, w.firstDay);
       maxDay = Math.max(maxDay, w.endDay);
     }
@@ -375,6 +375,10 @@ export class ShardStore {
         return;
       case 'roomType.deleted':
         await client.query('UPDATE room_types SET deleted_at = now() WHERE id = $1', [e.roomTypeId]);
+        return;
+      case 'pricing.set':
+        // The version is written with every other hotel's, by the commit statement.
+        await client.query('UPDATE hotels SET pricing_tiers = $2::jsonb WHERE id = $1', [e.hotelId, JSON.stringify(e.tiers)]);
         return;
       default:
         // Inventory, rates and reservations are written set-based after the structural events.

@@ -132,4 +132,24 @@ describe('availability cache: runs of changed nights', function () {
     await q.exec();
     expect((await read(state)).roomTypes[0].nights.map((n) => n.reserved)).to.deep.equal(want);
   });
+
+  it('the snapshot carries the hotel\'s pricing tiers to readers, and a delta keeps them', async () => {
+    const rt = randomUUID();
+    const state = hotelState([rt]);
+    expect((await (async () => (await cache.writeSnapshot(state), read(state)))()).tiers, 'no tiers').to.deep.equal([]);
+    state.pricing = [
+      { occupancyPercent: 50, multiplierPercent: 120 },
+      { occupancyPercent: 80, multiplierPercent: 150 },
+    ];
+    state.hotel = { ...state.hotel, version: 2 };
+    await cache.writeSnapshot(state);
+    expect((await read(state)).tiers).to.deep.equal(state.pricing);
+    const p = redis.pipeline();
+    cache.stage(p, state, { hotelId: state.hotel.id, from: 3, version: 3, changes: [] }, [{ roomTypeId: rt, day: firstDay, total: 10, limit: 11, reserved: 6, rate: 100, changed: cachedFields.reserved }]);
+    await p.exec();
+    const got = await read(state);
+    expect(got.version).to.equal(3);
+    expect(got.tiers, 'a delta leaves the tiers as they were').to.deep.equal(state.pricing);
+    expect(got.roomTypes[0].nights[0]).to.include({ reserved: 6, rate: 100 });
+  });
 });

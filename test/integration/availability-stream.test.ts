@@ -19,7 +19,9 @@ interface Change {
   totalInventory: number;
   reserved: number;
   available: number;
+  /** The price of one more room (the base rate here: these hotels have no pricing tiers), and the base rate. */
   rate: number;
+  baseRate: number;
 }
 
 interface AvailabilityData {
@@ -145,6 +147,7 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
           reserved: model.get(rt, date),
           available: Math.max(0, limitOf(totals.get(rt)!) - model.get(rt, date)),
           rate: rates.get(rt)!,
+          baseRate: rates.get(rt)!,
         })),
       );
     }
@@ -159,6 +162,7 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
         reserved: model.get(double.id, date),
         available: limitOf(20) - model.get(double.id, date),
         rate: 17000,
+        baseRate: 17000,
       })),
     );
 

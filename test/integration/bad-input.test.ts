@@ -55,6 +55,8 @@ const user = { email: 'someone@example.com', password: 'long enough password', n
 const session = { email: 'someone@example.com', password: 'long enough password' };
 const inventory = { from: D(1), to: D(3), totalInventory: 7 };
 const rates = { from: D(1), to: D(3), amount: 12000 };
+const tier = { occupancyPercent: 50, multiplierPercent: 120 };
+const pricing = { tiers: [tier] };
 const room = (ids: Ids, extra: Record<string, unknown> = {}) => ({ number: '901', roomTypeId: ids.RT, floor: 9, ...extra });
 const reservation = (ids: Ids, extra: Record<string, unknown> = {}) => reservationBody(ids.H, ids.RT, D(3), D(5), extra);
 const reservationWithout = (key: string) => (ids: Ids) => without(reservation(ids), key);
@@ -104,6 +106,7 @@ const RT_PATH = '/v1/hotels/{H}/room-types/{RT}';
 const INV = `${RT_PATH}/inventory`;
 const RATES = `${RT_PATH}/rates`;
 const AV = '/v1/hotels/{H}/availability';
+const PRICING = '/v1/hotels/{H}/pricing';
 
 const cases: Case[] = [
   // Principals and auth ------------------------------------------------------------------------------------------
@@ -298,6 +301,24 @@ const cases: Case[] = [
   nf('PUT rates: unknown room type', 'PUT', '/v1/hotels/{H}/room-types/{NOPE}/rates', rates, 'admin'),
   v('PUT rates: hotelId not a UUID', 'PUT', `/v1/hotels/${NOT_UUID}/room-types/{RT}/rates`, rates, 'admin', 'hotelId'),
 
+  // Occupancy pricing -------------------------------------------------------------------------------------------------
+  ...basics('PUT', PRICING, pricing, 'admin', 'PUT pricing'),
+  v('PUT pricing: tiers missing', 'PUT', PRICING, {}, 'admin', 'tiers'),
+  v('PUT pricing: tiers an object', 'PUT', PRICING, { tiers: tier }, 'staff', 'tiers'),
+  v('PUT pricing: occupancyPercent 101', 'PUT', PRICING, { tiers: [{ ...tier, occupancyPercent: 101 }] }, 'admin', 'tiers.0.occupancyPercent'),
+  v('PUT pricing: occupancyPercent -1', 'PUT', PRICING, { tiers: [tier, { ...tier, occupancyPercent: -1 }] }, 'admin', 'tiers.1.occupancyPercent'),
+  v('PUT pricing: occupancyPercent 12.5', 'PUT', PRICING, { tiers: [{ ...tier, occupancyPercent: 12.5 }] }, 'staff', 'tiers.0.occupancyPercent'),
+  v('PUT pricing: multiplierPercent 49', 'PUT', PRICING, { tiers: [{ ...tier, multiplierPercent: 49 }] }, 'admin', 'tiers.0.multiplierPercent'),
+  v('PUT pricing: multiplierPercent 501', 'PUT', PRICING, { tiers: [{ ...tier, multiplierPercent: 501 }] }, 'admin', 'tiers.0.multiplierPercent'),
+  v('PUT pricing: multiplierPercent "120"', 'PUT', PRICING, { tiers: [{ ...tier, multiplierPercent: '120' }] }, 'admin', 'tiers.0.multiplierPercent'),
+  v('PUT pricing: a repeated occupancyPercent', 'PUT', PRICING, { tiers: [tier, { occupancyPercent: 50, multiplierPercent: 150 }] }, 'admin', 'tiers.1.occupancyPercent'),
+  v('PUT pricing: 11 tiers', 'PUT', PRICING, { tiers: Array.from({ length: 11 }, (_, i) => ({ occupancyPercent: i * 10, multiplierPercent: 100 })) }, 'admin', 'tiers'),
+  v('PUT pricing: unknown field in a tier', 'PUT', PRICING, { tiers: [{ ...tier, currency: 'EUR' }] }, 'admin', 'currency'),
+  v('PUT pricing: hotelId not a UUID', 'PUT', `/v1/hotels/${NOT_UUID}/pricing`, pricing, 'admin', 'hotelId'),
+  nf('PUT pricing: unknown hotel', 'PUT', '/v1/hotels/{NOPE}/pricing', pricing, 'admin'),
+  v('GET pricing: hotelId not a UUID', 'GET', `/v1/hotels/${NOT_UUID}/pricing`, undefined, 'none', 'hotelId'),
+  nf('GET pricing: unknown hotel', 'GET', '/v1/hotels/{NOPE}/pricing', undefined, 'none'),
+
   // Availability ----------------------------------------------------------------------------------------------------
   v('GET availability: checkIn missing', 'GET', `${AV}?checkOut=${D(3)}`, undefined, 'none', 'checkIn'),
   v('GET availability: checkOut missing', 'GET', `${AV}?checkIn=${D(1)}`, undefined, 'none', 'checkOut'),
@@ -455,6 +476,8 @@ describe('bad input: every refused request answers its 4xx and changes nothing',
       'DELETE /v1/hotels/{X}/rooms/{X}',
       'PUT /v1/hotels/{X}/room-types/{X}/inventory',
       'PUT /v1/hotels/{X}/room-types/{X}/rates',
+      'PUT /v1/hotels/{X}/pricing',
+      'GET /v1/hotels/{X}/pricing',
       'GET /v1/hotels/{X}/availability',
       'POST /v1/reservations',
       'GET /v1/reservations/{X}',

@@ -233,7 +233,7 @@ describe('routes: happy paths and shapes', function () {
       expect(nights.every((n) => n.sellableLimit === 22 && n.reserved === 0)).to.equal(true);
       // The last night of the horizon is bookable at once.
       const av = ok(await anon.get(`/v1/hotels/${hotel.id}/availability?checkIn=${D(729)}&checkOut=${D(730)}&roomTypeId=${t.id}`), 200);
-      expect(av.roomTypes[0].nights).to.deep.equal([{ date: D(729), totalInventory: 20, reserved: 0, available: 22, rate: 15000 }]);
+      expect(av.roomTypes[0].nights).to.deep.equal([{ date: D(729), totalInventory: 20, reserved: 0, available: 22, rate: 15000, baseRate: 15000 }]);
     });
 
     it('GET one and GET the list (with limit/cursor) answer the room types', async () => {
@@ -365,11 +365,11 @@ describe('routes: happy paths and shapes', function () {
       expect(av.roomTypes).to.have.length(1);
       const t = av.roomTypes[0];
       expect(t.nights).to.deep.equal([
-        { date: D(4), totalInventory: 20, reserved: 0, available: 22, rate: 15000 },
-        { date: D(5), totalInventory: 5, reserved: 0, available: 5, rate: 15000 },
-        { date: D(6), totalInventory: 5, reserved: 0, available: 5, rate: 20000 },
-        { date: D(7), totalInventory: 5, reserved: 0, available: 5, rate: 15000 },
-        { date: D(8), totalInventory: 20, reserved: 0, available: 22, rate: 15000 },
+        { date: D(4), totalInventory: 20, reserved: 0, available: 22, rate: 15000, baseRate: 15000 },
+        { date: D(5), totalInventory: 5, reserved: 0, available: 5, rate: 15000, baseRate: 15000 },
+        { date: D(6), totalInventory: 5, reserved: 0, available: 5, rate: 20000, baseRate: 20000 },
+        { date: D(7), totalInventory: 5, reserved: 0, available: 5, rate: 15000, baseRate: 15000 },
+        { date: D(8), totalInventory: 20, reserved: 0, available: 22, rate: 15000, baseRate: 15000 },
       ]);
       expect(t.available).to.equal(5);
       expect(t.totalPrice).to.equal(80000);
@@ -428,7 +428,7 @@ describe('routes: happy paths and shapes', function () {
       for (const t of av.roomTypes) {
         expect(t).to.have.keys(['roomTypeId', 'name', 'available', 'totalPrice', 'nights']);
         expect(t.nights.map((n: any) => n.date)).to.deep.equal(datesOf(D(1), D(4)));
-        for (const n of t.nights) expect(n).to.have.keys(['date', 'totalInventory', 'reserved', 'available', 'rate']);
+        for (const n of t.nights) expect(n).to.have.keys(['date', 'totalInventory', 'reserved', 'available', 'rate', 'baseRate']);
       }
       const d = av.roomTypes.find((t: any) => t.roomTypeId === double.id);
       expect(d).to.include({ name: 'Double', available: 22, totalPrice: 45000 });

@@ -15,6 +15,7 @@ import {
   type HotelFields,
   type HotelState,
   type Owner,
+  type PricingTier,
 } from '../../engine/core/index.js';
 
 /** The fixed instant every test starts from: 2027-01-10 12:00 UTC. */
@@ -205,6 +206,13 @@ export const setRates = (hotelId: string, roomTypeId: string, from: string, to: 
   amount,
 });
 
+/** Tiers as [occupancyPercent, multiplierPercent] pairs. */
+export const setPricing = (hotelId: string, tiers: [number, number][]): Command => ({
+  kind: 'setPricing',
+  hotelId,
+  tiers: tiers.map(([occupancyPercent, multiplierPercent]): PricingTier => ({ occupancyPercent, multiplierPercent })),
+});
+
 export const updateHotel = (hotelId: string, patch: Partial<HotelFields>): Command => ({ kind: 'updateHotel', hotelId, patch });
 export const deleteHotel = (hotelId: string): Command => ({ kind: 'deleteHotel', hotelId });
 export const deleteRoomType = (hotelId: string, roomTypeId: string): Command => ({ kind: 'deleteRoomType', hotelId, roomTypeId });
@@ -219,6 +227,7 @@ export interface StateSnapshot {
   endDay: number;
   roomTypes: Array<[string, { roomType: unknown; total: number[]; limit: number[]; reserved: number[]; rate: number[] }]>;
   reservations: Array<[string, unknown]>;
+  pricing: unknown;
 }
 
 export function snapshot(s: HotelState | undefined): StateSnapshot | undefined {
@@ -239,6 +248,7 @@ export function snapshot(s: HotelState | undefined): StateSnapshot | undefined {
         },
       ]),
       reservations: [...s.reservations],
+      pricing: s.pricing,
     }),
   ) as StateSnapshot;
 }

@@ -31,6 +31,7 @@ import {
   plus,
   reserve,
   setInventory,
+  setPricing,
   setRates,
   snapshot,
   updateHotel,
@@ -1092,6 +1093,9 @@ describe('hotel version', () => {
       { cmd: createRoomType(H, A, 99), version: 7, ok: true },
       { cmd: { kind: 'updateRoomType', hotelId: H, roomTypeId: A, patch: { name: 'n' } }, version: 8, ok: true },
       { cmd: deleteRoomType(H, A), version: 9, ok: true },
+      { cmd: setPricing(H, [[50, 120]]), version: 10, ok: true },
+      { cmd: setPricing(H, [[50, 120]]), version: 10, ok: true },
+      { cmd: setPricing(H, [[50, 120], [50, 130]]), version: 10, ok: false },
     ];
     steps.forEach(({ cmd, version, ok }, i) => {
       const d = w.run(cmd);
@@ -1100,7 +1104,136 @@ describe('hotel version', () => {
       for (const e of d.events) expect(e.version, `event version at step ${i}`).to.equal(version);
       if (d.reply.ok && d.reply.kind === 'ari') expect(d.reply.version).to.equal(version);
       if (d.reply.ok && d.reply.kind === 'hotel') expect(d.reply.hotel.version).to.equal(version);
+      if (d.reply.ok && d.reply.kind === 'pricing') expect(d.reply.version).to.equal(version);
     });
+  });
+});
+
+/** Tiers used below: from 50% of A's 20 rooms (10 reserved) one more room costs 120%, from 80% (16) 150%. */
+const priced = setPricing(H, [[80, 150], [50, 120]]);
+
+table('occupancy pricing (setPricing, and what reservations cost)', [
+  {
+    name: 'setPricing keeps the tiers by threshold, answers them with the new version, and changes no night',
+    setup: base,
+    command: priced,
+    reply: { ok: true, kind: 'pricing', tiers: [{ occupancyPercent: 50, multiplierPercent: 120 }, { occupancyPercent: 80, multiplierPercent: 150 }], version: 4 },
+    events: ['pricing.set'],
+    nights: [{ roomTypeId: A, date: '2027-01-20', total: 20, limit: 22, reserved: 0, rate: 10_000 }],
+    check: ({ world }) => expect(world.state(H).pricing).to.deep.equal([{ occupancyPercent: 50, multiplierPercent: 120 }, { occupancyPercent: 80, multiplierPercent: 150 }]),
+  },
+  {
+    name: 'the same tiers again (in another order) change nothing: no event, the current version',
+    setup: [...base, priced],
+    command: setPricing(H, [[50, 120], [80, 150]]),
+    reply: { ok: true, kind: 'pricing', version: 4 },
+    events: [],
+  },
+  {
+    name: 'setPricing with no tiers takes them all away',
+    setup: [...base, priced],
+    command: setPricing(H, []),
+    reply: { ok: true, kind: 'pricing', tiers: [], version: 5 },
+    events: ['pricing.set'],
+    check: ({ world }) => expect(world.state(H).pricing).to.deep.equal([]),
+  },
+  {
+    name: 'a repeated threshold is validation_failed naming it, and the tiers stay as they were',
+    setup: [...base, priced],
+    command: setPricing(H, [[10, 110], [10, 120]]),
+    reply: invalid,
+    field: 'tiers.1.occupancyPercent',
+  },
+  {
+    name: 'a multiplier out of range is validation_failed naming it',
+    setup: base,
+    command: setPricing(H, [[10, 501]]),
+    reply: invalid,
+    field: 'tiers.0.multiplierPercent',
+  },
+  {
+    name: 'eleven tiers are validation_failed naming tiers',
+    setup: base,
+    command: setPricing(H, Array.from({ length: 11 }, (_, i): [number, number] => [i, 100])),
+    reply: invalid,
+    field: 'tiers',
+  },
+  {
+    name: 'setPricing for an unknown hotel is not_found',
+    command: priced,
+    reply: notFound,
+  },
+  {
+    name: 'a reservation is priced at the occupancy before it: 9 of 20 held (45%), 2 more rooms at the base rate',
+    setup: [...base, priced, ...hold(9)],
+    command: reserve({ hotelId: H, reservationId: 'r-1', roomTypeId: A, checkIn: '2027-01-20', checkOut: '2027-01-22', roomCount: 2 }),
+    reply: { ok: true, created: true, reservation: { totalAmount: 2 * 10_000 * 2 } },
+    events: ['reservation.created'],
+    nights: [{ roomTypeId: A, date: '2027-01-20', reserved: 11, rate: 10_000 }],
+  },
+  {
+    name: 'exactly at a threshold (10 of 20 = 50%) the tier applies, per night × roomCount',
+    setup: [...base, priced, ...hold(10)],
+    command: reserve({ hotelId: H, reservationId: 'r-1', roomTypeId: A, checkIn: '2027-01-20', checkOut: '2027-01-22', roomCount: 3 }),
+    reply: { ok: true, created: true, reservation: { totalAmount: 2 * 12_000 * 3 } },
+    events: ['reservation.created'],
+  },
+  {
+    name: 'each night at its own occupancy: 0%, 50%, 80%, 0% over four nights',
+    setup: [...base, priced, ...hold(10), ...hold(6, A, '2027-01-21', '2027-01-22', 'more')],
+    command: reserve({ hotelId: H, reservationId: 'r-1', roomTypeId: A, checkIn: '2027-01-19', checkOut: '2027-01-23', roomCount: 2 }),
+    reply: { ok: true, created: true, reservation: { totalAmount: (10_000 + 12_000 + 15_000 + 10_000) * 2 } },
+    events: ['reservation.created'],
+  },
+  {
+    name: 'a rate that gives a half rounds up per night: 12,345 × 150% = 18,517.5 → 18,518',
+    setup: [...base, priced, setRates(H, A, '2027-01-20', '2027-01-21', 12_345), ...hold(16, A, '2027-01-20', '2027-01-21')],
+    command: reserve({ hotelId: H, reservationId: 'r-1', roomTypeId: A, checkIn: '2027-01-20', checkOut: '2027-01-21', roomCount: 2 }),
+    reply: { ok: true, created: true, reservation: { totalAmount: 18_518 * 2 } },
+    events: ['reservation.created'],
+  },
+  {
+    name: 'with no tiers a full night costs its rate (no tier, no multiplier)',
+    setup: [...base, ...hold(20)],
+    command: reserve({ hotelId: H, reservationId: 'r-1', roomTypeId: A, checkIn: '2027-01-20', checkOut: '2027-01-22', roomCount: 1 }),
+    reply: { ok: true, created: true, reservation: { totalAmount: 2 * 10_000 } },
+    events: ['reservation.created'],
+  },
+  {
+    name: 'sold_out alternatives are priced at their own occupancy',
+    setup: [...hotelWith(2, 0), createRoomType(H, B, 10, 15_000), setPricing(H, [[50, 200]]), ...hold(2), ...hold(5, B, '2027-01-20', '2027-01-22', 'b')],
+    command: reserve({ hotelId: H, reservationId: 'r-1', roomTypeId: A, checkIn: '2027-01-20', checkOut: '2027-01-22' }),
+    reply: soldOut,
+    check: ({ reply }) => {
+      const alternatives = (reply as unknown as { details: { alternatives: { roomTypeId: string; checkIn: string; totalPrice: number }[] } }).details.alternatives;
+      // B is at 5 of 10 (50%): ×2. A shifted by a day has one night free (at 0%) and one held in full.
+      expect(alternatives[0]).to.include({ roomTypeId: B, checkIn: '2027-01-20', totalPrice: 2 * 30_000 });
+    },
+  },
+]);
+
+describe('occupancy pricing: a reservation keeps its totalAmount', () => {
+  it('whatever happens later to occupancy, tiers and rates', () => {
+    const w = new World();
+    for (const cmd of [...base, priced]) w.ok(cmd);
+    const first = reserve({ hotelId: H, reservationId: 'early', roomTypeId: A, checkIn: '2027-01-20', checkOut: '2027-01-22', roomCount: 2 });
+    const made = reservationOf(w.ok(first).reply);
+    expect(made.totalAmount).to.equal(2 * 10_000 * 2);
+    // Fill the nights past both thresholds, then raise the tiers and the rates.
+    for (const cmd of hold(16)) w.ok(cmd);
+    const late = reservationOf(w.ok(reserve({ hotelId: H, reservationId: 'late', roomTypeId: A, checkIn: '2027-01-20', checkOut: '2027-01-22' })).reply);
+    expect(late.totalAmount, 'a later booking pays the 80% price (18 of 20 held)').to.equal(2 * 15_000);
+    w.ok(setPricing(H, [[0, 500]]));
+    w.ok(setRates(H, A, '2027-01-20', '2027-01-22', 50_000));
+    // The same request again answers the reservation as it was made, and memory holds it unchanged.
+    const again = w.run(first);
+    expect(again.reply).to.deep.include({ ok: true, created: false });
+    expect(reservationOf(again.reply).totalAmount).to.equal(40_000);
+    expect(w.state(H).reservations.get('early')?.totalAmount).to.equal(40_000);
+    expect(w.state(H).reservations.get('late')?.totalAmount).to.equal(30_000);
+    // Canceling it gives back its rooms and keeps its amount too.
+    const canceled = reservationOf(w.ok(cancel(H, 'early')).reply);
+    expect(canceled).to.include({ status: 'canceled', totalAmount: 40_000 });
   });
 });
 

@@ -3,7 +3,9 @@
 // Several hotels (in different time zones) with a few small room types each take thousands of random commands:
 // reservations (often sold out, sometimes repeating an earlier reservationId with the same or another body),
 // cancellations of ids that exist or not, inventory pushes (sometimes below what is reserved), rate pushes,
-// overbooking changes, room type deletions and re-creations, while the clock moves forward now and then.
+// occupancy pricing tiers (sometimes invalid), overbooking changes, room type deletions and re-creations, while the
+// clock moves forward now and then. Prices (totalAmount, alternatives) follow the model's own reading of API.md's
+// "Prices follow occupancy".
 //
 // After every step the test checks the engine's own invariant (assertReservedMatchesReservations) and, on its
 // own: no night is over its limit; the limit of every night from today on is floor(total × (100 + ob) / 100);
@@ -37,6 +39,7 @@ import {
   deleteRoomType,
   reserve,
   setInventory,
+  setPricing,
   setRates,
   updateHotel,
   type ReserveArgs,
@@ -83,6 +86,29 @@ interface ModelHotel {
   changes: number;
   roomTypes: Map<string, ModelRoomType>;
   reservations: Map<string, ModelReservation>;
+  /** Occupancy pricing tiers as [occupancyPercent, multiplierPercent], in the order last set. */
+  tiers: [number, number][];
+}
+
+/**
+ * API.md: the price of one more room is round(rate × m / 100), halves up, m the multiplier of the tier with the
+ * highest threshold ≤ 100 × reserved / total (100 without one, or when total is 0). Written with floats on purpose,
+ * unlike the engine's integers (a multiple of 1/100 is never within rounding error of a half).
+ */
+function modelPrice(h: ModelHotel, rt: ModelRoomType, d: number): number {
+  const rate = rt.rate[idx(d)];
+  const total = rt.total[idx(d)];
+  if (total === 0) return rate;
+  const occupancy = (100 * rt.reserved[idx(d)]) / total;
+  let best = -1;
+  let m = 100;
+  for (const [o, mult] of h.tiers) {
+    if (o <= occupancy && o > best) {
+      best = o;
+      m = mult;
+    }
+  }
+  return Math.round((rate * m) / 100);
 }
 
 interface ModelAlternative {
@@ -172,6 +198,7 @@ class Simulation {
             changes: 0,
             roomTypes: new Map(),
             reservations: new Map(),
+            tiers: [],
           }),
       };
     }
@@ -262,6 +289,18 @@ class Simulation {
           },
         };
       }
+      case 'setPricing': {
+        const ts = cmd.tiers.map((t): [number, number] => [t.occupancyPercent, t.multiplierPercent]);
+        const thresholds = ts.map(([o]) => o);
+        const valid =
+          ts.length <= 10 &&
+          new Set(thresholds).size === ts.length &&
+          ts.every(([o, m]) => Number.isInteger(o) && o >= 0 && o <= 100 && Number.isInteger(m) && m >= 50 && m <= 500);
+        if (!valid) return { ok: false, code: 'validation_failed' };
+        const key = (x: [number, number][]) => JSON.stringify([...x].sort((a, b) => a[0] - b[0]));
+        if (key(ts) === key(h.tiers)) return { ok: true, events: false };
+        return { ok: true, events: true, apply: () => (h.tiers = ts) };
+      }
       case 'reserve': {
         const existing = h.reservations.get(cmd.reservationId);
         if (existing) {
@@ -280,7 +319,7 @@ class Simulation {
         let price = 0;
         for (let d = r.from; d < r.to; d++) {
           available = Math.min(available, Math.max(0, rt.limit[idx(d)] - rt.reserved[idx(d)]));
-          price += rt.rate[idx(d)];
+          price += modelPrice(h, rt, d);
         }
         if (available < cmd.roomCount) return { ok: false, code: 'sold_out', alternatives: this.alternatives(h, cmd.roomTypeId, r.from, r.to, cmd.roomCount) };
         const totalAmount = price * cmd.roomCount;
@@ -344,7 +383,7 @@ class Simulation {
       let price = 0;
       for (let d = a; d < b; d++) {
         available = Math.min(available, Math.max(0, rt.limit[idx(d)] - rt.reserved[idx(d)]));
-        price += rt.rate[idx(d)];
+        price += modelPrice(h, rt, d);
       }
       if (available < rooms) continue;
       out.push({ roomTypeId: id, checkIn: formatDay(a), checkOut: formatDay(b), available, totalPrice: price * rooms });
@@ -439,6 +478,8 @@ class Simulation {
     }
     if (s.hotel.version !== m.changes) this.fail(`hotel ${hotelId} version ${s.hotel.version}, ${m.changes} commands changed it`);
     if (s.hotel.overbookingPercent !== m.ob) this.fail(`hotel ${hotelId} overbooking ${s.hotel.overbookingPercent}, model ${m.ob}`);
+    const tiers = JSON.stringify([...m.tiers].sort((a, b) => a[0] - b[0]).map(([occupancyPercent, multiplierPercent]) => ({ occupancyPercent, multiplierPercent })));
+    if (JSON.stringify(s.pricing) !== tiers) this.fail(`hotel ${hotelId} tiers ${JSON.stringify(s.pricing)}, model ${tiers}`);
     const today = this.today(m);
     const ids = [...s.roomTypes.keys()].sort().join();
     if (ids !== [...m.roomTypes.keys()].sort().join()) this.fail(`room types ${ids}, model ${[...m.roomTypes.keys()].sort().join()}`);
@@ -538,14 +579,30 @@ class Simulation {
     }
     if (p < 0.91) {
       const { from, to } = this.randomRange(h);
-      return setRates(h.id, this.randomRoomType(h), from, to, this.int(50, 300) * 100);
+      // Odd amounts too, so that a price can fall on a half (and must round up).
+      return setRates(h.id, this.randomRoomType(h), from, to, this.int(50, 300) * 100 + (this.chance(0.5) ? this.int(1, 99) : 0));
     }
+    if (p < 0.935) return this.randomPricing(h);
     if (p < 0.97) {
       if (this.chance(0.2)) return updateHotel(h.id, { name: `Hotel ${this.int(0, 99)}` });
       return updateHotel(h.id, { overbookingPercent: this.pick([0, 5, 10, 15, 20, 33, 50]) });
     }
     if (h.roomTypes.size < 3) return createRoomType(h.id, `rt-${this.seed}-${this.nextId++}`, this.int(1, 5), this.int(50, 200) * 100);
     return deleteRoomType(h.id, this.randomRoomType(h));
+  }
+
+  /** Tiers of 0–4 steps on thresholds that fall on and between room counts; now and then none, or invalid ones. */
+  randomPricing(h: ModelHotel): Command {
+    if (this.chance(0.15)) return setPricing(h.id, []);
+    if (this.chance(0.1) && h.tiers.length > 0) return setPricing(h.id, [...h.tiers].reverse());
+    const thresholds = [0, 20, 25, 33, 34, 50, 66, 67, 75, 80, 100];
+    const tiers: [number, number][] = [];
+    for (let k = this.int(1, 4); k > 0; k--) {
+      const o = this.pick(thresholds);
+      if (tiers.some(([x]) => x === o) && !this.chance(0.1)) continue;
+      tiers.push([o, this.chance(0.05) ? this.pick([49, 501]) : this.int(50, 500)]);
+    }
+    return setPricing(h.id, tiers);
   }
 
   setup(): void {
@@ -631,6 +688,8 @@ describe('engine simulation (seeded)', function () {
       expect(stat('updateHotel:ok'), summary).to.be.at.least(least(20));
       expect(stat('updateHotel:inventory_below_reserved'), summary).to.be.at.least(least(5));
       expect(stat('setRates:ok'), summary).to.be.at.least(least(20));
+      expect(stat('setPricing:ok'), summary).to.be.at.least(least(50));
+      expect(stat('setPricing:validation_failed'), summary).to.be.at.least(least(3));
       expect(stat('clock'), summary).to.be.at.least(least(20));
       expect(stat('alternatives:0'), summary).to.be.at.least(least(10));
       expect(stat('alternatives:5'), summary).to.be.at.least(least(10));

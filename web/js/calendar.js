@@ -319,11 +319,18 @@ export class LiveCalendar {
     td.dataset.reserved = String(night.reserved ?? '');
     td.dataset.totalInventory = String(night.totalInventory ?? '');
     td.dataset.rate = String(night.rate ?? '');
+    td.dataset.baseRate = String(night.baseRate ?? '');
     td.dataset.state = level;
     n.textContent = String(available);
     const wasUpdated = updated || td.dataset.updated === 'true';
     const left = available <= 0 ? 'sold out' : `${plural(available, 'room', 'rooms')} left`;
-    const rate = typeof night.rate === 'number' ? `, ${formatMoney(night.rate, currency)} per night` : '';
+    // `rate` is the price of one more room at the night's occupancy; when the hotel's pricing tiers move it away from
+    // the night's base rate, the label says so.
+    const base =
+      typeof night.baseRate === 'number' && typeof night.rate === 'number' && night.baseRate !== night.rate
+        ? ` (base ${formatMoney(night.baseRate, currency)})`
+        : '';
+    const rate = typeof night.rate === 'number' ? `, ${formatMoney(night.rate, currency)} per night${base}` : '';
     const label = `${row.name}, ${formatDate(date)}: ${left}${rate}${wasUpdated ? ' (updated)' : ''}`;
     td.title = label;
     td.setAttribute('aria-label', label);
@@ -370,11 +377,16 @@ function pickNight(c) {
     reserved: c.reserved,
     available: c.available,
     rate: c.rate,
+    baseRate: c.baseRate,
   };
 }
 
 function sameNight(a, b) {
   return (
-    a.available === b.available && a.reserved === b.reserved && a.totalInventory === b.totalInventory && a.rate === b.rate
+    a.available === b.available &&
+    a.reserved === b.reserved &&
+    a.totalInventory === b.totalInventory &&
+    a.rate === b.rate &&
+    a.baseRate === b.baseRate
   );
 }
