@@ -2,7 +2,9 @@
 // worker and Postgres; issue 13, item 2): the commit happened, so nothing may be decided twice, and every request
 // waiting on it must get its real answer (201 or 409), not 202, 503 or 500.
 import { expect } from 'chai';
-import { ChaosStack, checkInvariants, ReservationLoad, sleep, waitUntil } from '../support/chaos-harness.js';
+import { ChaosStack, sleep, waitUntil } from '../support/chaos-harness.js';
+import { checkInvariants } from '../support/chaos-invariants.js';
+import { ReservationLoad } from '../support/chaos-load.js';
 
 describe('chaos: connection cut right after COMMIT', function () {
   this.timeout(120_000);

@@ -2,7 +2,9 @@
 // one is sent after it, then a second worker takes over. The stored rate must be the newer one, and every hotel's
 // commands must be decided in send order.
 import { expect } from 'chai';
-import { ChaosStack, checkInvariants, Findings, ReservationLoad, sleep, timedRequest, waitUntil, withClient } from '../support/chaos-harness.js';
+import { ChaosStack, sleep, waitUntil, withClient } from '../support/chaos-harness.js';
+import { checkInvariants, Findings } from '../support/chaos-invariants.js';
+import { ReservationLoad, timedRequest } from '../support/chaos-load.js';
 import { dayFromToday } from '../support/fixtures.js';
 
 describe('chaos: failover keeps a hotel\'s commands in order', function () {

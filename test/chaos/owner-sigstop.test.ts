@@ -2,7 +2,9 @@
 // would do), takeover by a second worker, then SIGCONT: the resumed worker retries its commit and the fence
 // refuses it, so it commits nothing; checked in the shard databases and in its fenced-commit counter (issue 13).
 import { expect } from 'chai';
-import { ChaosStack, checkInvariants, Findings, ReservationLoad, sleep, stayBody, timedRequest } from '../support/chaos-harness.js';
+import { ChaosStack, sleep } from '../support/chaos-harness.js';
+import { checkInvariants, Findings } from '../support/chaos-invariants.js';
+import { ReservationLoad, stayBody, timedRequest } from '../support/chaos-load.js';
 
 describe('chaos: owner frozen with SIGSTOP past its lease, then resumed', function () {
   this.timeout(120_000);

@@ -3,7 +3,9 @@
 // stale: true meanwhile; guest and partner tokens verified before the outage still get 202 at +40 s (past the 30 s
 // a cached principal used to live); afterwards every request is decided exactly once, in order per hotel.
 import { expect } from 'chai';
-import { ChaosStack, checkInvariants, Findings, ReservationLoad, sleep, stayBody, timedRequest, type Sent } from '../support/chaos-harness.js';
+import { ChaosStack, sleep } from '../support/chaos-harness.js';
+import { checkInvariants, Findings } from '../support/chaos-invariants.js';
+import { ReservationLoad, stayBody, timedRequest, type Sent } from '../support/chaos-load.js';
 import { dayFromToday } from '../support/fixtures.js';
 
 async function outage(s: ChaosStack, downMs: number, during?: (downAt: number) => Promise<void>): Promise<{ load: ReservationLoad; downAt: number; recoveredAt: number; inHand: Sent; stale: string[] }> {

@@ -3,7 +3,9 @@
 // empty, and Redis paused with CLIENT PAUSE for 10 s. Requests sent meanwhile get 503 within 1 s; the deployment
 // recovers by itself; no acknowledged reservation is lost; availability is correct afterwards. Restarted from its
 // AOF, Redis loses no queued request either.
-import { availabilityDiffs, ChaosStack, checkInvariants, Findings, type Decided, ReservationLoad, sleep, stayBody, timedRequest, waitUntil, type Sent } from '../support/chaos-harness.js';
+import { ChaosStack, sleep, waitUntil } from '../support/chaos-harness.js';
+import { availabilityDiffs, checkInvariants, Findings, type Decided } from '../support/chaos-invariants.js';
+import { ReservationLoad, stayBody, timedRequest, type Sent } from '../support/chaos-load.js';
 
 const fastFailMs = 1_000;
 

@@ -1,7 +1,9 @@
 // A reservationId reused for a hotel in the other shard database (issue 13, item 3; API.md: "reservationId is
 // unique across the whole deployment, whichever shard database holds the hotel"): the second use gets 422
 // idempotency_mismatch, and the first reservation stays reachable (GET, payment) and stored once.
-import { ChaosStack, checkInvariants, Findings, ReservationLoad, sleep, stayBody, timedRequest, withClient } from '../support/chaos-harness.js';
+import { ChaosStack, sleep, withClient } from '../support/chaos-harness.js';
+import { checkInvariants, Findings } from '../support/chaos-invariants.js';
+import { ReservationLoad, stayBody, timedRequest } from '../support/chaos-load.js';
 
 describe('chaos: a reservationId reused in the other shard database', function () {
   this.timeout(90_000);

@@ -2,7 +2,9 @@
 // default_transaction_read_only = on`, its sessions terminated, then turned back (and its sessions terminated
 // again, as the move back to a writable primary does). The owner's commit in hand meets 25006; requests get 201 or
 // 202, never 5xx, and afterwards every request is decided exactly once, in order per hotel (issue 13, item 1).
-import { ChaosStack, checkInvariants, ReservationLoad, sleep, stayBody, timedRequest, withClient, type Sent } from '../support/chaos-harness.js';
+import { ChaosStack, sleep, withClient } from '../support/chaos-harness.js';
+import { checkInvariants } from '../support/chaos-invariants.js';
+import { ReservationLoad, stayBody, timedRequest, type Sent } from '../support/chaos-load.js';
 
 describe('chaos: a shard database turned read-only under load', function () {
   this.timeout(120_000);

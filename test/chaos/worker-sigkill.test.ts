@@ -2,7 +2,9 @@
 // worker takes over within SHARD_LEASE_MS + 5 s, the dead owner's job in hand is decided before the later jobs of
 // its shard, and the invariants hold (issue 13).
 import { expect } from 'chai';
-import { ChaosStack, checkInvariants, createdVersions, Findings, ReservationLoad, sleep, timedRequest, waitUntil, withClient } from '../support/chaos-harness.js';
+import { ChaosStack, sleep, waitUntil, withClient } from '../support/chaos-harness.js';
+import { checkInvariants, createdVersions, Findings } from '../support/chaos-invariants.js';
+import { ReservationLoad, timedRequest } from '../support/chaos-load.js';
 import { dayFromToday } from '../support/fixtures.js';
 
 describe('chaos: worker killed with SIGKILL while its commit is in hand', function () {
