@@ -375,6 +375,7 @@ describe('fuzz: every route of the OpenAPI document, malformed input of every ki
       ['POST /v1/sessions', 'none', () => [], 201],
       ['POST /v1/hotels', 'admin', () => [], 201],
       ['PUT /v1/hotels/{hotelId}', 'staff', (f) => [f.H], 200],
+      ['PUT /v1/hotels/{hotelId}/pricing', 'staff', (f) => [f.H], 200],
       ['POST /v1/hotels/{hotelId}/room-types', 'staff', (f) => [f.H], 201],
       ['PUT /v1/hotels/{hotelId}/room-types/{roomTypeId}', 'admin', (f) => [f.H, f.RT2], 200],
       ['PUT /v1/hotels/{hotelId}/room-types/{roomTypeId}/inventory', 'partner', (f) => [f.H, f.RT], 200],

@@ -52,6 +52,11 @@ export const specs: Record<string, RouteSpec> = {
   'GET /v1/hotels/{hotelId}': { allowed: everyone },
   'PUT /v1/hotels/{hotelId}': { allowed: ['admin', 'staff'], body: () => ({ name: 'Renamed', overbookingPercent: 20 }) },
   'DELETE /v1/hotels/{hotelId}': { allowed: ['admin'] },
+  'PUT /v1/hotels/{hotelId}/pricing': {
+    allowed: ['admin', 'staff'],
+    body: () => ({ tiers: [{ occupancyPercent: 50, multiplierPercent: 120 }, { occupancyPercent: 80, multiplierPercent: 150 }] }),
+  },
+  'GET /v1/hotels/{hotelId}/pricing': { allowed: everyone },
   'POST /v1/hotels/{hotelId}/room-types': { allowed: ['admin', 'staff'], body: () => ({ name: 'Suite', maxGuests: 4, totalInventory: 3, baseRate: 30000 }) },
   'GET /v1/hotels/{hotelId}/room-types': { allowed: everyone, query: pageQuery },
   'GET /v1/hotels/{hotelId}/room-types/{roomTypeId}': { allowed: everyone },
