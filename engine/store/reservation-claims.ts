@@ -17,23 +17,34 @@ export class ReservationClaims {
     const out = new Map<string, string>();
     if (pairs.length === 0) return out;
     const ids = pairs.map((p) => p.id);
+    // Only the ids claimed before come back (none, but for retries and misuse), with the count inserted: a round of
+    // hundreds of new reservations does not read hundreds of rows back.
     const r = await this.pool.query(
-      `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS v(id, hotel_id)),
+      `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS v(id, hotel_id, ord)),
             ins AS (INSERT INTO reservation_claims (reservation_id, hotel_id)
-                    SELECT DISTINCT ON (id) id, hotel_id FROM v ON CONFLICT DO NOTHING
-                    RETURNING reservation_id, hotel_id)
-       SELECT reservation_id::text AS id, hotel_id::text AS hotel_id FROM ins
+                    SELECT DISTINCT ON (id) id, hotel_id FROM v ORDER BY id, ord ON CONFLICT DO NOTHING
+                    RETURNING reservation_id)
+       SELECT NULL AS id, NULL AS hotel_id, (SELECT count(*) FROM ins)::int AS inserted
        UNION ALL
-       SELECT c.reservation_id::text, c.hotel_id::text FROM reservation_claims c WHERE c.reservation_id = ANY($1::uuid[])`,
+       SELECT c.reservation_id::text, c.hotel_id::text, NULL FROM reservation_claims c WHERE c.reservation_id = ANY($1::uuid[])`,
       [ids, pairs.map((p) => p.hotelId)],
     );
-    for (const row of r.rows) out.set(row.id as string, row.hotel_id as string);
-    // A claim committed by a concurrent statement after this one's snapshot was neither inserted nor seen: read it.
-    const unseen = ids.filter((id) => !out.has(id));
-    if (unseen.length > 0) {
-      const again = await this.pool.query('SELECT reservation_id::text AS id, hotel_id::text AS hotel_id FROM reservation_claims WHERE reservation_id = ANY($1::uuid[])', [unseen]);
-      for (const row of again.rows) out.set(row.id as string, row.hotel_id as string);
+    let inserted = 0;
+    for (const row of r.rows) {
+      if (row.id === null) inserted = row.inserted as number;
+      else out.set(row.id as string, row.hotel_id as string);
     }
+    const distinct = new Set(ids).size;
+    if (inserted + out.size === distinct) {
+      // Every id not claimed before was claimed now, for the hotel asked (the first pair of an id named twice).
+      for (const p of pairs) if (!out.has(p.id)) out.set(p.id, p.hotelId);
+      return out;
+    }
+    // A claim committed by a concurrent statement after this one's snapshot was neither inserted nor seen, so which
+    // ids this statement inserted is not known from the count: read them all.
+    const again = await this.pool.query('SELECT reservation_id::text AS id, hotel_id::text AS hotel_id FROM reservation_claims WHERE reservation_id = ANY($1::uuid[])', [ids]);
+    out.clear();
+    for (const row of again.rows) out.set(row.id as string, row.hotel_id as string);
     for (const id of ids) if (!out.has(id)) throw new Error(`assertion: reservation id ${id} neither claimed nor found`);
     return out;
   }
