@@ -85,7 +85,6 @@ export class ShardOwner {
   private readonly wanted: number[];
   private readonly cache: AvailabilityCache;
   private readonly preloads = new Set<Promise<unknown>>();
-  private ticking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: Config,
@@ -124,7 +123,7 @@ export class ShardOwner {
     await this.tick();
     const every = Math.max(100, Math.floor(this.config.shardLeaseMs / 3));
     this.timer = setInterval(() => {
-      this.ticking = this.tick();
+      void this.tick();
     }, every);
   }
 
@@ -149,38 +148,41 @@ export class ShardOwner {
     );
   }
 
-  /** Renew what we own, drop what we lost, claim what nobody owns. */
-  private async tick(): Promise<void> {
-    if (this.stopping || this.tickInFlight) return;
-    this.tickInFlight = true;
-    try {
-      await Promise.all(
-        this.wanted.map(async (shard) => {
-          try {
-            if (this.owned.has(shard)) {
-              const ok = await this.redis.eval(renewScript, 1, this.keys.lease(shard), this.ownerId, this.config.shardLeaseMs);
-              if (ok !== 1) await this.lose(shard, 'lease not renewed');
-              else this.renewalFailing = false;
-            } else if (!this.taking.has(shard)) {
-              await this.claim(shard);
-            }
-          } catch (err) {
-            // Redis failing or stalled, not this worker: keep the shard. Whoever takes it once our lease is gone
-            // bumps the epoch, and then our commits are fenced off and we let it go (lose on FencedError); until
-            // then no job reaches anyone. Dropping it here made every worker drop every shard when Redis paused.
-            if (this.owned.has(shard) && !this.renewalFailing) {
-              this.renewalFailing = true;
-              this.log.warn('lease renewal failed; keeping the shards until Redis answers (commits stay fenced)', { err: (err as Error).message });
-            }
-          }
-        }),
-      );
-    } finally {
-      this.tickInFlight = false;
-    }
+  /**
+   * Renew what we own, drop what we lost, claim what nobody owns. One round at a time: a round still waiting (Redis
+   * paused) is what the next timer tick answers, and what stop() waits for.
+   */
+  private tick(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    this.tickInFlight ??= this.tickOnce().finally(() => (this.tickInFlight = undefined));
+    return this.tickInFlight;
   }
 
-  private tickInFlight = false;
+  private async tickOnce(): Promise<void> {
+    await Promise.all(
+      this.wanted.map(async (shard) => {
+        try {
+          if (this.owned.has(shard)) {
+            const ok = await this.redis.eval(renewScript, 1, this.keys.lease(shard), this.ownerId, this.config.shardLeaseMs);
+            if (ok !== 1) await this.lose(shard, 'lease not renewed');
+            else this.renewalFailing = false;
+          } else if (!this.taking.has(shard)) {
+            await this.claim(shard);
+          }
+        } catch (err) {
+          // Redis failing or stalled, not this worker: keep the shard. Whoever takes it once our lease is gone
+          // bumps the epoch, and then our commits are fenced off and we let it go (lose on FencedError); until
+          // then no job reaches anyone. Dropping it here made every worker drop every shard when Redis paused.
+          if (this.owned.has(shard) && !this.renewalFailing) {
+            this.renewalFailing = true;
+            this.log.warn('lease renewal failed; keeping the shards until Redis answers (commits stay fenced)', { err: (err as Error).message });
+          }
+        }
+      }),
+    );
+  }
+
+  private tickInFlight: Promise<void> | undefined;
   private renewalFailing = false;
 
   private async claim(shard: number): Promise<void> {
@@ -420,12 +422,19 @@ export class ShardOwner {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     // A round of claims in flight ends first, so that whatever it took is released below.
-    await this.ticking;
+    await this.tickInFlight;
     await Promise.all(
       [...this.owned.values()].map(async (o) => {
         o.actor.stopped = true;
         o.sweeper?.stop();
-        await o.worker?.close().catch(() => {});
+        // The job in hand finishes first, within a bound: a close that waits longer than a job lock is let go
+        // (its job is redelivered to the next owner, and answered from its stored replies if it was committed).
+        // Seen after an empty Redis restart: now and then BullMQ's close waited for a job forever.
+        const closed = await Promise.race([
+          (o.worker?.close() ?? Promise.resolve()).then(() => true, () => true),
+          sleep(this.config.jobLockMs).then(() => false),
+        ]);
+        if (!closed) this.log.warn('the job in hand did not finish in time; the shard is released without it', { shard: o.shard });
         await o.queue.close().catch(() => {});
         await this.redis.eval(releaseScript, 1, this.keys.lease(o.shard), this.ownerId).catch(() => {});
       }),
@@ -433,7 +442,8 @@ export class ShardOwner {
     this.owned.clear();
     // A preload chunk in flight finishes (it stops at the next one) before the connections close.
     await Promise.all([...this.preloads]);
-    await Promise.all([...this.pools, this.catalogPool].map((p) => p.end().catch(() => {})));
+    // Bounded too: a pool ends once its clients are returned, and a job let go above may still hold one.
+    await Promise.race([Promise.all([...this.pools, this.catalogPool].map((p) => p.end().catch(() => {}))), sleep(this.config.jobLockMs)]);
     this.redis.disconnect();
     this.bullConnection.disconnect();
   }
