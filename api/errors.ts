@@ -6,7 +6,7 @@ import { writeAnswer, type Answer } from './answer.js';
 import type { RejectionCode } from '../engine/core/types.js';
 import type { Logger } from '../engine/log.js';
 import { isRedisUnavailable } from '../engine/redis.js';
-import { isConnectionError } from '../engine/store/pg.js';
+import { isConnectionError, isDatabaseTrouble } from '../engine/store/pg.js';
 
 export type ErrorCode =
   | RejectionCode
@@ -89,18 +89,6 @@ export function apiErrorOf(log: Logger, err: unknown, method: string, path: stri
   return new ApiError('internal_error', 'an internal error occurred');
 }
 
-/**
- * A Postgres error that says the database cannot serve now, whatever the request: the database refuses connections
- * (55000, e.g. ALLOW_CONNECTIONS false) or is out of resources (class 53: disk full, out of memory, too many
- * connections), a statement was canceled (57014) or the server is shutting down (class 57), a system error (class
- * 58), a read-only node after a failover (25006), or a serialization failure or deadlock (40001, 40P01). Each is an
- * outage to retry (503), not a bug (500).
- */
-function isDatabaseTrouble(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
-  return ['53', '57', '58'].includes(code.slice(0, 2)) || ['55000', '25006', '40001', '40P01'].includes(code);
-}
 
 /** The part of the request that Express's router (a path escape) or body-parser (the body's framing) refused. */
 function requestPartOf(err: unknown): string {

@@ -352,9 +352,12 @@ export class ShardActor {
   private async deletedAmongCreated(jobs: ShardJob[]): Promise<Set<string>> {
     const hotels: string[] = [];
     const roomTypes: string[] = [];
-    for (const { command } of jobs.flatMap((j) => j.commands)) {
-      if (command.kind === 'createHotel' && !this.hotels.has(command.hotelId)) hotels.push(command.hotelId);
-      if (command.kind === 'createRoomType') roomTypes.push(command.roomTypeId);
+    // Nested loops, not flatMap: this runs for every round, and creates are rare.
+    for (const j of jobs) {
+      for (const { command } of j.commands) {
+        if (command.kind === 'createHotel' && !this.hotels.has(command.hotelId)) hotels.push(command.hotelId);
+        else if (command.kind === 'createRoomType') roomTypes.push(command.roomTypeId);
+      }
     }
     if (hotels.length === 0 && roomTypes.length === 0) return new Set();
     return this.o.store.deletedIds(hotels, roomTypes);
@@ -395,9 +398,11 @@ export class ShardActor {
       else if (claim !== undefined && claim !== hotelId) byId.set(reservationId, claim);
       else if (!creates || lookUpAll) missing.push(reservationId);
     };
-    for (const { command } of jobs.flatMap((j) => j.commands)) {
-      if (command.kind === 'reserveAtomic') for (const i of command.items) named(i.hotelId, i.reservationId, true);
-      else if ('reservationId' in command) named(command.hotelId, command.reservationId, command.kind === 'reserve');
+    for (const j of jobs) {
+      for (const { command } of j.commands) {
+        if (command.kind === 'reserveAtomic') for (const i of command.items) named(i.hotelId, i.reservationId, true);
+        else if ('reservationId' in command) named(command.hotelId, command.reservationId, command.kind === 'reserve');
+      }
     }
     for (const r of await this.o.store.loadReservations([...new Set(missing)])) {
       byId.set(r.id, r.hotelId);

@@ -155,3 +155,16 @@ export function isRefusal(err: unknown): boolean {
   if (state === undefined) return true;
   return state.startsWith('22') || state.startsWith('23');
 }
+
+/**
+ * A Postgres error that says the database cannot serve now, whatever the request: the database refuses connections
+ * (55000, e.g. ALLOW_CONNECTIONS false) or is out of resources (class 53: disk full, out of memory, too many
+ * connections), a statement was canceled (57014) or the server is shutting down (class 57), a system error (class
+ * 58), a read-only node after a failover (25006), or a serialization failure or deadlock (40001, 40P01). Each is an
+ * outage to retry (503), not a bug (500). (The writer retries more: every failure that is not a refusal.)
+ */
+export function isDatabaseTrouble(err: unknown): boolean {
+  const code = sqlState(err);
+  if (code === undefined) return false;
+  return ['53', '57', '58'].includes(code.slice(0, 2)) || ['55000', '25006', '40001', '40P01'].includes(code);
+}
