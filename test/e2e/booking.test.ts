@@ -429,6 +429,32 @@ describe('booking web pages in headless chromium', function () {
     expect(await page.getAttribute(cellSel(double.id, night), 'class')).to.match(/\bupdated\b/);
   });
 
+  it('the confirmation page pays with a test card, shows the policy and the refund before and after canceling', async function () {
+    const hotel = await createHotel(admin(), { name: 'Policy Hotel', cancellationPolicy: { freeUntilHoursBefore: 8760, penaltyPercent: 20 } });
+    const rt = await createRoomType(admin(), hotel.id, { totalInventory: 5, baseRate: 10_000 });
+    const guest = await createGuest(admin());
+    const made = await admin().as(guest.token).post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(20), dayFromToday(22)));
+    expect(made.status, JSON.stringify(made.body)).to.equal(201);
+    const page = await newPage(guest.token);
+    await page.goto(`${stack!.baseUrl}/confirmation.html?id=${made.body.id}`);
+    await page.waitForSelector('#reservation[data-status="pending"]');
+    expect(await page.textContent('#confirmation-title')).to.match(/^Held until .+: pay to confirm$/);
+    await page.waitForFunction(() => /20%/.test(document.getElementById('r-policy').textContent));
+    await page.selectOption('#payment-method', 'pm_card_visa');
+    await page.click('#pay-button');
+    await page.waitForSelector('#reservation[data-status="paid"]');
+    expect(await page.textContent('#confirmation-title')).to.equal('Your reservation is confirmed');
+    expect(await page.textContent('#r-paid')).to.contain('200.00');
+    // Inside the policy's window: 20% of 200.00 is kept, and the button says what comes back.
+    await page.waitForFunction(() => /160\.00/.test(document.getElementById('cancel-button').textContent));
+    await page.click('#cancel-button');
+    await page.waitForSelector('#reservation[data-status="refunded"]');
+    expect(await page.textContent('#action-status')).to.contain('160.00');
+    await page.waitForSelector('#r-refund[data-status="done"]', { timeout: 15_000 });
+    expect(await page.textContent('#r-refund')).to.match(/160\.00.*refunded/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'confirmation-refunded.png'), fullPage: true });
+  });
+
   it('raised no uncaught errors in the pages', function () {
     expect(pageErrors).to.deep.equal([]);
   });

@@ -74,7 +74,8 @@ startPage(async () => {
     $('r-expires').textContent = held ? formatDateTime(r.expiresAt) : '';
     $('r-reason-label').hidden = !r.cancelReason;
     $('r-reason').hidden = !r.cancelReason;
-    $('r-reason').textContent = r.cancelReason === 'hold_expired' ? 'The hold expired before payment.' : r.cancelReason ?? '';
+    $('r-reason').textContent =
+      r.cancelReason === 'hold_expired' ? 'The hold expired before payment.' : r.cancelReason === 'requested' ? 'Canceled on request.' : r.cancelReason ?? '';
     const paid = r.payment ?? null;
     $('r-paid-label').hidden = !paid;
     $('r-paid').hidden = !paid;
