@@ -182,7 +182,8 @@ export class Authenticator {
     } else if (token.startsWith('bs_')) {
       const s = await this.catalog.sessionUser(hash);
       if (s) {
-        principal = { kind: 'guest', id: s.userId, hotelIds: new Set(), rateLimitPerSecond: this.defaultRateLimit };
+        // A staff user's session acts as staff of the user's hotels; anyone else's as a guest.
+        principal = { kind: s.role === 'staff' ? 'staff' : 'guest', id: s.userId, hotelIds: new Set(s.hotelIds), rateLimitPerSecond: this.defaultRateLimit };
         expiresAt = new Date(s.expiresAt).getTime();
       }
     }

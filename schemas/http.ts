@@ -113,6 +113,7 @@ export const availabilityQuery = z.strictObject({
   checkOut: date,
   roomTypeId: uuid.optional(),
   rooms: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, roomCountMax)).optional(),
+  guests: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, maxGuestsMax)).optional(),
 });
 
 export const guestSchema = z.strictObject({ name: text(200), email });
@@ -156,7 +157,14 @@ export const pageQuery = z.strictObject({
   limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, pageLimitMax)).optional(),
   cursor: cursor.optional(),
 });
-export const hotelListQuery = pageQuery.extend({ city: z.string().max(100).refine(noControl, controlMessage).optional() });
+/** Hotels, by city; with checkIn and checkOut, each with its offer for the stay (search by dates). */
+export const hotelListQuery = pageQuery.extend({
+  city: z.string().max(100).refine(noControl, controlMessage).optional(),
+  checkIn: date.optional(),
+  checkOut: date.optional(),
+  guests: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, maxGuestsMax)).optional(),
+  rooms: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, roomCountMax)).optional(),
+});
 export { pageLimitDefault };
 
 export const apiKeyBody = z.strictObject({
@@ -165,10 +173,15 @@ export const apiKeyBody = z.strictObject({
   hotelIds: z.array(uuid).max(1000).optional(),
   rateLimitPerSecond: int(0, 1_000_000).optional(),
 });
-export const userBody = z.strictObject({
+const password = z.string().min(8, 'must be at least 8 characters').max(200, 'must be at most 200 characters').refine(noControl, controlMessage);
+export const userBody = z.strictObject({ email, password, name: text(200) });
+/** A staff user, made by an admin: signs in like a guest, then acts as staff of `hotelIds`. */
+export const staffUserBody = z.strictObject({
   email,
-  password: z.string().min(8, 'must be at least 8 characters').max(200, 'must be at most 200 characters').refine(noControl, controlMessage),
+  password,
   name: text(200),
+  role: z.literal('staff', { error: 'must be "staff" (guests sign up without a role)' }),
+  hotelIds: z.array(uuid).min(1, 'must name at least one hotel').max(1000),
 });
 export const sessionBody = z.strictObject({
   email: z.string().trim().max(254).refine(noControl, controlMessage),

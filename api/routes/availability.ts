@@ -26,7 +26,7 @@ interface Night {
  * rate; `totalPrice` sums the prices for `rooms` rooms. A night missing from the window (outside the horizon) has
  * nothing to sell.
  */
-function shape(nights: Night[], rooms: number, tiers: readonly PricingTier[], nightsWanted: number) {
+export function shape(nights: Night[], rooms: number, tiers: readonly PricingTier[], nightsWanted: number) {
   const out = nights.map((n) => ({
     date: n.date,
     totalInventory: n.totalInventory,
@@ -40,6 +40,25 @@ function shape(nights: Night[], rooms: number, tiers: readonly PricingTier[], ni
     totalPrice: out.reduce((s, n) => s + n.rate, 0) * rooms,
     nights: out,
   };
+}
+
+/** The room types of a hotel that take `guests` guests (all of them without `guests`). */
+export async function roomTypesFor(ctx: ApiContext, hotelId: string, guests: number | undefined): Promise<Set<string> | undefined> {
+  if (guests === undefined || guests <= 1) return undefined;
+  return new Set((await ctx.reader.roomTypes(hotelId)).filter((t) => t.maxGuests >= guests).map((t) => t.id));
+}
+
+/**
+ * A hotel's stored nights for [fromDay, toDay) with its time zone and tiers: from the writer-owned cache, else the
+ * database (undefined: no such hotel).
+ */
+export async function readNights(ctx: ApiContext, hotelId: string, fromDay: number, toDay: number) {
+  const cached = await ctx.cache.read(hotelId, fromDay, toDay).catch(() => undefined);
+  if (cached) return { timezone: cached.timezone, tiers: cached.tiers, roomTypes: cached.roomTypes };
+  const hotel = await ctx.reader.hotel(hotelId);
+  if (!hotel) return undefined;
+  const a = await ctx.reader.availability(hotelId, fromDay, toDay, undefined);
+  return a ? { timezone: hotel.timezone, tiers: a.tiers, roomTypes: a.roomTypes } : undefined;
 }
 
 export function availabilityRoutes(ctx: ApiContext): Router {
@@ -68,12 +87,18 @@ export function availabilityRoutes(ctx: ApiContext): Router {
     const toDay = parseDay(q.checkOut) as number;
     const rooms = q.rooms ?? 1;
     const cached = await ctx.cache.read(hotelId, fromDay, toDay).catch(() => undefined);
+    // With `guests`, room types whose maxGuests is smaller are left out.
+    const fits = await roomTypesFor(ctx, hotelId, q.guests).catch((err: unknown) => {
+      if (cached && isConnectionError(err)) return undefined;
+      throw err;
+    });
+    const wanted = (t: { roomTypeId: string }) => (!q.roomTypeId || t.roomTypeId === q.roomTypeId) && (!fits || fits.has(t.roomTypeId));
 
     const answerFromCache = (stale: boolean) => {
       const c = cached!;
       checkStay(c.timezone, fromDay, toDay);
-      const types = c.roomTypes.filter((t) => !q.roomTypeId || t.roomTypeId === q.roomTypeId);
-      if (q.roomTypeId && types.length === 0) throw notFound('room type');
+      if (q.roomTypeId && !c.roomTypes.some((t) => t.roomTypeId === q.roomTypeId)) throw notFound('room type');
+      const types = c.roomTypes.filter(wanted);
       remember(hotelId, c.version);
       res.json({
         hotelId,
@@ -103,7 +128,7 @@ export function availabilityRoutes(ctx: ApiContext): Router {
         checkOut: q.checkOut,
         version: a.version,
         stale: false,
-        roomTypes: a.roomTypes.map((t) => ({ roomTypeId: t.roomTypeId, name: t.name, ...shape(t.nights, rooms, a.tiers, toDay - fromDay) })),
+        roomTypes: a.roomTypes.filter(wanted).map((t) => ({ roomTypeId: t.roomTypeId, name: t.name, ...shape(t.nights, rooms, a.tiers, toDay - fromDay) })),
       });
     } catch (err) {
       if (!isConnectionError(err)) throw err;

@@ -23,6 +23,7 @@ import { idOfCreate } from '../creation-key.js';
 import { ApiError, notFound } from '../errors.js';
 import { acceptedOf } from '../outcome.js';
 import { hotelJson, roomTypeJson } from '../representation.js';
+import { searchHotels } from '../hotel-search.js';
 import { bodyOf, parse, pathId } from '../validate.js';
 
 export function hotelRoutes(ctx: ApiContext): Router {
@@ -40,6 +41,10 @@ export function hotelRoutes(ctx: ApiContext): Router {
 
   r.get('/v1/hotels', async (req, res) => {
     const q = parse(hotelListQuery, req.query, 'query');
+    if (q.checkIn !== undefined || q.checkOut !== undefined || q.guests !== undefined || q.rooms !== undefined) {
+      res.json(await searchHotels(ctx, { ...q, cursor: decodeCursor(q.cursor), limit: q.limit ?? pageLimitDefault }));
+      return;
+    }
     const page = await ctx.reader.listHotels(q.city, decodeCursor(q.cursor), q.limit ?? pageLimitDefault);
     res.json({ items: page.items.map(hotelJson), nextCursor: page.nextCursor });
   });

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { sessionTtlSeconds } from '../../engine/limits.js';
-import { apiKeyBody, sessionBody, userBody } from '../../schemas/http.js';
+import { apiKeyBody, sessionBody, staffUserBody, userBody } from '../../schemas/http.js';
 import { requireRole } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { dummyPasswordHash, hashPassword, newToken, tokenHash, verifyPassword } from '../credentials.js';
@@ -40,10 +40,21 @@ export function identityRoutes(ctx: ApiContext): Router {
   });
 
   r.post('/v1/users', async (req, res) => {
-    const body = parse(userBody, bodyOf(req));
+    const raw = bodyOf(req);
+    if (raw && typeof raw === 'object' && 'role' in raw) {
+      // A staff user: only an admin makes one.
+      requireRole(req, 'admin');
+      const body = parse(staffUserBody, raw);
+      const hotelIds = [...new Set(body.hotelIds)];
+      const user = { id: uuidv7(), email: body.email, name: body.name, passwordHash: await hashPassword(body.password), role: 'staff' as const, hotelIds };
+      if (!(await ctx.catalog.createUser(user))) throw new ApiError('conflict', 'that e-mail address is already registered');
+      res.status(201).json({ id: user.id, email: user.email, name: user.name, role: 'staff', hotelIds });
+      return;
+    }
+    const body = parse(userBody, raw);
     const user = { id: uuidv7(), email: body.email, name: body.name, passwordHash: await hashPassword(body.password) };
     if (!(await ctx.catalog.createUser(user))) throw new ApiError('conflict', 'that e-mail address is already registered');
-    res.status(201).json({ id: user.id, email: user.email, name: user.name });
+    res.status(201).json({ id: user.id, email: user.email, name: user.name, role: 'guest' });
   });
 
   r.post('/v1/sessions', async (req, res) => {

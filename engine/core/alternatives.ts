@@ -5,7 +5,8 @@ import { priceOver } from './pricing.js';
 import type { Alternative, HotelState } from './types.js';
 
 /**
- * Bookable options offered with `sold_out`: other room types for the same dates, then the same room type shifted
+ * Bookable options offered with `sold_out`: other room types (taking at least as many guests) for the same dates,
+ * then the same room type shifted
  * by 1, -1, 2, -2, … up to `alternativeShiftDaysMax` days, never starting before today or ending past the horizon.
  */
 export function findAlternatives(
@@ -31,9 +32,11 @@ export function findAlternatives(
       totalPrice: priceOver(rt.nights, a, b, rooms, state.pricing),
     });
   };
-  for (const id of state.roomTypes.keys()) {
+  // Only room types that take as many guests as the one asked for.
+  const guests = state.roomTypes.get(roomTypeId)?.roomType.maxGuests ?? 1;
+  for (const [id, rt] of state.roomTypes) {
     if (out.length >= alternativesMax) return out;
-    if (id !== roomTypeId) offer(id, fromDay, toDay);
+    if (id !== roomTypeId && rt.roomType.maxGuests >= guests) offer(id, fromDay, toDay);
   }
   for (let shift = 1; shift <= alternativeShiftDaysMax; shift++) {
     for (const s of [shift, -shift]) {

@@ -14,6 +14,9 @@ export interface UserRow {
   email: string;
   name: string;
   passwordHash: string;
+  /** guest (signed up alone) or staff (made by an admin, for `hotelIds`). */
+  role?: 'guest' | 'staff';
+  hotelIds?: string[];
 }
 
 const keyOf = (r: Record<string, unknown>): ApiKeyRow => ({
@@ -62,8 +65,8 @@ export class CatalogStore {
   /** Insert a user; false when the e-mail (case-insensitive) is taken. */
   async createUser(u: UserRow): Promise<boolean> {
     const r = await this.pool.query(
-      'INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-      [u.id, u.email, u.name, u.passwordHash],
+      'INSERT INTO users (id, email, name, password_hash, role, hotel_ids) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+      [u.id, u.email, u.name, u.passwordHash, u.role ?? 'guest', u.hotelIds ?? []],
     );
     return r.rowCount === 1;
   }
@@ -83,11 +86,15 @@ export class CatalogStore {
     ]);
   }
 
-  async sessionUser(tokenHash: Buffer): Promise<{ userId: string; expiresAt: Date } | undefined> {
-    const r = await this.pool.query('SELECT user_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > now()', [
-      tokenHash,
-    ]);
-    return r.rowCount ? { userId: r.rows[0].user_id, expiresAt: r.rows[0].expires_at } : undefined;
+  async sessionUser(tokenHash: Buffer): Promise<{ userId: string; expiresAt: Date; role: 'guest' | 'staff'; hotelIds: string[] } | undefined> {
+    const r = await this.pool.query(
+      `SELECT s.user_id, s.expires_at, u.role, u.hotel_ids FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_hash = $1 AND s.expires_at > now()`,
+      [tokenHash],
+    );
+    if (!r.rowCount) return undefined;
+    const row = r.rows[0];
+    return { userId: row.user_id, expiresAt: row.expires_at, role: row.role, hotelIds: row.hotel_ids ?? [] };
   }
 }
 

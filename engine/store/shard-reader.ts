@@ -40,7 +40,7 @@ export interface ReservationFilter {
   status?: string;
 }
 
-const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+export const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
 export function decodeCursor(c: string | undefined): string | undefined {
   if (!c) return undefined;
   const id = Buffer.from(c, 'base64url').toString();
