@@ -54,6 +54,9 @@ export function explainStartFailure(err: unknown, config?: Config): string {
   const pgUrl = config?.catalogUrl;
   const server = e?.address && e.port ? `${e.address}:${e.port}` : pgUrl ? where(pgUrl).replace(/^[^@]*@/, '').replace(/\/.*$/, '') : 'the server';
   const user = pgUrl ? decodeURIComponent(new URL(pgUrl).username) : undefined;
+  if (code === 'EADDRINUSE') {
+    return `cannot start: port ${e.port ?? config?.port} is already in use by another process: stop that process, or set PORT (WORKER_METRICS_PORT for a worker's metrics) to a free port`;
+  }
   if (unreachable.includes(code) || /timeout exceeded when trying to connect|Connection terminated unexpectedly/i.test(message)) {
     return `cannot start: PostgreSQL at ${server} cannot be reached (${code || message}): start PostgreSQL there, or set DATABASE_URL (and SHARD_DATABASE_URLS, if used) to where it runs`;
   }

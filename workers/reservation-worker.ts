@@ -5,14 +5,17 @@ import { prepareDatabases } from '../engine/store/pg.js';
 import { startOrExit } from '../engine/startup.js';
 import { serveWorkerMetrics } from '../engine/worker-metrics.js';
 
-const { config, started: owner } = await startOrExit(async (config) => {
+const {
+  config,
+  started: { owner, metrics },
+} = await startOrExit(async (config) => {
   await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
   const owner = new ShardOwner(config, createLogger('worker', config.logLevel));
   await owner.start();
-  return owner;
+  const metrics = config.workerMetricsPort === undefined ? undefined : await serveWorkerMetrics(owner, config.workerMetricsPort);
+  return { owner, metrics };
 });
 const log = createLogger('worker', config.logLevel);
-const metrics = config.workerMetricsPort === undefined ? undefined : await serveWorkerMetrics(owner, config.workerMetricsPort);
 log.info('worker started', { owner: owner.ownerId, shards: config.workerShards ?? 'all', metricsPort: metrics?.port });
 let stopping = false;
 const stop = async () => {

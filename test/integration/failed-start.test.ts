@@ -87,6 +87,25 @@ describe('failed starts', function () {
     }
   }
 
+  // npm start runs the web part as a child: its failed first start ends npm start too, instead of restarting it
+  // every second. (LOG_LEVEL=error: the worker part, which does start, would log its shards at info.)
+  for (const entry of ['bin/start.js', 'api/main.js']) {
+    it(`${entry}, PORT in use: one line naming the port, exit code 1`, async () => {
+      const busy = net.createServer();
+      await new Promise<void>((r) => busy.listen(0, r));
+      const { port } = busy.address() as net.AddressInfo;
+      try {
+        const ended = await run(entry, { ...base, LOG_LEVEL: 'error', PORT: String(port) });
+        expect(ended.lines, ended.lines.join('\n')).to.deep.equal([
+          `cannot start: port ${port} is already in use by another process: stop that process, or set PORT (WORKER_METRICS_PORT for a worker's metrics) to a free port`,
+        ]);
+        expect(ended.code).to.equal(1);
+      } finally {
+        busy.close();
+      }
+    });
+  }
+
   it('with LOG_LEVEL=debug the stack trace follows the line', async () => {
     const ended = await run('api/main.js', { ...base, LOG_LEVEL: 'debug', REDIS_URL: `redis://127.0.0.1:${deadPort}` });
     expect(ended.lines[0]).to.match(/^cannot start: cannot reach Redis/);
