@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { PaymentProvider } from './payment-provider.js';
+import type { PaymentProvider } from '../engine/payment-provider.js';
 import type { AvailabilityCache } from '../engine/availability-cache.js';
 import type { AvailabilityHub } from './availability-hub.js';
 import type { CommandRouter } from '../engine/command-router.js';

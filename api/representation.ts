@@ -9,6 +9,7 @@ export const hotelJson = (h: Hotel) => ({
   timezone: h.timezone,
   currency: h.currency,
   overbookingPercent: h.overbookingPercent,
+  cancellationPolicy: { ...h.cancellationPolicy },
   createdAt: h.createdAt,
 });
 
@@ -35,5 +36,13 @@ export const reservationJson = (r: Reservation) => ({
   createdAt: r.createdAt,
   expiresAt: r.expiresAt,
   cancelReason: r.cancelReason,
+  payment: r.payment && {
+    amount: r.payment.amount,
+    reference: r.payment.reference,
+    paidAt: r.payment.paidAt,
+    refund: r.payment.refund && { ...r.payment.refund },
+  },
+  /** The policy its refund follows: the hotel's when it was made. */
+  cancellationPolicy: { ...r.policy },
   version: r.version,
 });

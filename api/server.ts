@@ -12,7 +12,7 @@ import { ShardReader } from '../engine/store/shard-reader.js';
 import { ReservationClaims } from '../engine/store/reservation-claims.js';
 import { createApp } from './app.js';
 import { withFastPath } from './fast-path.js';
-import { testPaymentProvider } from './payment-provider.js';
+import { TestPaymentProvider } from '../engine/payment-provider.js';
 import { AvailabilityHub } from './availability-hub.js';
 import { AvailabilityCache } from '../engine/availability-cache.js';
 import { apiRedisCommandTimeoutMs, apiRedisReconnectDelayMsMax, databaseProbeMs } from '../engine/limits.js';
@@ -58,7 +58,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const ctx: ApiContext = {
     batches: new BatchStore(catalogPool),
     batchProgress: new BatchProgress((jobs) => reader.appliedRepliesOfJobs(jobs)),
-    payments: testPaymentProvider,
+    payments: new TestPaymentProvider(catalogPool),
     batchPool,
     config,
     router,

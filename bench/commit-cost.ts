@@ -74,6 +74,10 @@ function batchOf(shard: number, epoch: number, count: number, today: number, nex
       createdAt: now,
       expiresAt: now,
       cancelReason: null,
+      payment: null,
+      policy: { freeUntilHoursBefore: 0, penaltyPercent: 0 },
+      money: null,
+      moneyDueAt: null,
       version: 1,
       updatedAt: now,
     };

@@ -60,10 +60,11 @@ stateOf: (hotelId: string) => HotelState | undefined,
         touch(e.hotelId, e.roomTypeId, e.fromDay, e.toDay, 0);
         break;
       case 'reservation.created':
-      case 'reservation.status': {
+      case 'reservation.status':
+      case 'reservation.money': {
         const r = e.reservation;
         versions.set(r.hotelId, e.version);
-        const delta = e.type === 'reservation.created' ? r.roomCount : -e.released;
+        const delta = e.type === 'reservation.created' ? r.roomCount : e.type === 'reservation.status' ? -e.released : 0;
         if (delta !== 0) touch(r.hotelId, r.roomTypeId, parseDay(r.checkIn) as number, parseDay(r.checkOut) as number, delta);
         const prior = reservations.get(r.id);
         reservations.set(r.id, { reservation: r, created: e.type === 'reservation.created' || !!prior?.created });

@@ -11,6 +11,8 @@ export interface Config {
   redisPrefix: string;
   adminApiKey: string | undefined;
   holdTtlSeconds: number;
+  paymentTimeoutSeconds: number;
+  paymentProviderTimeoutMs: number;
   replyTimeoutMs: number;
   rateLimitPerSecond: number;
   demoData: boolean;
@@ -68,6 +70,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     // A job's lock must outlive the lease, or a live owner could see its job redelivered while it still holds it.
     throw new ConfigError(`SHARD_LEASE_MS: must not exceed JOB_LOCK_MS (${e.JOB_LOCK_MS})`);
   }
+  if (e.PAYMENT_PROVIDER_TIMEOUT_MS >= e.PAYMENT_TIMEOUT_SECONDS * 1000) {
+    // A provider call must end (answer or time out) while its attempt still keeps the hold.
+    throw new ConfigError(`PAYMENT_PROVIDER_TIMEOUT_MS: must be less than PAYMENT_TIMEOUT_SECONDS × 1000 (${e.PAYMENT_TIMEOUT_SECONDS * 1000})`);
+  }
   return {
     port: e.PORT,
     catalogUrl,
@@ -77,6 +83,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     redisPrefix: e.REDIS_PREFIX,
     adminApiKey: e.ADMIN_API_KEY,
     holdTtlSeconds: e.HOLD_TTL_SECONDS,
+    paymentTimeoutSeconds: e.PAYMENT_TIMEOUT_SECONDS,
+    paymentProviderTimeoutMs: e.PAYMENT_PROVIDER_TIMEOUT_MS,
     replyTimeoutMs: e.REPLY_TIMEOUT_MS,
     rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
     demoData: e.DEMO_DATA,

@@ -54,6 +54,7 @@ export class HoldSweeper {
       const due = await this.pool.query(
         `SELECT r.id, r.hotel_id FROM reservations r
           WHERE r.status = 'pending' AND r.expires_at <= $2
+            AND jsonb_typeof(r.money -> 'open') IS DISTINCT FROM 'object'
             AND (SELECT h.shard FROM hotels h WHERE h.id = r.hotel_id AND h.deleted_at IS NULL) = $1
           ORDER BY r.expires_at LIMIT $3`,
         [this.shard, new Date(nowMs).toISOString(), holdsPerSweepMax],

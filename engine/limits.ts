@@ -79,11 +79,6 @@ export const hotelsInMemoryMax = 20_000;
 export const workerHotelsMbDefault = 128;
 /** What one reservation held in memory is counted as, against WORKER_HOTELS_MB. */
 export const reservationBytesEstimate = 600;
-/**
- * How long a payment provider may take to answer an authorization before the request is answered 503: a provider
- * that hangs must not hold the request (and its connection) without bound.
- */
-export const paymentProviderTimeoutMs = 10_000;
 /** How long an API process keeps a verified token before it checks the catalog again. */
 export const tokenCacheMs = 30_000;
 /**

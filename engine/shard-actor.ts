@@ -43,6 +43,8 @@ export interface ShardActorOptions {
   outbound: Outbound;
   horizonDays: number;
   holdTtlSeconds: number;
+  /** PAYMENT_TIMEOUT_SECONDS: how long an open payment attempt keeps its hold. */
+  paymentTimeoutSeconds?: number;
   /** Memory this actor may give to the hotels it holds; the least recently used go beyond it. */
   memoryBytes?: number;
   /**
@@ -274,6 +276,7 @@ export class ShardActor {
       nowMs,
       horizonDays: this.o.horizonDays,
       holdTtlSeconds: this.o.holdTtlSeconds,
+      paymentTimeoutSeconds: this.o.paymentTimeoutSeconds,
       reservationHotel: (id) => reservationHotel.get(id),
       wasDeleted: (id) => deleted.has(id),
     };

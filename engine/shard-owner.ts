@@ -7,6 +7,8 @@ import type { Config } from './config.js';
 import { appliedJobsKeptDays, appliedJobsPruneMs, commitRetryDelayMsMax, commitRetryDelayMsMin, drainCommandsMax, drainJobsMax } from './limits.js';
 import { createShardQueue, createShardWorker, WaitingError, type Job, type ShardJob } from './jobs.js';
 import { HoldSweeper } from './hold-sweeper.js';
+import { TestPaymentProvider, type PaymentProvider } from './payment-provider.js';
+import { PaymentReconciler } from './payment-reconciler.js';
 import type { Logger } from './log.js';
 import { createRedis, RedisKeys } from './redis.js';
 import { ShardActor, type Delivery } from './shard-actor.js';
@@ -78,6 +80,9 @@ export class ShardOwner {
   private readonly stores: ShardStore[];
   private readonly catalogPool: Pool;
   private readonly claims: ReservationClaims;
+  /** The payment provider the reconcilers call (the test provider's ledger lives in the catalog, written durably). */
+  private readonly paymentsPool: Pool;
+  private readonly payments: PaymentProvider;
   private readonly owned = new Map<number, Owned>();
   private readonly taking = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
@@ -106,6 +111,8 @@ export class ShardOwner {
     // ids be reused for a hotel of another database.
     this.catalogPool = createPool(config.catalogUrl, 4, this.ownerId, { synchronous_commit: 'off' });
     this.claims = new ReservationClaims(this.catalogPool);
+    this.paymentsPool = createPool(config.catalogUrl, 4, `${this.ownerId}-payments`);
+    this.payments = new TestPaymentProvider(this.paymentsPool);
     this.cache = new AvailabilityCache(this.redis, config.redisPrefix);
     this.wanted = config.workerShards ?? Array.from({ length: config.shardCount }, (_, i) => i);
   }
@@ -206,6 +213,7 @@ export class ShardOwner {
         outbound: { pipeline: () => this.redis.pipeline(), repliesChannel: (apiId) => this.keys.replies(apiId) },
         horizonDays: this.config.horizonDays,
         holdTtlSeconds: this.config.holdTtlSeconds,
+        paymentTimeoutSeconds: this.config.paymentTimeoutSeconds,
         // The process's budget, shared evenly by the shards it may own (hotels hash evenly over shards).
         memoryBytes: Math.floor(this.config.workerHotelsBytes / this.wanted.length),
         cache: this.cache,
@@ -240,6 +248,16 @@ export class ShardOwner {
         this.log.warn('hold sweep failed', { shard, err: (err as Error).message }),
       );
       sweeper.start();
+      const reconciler = new PaymentReconciler(
+        shard,
+        this.pools[databaseOfShard(shard, this.pools.length)],
+        queue,
+        this.payments,
+        this.config.paymentProviderTimeoutMs,
+        (err) => this.log.warn('payment reconciliation failed; will try again', { shard, err: (err as Error).message }),
+      );
+      reconciler.start();
+      sweeper.onStop(() => reconciler.stop());
       const prune = setInterval(
         () => void store.pruneAppliedJobs(shard, appliedJobsKeptDays).catch((err: Error) => this.log.warn('prune failed', { shard, err: err.message })),
         appliedJobsPruneMs,
@@ -443,7 +461,7 @@ export class ShardOwner {
     // A preload chunk in flight finishes (it stops at the next one) before the connections close.
     await Promise.all([...this.preloads]);
     // Bounded too: a pool ends once its clients are returned, and a job let go above may still hold one.
-    await Promise.race([Promise.all([...this.pools, this.catalogPool].map((p) => p.end().catch(() => {}))), sleep(this.config.jobLockMs)]);
+    await Promise.race([Promise.all([...this.pools, this.catalogPool, this.paymentsPool].map((p) => p.end().catch(() => {}))), sleep(this.config.jobLockMs)]);
     this.redis.disconnect();
     this.bullConnection.disconnect();
   }

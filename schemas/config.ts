@@ -85,6 +85,11 @@ export const envSchema = z.object({
       return v;
     }),
   HOLD_TTL_SECONDS: int(1, 7 * 24 * 3600, 900),
+  // How long an open payment attempt keeps its hold from expiring; after it the reconciler settles the attempt by
+  // asking the provider. Longer than a provider call may take (PAYMENT_PROVIDER_TIMEOUT_MS).
+  PAYMENT_TIMEOUT_SECONDS: int(2, 3600, 120),
+  // How long the API and the reconciler wait for one provider call.
+  PAYMENT_PROVIDER_TIMEOUT_MS: int(100, 120_000, 10_000),
   REPLY_TIMEOUT_MS: int(1, 600_000, 10_000),
   RATE_LIMIT_PER_SECOND: int(0, 1_000_000, 100),
   DEMO_DATA: z

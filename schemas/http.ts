@@ -42,6 +42,12 @@ const country = z.string().refine((s) => countryCodes.has(s), 'must be an ISO 31
 const currency = z.string().refine((s) => /^[A-Z]{3}$/.test(s) && currencies.has(s), 'must be an ISO 4217 code such as "EUR"');
 const timezone = z.string().max(64).refine((s) => isTimeZone(s), 'must be an IANA time zone such as "Europe/Paris"');
 
+/** A cancellation policy: a PUT replaces the whole policy, an omitted field taking its default. */
+export const cancellationPolicy = z.strictObject({
+  freeUntilHoursBefore: int(0, 8760).default(0),
+  penaltyPercent: int(0, 100).default(0),
+});
+
 export const hotelCreateBody = z.strictObject({
   name: text(200),
   city: text(100),
@@ -49,6 +55,7 @@ export const hotelCreateBody = z.strictObject({
   timezone,
   currency,
   overbookingPercent: int(0, overbookingPercentMax).default(overbookingPercentDefault),
+  cancellationPolicy: cancellationPolicy.default({ freeUntilHoursBefore: 0, penaltyPercent: 0 }),
 });
 export const hotelUpdateBody = z.strictObject({
   name: text(200).optional(),
@@ -57,6 +64,7 @@ export const hotelUpdateBody = z.strictObject({
   timezone: timezone.optional(),
   currency: currency.optional(),
   overbookingPercent: int(0, overbookingPercentMax).optional(),
+  cancellationPolicy: cancellationPolicy.optional(),
 });
 
 export const roomTypeCreateBody = z.strictObject({
@@ -120,7 +128,10 @@ export const reservationBody = z.strictObject({
 });
 export type ReservationBody = z.output<typeof reservationBody>;
 
-export const paymentBody = z.strictObject({ paymentMethod: text(100) });
+/** A payment method is a provider token (`pm_card_visa`; the test provider declines `pm_card_declined`). */
+export const paymentBody = z.strictObject({
+  paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,64}$/, 'must be a payment method token such as pm_card_visa'),
+});
 
 export const batchBody = z.strictObject({
   items: z.array(z.unknown()).min(1, 'must have at least one item').max(batchItemsMax, `must have at most ${batchItemsMax} items`),

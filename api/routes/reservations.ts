@@ -2,16 +2,14 @@
 import { Router, type Request } from 'express';
 import { inflightMarkerSeconds, pageLimitDefault } from '../../engine/limits.js';
 import { decodeCursor } from '../../engine/store/shard-reader.js';
-import { createHash } from 'node:crypto';
 import { paymentBody, reservationBody, reservationListQuery } from '../../schemas/http.js';
-import { claimIdempotencyKey } from '../../engine/store/catalog-store.js';
 import { reserveCommandOf } from '../../engine/idempotency.js';
 import { principalOf, requireRole, withRole, type Principal } from '../auth.js';
 import { writeAnswer, type Answer } from '../answer.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { acceptedOf } from '../outcome.js';
-import { authorizeWithin } from '../payment-provider.js';
+import { payReservation } from '../payments.js';
 import { reservationJson } from '../representation.js';
 import { bodyOf, parse, pathId } from '../validate.js';
 
@@ -170,24 +168,8 @@ export function reservationRoutes(ctx: ApiContext): Router {
     const p = requireRole(req, 'guest', 'partner', 'staff', 'admin');
     const id = pathId(req.params.id, 'id');
     const body = parse(paymentBody, bodyOf(req));
-    const found = await ctx.reader.reservation(id);
-    // Its owner or an admin may pay; anyone else is told it does not exist.
-    if (!found || (p.kind !== 'admin' && (found.owner.kind !== p.kind || found.owner.id !== p.id))) throw notFound('reservation');
-    const key = req.header('idempotency-key')?.trim();
-    if (key) {
-      const fingerprint = createHash('sha256').update(JSON.stringify([id, body.paymentMethod])).digest('base64url');
-      if (!(await claimIdempotencyKey(ctx.catalog.pool, 'payment', { kind: p.kind, id: p.id }, key.slice(0, 200), fingerprint))) {
-        throw new ApiError('idempotency_mismatch', 'This Idempotency-Key was already used with a different body.');
-      }
-    }
-    // Already decided: no second authorization (a repeat answers the reservation as it is, or why it cannot be paid).
-    const outcome =
-      found.status === 'pending'
-        ? await authorizeWithin(ctx.payments, { reservationId: id, amount: found.totalAmount, currency: found.currency, paymentMethod: body.paymentMethod })
-        : 'approved';
-    const a = acceptedOf(await ctx.router.send({ kind: 'pay', hotelId: found.hotelId, reservationId: id, outcome }), 'payment');
-    if (a.kind !== 'reservation') throw new Error('assertion: pay answered ' + a.kind);
-    res.json(reservationJson(a.reservation));
+    const key = req.header('idempotency-key')?.trim().slice(0, 200) || undefined;
+    writeAnswer(res, await payReservation(ctx, p, id, body.paymentMethod, key));
   });
 
   r.delete('/v1/reservations/:id', async (req, res) => {

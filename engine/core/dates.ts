@@ -80,3 +80,39 @@ export function isTimeZone(name: string): boolean {
     return false;
   }
 }
+
+const wallFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** How far a zone's wall clock is ahead of UTC at the instant `ms` (negative west of Greenwich). */
+function zoneOffsetMs(ms: number, timeZone: string): number {
+  let f = wallFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    wallFormatters.set(timeZone, f);
+  }
+  const parts = f.formatToParts(new Date(ms));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * The instant a day starts in a time zone (its local midnight; on a day whose midnight a clock change skips, the
+ * first instant of that day).
+ */
+export function dayStartMs(day: number, timeZone: string): number {
+  const guess = day * msPerDay;
+  let at = guess - zoneOffsetMs(guess, timeZone);
+  // Once more with the offset in force at that instant (they differ when a clock change falls in between).
+  at = guess - zoneOffsetMs(at, timeZone);
+  return at;
+}

@@ -4,6 +4,7 @@ import { evolve } from './evolve.js';
 import { formatDay, localDay, parseDay } from './dates.js';
 import { availableOver, covers, sellableLimit } from './night-table.js';
 import { decideSetPricing, priceOver } from './pricing.js';
+import { cancelled, decideBeginPayment, decideCompletePayment, decideSettleMoney, expire, holdExpires } from './payments.js';
 import type {
   Command,
   DecideContext,
@@ -198,60 +199,21 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
       return decideAtomic(state, cmd.items, ctx);
     case 'cancel':
       return decideCancel(state, cmd, ctx, version);
-    case 'pay':
-      return decidePay(state, cmd, ctx, version);
+    case 'beginPayment':
+      return decideBeginPayment(state, cmd, ctx, version);
+    case 'completePayment':
+      return decideCompletePayment(state, cmd, ctx, version);
+    case 'settleMoney':
+      return decideSettleMoney(state, cmd, ctx, version);
     case 'expireHold': {
       const r = state.reservations.get(cmd.reservationId);
-      // Only a pending hold whose time is up expires; anything else (paid meanwhile, canceled) is left alone.
-      if (!r || !holdRunOut(r, ctx)) return { reply: { ok: true, kind: 'deleted' }, events: [] };
+      // Only a pending hold whose time is up, with no payment in flight, expires; anything else (paid meanwhile,
+      // canceled, a payment attempt open) is left alone.
+      if (!r || !holdExpires(r, ctx)) return { reply: { ok: true, kind: 'deleted' }, events: [] };
       const d = expire(r, ctx, version);
       return { reply: { ok: true, kind: 'reservation', created: false, reservation: d.next }, events: d.events };
     }
   }
-}
-
-const holdRunOut = (r: Reservation, ctx: DecideContext) =>
-  r.status === 'pending' && r.expiresAt !== null && Date.parse(r.expiresAt) <= ctx.nowMs;
-
-/** A pending hold whose time ran out becomes canceled with cancelReason hold_expired; its rooms go back. */
-function expire(r: Reservation, ctx: DecideContext, version: number): { next: Reservation; events: HotelEvent[] } {
-  const next: Reservation = {
-    ...r,
-    status: 'canceled',
-    cancelReason: 'hold_expired',
-    version: r.version + 1,
-    updatedAt: new Date(ctx.nowMs).toISOString(),
-    expiresAt: null,
-  };
-  return { next, events: [{ type: 'reservation.status', version, reservation: next, released: r.roomCount }] };
-}
-
-function decidePay(state: HotelState, cmd: Extract<Command, { kind: 'pay' }>, ctx: DecideContext, version: number): Decision {
-  const r = state.reservations.get(cmd.reservationId);
-  if (!r) return reject('not_found', 'Reservation not found.');
-  if (r.status === 'paid') return { reply: { ok: true, kind: 'reservation', created: false, reservation: r }, events: [] };
-  if (r.status !== 'pending') return invalidStatus(r, 'only a pending reservation can be paid');
-  if (holdRunOut(r, ctx)) {
-    // The hold ran out before the payment arrived: it expires now, in the same decision, never racing it.
-    const d = expire(r, ctx, version);
-    return {
-      reply: { ok: false, code: 'hold_expired', message: 'The hold ran out before payment; the rooms were given back.', details: { status: 'canceled' } },
-      events: d.events,
-    };
-  }
-  const now = new Date(ctx.nowMs).toISOString();
-  if (cmd.outcome === 'declined') {
-    const next: Reservation = { ...r, status: 'rejected', version: r.version + 1, updatedAt: now, expiresAt: null };
-    return {
-      reply: { ok: false, code: 'payment_declined', message: 'The payment was declined; the reservation is rejected.', details: { status: 'rejected' } },
-      events: [{ type: 'reservation.status', version, reservation: next, released: r.roomCount }],
-    };
-  }
-  const next: Reservation = { ...r, status: 'paid', version: r.version + 1, updatedAt: now, expiresAt: null };
-  return {
-    reply: { ok: true, kind: 'reservation', created: false, reservation: next },
-    events: [{ type: 'reservation.status', version, reservation: next, released: 0 }],
-  };
 }
 
 function holdsRooms(reserved: Int16Array, fromIndex: number): boolean {
@@ -328,6 +290,10 @@ function decideReserve(
     createdAt: now,
     expiresAt: new Date(ctx.nowMs + ctx.holdTtlSeconds * 1000).toISOString(),
     cancelReason: null,
+    payment: null,
+    policy: state.hotel.cancellationPolicy,
+    money: null,
+    moneyDueAt: null,
     version: 1,
     updatedAt: now,
   };
@@ -403,14 +369,7 @@ function decideCancel(
   const today = localDay(ctx.nowMs, state.hotel.timezone);
   const checkInDay = parseDay(r.checkIn) as number;
   if (today >= checkInDay) return invalidStatus(r, 'the stay has begun');
-  const next: Reservation = {
-    ...r,
-    status: r.status === 'paid' ? 'refunded' : 'canceled',
-    cancelReason: 'requested',
-    version: r.version + 1,
-    updatedAt: new Date(ctx.nowMs).toISOString(),
-    expiresAt: r.status === 'pending' ? null : r.expiresAt,
-  };
+  const next = cancelled(r, state.hotel.timezone, ctx);
   return {
     reply: { ok: true, kind: 'reservation', created: false, reservation: next },
     events: [{ type: 'reservation.status', version, reservation: next, released: r.roomCount }],

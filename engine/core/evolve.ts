@@ -91,5 +91,8 @@ export function evolve(state: HotelState | undefined, e: HotelEvent, firstDay: n
       if (e.released > 0) addToNights(state, r.roomTypeId, r.checkIn, r.checkOut, -e.released);
       return state;
     }
+    case 'reservation.money':
+      state.reservations.set(e.reservation.id, e.reservation);
+      return state;
   }
 }

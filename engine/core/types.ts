@@ -12,9 +12,21 @@ export interface Hotel {
   timezone: string;
   currency: string;
   overbookingPercent: number;
+  cancellationPolicy: CancellationPolicy;
   createdAt: string;
   version: number;
 }
+
+/**
+ * What canceling a paid reservation costs: nothing when canceled at least `freeUntilHoursBefore` hours before the
+ * start of the check-in day (hotel time), else `penaltyPercent` of the total (engine/core/payments.ts).
+ */
+export interface CancellationPolicy {
+  freeUntilHoursBefore: number;
+  penaltyPercent: number;
+}
+
+export const defaultCancellationPolicy: CancellationPolicy = { freeUntilHoursBefore: 0, penaltyPercent: 0 };
 
 export interface RoomType {
   id: string;
@@ -47,9 +59,51 @@ export interface Reservation {
   createdAt: string;
   expiresAt: string | null;
   cancelReason: string | null;
+  /** null until a payment succeeds; then the charge, and its refund once canceled. */
+  payment: Payment | null;
+  /** The hotel's cancellation policy when the reservation was made: the one its refund follows. */
+  policy: CancellationPolicy;
+  /** The writer's bookkeeping of payment attempts and of provider calls still owed (never shown to clients). */
+  money: MoneyState | null;
+  /** When the payment reconciler must look at this reservation (an open attempt's deadline, a void or refund owed). */
+  moneyDueAt: string | null;
   version: number;
   updatedAt: string;
 }
+
+export interface Payment {
+  amount: number;
+  /** The provider's reference of the charge. */
+  reference: string;
+  paidAt: string;
+  refund: null | { status: 'pending' | 'done'; amount: number; reference?: string };
+}
+
+/** One call to the payment provider that the writer has let start: its idempotency key is `res:<id>:pay:<n>`. */
+export interface PaymentAttempt {
+  n: number;
+  key: string;
+  /** The client's Idempotency-Key, so that a retry with it joins this attempt (or gets its outcome again). */
+  clientKey: string | null;
+  amount: number;
+  startedAt: string;
+  /** Until then the hold cannot expire; after it the reconciler asks the provider how the attempt ended. */
+  deadline: string;
+}
+
+export interface MoneyState {
+  /** Attempts begun so far; the next one is number `attempts + 1`. */
+  attempts: number;
+  /** The attempt in flight, if any. */
+  open: PaymentAttempt | null;
+  /** How the last finished attempt ended, for a retry with its Idempotency-Key. */
+  last: { n: number; clientKey: string | null; outcome: PaymentOutcome } | null;
+  /** Provider keys of charges that must be voided (abandoned or late attempts), until the provider confirms. */
+  voids: string[];
+}
+
+/** How a provider call ended, as the API or the reconciler saw it. `unknown`: no answer, so a charge may exist. */
+export type PaymentOutcome = 'charged' | 'declined' | 'failed' | 'unknown';
 
 /**
  * The nights of one room type, struct-of-arrays: index i is day `firstDay + i`. Counts fit 16 bits (inventory is
@@ -100,6 +154,7 @@ export interface HotelFields {
   timezone: string;
   currency: string;
   overbookingPercent: number;
+  cancellationPolicy: CancellationPolicy;
 }
 
 export interface ReserveCommand {
@@ -138,8 +193,24 @@ export type Command =
   /** Partner batch with `atomic: true`: every item held, or none. */
   | { kind: 'reserveAtomic'; hotelId: string; items: ReserveCommand[] }
   | { kind: 'cancel'; hotelId: string; reservationId: string }
-  /** Record a payment the provider answered: approved → paid; declined → rejected (rooms given back). */
-  | { kind: 'pay'; hotelId: string; reservationId: string; outcome: 'approved' | 'declined' }
+  /**
+   * Let a payment start: a pending, unexpired reservation with no attempt in flight gets a new attempt (a retry with
+   * the same Idempotency-Key joins the one in flight, or gets its outcome again).
+   */
+  | { kind: 'beginPayment'; hotelId: string; reservationId: string; clientKey: string | null }
+  /** Record how attempt `n` ended: charged → paid; declined → rejected; failed/unknown → still pending (void owed when unknown). */
+  | {
+      kind: 'completePayment';
+      hotelId: string;
+      reservationId: string;
+      n: number;
+      outcome: PaymentOutcome;
+      reference?: string;
+      /** Who saw the outcome: past an attempt's deadline only the reconciler settles it. */
+      by: 'client' | 'reconciler';
+    }
+  /** The reconciler's confirmations: these charges are voided, and (with `refundReference`) the refund is done. */
+  | { kind: 'settleMoney'; hotelId: string; reservationId: string; voided: string[]; refundReference?: string }
   /** Give back the rooms of a pending hold whose time ran out (sent by the shard owner's sweep). */
   | { kind: 'expireHold'; hotelId: string; reservationId: string };
 
@@ -183,6 +254,8 @@ export type Accepted =
   | { ok: true; kind: 'ari'; updatedNights: number; version: number }
   | { ok: true; kind: 'pricing'; tiers: PricingTier[]; version: number }
   | { ok: true; kind: 'reservation'; created: boolean; reservation: Reservation }
+  /** A payment may go to the provider under `attempt.key` (`joined`: a retry of the attempt already in flight). */
+  | { ok: true; kind: 'paymentAttempt'; reservation: Reservation; attempt: PaymentAttempt; joined: boolean }
   | { ok: true; kind: 'batch'; replies: Reply[] };
 
 export type Reply = Accepted | Rejection;
@@ -225,7 +298,9 @@ export type HotelEvent =
       reservation: Reservation;
       /** Rooms given back to every night of the stay (0 when the move keeps them held). */
       released: number;
-    };
+    }
+  /** A change of a reservation's payment bookkeeping alone (no status change, no rooms moved, no outbox row). */
+  | { type: 'reservation.money'; version: number; reservation: Reservation };
 
 export interface Decision {
   reply: Reply;
@@ -241,4 +316,6 @@ export interface DecideContext {
   reservationHotel(id: string): string | undefined;
   /** Whether a hotel or room type id named by a create was deleted (the writer holds only live ones). */
   wasDeleted?(id: string): boolean;
+  /** How long an open payment attempt keeps its hold from expiring (PAYMENT_TIMEOUT_SECONDS). */
+  paymentTimeoutSeconds?: number;
 }

@@ -218,6 +218,48 @@ export async function claimIdempotencyKey(
   return again.rows[0]?.fingerprint === fingerprint;
 }
 
+/** The first answer given under an Idempotency-Key, kept so that a retry gets it again. */
+export interface KeptAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Claim an Idempotency-Key for a request that answers from a stored answer (payments): whether the body's
+ * fingerprint is the one first recorded, and the first answer once one was kept (undefined while the first request
+ * is in flight, or if it ended without an answer worth repeating, a 503).
+ */
+export async function claimKeyWithAnswer(
+  pool: Pool,
+  scope: string,
+  owner: { kind: string; id: string },
+  key: string,
+  fingerprint: string,
+): Promise<{ matches: boolean; answer?: KeptAnswer }> {
+  const read = () =>
+    pool.query('SELECT fingerprint, answer FROM idempotency_keys WHERE scope = $1 AND owner_kind = $2 AND owner_id = $3 AND key = $4', [
+      scope,
+      owner.kind,
+      owner.id,
+      key,
+    ]);
+  await pool.query(
+    `INSERT INTO idempotency_keys (scope, owner_kind, owner_id, key, fingerprint) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+    [scope, owner.kind, owner.id, key, fingerprint],
+  );
+  const row = (await read()).rows[0] as { fingerprint: string; answer: KeptAnswer | null } | undefined;
+  if (!row) return { matches: false };
+  return { matches: row.fingerprint === fingerprint, answer: row.answer ?? undefined };
+}
+
+/** Keep the first answer given under an Idempotency-Key (a later one never replaces it). */
+export async function keepAnswer(pool: Pool, scope: string, owner: { kind: string; id: string }, key: string, answer: KeptAnswer): Promise<void> {
+  await pool.query(
+    'UPDATE idempotency_keys SET answer = $5 WHERE scope = $1 AND owner_kind = $2 AND owner_id = $3 AND key = $4 AND answer IS NULL',
+    [scope, owner.kind, owner.id, key, JSON.stringify(answer)],
+  );
+}
+
 /**
  * Claim an Idempotency-Key for a request that creates something: the first claim of (scope, owner, key) records the
  * body's fingerprint, and every claim answers whether its fingerprint is the recorded one, whether it was the

@@ -3,7 +3,7 @@
 import { formatDay } from '../core/dates.js';
 import type { HotelEvent, Reservation } from '../core/types.js';
 import type { Pool, PoolClient } from './pg.js';
-import { reservationColumns } from './rows.js';
+import { reservationInsertColumns } from './rows.js';
 
 /** Thrown when a commit finds another owner's epoch: this process no longer owns the shard. */
 export class FencedError extends Error {
@@ -91,18 +91,20 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
                   ON l.shard = f.shard AND l.epoch = f.epoch
                  FOR SHARE OF l) x),
           ins AS (
-            INSERT INTO reservations (${reservationColumns})
+            INSERT INTO reservations (${reservationInsertColumns})
             SELECT * FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::date[], $7::date[], $8::int[], $9::text[],
                                  $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
                                  $16::text[], $17::timestamptz[], $18::timestamptz[], $19::text[], $20::int[],
-                                 $21::timestamptz[])
+                                 $21::timestamptz[], $22::int[], $23::int[])
              WHERE (SELECT ok FROM fence)
             RETURNING 1),
           upd AS (
             UPDATE reservations t SET status = v.status, expires_at = v.expires_at, cancel_reason = v.cancel_reason,
-                   version = v.version, updated_at = v.updated_at
-              FROM unnest($22::uuid[], $23::text[], $24::timestamptz[], $25::text[], $26::int[], $27::timestamptz[])
-                     AS v(id, status, expires_at, cancel_reason, version, updated_at)
+                   version = v.version, updated_at = v.updated_at, payment = v.payment, money = v.money,
+                   money_due_at = v.money_due_at
+              FROM unnest($24::uuid[], $25::text[], $26::timestamptz[], $27::text[], $28::int[], $29::timestamptz[],
+                          $30::jsonb[], $31::jsonb[], $32::timestamptz[])
+                     AS v(id, status, expires_at, cancel_reason, version, updated_at, payment, money, money_due_at)
              WHERE t.id = v.id AND (SELECT ok FROM fence)
             RETURNING 1),
           nights AS (
@@ -111,36 +113,36 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
                    total_inventory = COALESCE(v.total, i.total_inventory),
                    sellable_limit = COALESCE(v.lim, i.sellable_limit),
                    rate = COALESCE(v.rate, i.rate)
-              FROM unnest($28::uuid[], $29::date[], $30::int[], $31::int[], $32::int[], $33::bigint[])
+              FROM unnest($33::uuid[], $34::date[], $35::int[], $36::int[], $37::int[], $38::bigint[])
                      AS v(room_type_id, date, delta, total, lim, rate)
              WHERE i.room_type_id = v.room_type_id AND i.date = v.date AND (SELECT ok FROM fence)
             RETURNING 1),
           vers AS (
             UPDATE hotels h SET version = v.version
-              FROM unnest($34::uuid[], $35::bigint[]) AS v(id, version)
+              FROM unnest($39::uuid[], $40::bigint[]) AS v(id, version)
              WHERE h.id = v.id AND (SELECT ok FROM fence)
             RETURNING 1),
           box AS (
             INSERT INTO outbox (shard, hotel_id, version, type, reservation_id, status, expires_at, cancel_reason,
-                                reservation_version, updated_at)
-            SELECT * FROM unnest($36::int[], $37::uuid[], $38::bigint[], $39::text[], $40::uuid[], $41::text[],
-                                 $42::timestamptz[], $43::text[], $44::int[], $45::timestamptz[])
+                                reservation_version, updated_at, payment)
+            SELECT * FROM unnest($41::int[], $42::uuid[], $43::bigint[], $44::text[], $45::uuid[], $46::text[],
+                                 $47::timestamptz[], $48::text[], $49::int[], $50::timestamptz[], $51::jsonb[])
              WHERE (SELECT ok FROM fence)
             RETURNING 1),
           applied AS (
             INSERT INTO applied_jobs (job_id, shard, replies)
             SELECT v.job_id, v.shard, v.replies
-              FROM ROWS FROM (unnest($46::text[]), unnest($47::int[]), json_array_elements($48::json)) AS v(job_id, shard, replies)
+              FROM ROWS FROM (unnest($52::text[]), unnest($53::int[]), json_array_elements($54::json)) AS v(job_id, shard, replies)
              WHERE (SELECT ok FROM fence)
             RETURNING 1)
      SELECT (SELECT ok FROM fence) AS fenced_in,
             -- A missing night row is a bug: fail the whole statement (division by zero) rather than commit it.
-            1 / (CASE WHEN NOT (SELECT ok FROM fence) OR (SELECT count(*) FROM nights) = $49 THEN 1 ELSE 0 END) AS nights_ok`,
+            1 / (CASE WHEN NOT (SELECT ok FROM fence) OR (SELECT count(*) FROM nights) = $55 THEN 1 ELSE 0 END) AS nights_ok`,
     values: [
       plainArray(batches.map((b) => b.shard)),
       plainArray(batches.map((b) => b.epoch)),
       ...c.literals(),
-      ...u.literals(),
+      ...u.updateLiterals(),
       textArray(n.roomType),
       textArray(n.date),
       plainArray(n.delta),
@@ -153,7 +155,7 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
       textArray(box.hotel),
       plainArray(box.version),
       textArray(box.type),
-      ...box.of.literals(),
+      ...box.of.outboxLiterals(),
       textArray(applied.job),
       plainArray(applied.shard),
       JSON.stringify(applied.replies),
@@ -169,7 +171,10 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
   }
 }
 
-/** What can change in a reservation after it is created, one array per value: id, status, expiresAt, cancelReason, version, updatedAt. */
+/**
+ * What can change in a reservation after it is created, one array per value: id, status, expiresAt, cancelReason,
+ * version, updatedAt, then its money (payment, money, moneyDueAt; all null for a new reservation).
+ */
 class ReservationChanges {
   readonly id: string[] = [];
   readonly status: string[] = [];
@@ -177,6 +182,9 @@ class ReservationChanges {
   readonly cancelReason: (string | null)[] = [];
   readonly version: number[] = [];
   readonly updatedAt: string[] = [];
+  readonly payment: (string | null)[] = [];
+  readonly money: (string | null)[] = [];
+  readonly moneyDueAt: (string | null)[] = [];
 
   push(r: Reservation): void {
     this.id.push(r.id);
@@ -185,10 +193,24 @@ class ReservationChanges {
     this.cancelReason.push(r.cancelReason);
     this.version.push(r.version);
     this.updatedAt.push(r.updatedAt);
+    this.payment.push(r.payment === null ? null : JSON.stringify(r.payment));
+    this.money.push(r.money === null ? null : JSON.stringify(r.money));
+    this.moneyDueAt.push(r.moneyDueAt);
   }
 
+  /** The six values a new reservation's insert takes from here. */
   literals(): string[] {
     return [textArray(this.id), textArray(this.status), textArray(this.expiresAt), textArray(this.cancelReason), plainArray(this.version), textArray(this.updatedAt)];
+  }
+
+  /** Everything, for the update of reservations that changed. */
+  updateLiterals(): string[] {
+    return [...this.literals(), textArray(this.payment), textArray(this.money), textArray(this.moneyDueAt)];
+  }
+
+  /** What an outbox row keeps of the reservation at its event. */
+  outboxLiterals(): string[] {
+    return [...this.literals(), textArray(this.payment)];
   }
 }
 
@@ -211,9 +233,13 @@ class ReservationColumns {
   readonly ownerId: string[] = [];
   readonly fingerprint: string[] = [];
   readonly createdAt: string[] = [];
+  readonly policyFreeHours: number[] = [];
+  readonly policyPenaltyPercent: number[] = [];
 
   push(r: Reservation): void {
     this.changes.push(r);
+    this.policyFreeHours.push(r.policy.freeUntilHoursBefore);
+    this.policyPenaltyPercent.push(r.policy.penaltyPercent);
     this.hotelId.push(r.hotelId);
     this.roomTypeId.push(r.roomTypeId);
     this.checkIn.push(r.checkIn);
@@ -251,6 +277,8 @@ class ReservationColumns {
       cancelReason,
       version,
       updatedAt,
+      plainArray(this.policyFreeHours),
+      plainArray(this.policyPenaltyPercent),
     ];
   }
 }

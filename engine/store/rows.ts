@@ -1,8 +1,8 @@
 // Row ↔ domain mapping for the shard database, shared by the writer (loads) and the readers (API queries).
-import type { Hotel, PricingTier, Reservation, ReservationStatus, RoomType, PrincipalKind } from '../core/types.js';
+import type { Hotel, MoneyState, Payment, PricingTier, Reservation, ReservationStatus, RoomType, PrincipalKind } from '../core/types.js';
 
 export const hotelColumns =
-  'id, name, city, country, timezone, currency, overbooking_percent, version, created_at';
+  'id, name, city, country, timezone, currency, overbooking_percent, version, created_at, free_until_hours_before, penalty_percent';
 
 export function hotelFromRow(r: Record<string, unknown>): Hotel {
   return {
@@ -13,6 +13,7 @@ export function hotelFromRow(r: Record<string, unknown>): Hotel {
     timezone: r.timezone as string,
     currency: (r.currency as string).trim(),
     overbookingPercent: Number(r.overbooking_percent),
+    cancellationPolicy: { freeUntilHoursBefore: Number(r.free_until_hours_before ?? 0), penaltyPercent: Number(r.penalty_percent ?? 0) },
     createdAt: (r.created_at as Date).toISOString(),
     version: Number(r.version),
   };
@@ -38,9 +39,16 @@ export function roomTypeFromRow(r: Record<string, unknown>): RoomType {
   };
 }
 
-export const reservationColumns =
+/** The columns a commit inserts for a new reservation (its money columns start NULL). */
+export const reservationInsertColumns =
   'id, hotel_id, room_type_id, check_in, check_out, room_count, status, total_amount, currency, guest_name, ' +
-  'guest_email, owner_kind, owner_id, fingerprint, created_at, expires_at, cancel_reason, version, updated_at';
+  'guest_email, owner_kind, owner_id, fingerprint, created_at, expires_at, cancel_reason, version, updated_at, ' +
+  'policy_free_hours, policy_penalty_percent';
+
+/** Every column of a reservation, as reservationFromRow reads them. */
+export const reservationColumns = reservationInsertColumns + ', payment, money, money_due_at';
+
+const jsonOf = <T>(v: unknown): T | null => (v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
 const iso = (v: unknown): string | null => (v === null || v === undefined ? null : (v as Date).toISOString());
 
@@ -61,6 +69,10 @@ export function reservationFromRow(r: Record<string, unknown>): Reservation {
     createdAt: iso(r.created_at) as string,
     expiresAt: iso(r.expires_at),
     cancelReason: (r.cancel_reason as string | null) ?? null,
+    payment: jsonOf<Payment>(r.payment),
+    policy: { freeUntilHoursBefore: Number(r.policy_free_hours ?? 0), penaltyPercent: Number(r.policy_penalty_percent ?? 0) },
+    money: jsonOf<MoneyState>(r.money),
+    moneyDueAt: iso(r.money_due_at),
     version: Number(r.version),
     updatedAt: iso(r.updated_at) as string,
   };

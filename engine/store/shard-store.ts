@@ -3,7 +3,7 @@
 import { commitBatchesMax, commitRowsMax, commitsInFlightPerDatabaseMax, pastNightsKept, planSizeCheckMsDefault } from '../limits.js';
 
 /** Events a commit writes with its set-based statement; any other (hotels, room types) is written first, alone. */
-const plainEvents = new Set(['reservation.created', 'reservation.status', 'inventory.set', 'rates.set']);
+const plainEvents = new Set(['reservation.created', 'reservation.status', 'reservation.money', 'inventory.set', 'rates.set']);
 import { formatDay, localDay, parseDay } from '../core/dates.js';
 import { newHotelState } from '../core/evolve.js';
 import { newNightTable } from '../core/night-table.js';
@@ -328,18 +328,22 @@ export class ShardStore {
       case 'hotel.created': {
         const h = e.hotel;
         await client.query(
-          `INSERT INTO hotels (id, shard, name, city, country, timezone, currency, overbooking_percent, version, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          [h.id, shard, h.name, h.city, h.country, h.timezone, h.currency, h.overbookingPercent, h.version, h.createdAt],
+          `INSERT INTO hotels (id, shard, name, city, country, timezone, currency, overbooking_percent, version, created_at,
+                               free_until_hours_before, penalty_percent)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+          [h.id, shard, h.name, h.city, h.country, h.timezone, h.currency, h.overbookingPercent, h.version, h.createdAt,
+            h.cancellationPolicy.freeUntilHoursBefore, h.cancellationPolicy.penaltyPercent],
         );
         return;
       }
       case 'hotel.updated': {
         const h = e.hotel;
         await client.query(
-          `UPDATE hotels SET name = $2, city = $3, country = $4, timezone = $5, currency = $6, overbooking_percent = $7
+          `UPDATE hotels SET name = $2, city = $3, country = $4, timezone = $5, currency = $6, overbooking_percent = $7,
+                  free_until_hours_before = $8, penalty_percent = $9
             WHERE id = $1`,
-          [h.id, h.name, h.city, h.country, h.timezone, h.currency, h.overbookingPercent],
+          [h.id, h.name, h.city, h.country, h.timezone, h.currency, h.overbookingPercent,
+            h.cancellationPolicy.freeUntilHoursBefore, h.cancellationPolicy.penaltyPercent],
         );
         return;
       }

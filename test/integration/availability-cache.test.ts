@@ -33,7 +33,7 @@ describe('availability cache: runs of changed nights', function () {
 
   function hotelState(roomTypes: string[]): HotelState {
     const state = newHotelState(
-      { id: randomUUID(), name: 'h', city: 'c', country: 'FR', timezone: 'UTC', currency: 'EUR', overbookingPercent: 10, createdAt: new Date().toISOString(), version: 1 },
+      { id: randomUUID(), name: 'h', city: 'c', country: 'FR', timezone: 'UTC', currency: 'EUR', overbookingPercent: 10, cancellationPolicy: { freeUntilHoursBefore: 0, penaltyPercent: 0 }, createdAt: new Date().toISOString(), version: 1 },
       firstDay,
       endDay,
     );

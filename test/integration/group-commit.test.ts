@@ -225,6 +225,10 @@ describe('group commit: batches of different shards in one transaction', functio
       createdAt: now,
       expiresAt: i % 2 ? null : now,
       cancelReason: null,
+      payment: null,
+      policy: { freeUntilHoursBefore: 0, penaltyPercent: 0 },
+      money: null,
+      moneyDueAt: null,
       version: 1,
       updatedAt: now,
     }));
@@ -287,6 +291,10 @@ describe('group commit: batches of different shards in one transaction', functio
         createdAt: now,
         expiresAt: now,
         cancelReason: null,
+        payment: null,
+        policy: { freeUntilHoursBefore: 0, penaltyPercent: 0 },
+        money: null,
+        moneyDueAt: null,
         version: 1,
         updatedAt: now,
       });

@@ -137,6 +137,7 @@ export const defaultHotelFields: HotelFields = {
   timezone: 'UTC',
   currency: 'EUR',
   overbookingPercent: 10,
+  cancellationPolicy: { freeUntilHoursBefore: 0, penaltyPercent: 0 },
 };
 
 export const createHotel = (hotelId: string, fields: Partial<HotelFields> = {}): Command => ({

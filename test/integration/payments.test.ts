@@ -1,0 +1,230 @@
+// Payments end to end (API.md "Payments"): charged at most once whatever the clicks, retries and faults; every
+// charge ends in a paid reservation or in a void or refund, counted in the test provider's ledger.
+import { expect } from 'chai';
+import { ledgerOf, setProviderFaults } from '../../engine/payment-provider.js';
+import type { Pool } from '../../engine/store/pg.js';
+import { createGuest, createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
+import type { HttpClient } from '../support/http.js';
+import type { TestEnv } from '../support/env.js';
+import { closeStack, openStack, waitFor, type Stack } from '../support/stack.js';
+
+const visa = { paymentMethod: 'pm_card_visa' };
+
+describe('payments', function () {
+  this.timeout(90_000);
+  let env: TestEnv;
+  let stack: Stack;
+  let guest: HttpClient;
+  let catalog: Pool;
+  let hotel: any;
+  let rt: any;
+
+  before(async () => {
+    ({ env, stack } = await openStack({ PAYMENT_PROVIDER_TIMEOUT_MS: '1500', PAYMENT_TIMEOUT_SECONDS: '5' }));
+    catalog = stack.api.ctx.catalog.pool;
+    guest = stack.admin.as((await createGuest(stack.admin)).token);
+    hotel = await createHotel(stack.admin);
+    rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 50 });
+  });
+  afterEach(() => setProviderFaults(catalog, null));
+  after(() => closeStack(stack, env));
+
+  async function held(h = hotel, t = rt, offset = 5): Promise<any> {
+    const r = await guest.post('/v1/reservations', reservationBody(h.id, t.id, dayFromToday(offset), dayFromToday(offset + 2)));
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    return r.body;
+  }
+  const pay = (id: string, body: unknown = visa, key?: string) =>
+    guest.post(`/v1/reservations/${id}/payment`, body, key ? { 'idempotency-key': key } : {});
+  /** Wait until the reconciler owes nothing for a reservation (no void, refund or attempt outstanding). */
+  const settled = (id: string) =>
+    waitFor(`reservation ${id} settled`, async () => {
+      const r = await stack.owner['pools'][0].query('SELECT 1 FROM reservations WHERE id = $1 AND money_due_at IS NULL', [id]);
+      const r2 = await stack.owner['pools'][1].query('SELECT 1 FROM reservations WHERE id = $1 AND money_due_at IS NULL', [id]);
+      return (r.rowCount ?? 0) + (r2.rowCount ?? 0) === 1;
+    }, 30_000);
+
+  it('50 concurrent payments without a key: exactly one charge, one 200 and 49 × 409 invalid_status', async () => {
+    const r = await held();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => pay(r.id)));
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses.filter((s) => s === 200)).to.have.length(1);
+    expect(statuses.filter((s) => s === 409)).to.have.length(49);
+    for (const a of answers.filter((x) => x.status === 409)) expect(a.body.error.code).to.equal('invalid_status');
+    const paid = answers.find((a) => a.status === 200)!.body;
+    expect(paid.status).to.equal('paid');
+    expect(paid.payment).to.include({ amount: r.totalAmount });
+    expect(paid.payment.refund).to.equal(null);
+    expect(await ledgerOf(catalog, r.id)).to.include({ charges: 1, charged: r.totalAmount, voided: 0 });
+    // Paying a paid reservation again is paying twice.
+    const again = await pay(r.id);
+    expect(again.status).to.equal(409);
+    expect(again.body.error.code).to.equal('invalid_status');
+    expect((await ledgerOf(catalog, r.id)).charges).to.equal(1);
+  });
+
+  it('50 concurrent payments with one Idempotency-Key: every answer is the same 200, exactly one charge', async () => {
+    const r = await held();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => pay(r.id, visa, 'click-1')));
+    expect(answers.map((a) => a.status)).to.deep.equal(Array(50).fill(200));
+    for (const a of answers) expect(a.body).to.deep.equal(answers[0].body);
+    expect(answers[0].body.status).to.equal('paid');
+    expect(await ledgerOf(catalog, r.id)).to.include({ charges: 1, charged: r.totalAmount });
+    // The same key with another body is refused, and changes nothing.
+    const other = await pay(r.id, { paymentMethod: 'pm_card_mastercard' }, 'click-1');
+    expect(other.status).to.equal(422);
+    expect(other.body.error.code).to.equal('idempotency_mismatch');
+  });
+
+  it('a declined payment answers 402 and rejects the reservation; a retry with its key gets the 402 again, nothing charged', async () => {
+    const r = await held();
+    const declined = await pay(r.id, { paymentMethod: 'pm_card_declined' }, 'try-1');
+    expect(declined.status).to.equal(402);
+    expect(declined.body.error.code).to.equal('payment_declined');
+    expect((await guest.get(`/v1/reservations/${r.id}`)).body.status).to.equal('rejected');
+    const replay = await pay(r.id, { paymentMethod: 'pm_card_declined' }, 'try-1');
+    expect(replay.status).to.equal(402);
+    expect(replay.body).to.deep.equal(declined.body);
+    const fresh = await pay(r.id, visa);
+    expect(fresh.status).to.equal(409);
+    expect(fresh.body.error.code).to.equal('invalid_status');
+    expect(await ledgerOf(catalog, r.id)).to.include({ charges: 0, charged: 0 });
+  });
+
+  it('provider down: 503 with Retry-After, nothing charged, the hold unchanged; paying again later succeeds', async () => {
+    const r = await held();
+    await setProviderFaults(catalog, { mode: 'fail', count: 1 });
+    const down = await pay(r.id);
+    expect(down.status, JSON.stringify(down.body)).to.equal(503);
+    expect(down.body.error.code).to.equal('unavailable');
+    expect(down.headers.get('retry-after')).to.equal('1');
+    const now = (await guest.get(`/v1/reservations/${r.id}`)).body;
+    expect(now.status).to.equal('pending');
+    expect(now.expiresAt).to.equal(r.expiresAt);
+    expect(now.payment).to.equal(null);
+    await settled(r.id);
+    expect(await ledgerOf(catalog, r.id)).to.include({ charges: 0, charged: 0 });
+    const paid = await pay(r.id);
+    expect(paid.status, JSON.stringify(paid.body)).to.equal(200);
+    expect(await ledgerOf(catalog, r.id)).to.include({ charges: 1, charged: r.totalAmount });
+  });
+
+  it('a provider that answers only after the API gave up: 503, and its late charge is voided (the ledger balances)', async () => {
+    const r = await held();
+    // Longer than PAYMENT_PROVIDER_TIMEOUT_MS (1.5 s): the charge happens after the API answered.
+    await setProviderFaults(catalog, { mode: 'delay', count: 1, delayMs: 3_000 });
+    const late = await pay(r.id);
+    expect(late.status, JSON.stringify(late.body)).to.equal(503);
+    await new Promise((res) => setTimeout(res, 3_500));
+    await settled(r.id);
+    const l = await ledgerOf(catalog, r.id);
+    expect(l.charged - l.voided - l.refunded).to.equal(0);
+    expect((await guest.get(`/v1/reservations/${r.id}`)).body.status).to.equal('pending');
+  });
+
+  it('cancel paid: refunded at once, then exactly one refund though the provider fails the first 3 refund calls', async () => {
+    const r = await held();
+    expect((await pay(r.id)).status).to.equal(200);
+    await setProviderFaults(catalog, { mode: 'fail', count: 3 });
+    const canceled = await guest.delete(`/v1/reservations/${r.id}`);
+    expect(canceled.status).to.equal(200);
+    expect(canceled.body.status).to.equal('refunded');
+    expect(canceled.body.payment.refund).to.deep.equal({ status: 'pending', amount: r.totalAmount });
+    await waitFor('refund done', async () => (await guest.get(`/v1/reservations/${r.id}`)).body.payment.refund.status === 'done', 45_000);
+    const done = (await guest.get(`/v1/reservations/${r.id}`)).body;
+    expect(done.payment.refund.reference).to.be.a('string');
+    expect(await ledgerOf(catalog, r.id)).to.include({ charges: 1, refunds: 1, refunded: r.totalAmount });
+    const faults = await catalog.query('SELECT remaining FROM payment_provider_faults');
+    expect(faults.rows[0].remaining).to.equal(0);
+    // Canceling again answers the same, and refunds nothing more.
+    const again = await guest.delete(`/v1/reservations/${r.id}`);
+    expect(again.body.status).to.equal('refunded');
+    expect((await ledgerOf(catalog, r.id)).refunds).to.equal(1);
+  });
+
+  it('the refund follows the policy the hotel had when the reservation was made: inside the window the penalty is kept', async () => {
+    const strict = await createHotel(stack.admin, { cancellationPolicy: { freeUntilHoursBefore: 8760, penaltyPercent: 25 } });
+    expect(strict.cancellationPolicy).to.deep.equal({ freeUntilHoursBefore: 8760, penaltyPercent: 25 });
+    const srt = await createRoomType(stack.admin, strict.id, { totalInventory: 5, baseRate: 10_001 });
+    const r = await held(strict, srt);
+    expect(r.cancellationPolicy).to.deep.equal({ freeUntilHoursBefore: 8760, penaltyPercent: 25 });
+    expect((await pay(r.id)).status).to.equal(200);
+    // A later policy does not apply to it.
+    const put = await stack.admin.put(`/v1/hotels/${strict.id}`, { cancellationPolicy: { penaltyPercent: 0 } });
+    expect(put.status).to.equal(200);
+    expect(put.body.cancellationPolicy).to.deep.equal({ freeUntilHoursBefore: 0, penaltyPercent: 0 });
+    const canceled = await guest.delete(`/v1/reservations/${r.id}`);
+    const penalty = Math.floor((r.totalAmount * 25) / 100);
+    expect(canceled.body.payment.refund.amount).to.equal(r.totalAmount - penalty);
+    await settled(r.id);
+    expect(await ledgerOf(catalog, r.id)).to.include({ charged: r.totalAmount, refunded: r.totalAmount - penalty });
+    // Outside the window (no hours required) the whole amount comes back.
+    const free = await held(strict, srt);
+    expect((await pay(free.id)).status).to.equal(200);
+    expect((await guest.delete(`/v1/reservations/${free.id}`)).body.payment.refund.amount).to.equal(free.totalAmount);
+  });
+
+  it('bad input gets 400 naming the field and changes nothing', async () => {
+    const r = await held();
+    for (const body of [{ paymentMethod: 123 }, { paymentMethod: '' }, { paymentMethod: 'visa' }, { paymentMethod: { card: '4242' } }, { paymentMethod: `pm_${'x'.repeat(70)}` }, {}]) {
+      const a = await pay(r.id, body);
+      expect(a.status, JSON.stringify(body)).to.equal(400);
+      expect(JSON.stringify(a.body.error.details)).to.contain('paymentMethod');
+    }
+    for (const policy of [{ penaltyPercent: 101 }, { penaltyPercent: -1 }, { freeUntilHoursBefore: 8761 }, { freeUntilHoursBefore: 1.5 }, { refund: 1 }, 'strict']) {
+      const a = await stack.admin.put(`/v1/hotels/${hotel.id}`, { cancellationPolicy: policy });
+      expect(a.status, JSON.stringify(policy)).to.equal(400);
+      expect(JSON.stringify(a.body.error.details)).to.contain('cancellationPolicy');
+    }
+    expect((await stack.admin.get(`/v1/hotels/${hotel.id}`)).body.cancellationPolicy).to.deep.equal({ freeUntilHoursBefore: 0, penaltyPercent: 0 });
+    const now = (await guest.get(`/v1/reservations/${r.id}`)).body;
+    expect(now.status).to.equal('pending');
+    expect(now.version).to.equal(r.version);
+    expect(await ledgerOf(catalog, r.id)).to.include({ charges: 0 });
+  });
+});
+
+describe('payments near the hold expiry', function () {
+  this.timeout(90_000);
+  let env: TestEnv;
+  let stack: Stack;
+  let guest: HttpClient;
+  let catalog: Pool;
+  let hotel: any;
+  let rt: any;
+
+  before(async () => {
+    ({ env, stack } = await openStack({ HOLD_TTL_SECONDS: '2', PAYMENT_PROVIDER_TIMEOUT_MS: '6000', PAYMENT_TIMEOUT_SECONDS: '10' }));
+    catalog = stack.api.ctx.catalog.pool;
+    guest = stack.admin.as((await createGuest(stack.admin)).token);
+    hotel = await createHotel(stack.admin);
+    rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 5 });
+  });
+  afterEach(() => setProviderFaults(catalog, null));
+  after(() => closeStack(stack, env));
+
+  it('a payment that reached the writer before expiresAt ends paid though the provider answers after it', async () => {
+    const r = (await guest.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).body;
+    await setProviderFaults(catalog, { mode: 'delay', count: 1, delayMs: 4_000 });
+    const paid = await guest.post(`/v1/reservations/${r.id}/payment`, visa);
+    expect(Date.now()).to.be.greaterThan(Date.parse(r.expiresAt));
+    expect(paid.status, JSON.stringify(paid.body)).to.equal(200);
+    expect(paid.body.status).to.equal('paid');
+    // The sweep ran meanwhile (every second) and did not expire it.
+    await new Promise((res) => setTimeout(res, 1_500));
+    expect((await guest.get(`/v1/reservations/${r.id}`)).body.status).to.equal('paid');
+    expect(await ledgerOf(catalog, r.id)).to.include({ charges: 1, charged: r.totalAmount });
+  });
+
+  it('a payment sent after expiresAt gets 409 hold_expired, with no charge in the ledger', async () => {
+    const r = (await guest.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).body;
+    await new Promise((res) => setTimeout(res, Date.parse(r.expiresAt) - Date.now() + 50));
+    const late = await guest.post(`/v1/reservations/${r.id}/payment`, visa, { 'idempotency-key': 'late-1' });
+    expect(late.status).to.equal(409);
+    expect(late.body.error.code).to.equal('hold_expired');
+    // Its key keeps the answer, and the expiry is applied.
+    expect((await guest.post(`/v1/reservations/${r.id}/payment`, visa, { 'idempotency-key': 'late-1' })).body).to.deep.equal(late.body);
+    expect((await guest.get(`/v1/reservations/${r.id}`)).body).to.include({ status: 'canceled', cancelReason: 'hold_expired' });
+    expect(await ledgerOf(catalog, r.id)).to.include({ charges: 0, voids: 0 });
+  });
+});
