@@ -120,7 +120,7 @@ describe('OpenAPI document', function () {
     expect(doc.paths['/v1/reservations'].post.responses['202'].content['application/json'].schema.$ref).to.equal('#/components/schemas/Processing');
   });
 
-  it('describes real answers: room types, availability, pricing, batches, sessions, shards satisfy their response schemas', async () => {
+  it('describes real answers: hotels, room types, rooms, availability, pricing, rates, reservations held, paid and refunded, batches, users, sessions, shards, errors satisfy their response schemas', async () => {
     const admin = stack.admin;
     const check = (schema: z.ZodType, body: unknown, what: string) => {
       const r = schema.safeParse(body);
@@ -144,6 +144,22 @@ describe('OpenAPI document', function () {
     check(res.sessionSchema, (await admin.as(undefined).post('/v1/sessions', { email: `oa-${h.id}@example.com`, password: 'long enough' })).body, 'POST sessions');
     check(res.shardTableSchema, (await admin.get('/v1/ops/shards')).body, 'GET ops/shards');
     check(res.errorSchema, (await admin.get(`/v1/hotels/${h.id}/availability?checkIn=x`)).body, '400');
+    // Hotels and the whole life of a reservation: held, paid, refunded.
+    check(res.hotelSchema, h, 'POST hotels');
+    check(res.hotelSchema, (await admin.get(`/v1/hotels/${h.id}`)).body, 'GET hotel');
+    check(res.hotelListSchema, (await admin.get('/v1/hotels')).body, 'GET hotels');
+    const body = reservationBody(h.id, rt.id, D(10), D(12));
+    const held = await admin.post('/v1/reservations', body);
+    expect(held.status).to.equal(201);
+    check(res.reservationSchema, held.body, 'POST reservations');
+    const paid = await admin.post(`/v1/reservations/${body.reservationId}/payment`, { paymentMethod: 'pm_card_visa' });
+    expect(paid.body.status).to.equal('paid');
+    check(res.reservationSchema, paid.body, 'POST payment');
+    const refunded = await admin.delete(`/v1/reservations/${body.reservationId}`);
+    expect(refunded.body.status).to.equal('refunded');
+    expect(refunded.body.payment.refund).to.not.equal(null);
+    check(res.reservationSchema, refunded.body, 'DELETE reservation');
+    check(res.reservationListSchema, (await admin.get(`/v1/reservations?hotelId=${h.id}`)).body, 'GET reservations');
   });
 
   it('serves /docs, a reference page whose scripts and styles all come from this server', async () => {
