@@ -1,10 +1,12 @@
 // A start that cannot succeed says in one line what is wrong and how to fix it, with no stack trace (unless
 // LOG_LEVEL=debug), and exits non-zero: for `npm start`'s process and for each process of the Procfile.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import pg from 'pg';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -48,14 +50,29 @@ describe('failed starts', function () {
   let env: TestEnv;
   let base: Record<string, string>;
   let deadPort = 0;
+  /** A role that may log in but not create databases (roles are the server's: a unique name, dropped after). */
+  const noCreateRole = `bk_failed_start_${randomBytes(4).toString('hex')}`;
+  const asServer = async (sql: string) => {
+    const c = new pg.Client({ connectionString: env.config.catalogUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
 
   before(async () => {
     env = await createTestEnv();
     deadPort = await closedPort();
+    await asServer(`CREATE ROLE ${noCreateRole} LOGIN NOCREATEDB`);
     // A working configuration (Postgres and Redis answer), which each case breaks in one place.
     base = { ...env.vars, LOG_LEVEL: 'info', DEMO_DATA: '0' };
   });
-  after(() => env?.cleanup());
+  after(async () => {
+    await asServer(`DROP ROLE IF EXISTS ${noCreateRole}`).catch(() => {});
+    await env?.cleanup();
+  });
 
   const cases: { name: string; vars: () => Record<string, string>; line: () => RegExp; code?: number }[] = [
     { name: 'a bad environment variable', vars: () => ({ HOLD_TTL_SECONDS: 'ten' }), line: () => /^configuration error: HOLD_TTL_SECONDS: must be a whole number.*fix that environment variable/, code: 2 },
@@ -68,6 +85,12 @@ describe('failed starts', function () {
       name: 'Postgres refusing the user',
       vars: () => ({ DATABASE_URL: 'postgres://no_such_role_bk@127.0.0.1:5432/bk_failed_start' }),
       line: () => /^cannot start: PostgreSQL at 127\.0\.0\.1:5432 refused the user "no_such_role_bk" \(role "no_such_role_bk" does not exist\): create that role .* or put a user it accepts in DATABASE_URL/,
+    },
+    {
+      name: 'Postgres refusing to create the databases',
+      vars: () => ({ DATABASE_URL: `postgres://${noCreateRole}@127.0.0.1:5432/bk_failed_start` }),
+      line: () =>
+        new RegExp(`^cannot start: PostgreSQL at 127\\.0\\.0\\.1:5432 does not let "${noCreateRole}" create or change the databases \\(permission denied to create database\\): grant it CREATEDB`),
     },
     {
       name: 'Redis unreachable',
