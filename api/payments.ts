@@ -77,7 +77,9 @@ async function pay(ctx: ApiContext, found: Reservation, paymentMethod: string, c
     return { status: 200, body: reservationJson(now) };
   }
   if (outcome === 'charged') {
-    throw retryLater('the payment could not be recorded in time; its charge is being voided, and the reservation can be paid again');
+    throw retryLater(
+      'the payment could not be recorded in time; it is being settled with the provider (a charge that does not pay the reservation is voided): look at the reservation shortly, and pay again if it is still pending',
+    );
   }
   throw retryLater('the payment provider could not be reached; nothing was charged (a charge it may have made is voided); try again');
 }

@@ -42,7 +42,5 @@ export const reservationJson = (r: Reservation) => ({
     paidAt: r.payment.paidAt,
     refund: r.payment.refund && { ...r.payment.refund },
   },
-  /** The policy its refund follows: the hotel's when it was made. */
-  cancellationPolicy: { ...r.policy },
   version: r.version,
 });

@@ -228,6 +228,17 @@ export async function stopEngine(e: EngineProcesses | undefined, options: { keep
   for (const url of [e.catalogUrl, ...e.shardUrls]) await dropBenchDatabase(new URL(url).pathname.slice(1));
 }
 
+/** The tiers BENCH_TIERS names (none by default). */
+export function benchTiers(): { occupancyPercent: number; multiplierPercent: number }[] {
+  const text = process.env.BENCH_TIERS?.trim();
+  if (!text) return [];
+  return text.split(',').map((pair) => {
+    const [o, m] = pair.split(':').map(Number);
+    if (!Number.isInteger(o) || !Number.isInteger(m)) throw new Error(`BENCH_TIERS: ${pair} is not occupancy:multiplier`);
+    return { occupancyPercent: o, multiplierPercent: m };
+  });
+}
+
 /** Create a scenario's hotels and room types through the API; answers the Catalog. */
 export async function seedEngine(base: string, scenario: Scenario): Promise<Catalog> {
   const s = scenario.shape;
@@ -250,6 +261,10 @@ export async function seedEngine(base: string, scenario: Scenario): Promise<Cata
       baseRate: s.baseRate,
     }),
   );
+  // BENCH_TIERS=occupancy:multiplier,… (e.g. 50:120,80:150): occupancy pricing tiers on every hotel, so that the
+  // writer prices every reservation through them.
+  const tiers = benchTiers();
+  if (tiers.length > 0) await inParallel(hotels, seedConcurrency, (h) => api(base, 'PUT', `/v1/hotels/${h.id}/pricing`, { tiers }));
   return {
     firstNight: tomorrowUtc(),
     windowNights: s.windowNights,
@@ -270,7 +285,7 @@ const templates = new Map<string, Promise<EngineTemplate>>();
  */
 export function engineTemplate(scenario: Scenario, log?: (line: string) => void): Promise<EngineTemplate> {
   const s = scenario.shape;
-  const key = `${s.hotels}x${s.roomTypesPerHotel}x${s.totalInventory}x${s.overbookingPercent}x${s.baseRate}x${s.windowNights}`;
+  const key = `${s.hotels}x${s.roomTypesPerHotel}x${s.totalInventory}x${s.overbookingPercent}x${s.baseRate}x${s.windowNights}x${process.env.BENCH_TIERS ?? ''}`;
   let t = templates.get(key);
   if (!t) {
     t = (async () => {

@@ -26,6 +26,7 @@
 //   BENCH_RESULTS_DIR            where results go (default bench/results of the repository)
 //   BENCH_CPU_PROF=<dir>         profile the engine's processes (engine-target.ts; summarize with profile-summary.js)
 //   BENCH_SEED_CONCURRENCY (64)  HTTP requests in flight while seeding the engine
+//   BENCH_TIERS                  occupancy pricing tiers on every engine hotel, occupancy:multiplier,… (e.g. 50:120,80:150)
 //   BENCH_PG_URL, BENCH_REDIS_URL, BENCH_ECHO=1
 
 import { execFileSync } from 'node:child_process';

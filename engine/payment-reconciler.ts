@@ -19,7 +19,8 @@ const perRoundMax = 100;
 const requeueAfterMs = 10_000;
 const backoffMaxMs = 60_000;
 
-interface Due {
+/** A reservation that owes the provider something, as the reconciler reads it. */
+export interface Due {
   id: string;
   hotelId: string;
   currency: string;
@@ -70,7 +71,7 @@ export class PaymentReconciler {
       await Promise.all(
         rows.map(async (r) => {
           try {
-            const made = await this.settle(r, nowMs);
+            const made = await settleReservation(r, nowMs, this.provider, this.providerTimeoutMs);
             commands.push(...made);
             this.waitUntil.set(r.id, { at: nowMs + requeueAfterMs, failures: 0 });
           } catch (err) {
@@ -92,47 +93,50 @@ export class PaymentReconciler {
       this.running = false;
     }
   }
+}
 
-  /** The provider calls one reservation owes, and the commands that record what the provider confirmed. */
-  private async settle(r: Due, nowMs: number): Promise<Command[]> {
-    const call = <T>(what: string, fn: () => Promise<T>) => callProvider(`${what} of reservation ${r.id}`, this.providerTimeoutMs, fn);
-    const out: Command[] = [];
-    const m = r.money;
-    const open = m?.open;
-    if (open && Date.parse(open.deadline) <= nowMs) {
-      // The attempt outlived its deadline (its API process died, or its answer never came): ask how it ended.
-      let st = await call('status', () => this.provider.status(open.key));
-      if (st.status === 'none') {
-        // Never charged: void the key first, so that a call still in flight cannot charge under it afterwards.
-        await call('void', () => this.provider.void({ chargeKey: open.key, reservationId: r.id }));
-        st = { status: 'voided' };
-      }
-      out.push({
-        kind: 'completePayment',
-        hotelId: r.hotelId,
-        reservationId: r.id,
-        n: open.n,
-        outcome: st.status === 'charged' ? 'charged' : st.status === 'declined' ? 'declined' : 'failed',
-        reference: st.status === 'charged' ? st.reference : undefined,
-        by: 'reconciler',
-      });
+/**
+ * The provider calls one reservation owes, and the commands that record what the provider confirmed (throws when a
+ * call fails: nothing is recorded, and the next round tries again; every call is idempotent by its key).
+ */
+export async function settleReservation(r: Due, nowMs: number, provider: PaymentProvider, providerTimeoutMs: number): Promise<Command[]> {
+  const call = <T>(what: string, fn: () => Promise<T>) => callProvider(`${what} of reservation ${r.id}`, providerTimeoutMs, fn);
+  const out: Command[] = [];
+  const m = r.money;
+  const open = m?.open;
+  if (open && Date.parse(open.deadline) <= nowMs) {
+    // The attempt outlived its deadline (its API process died, or its answer never came): ask how it ended.
+    let st = await call('status', () => provider.status(open.key));
+    if (st.status === 'none') {
+      // Never charged: void the key first, so that a call still in flight cannot charge under it afterwards.
+      await call('void', () => provider.void({ chargeKey: open.key, reservationId: r.id }));
+      st = { status: 'voided' };
     }
-    const voided: string[] = [];
-    for (const key of m?.voids ?? []) {
-      await call('void', () => this.provider.void({ chargeKey: key, reservationId: r.id }));
-      voided.push(key);
-    }
-    let refundReference: string | undefined;
-    const refund = r.payment?.refund;
-    if (refund?.status === 'pending') {
-      const chargeKey = m?.last?.outcome === 'charged' ? paymentKey(r.id, m.last.n) : r.payment?.reference ?? '';
-      refundReference = (
-        await call('refund', () => this.provider.refund({ key: refundKey(r.id), chargeKey, reservationId: r.id, amount: refund.amount, currency: r.currency }))
-      ).reference;
-    }
-    if (voided.length > 0 || refundReference !== undefined) {
-      out.push({ kind: 'settleMoney', hotelId: r.hotelId, reservationId: r.id, voided, refundReference });
-    }
-    return out;
+    out.push({
+      kind: 'completePayment',
+      hotelId: r.hotelId,
+      reservationId: r.id,
+      n: open.n,
+      outcome: st.status === 'charged' ? 'charged' : st.status === 'declined' ? 'declined' : 'failed',
+      reference: st.status === 'charged' ? st.reference : undefined,
+      by: 'reconciler',
+    });
   }
+  const voided: string[] = [];
+  for (const key of m?.voids ?? []) {
+    await call('void', () => provider.void({ chargeKey: key, reservationId: r.id }));
+    voided.push(key);
+  }
+  let refundReference: string | undefined;
+  const refund = r.payment?.refund;
+  if (refund?.status === 'pending') {
+    const chargeKey = m?.last?.outcome === 'charged' ? paymentKey(r.id, m.last.n) : r.payment?.reference ?? '';
+    refundReference = (
+      await call('refund', () => provider.refund({ key: refundKey(r.id), chargeKey, reservationId: r.id, amount: refund.amount, currency: r.currency }))
+    ).reference;
+  }
+  if (voided.length > 0 || refundReference !== undefined) {
+    out.push({ kind: 'settleMoney', hotelId: r.hotelId, reservationId: r.id, voided, refundReference });
+  }
+  return out;
 }

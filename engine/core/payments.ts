@@ -70,7 +70,8 @@ export function withMoney(
     payment,
     money,
     moneyDueAt: moneyDueAtOf(money, payment, ctx.nowMs),
-    version: r.version + 1,
+    // The version counts changes a client can see (status, payment); bookkeeping alone does not move it.
+    version: status !== r.status || payment !== r.payment ? r.version + 1 : r.version,
     updatedAt: new Date(ctx.nowMs).toISOString(),
   };
 }
@@ -166,7 +167,8 @@ export function decideCompletePayment(
     if (cmd.outcome === 'charged') {
       // Reached the writer before the hold's expiresAt (the attempt is open), so no expiry since beats it.
       const payment: Payment = { amount: a.amount, reference: cmd.reference ?? a.key, paidAt: new Date(ctx.nowMs).toISOString(), refund: null };
-      const next = withMoney(r, ctx, { status: 'paid', payment, money: { ...m, open: null, last } });
+      // The key that paid is never owed a void.
+      const next = withMoney(r, ctx, { status: 'paid', payment, money: { ...m, open: null, last, voids: m.voids.filter((k) => k !== a.key) } });
       return { reply: reservationReply(next), events: [{ type: 'reservation.status', version, reservation: next, released: 0 }] };
     }
     if (cmd.outcome === 'declined') {
@@ -179,11 +181,14 @@ export function decideCompletePayment(
     const next = withMoney(r, ctx, { money });
     return { reply: reservationReply(next), events: [{ type: 'reservation.money', version, reservation: next }] };
   }
-  // Attempt n was settled before (a retry with the same Idempotency-Key, the reconciler, a cancel), or is past its
-  // deadline: a charge that did not pay this reservation, or one that may exist (unknown), is owed a void.
+  // Attempt n was settled before (a retry with the same Idempotency-Key, the reconciler, a cancel): a charge that
+  // did not pay this reservation, or one that may exist (unknown), is owed a void.
   const paidByIt = r.payment !== null && m.last?.n === cmd.n && m.last.outcome === 'charged';
+  // Still open (past its deadline): the reconciler settles it by asking the provider, and owes nothing yet.
+  const stillOpen = a !== null && a.n === cmd.n;
   const owesVoid =
-    (cmd.outcome === 'charged' && !(r.payment && r.payment.reference === cmd.reference)) || (cmd.outcome === 'unknown' && !paidByIt);
+    !stillOpen &&
+    ((cmd.outcome === 'charged' && !(r.payment && r.payment.reference === cmd.reference)) || (cmd.outcome === 'unknown' && !paidByIt));
   const events: HotelEvent[] = [];
   let now = r;
   const key = paymentKey(r.id, cmd.n);

@@ -253,7 +253,9 @@ describe('group commit: batches of different shards in one transaction', functio
       made.map((r) => r.hotelId),
     ]);
     expect(box.rows.map((x) => x.type)).to.deep.equal([...made.map(() => 'reservation.created'), ...made.map(() => 'reservation.canceled')]);
-    expect(box.rows.map((x) => x.payload)).to.deep.equal([...made, ...changed]);
+    // The writer's money bookkeeping stays out of events (it is no part of what happened to the reservation).
+    const asEvent = ({ money: _money, moneyDueAt: _due, ...rest }: Reservation) => rest;
+    expect(box.rows.map((x) => x.payload)).to.deep.equal([...made, ...changed].map(asEvent));
     const copies = await pool.query('SELECT count(*)::int AS n FROM outbox WHERE hotel_id = ANY($1) AND payload IS NOT NULL', [made.map((r) => r.hotelId)]);
     expect(copies.rows[0].n).to.equal(0);
     // A row written before shard migration 003, with its copy of the reservation, reads back as it was.

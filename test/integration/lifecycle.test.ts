@@ -1,5 +1,6 @@
 // Payment and hold expiry go through the hotel's writer: a hold that runs out gives its rooms back (even after a
-// restart, the timer is in the database), a payment never races the expiry, a declined payment rejects.
+// restart, the timer is in the database), a payment never races the expiry, a declined payment rejects (payments in
+// depth: payments.test.ts).
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { createTestEnv, type TestEnv } from '../support/env.js';
@@ -37,9 +38,10 @@ describe('reservation lifecycle: payment and hold expiry', function () {
     expect(paid.status, JSON.stringify(paid.body)).to.equal(200);
     expect(paid.body.status).to.equal('paid');
     expect(paid.body.version).to.equal(2);
+    // Paying a paid reservation again is paying twice (API.md): 409 invalid_status, nothing charged.
     const again = await guest.post(`/v1/reservations/${body.reservationId}/payment`, { paymentMethod: 'pm_card_visa' });
-    expect(again.status).to.equal(200);
-    expect(again.body).to.deep.equal(paid.body);
+    expect(again.status).to.equal(409);
+    expect(again.body.error.code).to.equal('invalid_status');
     // Paid holds do not expire.
     await new Promise((r) => setTimeout(r, 2500));
     expect((await guest.get(`/v1/reservations/${body.reservationId}`)).body.status).to.equal('paid');

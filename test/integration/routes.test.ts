@@ -10,7 +10,7 @@ import { startStack, type Stack } from '../support/stack.js';
 
 const D = dayFromToday;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const HOTEL_KEYS = ['id', 'name', 'city', 'country', 'timezone', 'currency', 'overbookingPercent', 'createdAt'];
+const HOTEL_KEYS = ['id', 'name', 'city', 'country', 'timezone', 'currency', 'overbookingPercent', 'cancellationPolicy', 'createdAt'];
 const ROOM_TYPE_KEYS = ['id', 'hotelId', 'name', 'maxGuests', 'totalInventory', 'baseRate'];
 const ROOM_KEYS = ['id', 'hotelId', 'roomTypeId', 'number', 'floor'];
 const RESERVATION_KEYS = [
@@ -27,6 +27,7 @@ const RESERVATION_KEYS = [
   'createdAt',
   'expiresAt',
   'cancelReason',
+  'payment',
   'version',
 ];
 const ALTERNATIVE_KEYS = ['roomTypeId', 'checkIn', 'checkOut', 'available', 'totalPrice'];

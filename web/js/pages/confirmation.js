@@ -24,13 +24,42 @@ startPage(async () => {
     return false;
   };
 
+  /** The hotel's cancellation policy in words, and the refund it gives now (an estimate: the policy that applies is
+   * the one the hotel had when the reservation was made, which the server applies when it cancels). */
+  let policy = null;
+  let hotelTimezone = 'UTC';
+  const policyText = (p) =>
+    !p || p.penaltyPercent === 0
+      ? 'Free cancellation: the whole amount is refunded.'
+      : p.freeUntilHoursBefore === 0
+        ? `Canceling keeps ${p.penaltyPercent}% of the total.`
+        : `Free cancellation until ${p.freeUntilHoursBefore} hours before the check-in day starts; after that ${p.penaltyPercent}% of the total is kept.`;
+  function checkInStartMs(r) {
+    // The start of the check-in day in the hotel's time zone: the UTC midnight moved by the zone's offset.
+    const utc = Date.parse(`${r.checkIn}T00:00:00Z`);
+    const parts = new Intl.DateTimeFormat('en-CA', { timeZone: hotelTimezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(new Date(utc));
+    const get = (t) => Number(parts.find((x) => x.type === t)?.value);
+    const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
+    return utc - (wall - utc);
+  }
+  function refundNow(r) {
+    const amount = r.payment?.amount ?? r.totalAmount;
+    if (!policy) return amount;
+    if (Date.now() <= checkInStartMs(r) - policy.freeUntilHoursBefore * 3_600_000) return amount;
+    return amount - Math.floor((amount * policy.penaltyPercent) / 100);
+  }
+
   async function render(r) {
     $('reservation').hidden = false;
     $('reservation').dataset.reservationId = r.id;
     $('reservation').dataset.status = r.status;
     statusBadge(r.status, $('reservation-status'));
     $('confirmation-title').textContent =
-      r.status === 'pending' || r.status === 'paid' ? 'Your reservation is confirmed' : 'Your reservation';
+      r.status === 'paid'
+        ? 'Your reservation is confirmed'
+        : r.status === 'pending' && r.expiresAt
+          ? `Held until ${new Date(r.expiresAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}: pay to confirm`
+          : 'Your reservation';
     $('r-id').textContent = r.id;
     $('r-check-in').textContent = formatDate(r.checkIn);
     $('r-check-out').textContent = formatDate(r.checkOut);
@@ -46,15 +75,33 @@ startPage(async () => {
     $('r-reason-label').hidden = !r.cancelReason;
     $('r-reason').hidden = !r.cancelReason;
     $('r-reason').textContent = r.cancelReason === 'hold_expired' ? 'The hold expired before payment.' : r.cancelReason ?? '';
+    const paid = r.payment ?? null;
+    $('r-paid-label').hidden = !paid;
+    $('r-paid').hidden = !paid;
+    $('r-paid').textContent = paid ? `${formatMoney(paid.amount, r.currency)} on ${formatDateTime(paid.paidAt)} (${paid.reference})` : '';
+    const refund = paid?.refund ?? null;
+    $('r-refund-label').hidden = !refund;
+    $('r-refund').hidden = !refund;
+    $('r-refund').textContent = refund
+      ? `${formatMoney(refund.amount, r.currency)}: ${refund.status === 'done' ? `refunded (${refund.reference ?? ''})` : 'on its way back to your card'}`
+      : '';
+    $('r-refund').dataset.status = refund?.status ?? '';
     $('payment').hidden = r.status !== 'pending';
     $('cancel-button').hidden = !(r.status === 'pending' || r.status === 'paid');
-    $('cancel-button').textContent = r.status === 'paid' ? 'Cancel and refund' : 'Cancel reservation';
+    $('cancel-button').textContent =
+      r.status === 'paid' ? `Cancel and refund ${formatMoney(refundNow(r), r.currency)}` : 'Cancel reservation';
+    // A refund on its way: look again until the provider has confirmed it.
+    if (refund?.status === 'pending') setTimeout(() => void load().catch(() => {}), 2000);
     $('back-to-hotel').href = r.hotelId ? `/hotel.html?id=${encodeURIComponent(r.hotelId)}` : '/';
     if (r.hotelId) {
       $('r-hotel').textContent = r.hotelId;
       getHotel(r.hotelId)
         .then((hotel) => {
           $('r-hotel').textContent = [hotel.name, hotel.city].filter(Boolean).join(', ');
+          policy = hotel.cancellationPolicy ?? null;
+          hotelTimezone = hotel.timezone ?? 'UTC';
+          $('r-policy').textContent = policyText(policy);
+          if (r.status === 'paid') $('cancel-button').textContent = `Cancel and refund ${formatMoney(refundNow(r), r.currency)}`;
         })
         .catch(() => {});
       getRoomTypes(r.hotelId)
@@ -120,7 +167,7 @@ startPage(async () => {
     try {
       const { data } = await api(`/v1/reservations/${encodeURIComponent(id)}/payment`, {
         method: 'POST',
-        body: { paymentMethod: $('payment-method').value.trim() },
+        body: { paymentMethod: $('payment-method').value },
         headers: { 'Idempotency-Key': payAttempt },
       });
       payAttempt = null;
@@ -147,7 +194,11 @@ startPage(async () => {
     try {
       const { data } = await api(`/v1/reservations/${encodeURIComponent(id)}`, { method: 'DELETE' });
       if (data && data.id) await render(data);
-      showMessage(actionStatus, `The reservation is now ${(data?.status ?? 'canceled')}.`);
+      const back = data?.payment?.refund;
+      showMessage(
+        actionStatus,
+        back ? `The reservation is canceled; ${formatMoney(back.amount, data.currency)} is refunded to your card.` : `The reservation is now ${data?.status ?? 'canceled'}.`,
+      );
     } catch (err) {
       if (handleAuth(err)) return;
       showError(actionError, err);
