@@ -142,7 +142,6 @@ export const reservationSchema = named(
     expiresAt: instant.nullable().describe('while pending: when the hold runs out'),
     cancelReason: z.string().nullable().describe('"hold_expired" when the hold ran out'),
     payment: paymentSchema.nullable().describe('null until a payment succeeds'),
-    cancellationPolicy: cancellationPolicySchema.describe('the hotel’s policy when the reservation was made: the one its refund follows'),
     version: z.number().int().min(0),
   }),
 );
