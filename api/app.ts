@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Express, type Request } from 'express';
 import { batchBodyBytesMax, bodyBytesMax } from '../engine/limits.js';
 import type { ApiContext } from './context.js';
+import { docsAssets } from './docs-page.js';
 import { ApiError, errorMiddleware, malformedJson, sendError } from './errors.js';
 import { availabilityRoutes } from './routes/availability.js';
 import { batchRoutes } from './routes/batches.js';
@@ -63,6 +64,7 @@ export function createApp(ctx: ApiContext): Express {
   app.use(operationRoutes(ctx));
 
   app.use('/v1', (_req, res) => sendError(res, new ApiError('not_found', 'no such route')));
+  app.use('/docs/assets', docsAssets);
   app.use(express.static(webRoot, { index: 'index.html', maxAge: 0 }));
   app.use((_req, res) => sendError(res, new ApiError('not_found', 'no such route')));
   app.use(errorMiddleware(ctx.log));

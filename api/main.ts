@@ -1,16 +1,17 @@
 // `web` process (Procfile): migrate, then serve the API and the web pages.
 import { randomBytes } from 'node:crypto';
-import { loadConfigOrExit } from '../engine/config.js';
+import { startOrExit } from '../engine/startup.js';
 import { prepareDatabases } from '../engine/store/pg.js';
 import { startApi } from './server.js';
 
-const config = loadConfigOrExit();
-if (!config.adminApiKey) {
-  config.adminApiKey = `admin_${randomBytes(24).toString('base64url')}`;
-  process.stdout.write(`ADMIN_API_KEY was not set; this process's admin token is: ${config.adminApiKey}\n`);
-}
-await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
-const api = await startApi(config);
+const { started: api } = await startOrExit(async (config) => {
+  await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
+  if (!config.adminApiKey) {
+    config.adminApiKey = `admin_${randomBytes(24).toString('base64url')}`;
+    process.stdout.write(`ADMIN_API_KEY was not set; this process's admin token is: ${config.adminApiKey}\n`);
+  }
+  return startApi(config);
+});
 const stop = async () => {
   await api.close();
   process.exit(0);

@@ -105,7 +105,7 @@ export function loadConfigOrExit(): Config {
     return parseConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.stderr.write(`configuration error: ${err.message} (fix that environment variable; docs/api.md lists them all)\n`);
       process.exit(2);
     }
     throw err;

@@ -135,7 +135,11 @@ export const paymentBody = z.strictObject({
 });
 
 export const batchBody = z.strictObject({
-  items: z.array(z.unknown()).min(1, 'must have at least one item').max(batchItemsMax, `must have at most ${batchItemsMax} items`),
+  items: z
+    .array(z.unknown())
+    .min(1, 'must have at least one item')
+    .max(batchItemsMax, `must have at most ${batchItemsMax} items`)
+    .describe('reservation bodies, as for POST /v1/reservations; each is decided as if posted alone'),
   atomic: z.boolean().optional(),
 });
 

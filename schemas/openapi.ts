@@ -1,137 +1,306 @@
-// The OpenAPI 3.1 document, built from the same zod schemas the API validates with, so the two cannot drift.
+// The OpenAPI 3.1 document, generated from one table of routes (`routes` below) and the same zod schemas the API
+// validates with (schemas/http.ts) and answers with (schemas/responses.ts), so that the document cannot drift from
+// the code. test/integration/openapi.test.ts checks that every route Express serves is in the table, and that the
+// document is valid OpenAPI 3.1.
+//
+// To document a new route: add one row to `routes` (method, Express path, who may call it, the request body and
+// query schemas, the success answers with their response schemas, the error statuses), and the response schema to
+// schemas/responses.ts with `named(...)` if it is new.
 import { z } from 'zod';
 import * as http from './http.js';
+import * as res from './responses.js';
 
-const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+export type Method = 'get' | 'post' | 'put' | 'delete';
+type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 422 | 429 | 503;
 
-const errorBody = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
-    },
-  },
-};
+interface Answer {
+  description: string;
+  /** A JSON body; omitted: no body (204) or `contentType`'s. */
+  schema?: z.ZodType;
+  /** A body that is not JSON (text/event-stream, text/plain, text/html). */
+  contentType?: string;
+  headers?: Record<string, string>;
+}
 
-type Op = {
+export interface RouteDoc {
+  method: Method;
+  /** The path as Express has it (`/v1/hotels/:hotelId`). */
+  path: string;
   summary: string;
+  /** Who may call it: `public`, or the roles of docs/api.md (`admin, staff of it`, ...). */
+  who: string;
+  /** The token is optional: public, but some fields need a role (an admin making a staff user). */
+  optionalAuth?: boolean;
+  /** Path parameters that are not UUIDs (every other `:name` is one). */
+  params?: Record<string, z.ZodType>;
+  query?: z.ZodObject;
   body?: z.ZodType;
-  ok: number;
-  okDescription: string;
-  auth?: string;
-  errors?: number[];
   /** The operation honours an `Idempotency-Key` header (API.md, Idempotency). */
   idempotencyKey?: boolean;
+  answers: Record<number, Answer>;
+  /** Error statuses beyond the ones every operation of its kind can give (see `errorStatuses`). */
+  errors?: ErrorStatus[];
+  tag: string;
+}
+
+const empty = (description: string): Answer => ({ description });
+const json = (schema: z.ZodType, description: string, headers?: Record<string, string>): Answer => ({ schema, description, ...(headers ? { headers } : {}) });
+const location = { Location: 'the URL of the new resource' };
+
+/** Every route the API serves. */
+export const routes: RouteDoc[] = [
+  // Identity
+  { tag: 'Identity', method: 'post', path: '/v1/api-keys', summary: 'Create an API key', who: 'admin', body: http.apiKeyBody, answers: { 201: json(res.apiKeySchema, 'the key; its token is shown only here') } },
+  { tag: 'Identity', method: 'delete', path: '/v1/api-keys/:id', summary: 'Revoke an API key (its token stops working at once)', who: 'admin', answers: { 204: empty('revoked') }, errors: [404] },
+  { tag: 'Identity', method: 'post', path: '/v1/users', summary: 'Sign up as a guest (an admin may make staff users)', who: 'public', optionalAuth: true, body: http.userBody, answers: { 201: json(res.userSchema, 'the user') }, errors: [409] },
+  { tag: 'Identity', method: 'post', path: '/v1/sessions', summary: 'Sign in: a session token for a user', who: 'public', body: http.sessionBody, answers: { 201: json(res.sessionSchema, 'the session') } },
+  // Hotels, room types, rooms
+  { tag: 'Hotels', method: 'post', path: '/v1/hotels', summary: 'Create a hotel', who: 'admin', body: http.hotelCreateBody, idempotencyKey: true, answers: { 201: json(res.hotelSchema, 'the hotel', location) }, errors: [422] },
+  { tag: 'Hotels', method: 'get', path: '/v1/hotels', summary: 'List or search hotels', who: 'public', query: http.hotelListQuery, answers: { 200: json(res.hotelListSchema, 'a page of hotels') } },
+  { tag: 'Hotels', method: 'get', path: '/v1/hotels/:hotelId', summary: 'A hotel', who: 'public', answers: { 200: json(res.hotelSchema, 'the hotel') }, errors: [404] },
+  { tag: 'Hotels', method: 'put', path: '/v1/hotels/:hotelId', summary: 'Update a hotel (omitted fields keep their value)', who: 'admin, staff of it', body: http.hotelUpdateBody, answers: { 200: json(res.hotelSchema, 'the hotel') }, errors: [404, 409] },
+  { tag: 'Hotels', method: 'delete', path: '/v1/hotels/:hotelId', summary: 'Delete a hotel (409 while it has pending or paid reservations that have not ended)', who: 'admin', answers: { 204: empty('deleted') }, errors: [404, 409] },
+  { tag: 'Hotels', method: 'post', path: '/v1/hotels/:hotelId/room-types', summary: 'Create a room type (inventory and rates for every night of the horizon)', who: 'admin, staff of it', body: http.roomTypeCreateBody, idempotencyKey: true, answers: { 201: json(res.roomTypeSchema, 'the room type', location) }, errors: [404, 422] },
+  { tag: 'Hotels', method: 'get', path: '/v1/hotels/:hotelId/room-types', summary: 'List room types', who: 'public', query: http.pageQuery, answers: { 200: json(res.roomTypeListSchema, 'a page of room types') }, errors: [404] },
+  { tag: 'Hotels', method: 'get', path: '/v1/hotels/:hotelId/room-types/:roomTypeId', summary: 'A room type', who: 'public', answers: { 200: json(res.roomTypeSchema, 'the room type') }, errors: [404] },
+  { tag: 'Hotels', method: 'put', path: '/v1/hotels/:hotelId/room-types/:roomTypeId', summary: 'Update a room type', who: 'admin, staff of it', body: http.roomTypeUpdateBody, answers: { 200: json(res.roomTypeSchema, 'the room type') }, errors: [404] },
+  { tag: 'Hotels', method: 'delete', path: '/v1/hotels/:hotelId/room-types/:roomTypeId', summary: 'Delete a room type (409 while it has pending or paid reservations that have not ended)', who: 'admin, staff of it', answers: { 204: empty('deleted') }, errors: [404, 409] },
+  { tag: 'Hotels', method: 'post', path: '/v1/hotels/:hotelId/rooms', summary: 'Create a room', who: 'admin, staff of it', body: http.roomCreateBody, answers: { 201: json(res.roomSchema, 'the room', location) }, errors: [404, 409] },
+  { tag: 'Hotels', method: 'get', path: '/v1/hotels/:hotelId/rooms', summary: 'List rooms', who: 'admin, staff of it', query: http.pageQuery, answers: { 200: json(res.roomListSchema, 'a page of rooms') }, errors: [404] },
+  { tag: 'Hotels', method: 'get', path: '/v1/hotels/:hotelId/rooms/:roomId', summary: 'A room', who: 'admin, staff of it', answers: { 200: json(res.roomSchema, 'the room') }, errors: [404] },
+  { tag: 'Hotels', method: 'put', path: '/v1/hotels/:hotelId/rooms/:roomId', summary: 'Update a room', who: 'admin, staff of it', body: http.roomUpdateBody, answers: { 200: json(res.roomSchema, 'the room') }, errors: [404, 409] },
+  { tag: 'Hotels', method: 'delete', path: '/v1/hotels/:hotelId/rooms/:roomId', summary: 'Delete a room', who: 'admin, staff of it', answers: { 204: empty('deleted') }, errors: [404] },
+  // Inventory, rates and prices
+  { tag: 'Inventory and rates', method: 'put', path: '/v1/hotels/:hotelId/room-types/:roomTypeId/inventory', summary: 'Set the inventory of the nights [from, to) (all or nothing)', who: 'admin, staff of it, partner of it', body: http.inventoryBody, answers: { 200: json(res.ariUpdateSchema, 'the nights changed and the hotel’s new version') }, errors: [404, 409] },
+  { tag: 'Inventory and rates', method: 'put', path: '/v1/hotels/:hotelId/room-types/:roomTypeId/rates', summary: 'Set the base rate of the nights [from, to)', who: 'admin, staff of it, partner of it', body: http.ratesBody, answers: { 200: json(res.ariUpdateSchema, 'the nights changed and the hotel’s new version') }, errors: [404] },
+  { tag: 'Inventory and rates', method: 'put', path: '/v1/hotels/:hotelId/pricing', summary: 'Set the occupancy pricing tiers (replaces them all)', who: 'admin, staff of it', body: http.pricingBody, answers: { 200: json(res.pricingSchema, 'the tiers by occupancyPercent, and the hotel’s new version') }, errors: [404] },
+  { tag: 'Inventory and rates', method: 'get', path: '/v1/hotels/:hotelId/pricing', summary: 'The occupancy pricing tiers (none by default)', who: 'public', answers: { 200: json(res.pricingSchema, 'the tiers') }, errors: [404] },
+  // Availability
+  { tag: 'Availability', method: 'get', path: '/v1/hotels/:hotelId/availability', summary: 'Availability and prices of a stay, night by night (at most 92 nights)', who: 'public', query: http.availabilityQuery, answers: { 200: json(res.availabilitySchema, 'availability') }, errors: [404] },
+  {
+    tag: 'Availability',
+    method: 'get',
+    path: '/v1/hotels/:hotelId/availability/stream',
+    summary: 'Live availability (Server-Sent Events, resumable with Last-Event-ID)',
+    who: 'public',
+    answers: {
+      200: {
+        contentType: 'text/event-stream',
+        description:
+          '`event: availability`, `id: <version>`, `data: {hotelId, version, changes: [{roomTypeId, date, totalInventory, reserved, available, rate, baseRate}]}` per committed change; `event: reset` when the changes after Last-Event-ID are no longer kept; a comment at least every 15 s',
+      },
+    },
+    errors: [404],
+  },
+  // Reservations
+  {
+    tag: 'Reservations',
+    method: 'post',
+    path: '/v1/reservations',
+    summary: 'Reserve: hold rooms until expiresAt (idempotent on reservationId)',
+    who: 'guest, partner, staff, admin',
+    body: http.reservationBody,
+    answers: {
+      201: json(res.reservationSchema, 'held (pending)'),
+      200: json(res.reservationSchema, 'the same body again: the reservation as it is now'),
+      202: json(res.processingSchema, 'not decided within REPLY_TIMEOUT_MS; it will be, exactly once', { Location: 'GET it until it is decided' }),
+    },
+    errors: [404, 409, 422],
+  },
+  { tag: 'Reservations', method: 'get', path: '/v1/reservations', summary: 'List reservations (guests and partners: their own; staff and admin: a hotel’s)', who: 'guest, partner, staff, admin', query: http.reservationListQuery, answers: { 200: json(res.reservationListSchema, 'a page of reservations') } },
+  {
+    tag: 'Reservations',
+    method: 'get',
+    path: '/v1/reservations/:id',
+    summary: 'A reservation',
+    who: 'its owner, staff of its hotel, admin',
+    answers: { 200: json(res.reservationSchema, 'the reservation'), 202: json(res.processingSchema, 'still being decided') },
+    errors: [404],
+  },
+  {
+    tag: 'Reservations',
+    method: 'delete',
+    path: '/v1/reservations/:id',
+    summary: 'Cancel: pending → canceled, paid → refunded (refund per the hotel’s cancellation policy, in payment.refund)',
+    who: 'its owner, staff of its hotel, admin',
+    answers: { 200: json(res.reservationSchema, 'canceled or refunded; repeating it answers the same') },
+    errors: [404, 409],
+  },
+  {
+    tag: 'Reservations',
+    method: 'post',
+    path: '/v1/reservations/:id/payment',
+    summary: 'Pay a pending reservation (the test provider approves pm_card_visa and declines pm_card_declined)',
+    who: 'its owner, admin',
+    body: http.paymentBody,
+    idempotencyKey: true,
+    answers: { 200: json(res.reservationSchema, 'paid') },
+    errors: [402, 404, 409, 422],
+  },
+  // Batches
+  { tag: 'Batches', method: 'post', path: '/v1/batches', summary: 'A partner batch of up to 10,000 reservation bodies', who: 'partner, admin', body: http.batchBody, idempotencyKey: true, answers: { 202: json(res.batchAcceptedSchema, 'accepted; poll the Location', { Location: 'the batch' }) }, errors: [413, 422] },
+  { tag: 'Batches', method: 'get', path: '/v1/batches/:batchId', summary: 'A batch and its per-item results in item order', who: 'its creator, admin', answers: { 200: json(res.batchSchema, 'the batch') }, errors: [404] },
+  // Operations
+  { tag: 'Operations', method: 'get', path: '/healthz', summary: 'Liveness', who: 'public', answers: { 200: json(res.healthSchema, 'the process runs') } },
+  { tag: 'Operations', method: 'get', path: '/readyz', summary: 'Readiness: Redis and every Postgres database answer', who: 'public', answers: { 200: json(res.readinessSchema, 'ready'), 503: json(res.readinessSchema, 'not ready: the checks say why') } },
+  { tag: 'Operations', method: 'get', path: '/metrics', summary: 'Prometheus metrics', who: 'public', answers: { 200: { contentType: 'text/plain', description: 'Prometheus text exposition format' } } },
+  { tag: 'Operations', method: 'get', path: '/v1/ops/shards', summary: 'The shard table: owner, epoch and queue of every virtual shard', who: 'admin', answers: { 200: json(res.shardTableSchema, 'one row per virtual shard') } },
+  { tag: 'Operations', method: 'get', path: '/openapi.json', summary: 'This document', who: 'public', answers: { 200: { contentType: 'application/json', description: 'OpenAPI 3.1' } } },
+  { tag: 'Operations', method: 'get', path: '/docs', summary: 'A readable reference page of this document', who: 'public', answers: { 200: { contentType: 'text/html', description: 'the reference page' } } },
+];
+
+/** What each error status means in the contract, with its codes (docs/api.md). */
+const errorMeaning: Record<ErrorStatus, string> = {
+  400: 'validation_failed: details.fields lists each bad field and why',
+  401: 'unauthorized: no valid token',
+  402: 'payment_declined: the provider declined; the reservation is rejected',
+  403: 'forbidden: the token’s role or hotels do not allow it',
+  404: 'not_found (another principal’s reservation is not_found too)',
+  409: 'conflict, sold_out (details.alternatives), invalid_status, hold_expired or inventory_below_reserved',
+  413: 'payload_too_large: over 1 MiB (16 MiB for /v1/batches)',
+  422: 'idempotency_mismatch: the same key with another body, principal or hotel',
+  429: 'rate_limited: retry after Retry-After seconds',
+  503: 'unavailable: Redis or a database cannot be reached; retry after Retry-After seconds',
 };
 
-const idempotencyKeyHeader = {
-  name: 'Idempotency-Key',
-  in: 'header',
-  required: false,
-  description: 'The same key with the same body gets the first answer again (creates: the same resource); another body 422.',
-  schema: { type: 'string', maxLength: 200 },
+/** The error statuses an operation can give: what its kind can always give, and its own. */
+function errorStatuses(r: RouteDoc): ErrorStatus[] {
+  const out = new Set<ErrorStatus>(r.errors ?? []);
+  const api = r.path.startsWith('/v1/');
+  if (api) {
+    out.add(503);
+    out.add(401); // a token that is sent must be valid, also on public routes
+  }
+  if (api && (r.body || r.query || r.params || /:\w+/.test(r.path))) out.add(400);
+  if (r.body) out.add(413);
+  if (api && r.who !== 'public') {
+    out.add(403);
+    out.add(429);
+  }
+  if (r.optionalAuth) out.add(403);
+  return [...out].sort();
+}
+
+const componentRef = (s: z.ZodType) => {
+  const meta = res.components.get(s);
+  if (!meta) throw new Error('a response schema must be named in schemas/responses.ts');
+  return { $ref: `#/components/schemas/${meta.id}` };
 };
 
-function operation(op: Op) {
-  const responses: Record<string, unknown> = {
-    [op.ok]: { description: op.okDescription },
-  };
-  for (const s of op.errors ?? [400, 401, 403, 404]) responses[s] = { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
-  // Any operation answers 503 unavailable (with Retry-After) when Postgres or Redis cannot be reached.
-  responses[503] ??= { description: 'unavailable: a database or the queue is unreachable (Retry-After)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+/** An input schema (request body or parameter) as JSON Schema 2020-12, inline. */
+const input = (s: z.ZodType) => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+const uuidParam = { type: 'string', format: 'uuid' };
+
+/** What a query parameter means, where its schema (a text turned into a number, say) cannot say it. */
+const queryHelp: Record<string, string> = {
+  limit: 'page size, 1..200 (default 50)',
+  cursor: 'the nextCursor of the previous page',
+  checkIn: 'first night, YYYY-MM-DD, not before today in the hotel’s time zone',
+  checkOut: 'day of departure, YYYY-MM-DD, after checkIn',
+  rooms: 'rooms wanted, 1..10 (default 1)',
+  guests: 'guests per room, 1..20 (default 1)',
+  roomTypeId: 'only this room type',
+  city: 'hotels of this city',
+  hotelId: 'reservations of this hotel',
+  status: 'reservations with this status',
+};
+
+function parameters(r: RouteDoc): unknown[] {
+  const out: unknown[] = [];
+  for (const m of r.path.matchAll(/:(\w+)/g)) {
+    const name = m[1];
+    const schema = r.params?.[name] ? input(r.params[name]) : uuidParam;
+    out.push({ name, in: 'path', required: true, schema });
+  }
+  for (const [name, field] of Object.entries(r.query?.shape ?? {})) {
+    const f = field as z.ZodType;
+    const { description, ...schema } = input(f);
+    const help = (description as string | undefined) ?? queryHelp[name];
+    out.push({ name, in: 'query', required: !f.safeParse(undefined).success, schema, ...(help ? { description: help } : {}) });
+  }
+  if (r.idempotencyKey) {
+    out.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description: 'The same key with the same body gets the first answer again; another body 422 idempotency_mismatch.',
+      schema: { type: 'string', maxLength: 200 },
+    });
+  }
+  return out;
+}
+
+function answer(a: Answer) {
+  const content = a.schema
+    ? { content: { 'application/json': { schema: componentRef(a.schema) } } }
+    : a.contentType
+      ? { content: { [a.contentType]: { schema: a.contentType === 'application/json' ? { type: 'object' } : { type: 'string' } } } }
+      : {};
+  const headers = a.headers
+    ? { headers: Object.fromEntries(Object.entries(a.headers).map(([k, d]) => [k, { description: d, schema: { type: 'string' } }])) }
+    : {};
+  return { description: a.description, ...headers, ...content };
+}
+
+export const openApiPath = (expressPath: string) => expressPath.replace(/:(\w+)/g, '{$1}');
+
+function operation(r: RouteDoc) {
+  const responses: Record<string, unknown> = {};
+  for (const [status, a] of Object.entries(r.answers)) responses[status] = answer(a);
+  for (const s of errorStatuses(r)) responses[s] ??= { $ref: `#/components/responses/E${s}` };
+  const params = parameters(r);
   return {
-    summary: op.summary,
-    ...(op.auth ? { description: `Who: ${op.auth}.` } : {}),
-    ...(op.idempotencyKey ? { parameters: [idempotencyKeyHeader] } : {}),
-    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(op.body) } } } } : {}),
+    operationId: `${r.method}${r.path.replace(/:(\w+)/g, 'By-$1').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+    tags: [r.tag],
+    summary: r.summary,
+    description: `Who: ${r.who}.`,
+    ...(params.length ? { parameters: params } : {}),
+    ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: input(r.body) } } } } : {}),
     responses,
-    ...(op.auth === 'public' ? { security: [] } : {}),
+    ...(r.who === 'public' ? { security: r.optionalAuth ? [{}, { bearer: [] }] : [] } : {}),
   };
 }
 
 export function openApiDocument(): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {
-    '/v1/api-keys': { post: operation({ summary: 'Create an API key', body: http.apiKeyBody, ok: 201, okDescription: '{id, name, role, hotelIds, token}', auth: 'admin' }) },
-    '/v1/api-keys/{id}': { delete: operation({ summary: 'Revoke an API key', ok: 204, okDescription: 'revoked', auth: 'admin' }) },
-    '/v1/users': { post: operation({ summary: 'Sign up', body: http.userBody, ok: 201, okDescription: '{id, email, name}', auth: 'public', errors: [400, 409] }) },
-    '/v1/sessions': { post: operation({ summary: 'Log in', body: http.sessionBody, ok: 201, okDescription: '{token, userId, expiresAt}', auth: 'public', errors: [400, 401] }) },
-    '/v1/hotels': {
-      post: operation({ summary: 'Create a hotel (Idempotency-Key honoured: the same key and body create one hotel)', body: http.hotelCreateBody, ok: 201, okDescription: 'Hotel', auth: 'admin', errors: [400, 401, 403, 422], idempotencyKey: true }),
-      get: operation({ summary: 'List hotels (?city=, ?limit=, ?cursor=)', ok: 200, okDescription: '{items: Hotel[], nextCursor}', auth: 'public', errors: [400] }),
-    },
-    '/v1/hotels/{hotelId}': {
-      get: operation({ summary: 'A hotel', ok: 200, okDescription: 'Hotel', auth: 'public', errors: [400, 404] }),
-      put: operation({ summary: 'Update a hotel', body: http.hotelUpdateBody, ok: 200, okDescription: 'Hotel', auth: 'admin, staff of it', errors: [400, 401, 403, 404, 409] }),
-      delete: operation({ summary: 'Delete a hotel', ok: 204, okDescription: 'deleted', auth: 'admin', errors: [400, 401, 403, 404, 409] }),
-    },
-    '/v1/hotels/{hotelId}/room-types': {
-      post: operation({ summary: 'Create a room type (Idempotency-Key honoured: the same key and body create one room type)', body: http.roomTypeCreateBody, ok: 201, okDescription: 'RoomType', auth: 'admin, staff', errors: [400, 401, 403, 404, 422], idempotencyKey: true }),
-      get: operation({ summary: 'List room types', ok: 200, okDescription: '{items: RoomType[], nextCursor}', auth: 'public', errors: [400, 404] }),
-    },
-    '/v1/hotels/{hotelId}/room-types/{roomTypeId}': {
-      get: operation({ summary: 'A room type', ok: 200, okDescription: 'RoomType', auth: 'public', errors: [400, 404] }),
-      put: operation({ summary: 'Update a room type', body: http.roomTypeUpdateBody, ok: 200, okDescription: 'RoomType', auth: 'admin, staff' }),
-      delete: operation({ summary: 'Delete a room type', ok: 204, okDescription: 'deleted', auth: 'admin, staff', errors: [400, 401, 403, 404, 409] }),
-    },
-    '/v1/hotels/{hotelId}/room-types/{roomTypeId}/inventory': {
-      put: operation({ summary: 'Set inventory for [from, to)', body: http.inventoryBody, ok: 200, okDescription: '{updatedNights, version}', auth: 'admin, staff, partner of it', errors: [400, 401, 403, 404, 409] }),
-    },
-    '/v1/hotels/{hotelId}/room-types/{roomTypeId}/rates': {
-      put: operation({ summary: 'Set rates for [from, to)', body: http.ratesBody, ok: 200, okDescription: '{updatedNights, version}', auth: 'admin, staff, partner of it' }),
-    },
-    '/v1/hotels/{hotelId}/pricing': {
-      put: operation({ summary: 'Set the occupancy pricing tiers (replaces them all; a new version, and a reset on the stream)', body: http.pricingBody, ok: 200, okDescription: '{tiers (by occupancyPercent ascending), version}', auth: 'admin, staff of it' }),
-      get: operation({ summary: 'The occupancy pricing tiers', ok: 200, okDescription: '{tiers, version} (tiers: [] by default)', auth: 'public', errors: [400, 404] }),
-    },
-    '/v1/hotels/{hotelId}/rooms': {
-      post: operation({ summary: 'Create a room', body: http.roomCreateBody, ok: 201, okDescription: 'Room', auth: 'admin, staff', errors: [400, 401, 403, 404, 409] }),
-      get: operation({ summary: 'List rooms', ok: 200, okDescription: '{items: Room[], nextCursor}', auth: 'admin, staff' }),
-    },
-    '/v1/hotels/{hotelId}/rooms/{roomId}': {
-      get: operation({ summary: 'A room', ok: 200, okDescription: 'Room', auth: 'admin, staff' }),
-      put: operation({ summary: 'Update a room', body: http.roomUpdateBody, ok: 200, okDescription: 'Room', auth: 'admin, staff', errors: [400, 401, 403, 404, 409] }),
-      delete: operation({ summary: 'Delete a room', ok: 204, okDescription: 'deleted', auth: 'admin, staff' }),
-    },
-    '/v1/hotels/{hotelId}/availability': {
-      get: operation({ summary: 'Availability (?checkIn=&checkOut=&roomTypeId=&rooms=)', ok: 200, okDescription: '{hotelId, checkIn, checkOut, version, stale, roomTypes: [{roomTypeId, name, available, totalPrice, nights: [{date, totalInventory, reserved, available, rate (the occupancy price), baseRate}]}]}', auth: 'public', errors: [400, 404, 503] }),
-    },
-    '/v1/hotels/{hotelId}/availability/stream': {
-      get: operation({ summary: 'Server-Sent Events: `availability` events with id = version ({hotelId, version, changes: [{roomTypeId, date, totalInventory, reserved, available, rate, baseRate}]}); `reset`; resume with Last-Event-ID', ok: 200, okDescription: 'text/event-stream', auth: 'public', errors: [400, 404, 503] }),
-    },
-    '/v1/reservations': {
-      post: operation({ summary: 'Reserve (idempotent on reservationId)', body: http.reservationBody, ok: 201, okDescription: 'Reservation (200 for a repeat; 202 {id, status: processing} when late)', auth: 'guest, partner, staff, admin', errors: [400, 401, 403, 404, 409, 422, 429, 503] }),
-      get: operation({ summary: 'List reservations (?hotelId=&status=&limit=&cursor=)', ok: 200, okDescription: '{items: Reservation[], nextCursor}', auth: 'guest, partner: their own; staff, admin: a hotel\'s' }),
-    },
-    '/v1/reservations/{id}': {
-      get: operation({ summary: 'A reservation (202 while it is being decided)', ok: 200, okDescription: 'Reservation', auth: 'its owner, staff of its hotel, admin' }),
-      delete: operation({ summary: 'Cancel (pending → canceled, paid → refunded)', ok: 200, okDescription: 'Reservation', auth: 'its owner, staff, admin', errors: [400, 401, 404, 409] }),
-    },
-    '/v1/reservations/{id}/payment': {
-      post: operation({ summary: 'Pay a pending reservation (Idempotency-Key honoured; test provider declines pm_card_declined)', body: http.paymentBody, ok: 200, okDescription: 'Reservation (paid)', auth: 'its owner, admin', errors: [400, 401, 402, 404, 409, 422, 503], idempotencyKey: true }),
-    },
-    '/v1/batches': {
-      post: operation({ summary: 'Partner batch of up to 10,000 reservation bodies (Idempotency-Key honoured)', body: http.batchBody, ok: 202, okDescription: '{batchId, status, total}', auth: 'partner, admin', errors: [400, 401, 403, 413, 422, 503], idempotencyKey: true }),
-    },
-    '/v1/batches/{batchId}': {
-      get: operation({ summary: 'A batch and its per-item results in item order', ok: 200, okDescription: '{batchId, status, total, held, rejected, results}', auth: 'its creator, admin' }),
-    },
-    '/healthz': { get: operation({ summary: 'Liveness', ok: 200, okDescription: 'running', auth: 'public', errors: [] }) },
-    '/readyz': { get: operation({ summary: 'Readiness (Redis and every Postgres database answer)', ok: 200, okDescription: 'ready', auth: 'public', errors: [503] }) },
-    '/metrics': { get: operation({ summary: 'Prometheus metrics', ok: 200, okDescription: 'text', auth: 'public', errors: [] }) },
-    '/v1/ops/shards': { get: operation({ summary: 'Shard table', ok: 200, okDescription: '[{shard, database, owner, epoch, queueDepth, oldestWaitingMs}]', auth: 'admin', errors: [401, 403] }) },
-  };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) (paths[openApiPath(r.path)] ??= {})[r.method] = operation(r);
+  const generated = z.toJSONSchema(res.components, { io: 'input', uri: (id) => `#/components/schemas/${id}` }).schemas;
+  const schemas = Object.fromEntries(
+    Object.entries(generated).map(([name, s]) => {
+      const { $schema: _s, $id: _i, ...rest } = s as Record<string, unknown>;
+      return [name, rest];
+    }),
+  );
+  const responses = Object.fromEntries(
+    (Object.entries(errorMeaning) as [string, string][]).map(([status, meaning]) => [
+      `E${status}`,
+      {
+        description: meaning,
+        ...(status === '429' || status === '503' ? { headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } } } : {}),
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+    ]),
+  );
   return {
     openapi: '3.1.0',
-    info: { title: 'Reservation engine', version: '1.0.0', description: 'See docs/api.md for the full contract.' },
-    servers: [{ url: '/' }],
-    components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: { Error: errorBody },
+    info: {
+      title: 'Reservation engine',
+      version: '1.0.0',
+      description:
+        'Hotel reservations with live availability, for booking sites, partner channels and hotel staff. Bodies are JSON; unknown body fields are refused (400); ids are UUIDs; dates YYYY-MM-DD; money in minor units of the hotel’s currency. The full contract is docs/api.md.',
     },
+    servers: [{ url: '/' }],
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
     security: [{ bearer: [] }],
     paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key, a session token (POST /v1/sessions) or ADMIN_API_KEY' } },
+      schemas,
+      responses,
+    },
   };
 }

@@ -1,16 +1,21 @@
 // `worker` process (Procfile): migrate, then own shards (all, or WORKER_SHARDS) and decide their commands.
-import { loadConfigOrExit } from '../engine/config.js';
 import { createLogger } from '../engine/log.js';
 import { ShardOwner } from '../engine/shard-owner.js';
 import { prepareDatabases } from '../engine/store/pg.js';
+import { startOrExit } from '../engine/startup.js';
 import { serveWorkerMetrics } from '../engine/worker-metrics.js';
 
-const config = loadConfigOrExit();
+const {
+  config,
+  started: { owner, metrics },
+} = await startOrExit(async (config) => {
+  await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
+  const owner = new ShardOwner(config, createLogger('worker', config.logLevel));
+  await owner.start();
+  const metrics = config.workerMetricsPort === undefined ? undefined : await serveWorkerMetrics(owner, config.workerMetricsPort);
+  return { owner, metrics };
+});
 const log = createLogger('worker', config.logLevel);
-await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
-const owner = new ShardOwner(config, log);
-await owner.start();
-const metrics = config.workerMetricsPort === undefined ? undefined : await serveWorkerMetrics(owner, config.workerMetricsPort);
 log.info('worker started', { owner: owner.ownerId, shards: config.workerShards ?? 'all', metricsPort: metrics?.port });
 let stopping = false;
 const stop = async () => {

@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { requireRole } from '../auth.js';
 import { openApiDocument } from '../../schemas/openapi.js';
 import type { ApiContext } from '../context.js';
+import { docsPage } from '../docs-page.js';
 import { readinessCheckMs } from '../../engine/limits.js';
 
 /** `p`, or a rejection once `ms` have passed without its answer. */
@@ -20,6 +21,9 @@ export function operationRoutes(ctx: ApiContext): Router {
   const openapi = openApiDocument();
   r.get('/openapi.json', (_req, res) => {
     res.json(openapi);
+  });
+  r.get('/docs', (_req, res) => {
+    res.type('html').send(docsPage);
   });
 
   r.get('/healthz', (_req, res) => {

@@ -116,6 +116,8 @@ export const specs: Record<string, RouteSpec> = {
   'GET /readyz': { allowed: everyone },
   'GET /metrics': { allowed: everyone },
   'GET /v1/ops/shards': { allowed: ['admin'] },
+  'GET /openapi.json': { allowed: everyone },
+  'GET /docs': { allowed: everyone },
 };
 
 /** Valid values of a path parameter, by route and name. */

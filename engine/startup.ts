@@ -1,0 +1,98 @@
+// A process that cannot start says so in one line: what is wrong and how to fix it (Postgres unreachable or refusing
+// the user or database, Redis unreachable, a bad environment variable), and exits non-zero. The stack trace follows
+// only with LOG_LEVEL=debug. Every entry point (bin/start.ts, api/main.ts, workers/reservation-worker.ts) starts
+// through `startOrExit`.
+import { Redis } from 'ioredis';
+import { ConfigError, loadConfigOrExit, type Config } from './config.js';
+
+/** Redis answered no PING in time at start. */
+export class RedisUnreachable extends Error {}
+
+/** What a URL names, without its password. */
+function where(urlText: string): string {
+  try {
+    const u = new URL(urlText);
+    const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
+    return `${user}${u.hostname}:${u.port || (u.protocol.startsWith('redis') ? '6379' : '5432')}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return urlText;
+  }
+}
+
+/** Resolve once Redis answers a PING, or reject within `timeoutMs` with RedisUnreachable. */
+export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: timeoutMs });
+  let last: Error | undefined;
+  r.on('error', (e: Error) => (last = e));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      r.connect().then(() => r.ping()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    const why = (last as { code?: string } | undefined)?.code ?? (err as { code?: string }).code ?? (err as Error).message;
+    throw new RedisUnreachable(`cannot reach Redis at ${where(url)} (${why}): start Redis there, or set REDIS_URL to where it runs`);
+  } finally {
+    clearTimeout(timer);
+    r.disconnect();
+  }
+}
+
+const unreachable = ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET'];
+
+/** One line saying what stopped the start and how to fix it. */
+export function explainStartFailure(err: unknown, config?: Config): string {
+  if (err instanceof ConfigError) return `configuration error: ${err.message} (fix that environment variable; docs/api.md lists them all)`;
+  if (err instanceof RedisUnreachable) return `cannot start: ${err.message}`;
+  const e = err as { code?: string; message?: string; address?: string; port?: number };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = (e?.message ?? String(err)).split('\n')[0];
+  // The Postgres URL the error is about: its host and port when the driver says them, else the catalog's.
+  const pgUrl = config?.catalogUrl;
+  const server = e?.address && e.port ? `${e.address}:${e.port}` : pgUrl ? where(pgUrl).replace(/^[^@]*@/, '').replace(/\/.*$/, '') : 'the server';
+  const user = pgUrl ? decodeURIComponent(new URL(pgUrl).username) : undefined;
+  if (code === 'EADDRINUSE') {
+    return `cannot start: port ${e.port ?? config?.port} is already in use by another process: stop that process, or set PORT (WORKER_METRICS_PORT for a worker's metrics) to a free port`;
+  }
+  if (unreachable.includes(code) || /timeout exceeded when trying to connect|Connection terminated unexpectedly/i.test(message)) {
+    return `cannot start: PostgreSQL at ${server} cannot be reached (${code || message}): start PostgreSQL there, or set DATABASE_URL (and SHARD_DATABASE_URLS, if used) to where it runs`;
+  }
+  if (code.startsWith('28') || /no PostgreSQL user name specified|role .* does not exist|password authentication failed/i.test(message)) {
+    return `cannot start: PostgreSQL at ${server} refused the user${user ? ` "${user}"` : ''} (${message}): create that role (e.g. \`createuser --createdb ${user || 'NAME'}\` as the postgres user), or put a user it accepts in DATABASE_URL (postgres://USER:PASSWORD@HOST:PORT/DB)`;
+  }
+  if (code === '3D000') {
+    return `cannot start: PostgreSQL at ${server} has no such database (${message}): create it, or set DATABASE_URL to an existing one`;
+  }
+  if (code === '42501') {
+    return `cannot start: PostgreSQL at ${server} does not let${user ? ` "${user}"` : ' this user'} create or change the databases (${message}): grant it CREATEDB (ALTER ROLE ... CREATEDB) or create the databases for it`;
+  }
+  return `cannot start: ${message}${code ? ` (${code})` : ''} (LOG_LEVEL=debug shows the stack trace)`;
+}
+
+function debugWanted(config: Config | undefined): boolean {
+  return config ? config.logLevel === 'debug' : process.env.LOG_LEVEL === 'debug';
+}
+
+/** Print the one line (and with LOG_LEVEL=debug the stack) on stderr, and exit: 2 for configuration, else 1. */
+export function exitOnStartFailure(err: unknown, config?: Config): never {
+  process.stderr.write(`${explainStartFailure(err, config)}\n`);
+  if (debugWanted(config) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+}
+
+/**
+ * Load the configuration (a bad variable ends the process with its one line), check that Redis answers, then run
+ * `start`; whatever fails on the way ends the process with one line.
+ */
+export async function startOrExit<T>(start: (config: Config) => Promise<T>): Promise<{ config: Config; started: T }> {
+  const config = loadConfigOrExit();
+  try {
+    await checkRedis(config.redisUrl);
+    return { config, started: await start(config) };
+  } catch (err) {
+    exitOnStartFailure(err, config);
+  }
+}

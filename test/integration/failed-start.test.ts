@@ -1,0 +1,138 @@
+// A start that cannot succeed says in one line what is wrong and how to fix it, with no stack trace (unless
+// LOG_LEVEL=debug), and exits non-zero: for `npm start`'s process and for each process of the Procfile.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import pg from 'pg';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+
+const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const entries = ['bin/start.js', 'api/main.js', 'workers/reservation-worker.js'];
+
+interface Ended {
+  code: number | null;
+  lines: string[];
+}
+
+/** Run an entry point with these variables (and no others of the test's environment that could matter). */
+function run(entry: string, vars: Record<string, string>): Promise<Ended> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...vars };
+    const child = spawn(process.execPath, [path.join(dist, entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} did not exit within 30 s; it printed:\n${out}`));
+    }, 30_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, lines: out.split('\n').filter((l) => l.trim() !== '') });
+    });
+  });
+}
+
+/** A local port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('failed starts', function () {
+  this.timeout(120_000);
+  let env: TestEnv;
+  let base: Record<string, string>;
+  let deadPort = 0;
+  /** A role that may log in but not create databases (roles are the server's: a unique name, dropped after). */
+  const noCreateRole = `bk_failed_start_${randomBytes(4).toString('hex')}`;
+  const asServer = async (sql: string) => {
+    const c = new pg.Client({ connectionString: env.config.catalogUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+
+  before(async () => {
+    env = await createTestEnv();
+    deadPort = await closedPort();
+    await asServer(`CREATE ROLE ${noCreateRole} LOGIN NOCREATEDB`);
+    // A working configuration (Postgres and Redis answer), which each case breaks in one place.
+    base = { ...env.vars, LOG_LEVEL: 'info', DEMO_DATA: '0' };
+  });
+  after(async () => {
+    await asServer(`DROP ROLE IF EXISTS ${noCreateRole}`).catch(() => {});
+    await env?.cleanup();
+  });
+
+  const cases: { name: string; vars: () => Record<string, string>; line: () => RegExp; code?: number }[] = [
+    { name: 'a bad environment variable', vars: () => ({ HOLD_TTL_SECONDS: 'ten' }), line: () => /^configuration error: HOLD_TTL_SECONDS: must be a whole number.*fix that environment variable/, code: 2 },
+    {
+      name: 'Postgres unreachable',
+      vars: () => ({ DATABASE_URL: `postgres://127.0.0.1:${deadPort}/bk_failed_start` }),
+      line: () => new RegExp(`^cannot start: PostgreSQL at 127\\.0\\.0\\.1:${deadPort} cannot be reached \\(ECONNREFUSED\\): start PostgreSQL there, or set DATABASE_URL`),
+    },
+    {
+      name: 'Postgres refusing the user',
+      vars: () => ({ DATABASE_URL: 'postgres://no_such_role_bk@127.0.0.1:5432/bk_failed_start' }),
+      line: () => /^cannot start: PostgreSQL at 127\.0\.0\.1:5432 refused the user "no_such_role_bk" \(role "no_such_role_bk" does not exist\): create that role .* or put a user it accepts in DATABASE_URL/,
+    },
+    {
+      name: 'Postgres refusing to create the databases',
+      vars: () => ({ DATABASE_URL: `postgres://${noCreateRole}@127.0.0.1:5432/bk_failed_start` }),
+      line: () =>
+        new RegExp(`^cannot start: PostgreSQL at 127\\.0\\.0\\.1:5432 does not let "${noCreateRole}" create or change the databases \\(permission denied to create database\\): grant it CREATEDB`),
+    },
+    {
+      name: 'Redis unreachable',
+      vars: () => ({ REDIS_URL: `redis://127.0.0.1:${deadPort}` }),
+      line: () => new RegExp(`^cannot start: cannot reach Redis at 127\\.0\\.0\\.1:${deadPort} \\(ECONNREFUSED\\): start Redis there, or set REDIS_URL`),
+    },
+  ];
+
+  for (const entry of entries) {
+    for (const c of cases) {
+      it(`${entry}, ${c.name}: one line saying what to fix, no stack trace, exit code non-zero`, async () => {
+        const ended = await run(entry, { ...base, ...c.vars() });
+        expect(ended.lines, ended.lines.join('\n')).to.have.length(1);
+        expect(ended.lines[0]).to.match(c.line());
+        expect(ended.code).to.equal(c.code ?? 1);
+      });
+    }
+  }
+
+  // npm start runs the web part as a child: its failed first start ends npm start too, instead of restarting it
+  // every second. (LOG_LEVEL=error: the worker part, which does start, would log its shards at info.)
+  for (const entry of ['bin/start.js', 'api/main.js']) {
+    it(`${entry}, PORT in use: one line naming the port, exit code 1`, async () => {
+      const busy = net.createServer();
+      await new Promise<void>((r) => busy.listen(0, r));
+      const { port } = busy.address() as net.AddressInfo;
+      try {
+        const ended = await run(entry, { ...base, LOG_LEVEL: 'error', PORT: String(port) });
+        expect(ended.lines, ended.lines.join('\n')).to.deep.equal([
+          `cannot start: port ${port} is already in use by another process: stop that process, or set PORT (WORKER_METRICS_PORT for a worker's metrics) to a free port`,
+        ]);
+        expect(ended.code).to.equal(1);
+      } finally {
+        busy.close();
+      }
+    });
+  }
+
+  it('with LOG_LEVEL=debug the stack trace follows the line', async () => {
+    const ended = await run('api/main.js', { ...base, LOG_LEVEL: 'debug', REDIS_URL: `redis://127.0.0.1:${deadPort}` });
+    expect(ended.lines[0]).to.match(/^cannot start: cannot reach Redis/);
+    expect(ended.lines.some((l) => /^\s+at /.test(l)), ended.lines.join('\n')).to.equal(true);
+    expect(ended.code).to.equal(1);
+  });
+});
