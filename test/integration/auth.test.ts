@@ -363,7 +363,7 @@ describe('auth: principals, roles and scopes', function () {
       const local = `Taken-${randomUUID()}`;
       const first = await anon.post('/v1/users', { email: `${local}@Example.com`, password: 'first password', name: 'First' });
       expect(first.status, JSON.stringify(first.body)).to.equal(201);
-      expect(first.body).to.have.keys(['id', 'email', 'name']);
+      expect(first.body).to.have.keys(['id', 'email', 'name', 'role']);
       expectError(await anon.post('/v1/users', { email: `${local}@Example.com`, password: 'second password', name: 'Second' }), 409, 'conflict');
       expectError(
         await anon.post('/v1/users', { email: `${local.toLowerCase()}@example.com`, password: 'second password', name: 'Second' }),
