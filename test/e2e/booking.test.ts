@@ -300,6 +300,8 @@ describe('booking web pages in headless chromium', function () {
     const n2 = await round(
       { checkIn: 5, checkOut: 7, roomCount: 1 },
       async () => {
+        // Mouse clicks go to coordinates: bring the button into the viewport first (below the calendar under 1600 px).
+        await page.locator('#book-button').scrollIntoViewIfNeeded();
         const b = (await page.locator('#book-button').boundingBox())!;
         const x = b.x + b.width / 2;
         const y = b.y + b.height / 2;

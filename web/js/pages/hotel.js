@@ -1,4 +1,5 @@
-// /hotel.html?id=<hotelId>[&from=YYYY-MM-DD]: the live availability calendar and the booking form.
+// /hotel.html?id=<hotelId>[&from=YYYY-MM-DD][&checkIn=&checkOut=&rooms=]: the live availability calendar and the
+// booking form (a search by dates hands over its stay).
 
 import { ApiError, forgetRoomTypes, getHotel, getRoomTypes } from '../api.js';
 import { BookingForm } from '../booking.js';
@@ -36,6 +37,11 @@ startPage(async () => {
   loginLink.href = `/login.html?next=${encodeURIComponent(location.pathname + location.search)}`;
 
   // ---- booking form ----
+  // A search by dates hands over its stay: the form starts with it.
+  const handed = params();
+  if (isIsoDate(handed.get('checkIn')) && handed.get('checkIn') >= today) $('check-in').value = handed.get('checkIn');
+  if (isIsoDate(handed.get('checkOut')) && handed.get('checkOut') > $('check-in').value) $('check-out').value = handed.get('checkOut');
+  if (/^\d+$/.test(handed.get('rooms') ?? '') && $('room-count')) $('room-count').value = handed.get('rooms');
   const booking = new BookingForm($('booking-form'), { hotelId, hotel, today });
   const loadRoomTypes = async () => {
     try {
@@ -76,7 +82,7 @@ startPage(async () => {
     },
   });
 
-  let from = params().get('from');
+  let from = params().get('from') ?? params().get('checkIn');
   if (!isIsoDate(from)) from = today;
 
   const go = (date) => {
