@@ -3,20 +3,22 @@ import { loadConfigOrExit } from '../engine/config.js';
 import { createLogger } from '../engine/log.js';
 import { ShardOwner } from '../engine/shard-owner.js';
 import { prepareDatabases } from '../engine/store/pg.js';
-import { serveWorkerMetrics } from '../engine/worker-metrics.js';
+import { reportOwner, serveWorkerMetrics } from '../engine/worker-metrics.js';
 
 const config = loadConfigOrExit();
 const log = createLogger('worker', config.logLevel);
 await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
 const owner = new ShardOwner(config, log);
 await owner.start();
-const metrics = config.workerMetricsPort === undefined ? undefined : await serveWorkerMetrics(owner, config.workerMetricsPort);
+const stopReporting = reportOwner(owner, config.redisUrl, config.redisPrefix);
+const metrics = config.workerMetricsPort === undefined ? undefined : await serveWorkerMetrics(owner, config.workerMetricsPort, log);
 log.info('worker started', { owner: owner.ownerId, shards: config.workerShards ?? 'all', metricsPort: metrics?.port });
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   metrics?.server.close();
+  stopReporting();
   await owner.stop();
   process.exit(0);
 };
