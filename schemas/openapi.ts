@@ -35,6 +35,14 @@ const idempotencyKeyHeader = {
   schema: { type: 'string', maxLength: 200 },
 };
 
+const requestIdHeader = {
+  name: 'X-Request-Id',
+  in: 'header',
+  required: false,
+  description: 'Kept as the request id when 1..128 characters of [A-Za-z0-9._-], else a new UUID is made; every answer carries it in X-Request-Id.',
+  schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' },
+};
+
 function operation(op: Op) {
   const responses: Record<string, unknown> = {
     [op.ok]: { description: op.okDescription },
@@ -42,10 +50,14 @@ function operation(op: Op) {
   for (const s of op.errors ?? [400, 401, 403, 404]) responses[s] = { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   // Any operation answers 503 unavailable (with Retry-After) when Postgres or Redis cannot be reached.
   responses[503] ??= { description: 'unavailable: a database or the queue is unreachable (Retry-After)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  // Every token-bearing request can be refused by its rate limit.
+  if (op.auth !== 'public' || op.summary === 'Sign up' || op.summary === 'Log in') {
+    responses[429] ??= { description: 'rate_limited (Retry-After)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  }
   return {
     summary: op.summary,
     ...(op.auth ? { description: `Who: ${op.auth}.` } : {}),
-    ...(op.idempotencyKey ? { parameters: [idempotencyKeyHeader] } : {}),
+    parameters: [requestIdHeader, ...(op.idempotencyKey ? [idempotencyKeyHeader] : [])],
     ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(op.body) } } } } : {}),
     responses,
     ...(op.auth === 'public' ? { security: [] } : {}),
@@ -120,8 +132,17 @@ export function openApiDocument(): Record<string, unknown> {
     },
     '/healthz': { get: operation({ summary: 'Liveness', ok: 200, okDescription: 'running', auth: 'public', errors: [] }) },
     '/readyz': { get: operation({ summary: 'Readiness (Redis and every Postgres database answer)', ok: 200, okDescription: 'ready', auth: 'public', errors: [503] }) },
-    '/metrics': { get: operation({ summary: 'Prometheus metrics', ok: 200, okDescription: 'text', auth: 'public', errors: [] }) },
-    '/v1/ops/shards': { get: operation({ summary: 'Shard table', ok: 200, okDescription: '[{shard, database, owner, epoch, queueDepth, oldestWaitingMs}]', auth: 'admin', errors: [401, 403] }) },
+    '/metrics': { get: operation({ summary: 'Prometheus metrics of this API process', ok: 200, okDescription: 'Prometheus text exposition (version 0.0.4)', auth: 'admin', errors: [401, 403] }) },
+    '/v1/ops/shards': {
+      get: operation({
+        summary: 'Shard table',
+        ok: 200,
+        okDescription:
+          '[{shard, database, owner, epoch, queueDepth, oldestWaitingMs, stale, source: postgres|memory|redis|none, epochReadAt?}]; answered while a shard database is down (stale: true)',
+        auth: 'admin',
+        errors: [401, 403],
+      }),
+    },
   };
   return {
     openapi: '3.1.0',
