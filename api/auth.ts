@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { PrincipalKind } from '../engine/core/types.js';
 import type { Logger } from '../engine/log.js';
 import {
@@ -51,39 +51,53 @@ export interface RateLimitStore {
   redis: Redis;
   /** Prefix of the limits' keys (REDIS_PREFIX). */
   prefix: string;
+  /** Whether Redis is known to be away or stalled now (the command router's probe): then memory counts at once. */
+  troubled?: () => boolean;
+}
+
+/** A limit of `points` per window: counted in Redis, or in this process's memory while Redis is in trouble. */
+export interface Limiter {
+  points: number;
+  seconds: number;
+  shared?: RateLimiterRedis;
+  local: RateLimiterMemory;
+  troubled?: () => boolean;
 }
 
 /**
- * A rate limiter of `points` per `seconds` on Redis, counted in a fixed window per key shared by every API process
- * (rate-limiter-flexible). A key past its limit is refused from memory until its window ends (no Redis call), and
- * while Redis fails each process counts in its own memory instead (the limit then holds per process).
+ * A rate limiter of `points` per `seconds`, counted in a fixed window per key shared by every API process
+ * (rate-limiter-flexible on Redis). A key past its limit is refused from memory until its window ends (no Redis
+ * call). While Redis fails (a command that fails or times out, or the router's probe says it is away) each process
+ * counts in its own memory instead, so the limit then holds per process and a request never waits on a stalled Redis
+ * for its limit.
  */
-export function rateLimiter(store: RateLimitStore | undefined, name: string, points: number, seconds: number): RateLimiterAbstract {
-  const insurance = new RateLimiterMemory({ keyPrefix: name, points, duration: seconds });
-  if (!store) return insurance;
-  return new RateLimiterRedis({
+export function rateLimiter(store: RateLimitStore | undefined, name: string, points: number, seconds: number): Limiter {
+  const local = new RateLimiterMemory({ keyPrefix: name, points, duration: seconds });
+  if (!store) return { points, seconds, local };
+  const shared = new RateLimiterRedis({
     storeClient: store.redis,
     keyPrefix: `${store.prefix}:ratelimit:${name}`,
     points,
     duration: seconds,
     inMemoryBlockOnConsumed: points,
     rejectIfRedisNotReady: true,
-    insuranceLimiter: insurance,
+    insuranceLimiter: local,
   });
+  return { points, seconds, shared, local, troubled: store.troubled };
 }
 
 /**
  * Spend one request of a limiter; past the limit, 429 `rate_limited` with Retry-After (whole seconds until the
  * window ends, at least 1). Any other failure (Redis and memory both failing) lets the request through.
  */
-export async function consume(limiter: RateLimiterAbstract, key: string, what: string, onRefused?: () => void): Promise<void> {
+export async function consume(limiter: Limiter, key: string, what: string, onRefused?: () => void): Promise<void> {
   try {
-    await limiter.consume(key);
+    await (limiter.shared && !limiter.troubled?.() ? limiter.shared : limiter.local).consume(key);
   } catch (err) {
     if (!(err instanceof RateLimiterRes)) return;
     onRefused?.();
     const wait = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
-    throw new ApiError('rate_limited', `more than ${what}`, { limit: limiter.points, windowSeconds: limiter.duration, retryAfterSeconds: wait }, { 'Retry-After': String(wait) });
+    throw new ApiError('rate_limited', `more than ${what}`, { limit: limiter.points, windowSeconds: limiter.seconds, retryAfterSeconds: wait }, { 'Retry-After': String(wait) });
   }
 }
 
@@ -94,7 +108,7 @@ export class Authenticator {
   /** Verified tokens by their text, least recently verified first (a Map keeps insertion order). */
   private readonly known = new Map<string, Known>();
   /** Per-token limiters by their rate (requests per second). */
-  private readonly limiters = new Map<number, RateLimiterAbstract>();
+  private readonly limiters = new Map<number, Limiter>();
   private readonly adminHash: Buffer | undefined;
   /** Until when tokens past tokenCacheMs are served from their last-known principal without asking the catalog. */
   private catalogDownUntil = 0;

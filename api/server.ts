@@ -47,7 +47,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const router = new CommandRouter(config);
   await router.start();
   const metrics = new Metrics();
-  const rateLimits = { redis, prefix: config.redisPrefix };
+  const rateLimits = { redis, prefix: config.redisPrefix, troubled: () => router.unavailableReason !== undefined };
   const auth = new Authenticator(catalog, config.adminApiKey, config.rateLimitPerSecond, log, rateLimits, () =>
     metrics.process.rateLimited.inc({ limit: 'token' }),
   );
