@@ -41,7 +41,8 @@ export function createApp(ctx: ApiContext): Express {
   // First: the request's id (X-Request-Id) on every answer, and its latency and access log line when it ends.
   app.use((req, res, next) => {
     req.requestId = beginRequest(ctx.accessLog, ctx.metrics, req, res, () => ({
-      route: (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : req.path),
+      // Never the path itself: paths are the client's to choose, and each label value is a series kept forever.
+      route: (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : 'unrouted'),
       path: req.path,
       principal: req.principal?.kind ?? 'none',
     }));

@@ -22,7 +22,7 @@ export class ProcessMetrics {
 
   readonly httpRequestDuration = new Histogram({
     name: 'http_request_duration_seconds',
-    help: 'HTTP requests by route (the route pattern, "unmatched" for 404s), method and status, and how long they took.',
+    help: 'HTTP requests by route (the route pattern; "unmatched" for 404s, "unrouted" before a route was chosen), method and status, and how long they took.',
     labelNames: ['route', 'method', 'status'] as const,
     buckets: latencyBuckets,
     registers: [this.registry],

@@ -78,6 +78,18 @@ describe('observability: metrics, request ids, access and decision logs (issue 1
     expect(Number(parsed.get('process_resident_memory_bytes')!.metrics[0].value)).to.be.greaterThan(0);
   });
 
+  it('paths the client chooses never become label values', async () => {
+    const junk = randomUUID();
+    expect((await admin.as('bk_not-a-token').get(`/v1/${junk}`)).status).to.equal(401);
+    expect((await admin.as(undefined).get(`/v1/${junk}`)).status).to.equal(404);
+    expect((await admin.as(undefined).get(`/${junk}.html`)).status).to.equal(404);
+    const text = (await admin.get('/metrics')).body as string;
+    expect(text).to.not.include(junk);
+    const routes = new Set(samplesOf(text).filter((m) => m.name === 'http_request_duration_seconds_count').map((m) => m.labels.route));
+    expect([...routes].filter((r) => !r.startsWith('/') && r !== 'unmatched' && r !== 'unrouted')).to.deep.equal([]);
+    expect(routes.has('unrouted') && routes.has('unmatched')).to.equal(true);
+  });
+
   it("the worker's /metrics (METRICS_PORT) parses and holds the API.md list, with commits, decisions, shards and epochs", async () => {
     const res = await fetch(`${worker.url}/metrics`);
     expect(res.status).to.equal(200);
