@@ -58,7 +58,7 @@ async function answerOf(ctx: ApiContext, req: IncomingMessage, raw: Buffer, requ
     const p = withRole(caller.principal, createRoles);
     return await createReservation(ctx, p, strictJson(raw), requestId);
   } catch (err) {
-    return errorAnswer(apiErrorOf(ctx.log, err, 'POST', route));
+    return errorAnswer(apiErrorOf(ctx.log, err, 'POST', route, requestId));
   }
 }
 
