@@ -20,7 +20,7 @@ describe('limits across API processes: rate limits on Redis, revocations (issue 
   let hotelId: string;
 
   before(async () => {
-    env = await createTestEnv({ RATE_LIMIT_PER_SECOND: '5', ADDRESS_RATE_LIMIT_PER_MINUTE: '4' });
+    env = await createTestEnv({ RATE_LIMIT_PER_SECOND: '5', ADDRESS_RATE_LIMIT_PER_MINUTE: '4', TRUST_PROXY_HOPS: '1' });
     apis = [await spawnApi(env.vars, 'api-1'), await spawnApi(env.vars, 'api-2')];
     worker = await spawnWorker(env.vars);
     admins = apis.map((a) => new HttpClient(a.url, adminToken));
@@ -94,6 +94,9 @@ describe('limits across API processes: rate limits on Redis, revocations (issue 
       expect(r.body.error.code).to.equal('rate_limited');
       expect(Number(r.headers.get('retry-after'))).to.be.within(1, 60);
     }
+    // Another client behind the trusted proxy (TRUST_PROXY_HOPS=1) has its own allowance.
+    const elsewhere = await admins[0].as(undefined).post('/v1/sessions', { email, password: 'wrong password' }, { 'x-forwarded-for': '203.0.113.7' });
+    expect(elsewhere.status).to.equal(401);
     // A caller with a token is not limited by address (its token has its own limit; the admin's is none).
     expect((await admins[0].post('/v1/users', { email: `by-admin-${email}`, password: 'long enough password', name: 'A' })).status).to.equal(201);
   });
