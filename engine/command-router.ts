@@ -217,7 +217,7 @@ export class CommandRouter {
    * Queue prepared jobs as they are (partner batches): no coalescing and nobody waiting for the replies; their
    * decisions are read back from the shard databases (applied_jobs) by job key.
    */
-  async enqueueJobs(jobs: { shard: number; jobKey: string; commands: QueuedCommand[] }[]): Promise<void> {
+  async enqueueJobs(jobs: { shard: number; jobKey: string; commands: QueuedCommand[] }[], httpRequestId?: string): Promise<void> {
     const byShard = new Map<number, typeof jobs>();
     for (const j of jobs) {
       const list = byShard.get(j.shard) ?? [];
@@ -230,7 +230,7 @@ export class CommandRouter {
         this.queues[shard].addBulk(
           list.map((j) => ({
             name: 'commands',
-            data: { jobKey: j.jobKey, replyTo: '', commands: j.commands, enqueuedAt: now },
+            data: { jobKey: j.jobKey, replyTo: '', commands: j.commands, enqueuedAt: now, ...(httpRequestId === undefined ? {} : { httpRequestId }) },
             opts: { jobId: j.jobKey },
           })),
         ),

@@ -18,6 +18,8 @@ export interface ShardJob {
   replyTo: string;
   commands: QueuedCommand[];
   enqueuedAt: number;
+  /** The X-Request-Id of the request that queued the whole job (a partner batch), when its commands carry none. */
+  httpRequestId?: string;
 }
 
 export interface CommandReply {

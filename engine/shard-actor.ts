@@ -182,7 +182,7 @@ export class ShardActor {
         log?.debug('decided', {
           shard: this.o.shard,
           epoch: this.o.epoch,
-          requestId: commands[i].httpRequestId,
+          requestId: commands[i].httpRequestId ?? a.job.httpRequestId,
           jobKey: a.job.jobKey,
           command: commands[i].command.kind,
           hotelId: commands[i].command.hotelId,

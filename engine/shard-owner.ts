@@ -58,7 +58,10 @@ class ShardLostError extends Error {
 /** The X-Request-Ids of the commands of some jobs (the first 20), for the log lines about them. */
 function requestIdsOf(deliveries: Delivery[]): string[] {
   const out: string[] = [];
-  for (const d of deliveries) for (const c of d.job.commands) if (c.httpRequestId !== undefined && out.length < 20) out.push(c.httpRequestId);
+  for (const d of deliveries) {
+    if (d.job.httpRequestId !== undefined && out.length < 20) out.push(d.job.httpRequestId);
+    for (const c of d.job.commands) if (c.httpRequestId !== undefined && out.length < 20) out.push(c.httpRequestId);
+  }
   return out;
 }
 

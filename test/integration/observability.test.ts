@@ -157,6 +157,11 @@ describe('observability: metrics, request ids, access and decision logs (issue 1
     const decided = worker.lines().find((l) => l.msg === 'decided' && l.requestId === id)!;
     expect(decided).to.include({ command: 'reserve', hotelId: hotel.id, outcome: 'ok', component: 'worker', level: 'debug' });
     expect(decided.shard).to.be.a('number');
+    // A partner batch's request id reaches the decision lines of its items.
+    const batchRequest = `batch-${randomUUID()}`;
+    const items = [9, 10].map((d) => reservationBody(hotel.id, rt.id, dayFromToday(d), dayFromToday(d + 1)));
+    expect((await admin.as(partner).post('/v1/batches', { items }, { 'x-request-id': batchRequest })).status).to.equal(202);
+    await waitFor('the batch decision lines', async () => worker.lines().filter((l) => l.msg === 'decided' && l.requestId === batchRequest).length === 2, 5_000);
     // Every line both processes wrote is one JSON object.
     for (const l of [...api.lines(), ...worker.lines()]) expect(l, JSON.stringify(l)).to.not.have.property('text');
   });
