@@ -1,5 +1,6 @@
 // Structured logs: one JSON object per line on stderr, written by pino. The call interface stays
 // `log.info(msg, fields)`; `child(fields)` binds fields (a request id, a shard) to every line of a logger.
+import { hostname } from 'node:os';
 import { pino, stdSerializers, stdTimeFunctions, type Logger as Pino } from 'pino';
 
 type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -18,7 +19,9 @@ export interface Logger {
 /** Errors anywhere among a line's fields become `{type, message, stack}` (pino does it only for `err`). */
 function withErrors(fields: Record<string, unknown>): Record<string, unknown> {
   for (const k in fields) {
-    if (fields[k] instanceof Error) return Object.fromEntries(Object.entries(fields).map(([key, v]) => [key, v instanceof Error ? stdSerializers.err(v) : v]));
+    if (k !== 'err' && fields[k] instanceof Error) {
+      return Object.fromEntries(Object.entries(fields).map(([key, v]) => [key, key !== 'err' && v instanceof Error ? stdSerializers.err(v) : v]));
+    }
   }
   return fields;
 }
@@ -48,7 +51,7 @@ export function createLogger(component: string, level: Level): Logger {
     pino(
       {
         level,
-        base: { component, pid: process.pid },
+        base: { component, pid: process.pid, hostname: hostname() },
         messageKey: 'msg',
         timestamp: stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
