@@ -1,11 +1,13 @@
 // The Express application: body limits, auth, routes, static web pages, and one error mapping.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import { consume, rateLimiter } from './auth.js';
 import { batchBodyBytesMax, bodyBytesMax } from '../engine/limits.js';
 import type { ApiContext } from './context.js';
 import { docsAssets } from './docs-page.js';
 import { ApiError, errorMiddleware, malformedJson, sendError } from './errors.js';
+import { beginRequest } from './request-id.js';
 import { availabilityRoutes } from './routes/availability.js';
 import { batchRoutes } from './routes/batches.js';
 import { hotelRoutes } from './routes/hotels.js';
@@ -15,18 +17,36 @@ import { reservationRoutes } from './routes/reservations.js';
 
 const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 
+/** Routes limited per client address when called without a token (sign-ups and sign-ins: guessing passwords). */
+const limitedByAddress = new Set(['/v1/users', '/v1/sessions']);
+
+/** ADDRESS_RATE_LIMIT_PER_MINUTE on POST /v1/users and POST /v1/sessions without a token, across every API process. */
+function addressLimit(ctx: ApiContext): RequestHandler {
+  const perMinute = ctx.config.addressRateLimitPerMinute;
+  const limiter = perMinute > 0 ? rateLimiter(ctx.rateLimits, 'address', perMinute, 60) : undefined;
+  return (req, _res, next) => {
+    if (!limiter || req.method !== 'POST' || req.principal || !limitedByAddress.has(req.path)) return next();
+    consume(limiter, req.ip ?? req.socket.remoteAddress ?? 'unknown', `${perMinute} requests per minute from one address`, () =>
+      ctx.metrics.process.rateLimited.inc({ limit: 'address' }),
+    ).then(() => next(), next);
+  };
+}
+
 export function createApp(ctx: ApiContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  if (ctx.config.trustProxyHops > 0) app.set('trust proxy', ctx.config.trustProxyHops);
 
+  // First: the request's id (X-Request-Id) on every answer, and its latency and access log line when it ends.
   app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const route = (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : req.path);
-      ctx.metrics.observeRequest(route, req.method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-    });
+    req.requestId = beginRequest(ctx.accessLog, ctx.metrics, req, res, () => ({
+      // Never the path itself: paths are the client's to choose, and each label value is a series kept forever.
+      route: (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : 'unrouted'),
+      path: req.path,
+      principal: req.principal?.kind ?? 'none',
+    }));
     next();
   });
 
@@ -43,6 +63,7 @@ export function createApp(ctx: ApiContext): Express {
   // Batches are read raw: a worker thread parses them, so that a 16 MiB body never blocks the event loop.
   const bigJson = express.raw({ limit: batchBodyBytesMax, type: ['application/json', 'application/*+json'] });
   app.use(ctx.auth.middleware());
+  app.use(addressLimit(ctx));
   // Malformed JSON is reported when the route reads its body, after the route has checked who is calling, so
   // that a write without a token is a 401 whatever its body.
   app.use((req, res, next) =>

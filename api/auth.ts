@@ -5,10 +5,11 @@
 // (API.md, Outages: requests are still queued for callers whose token was verified before the outage).
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { PrincipalKind } from '../engine/core/types.js';
 import type { Logger } from '../engine/log.js';
 import {
-  rateLimitBurstSeconds,
   revocationPollMs,
   revocationPollOverlapMs,
   tokenCacheMs,
@@ -45,9 +46,59 @@ interface Known {
   expiresAt?: number;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
+/** Where rate limits are counted: Redis (shared by every API process), or this process's memory. */
+export interface RateLimitStore {
+  redis: Redis;
+  /** Prefix of the limits' keys (REDIS_PREFIX). */
+  prefix: string;
+  /** Whether Redis is known to be away or stalled now (the command router's probe): then memory counts at once. */
+  troubled?: () => boolean;
+}
+
+/** A limit of `points` per window: counted in Redis, or in this process's memory while Redis is in trouble. */
+export interface Limiter {
+  points: number;
+  seconds: number;
+  shared?: RateLimiterRedis;
+  local: RateLimiterMemory;
+  troubled?: () => boolean;
+}
+
+/**
+ * A rate limiter of `points` per `seconds`, counted in a fixed window per key shared by every API process
+ * (rate-limiter-flexible on Redis). A key past its limit is refused from memory until its window ends (no Redis
+ * call). While Redis fails (a command that fails or times out, or the router's probe says it is away) each process
+ * counts in its own memory instead, so the limit then holds per process and a request never waits on a stalled Redis
+ * for its limit.
+ */
+export function rateLimiter(store: RateLimitStore | undefined, name: string, points: number, seconds: number): Limiter {
+  const local = new RateLimiterMemory({ keyPrefix: name, points, duration: seconds });
+  if (!store) return { points, seconds, local };
+  const shared = new RateLimiterRedis({
+    storeClient: store.redis,
+    keyPrefix: `${store.prefix}:ratelimit:${name}`,
+    points,
+    duration: seconds,
+    inMemoryBlockOnConsumed: points,
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: local,
+  });
+  return { points, seconds, shared, local, troubled: store.troubled };
+}
+
+/**
+ * Spend one request of a limiter; past the limit, 429 `rate_limited` with Retry-After (whole seconds until the
+ * window ends, at least 1). Any other failure (Redis and memory both failing) lets the request through.
+ */
+export async function consume(limiter: Limiter, key: string, what: string, onRefused?: () => void): Promise<void> {
+  try {
+    await (limiter.shared && !limiter.troubled?.() ? limiter.shared : limiter.local).consume(key);
+  } catch (err) {
+    if (!(err instanceof RateLimiterRes)) return;
+    onRefused?.();
+    const wait = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
+    throw new ApiError('rate_limited', `more than ${what}`, { limit: limiter.points, windowSeconds: limiter.seconds, retryAfterSeconds: wait }, { 'Retry-After': String(wait) });
+  }
 }
 
 const unreachable = () =>
@@ -56,7 +107,8 @@ const unreachable = () =>
 export class Authenticator {
   /** Verified tokens by their text, least recently verified first (a Map keeps insertion order). */
   private readonly known = new Map<string, Known>();
-  private readonly buckets = new Map<string, Bucket>();
+  /** Per-token limiters by their rate (requests per second). */
+  private readonly limiters = new Map<number, Limiter>();
   private readonly adminHash: Buffer | undefined;
   /** Until when tokens past tokenCacheMs are served from their last-known principal without asking the catalog. */
   private catalogDownUntil = 0;
@@ -71,6 +123,10 @@ export class Authenticator {
     adminApiKey: string | undefined,
     private readonly defaultRateLimit: number,
     private readonly log?: Logger,
+    /** Where rate limits are counted (absent: this process's memory). */
+    private readonly limits?: RateLimitStore,
+    /** Told of every request refused with 429 (metrics). */
+    private readonly onRateLimited?: () => void,
   ) {
     this.adminHash = adminApiKey ? tokenHash(adminApiKey) : undefined;
   }
@@ -210,12 +266,12 @@ export class Authenticator {
     if (!m) throw new ApiError('unauthorized', 'the Authorization header must be "Bearer <token>"');
     const hit = this.cached(m[1]);
     if (hit) {
-      this.spend(hit);
-      return hit;
+      const spent = this.spend(hit);
+      return spent ? spent.then(() => hit) : hit;
     }
-    return this.resolve(m[1]).then((p) => {
+    return this.resolve(m[1]).then(async (p) => {
       if (!p) throw new ApiError('unauthorized', 'the token is not valid');
-      this.spend(p);
+      await this.spend(p);
       return p;
     });
   }
@@ -237,24 +293,16 @@ export class Authenticator {
     };
   }
 
-  /** Token bucket per principal: `rate` per second with a burst of `rateLimitBurstSeconds` seconds' worth. */
-  private spend(p: Principal): void {
+  /**
+   * One request from the principal's limit (rateLimitPerSecond), counted across every API process; undefined
+   * (nothing to wait for) for an unlimited principal.
+   */
+  private spend(p: Principal): Promise<void> | undefined {
     const rate = p.rateLimitPerSecond;
-    if (!rate) return;
-    const key = `${p.kind}:${p.id}`;
-    const now = Date.now();
-    const cap = rate * rateLimitBurstSeconds;
-    const b = this.buckets.get(key) ?? { tokens: cap, at: now };
-    b.tokens = Math.min(cap, b.tokens + ((now - b.at) / 1000) * rate);
-    b.at = now;
-    if (b.tokens < 1) {
-      const wait = Math.max(1, Math.ceil((1 - b.tokens) / rate));
-      this.buckets.set(key, b);
-      throw new ApiError('rate_limited', `more than ${rate} requests per second`, undefined, { 'Retry-After': String(wait) });
-    }
-    b.tokens -= 1;
-    this.buckets.set(key, b);
-    if (this.buckets.size > 100_000) this.buckets.clear();
+    if (!rate) return undefined;
+    let limiter = this.limiters.get(rate);
+    if (!limiter) this.limiters.set(rate, (limiter = rateLimiter(this.limits, `token-${rate}`, rate, 1)));
+    return consume(limiter, `${p.kind}:${p.id}`, `${rate} requests per second`, this.onRateLimited);
   }
 }
 

@@ -8,7 +8,7 @@ import type { Logger } from '../engine/log.js';
 import type { RedisKeys } from '../engine/redis.js';
 import type { BatchStore, CatalogStore } from '../engine/store/catalog-store.js';
 import type { ShardReader } from '../engine/store/shard-reader.js';
-import type { Authenticator } from './auth.js';
+import type { Authenticator, RateLimitStore } from './auth.js';
 import type { BatchProgress } from './batch-progress.js';
 import type { Metrics } from './metrics.js';
 
@@ -22,7 +22,11 @@ export interface ApiContext {
   redis: Redis;
   keys: RedisKeys;
   log: Logger;
+  /** The access log (one line per request, component "access"). */
+  accessLog: Logger;
   metrics: Metrics;
+  /** Where rate limits are counted (Redis, shared by every API process). */
+  rateLimits: RateLimitStore;
   cache: AvailabilityCache;
   payments: PaymentProvider;
   batches: BatchStore;

@@ -69,7 +69,7 @@ export const notFound = (what: string) => new ApiError('not_found', `${what} not
  * What anything thrown while serving a request becomes: an ApiError as it is; Express's own errors (body parser) and
  * unreachable stores as contract errors; anything else is a bug, logged, and a 500.
  */
-export function apiErrorOf(log: Logger, err: unknown, method: string, path: string): ApiError {
+export function apiErrorOf(log: Logger, err: unknown, method: string, path: string, requestId?: string): ApiError {
   if (err instanceof ApiError) return err;
   const e = err as { type?: string; status?: number; message?: string };
   if (e.type === 'entity.too.large' || e.status === 413) return new ApiError('payload_too_large', 'the request body is too large');
@@ -82,10 +82,10 @@ export function apiErrorOf(log: Logger, err: unknown, method: string, path: stri
   // Postgres or Redis could not be reached: nothing is wrong with the request; it can be sent again (every write
   // is idempotent on its key).
   if (isConnectionError(err) || isRedisUnavailable(err) || isDatabaseTrouble(err)) {
-    log.warn('a store is unreachable', { method, path, err: e.message });
+    log.warn('a store is unreachable', { method, path, requestId, err: e.message });
     return new ApiError('unavailable', 'a database or the queue is unreachable; try again', undefined, { 'Retry-After': '1' });
   }
-  log.error('unhandled error', { method, path, err });
+  log.error('unhandled error', { method, path, requestId, err });
   return new ApiError('internal_error', 'an internal error occurred');
 }
 
@@ -105,6 +105,6 @@ export const malformedJson = () =>
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (res.headersSent) return;
-    sendError(res, apiErrorOf(log, err, req.method, req.path));
+    sendError(res, apiErrorOf(log, err, req.method, req.path, req.requestId));
   };
 }

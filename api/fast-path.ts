@@ -17,6 +17,7 @@ import { writeAnswer, type Answer } from './answer.js';
 import type { Principal } from './auth.js';
 import { withRole } from './auth.js';
 import type { ApiContext } from './context.js';
+import { beginRequest } from './request-id.js';
 import { apiErrorOf, errorAnswer, malformedJson } from './errors.js';
 import { createReservation, createRoles } from './routes/reservations.js';
 
@@ -35,29 +36,29 @@ function takesFastPath(req: IncomingMessage): boolean {
 export function withFastPath(ctx: ApiContext, app: RequestListener): RequestListener {
   return (req, res) => {
     if (!takesFastPath(req)) return void app(req, res);
-    const started = process.hrtime.bigint();
+    const caller: { principal?: Principal } = {};
+    const requestId = beginRequest(ctx.accessLog, ctx.metrics, req, res, () => ({ route, path: route, principal: caller.principal?.kind ?? 'none' }));
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      void answerOf(ctx, req, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).then((a) => {
+      void answerOf(ctx, req, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), requestId, caller).then((a) => {
         if (res.headersSent || res.destroyed) return;
         writeAnswer(res, a);
         ctx.metrics.count('http_fast_path_requests_total');
-        ctx.metrics.observeRequest(route, 'POST', a.status, Number(process.hrtime.bigint() - started) / 1e9);
       });
     });
   };
 }
 
-async function answerOf(ctx: ApiContext, req: IncomingMessage, raw: Buffer): Promise<Answer> {
+async function answerOf(ctx: ApiContext, req: IncomingMessage, raw: Buffer, requestId: string, caller: { principal?: Principal }): Promise<Answer> {
   try {
     // The order of Express's chain: who is calling (401, 429), then the route's role check (401, 403), then the body.
     const header = req.headers.authorization;
-    const caller: Principal | undefined = header === undefined ? undefined : await ctx.auth.authenticate(header);
-    const p = withRole(caller, createRoles);
-    return await createReservation(ctx, p, strictJson(raw));
+    caller.principal = header === undefined ? undefined : await ctx.auth.authenticate(header);
+    const p = withRole(caller.principal, createRoles);
+    return await createReservation(ctx, p, strictJson(raw), requestId);
   } catch (err) {
-    return errorAnswer(apiErrorOf(ctx.log, err, 'POST', route));
+    return errorAnswer(apiErrorOf(ctx.log, err, 'POST', route, requestId));
   }
 }
 

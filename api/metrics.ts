@@ -1,58 +1,47 @@
-// Prometheus text metrics: request latency, decisions and conflicts, event-loop lag, queue depth per shard.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+// The API's view of the process metrics (engine/metrics.ts, prom-client): request latency and the API's counters,
+// with the call sites' simple shape `observeRequest(route, method, status, seconds)` and `count(name, labels, by)`.
+import type { Counter } from 'prom-client';
+import { processMetrics, type ProcessMetrics } from '../engine/metrics.js';
 
-const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+type CounterName = 'http_fast_path_requests_total' | 'reservation_decisions_total' | 'batch_items_total' | 'batch_poll_replies_read_total';
 
-class Histogram {
-  counts = new Array<number>(buckets.length + 1).fill(0);
-  sum = 0;
-  n = 0;
-  observe(v: number) {
-    let i = 0;
-    while (i < buckets.length && v > buckets[i]) i++;
-    this.counts[i]++;
-    this.sum += v;
-    this.n++;
-  }
+/** `a="x",b="y"` as label values; anything else is a bug in the call site. */
+function labelsOf(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\]*)"(?:,|$)/y;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < text.length && (m = re.exec(text))) out[m[1]] = m[2];
+  if (re.lastIndex !== text.length) throw new Error(`assertion: malformed metric labels ${text}`);
+  return out;
 }
 
 export class Metrics {
-  private readonly latency = new Map<string, Histogram>();
-  private readonly counters = new Map<string, number>();
-  private readonly loop = monitorEventLoopDelay({ resolution: 10 });
+  private readonly counters: Record<CounterName, Counter>;
+  private readonly labels = new Map<string, Record<string, string>>();
 
-  constructor() {
-    this.loop.enable();
+  constructor(readonly process: ProcessMetrics = processMetrics) {
+    this.counters = {
+      http_fast_path_requests_total: process.httpFastPathRequests,
+      reservation_decisions_total: process.reservationDecisions,
+      batch_items_total: process.batchItems,
+      batch_poll_replies_read_total: process.batchPollRepliesRead,
+    };
   }
 
   observeRequest(route: string, method: string, status: number, seconds: number): void {
-    const key = `route="${route}",method="${method}",status="${status}"`;
-    let h = this.latency.get(key);
-    if (!h) this.latency.set(key, (h = new Histogram()));
-    h.observe(seconds);
+    this.process.httpRequestDuration.observe({ route, method, status: String(status) }, seconds);
   }
 
-  count(name: string, labels = '', by = 1): void {
-    const key = labels ? `${name}{${labels}}` : name;
-    this.counters.set(key, (this.counters.get(key) ?? 0) + by);
+  count(name: CounterName, labels = '', by = 1): void {
+    const c = this.counters[name];
+    if (!labels) return void c.inc(by);
+    let l = this.labels.get(labels);
+    if (!l) this.labels.set(labels, (l = labelsOf(labels)));
+    c.inc(l, by);
   }
 
-  render(extra: string[] = []): string {
-    const out: string[] = ['# TYPE http_request_duration_seconds histogram'];
-    for (const [labels, h] of this.latency) {
-      let acc = 0;
-      buckets.forEach((b, i) => {
-        acc += h.counts[i];
-        out.push(`http_request_duration_seconds_bucket{${labels},le="${b}"} ${acc}`);
-      });
-      out.push(`http_request_duration_seconds_bucket{${labels},le="+Inf"} ${h.n}`);
-      out.push(`http_request_duration_seconds_sum{${labels}} ${h.sum}`);
-      out.push(`http_request_duration_seconds_count{${labels}} ${h.n}`);
-    }
-    for (const [k, v] of this.counters) out.push(`${k} ${v}`);
-    out.push('# TYPE nodejs_eventloop_lag_p99_seconds gauge');
-    out.push(`nodejs_eventloop_lag_p99_seconds ${this.loop.percentile(99) / 1e9}`);
-    out.push(`nodejs_eventloop_lag_max_seconds ${this.loop.max / 1e9}`);
-    return [...out, ...extra].join('\n') + '\n';
+  /** The Prometheus text of every family of this process. */
+  render(): Promise<string> {
+    return this.process.render();
   }
 }

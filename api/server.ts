@@ -46,7 +46,11 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const catalog = new CatalogStore(catalogPool);
   const router = new CommandRouter(config);
   await router.start();
-  const auth = new Authenticator(catalog, config.adminApiKey, config.rateLimitPerSecond, log);
+  const metrics = new Metrics();
+  const rateLimits = { redis, prefix: config.redisPrefix, troubled: () => router.unavailableReason !== undefined };
+  const auth = new Authenticator(catalog, config.adminApiKey, config.rateLimitPerSecond, log, rateLimits, () =>
+    metrics.process.rateLimited.inc({ limit: 'token' }),
+  );
   auth.startRevocationPolling();
   await revocations.subscribe(keys.revocations());
   revocations.on('message', (_c: string, hex: string) => auth.forget(hex));
@@ -55,6 +59,8 @@ export async function startApi(config: Config): Promise<RunningApi> {
   const cache = new AvailabilityCache(redis, config.redisPrefix);
   const hub = new AvailabilityHub(createRedis(config.redisUrl, 'api-availability', failFast), cache, config.redisPrefix, config.sseHeartbeatMs);
   const batchPool = createBatchPool();
+  metrics.process.setRouterStats(() => router.stats);
+  metrics.process.setQueueSource(() => router.queueDepths());
   const ctx: ApiContext = {
     batches: new BatchStore(catalogPool),
     batchProgress: new BatchProgress((jobs) => reader.appliedRepliesOfJobs(jobs)),
@@ -70,7 +76,9 @@ export async function startApi(config: Config): Promise<RunningApi> {
     redis,
     keys,
     log,
-    metrics: new Metrics(),
+    accessLog: createLogger('access', config.logLevel),
+    metrics,
+    rateLimits,
   };
   const app = createApp(ctx);
   const server = http.createServer({ keepAliveTimeout: 65_000 }, withFastPath(ctx, app));

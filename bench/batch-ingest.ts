@@ -11,7 +11,7 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { startSeededEngine, stopEngine, type EngineProcesses } from './engine-target.js';
+import { adminToken, startSeededEngine, stopEngine, type EngineProcesses } from './engine-target.js';
 import { countOversoldNightsIn, type OversoldCount } from './oversold.js';
 import { mulberry32 } from '../engine/core/random.js';
 import { addDays, type Catalog, type Scenario } from './scenarios.js';
@@ -94,7 +94,7 @@ function pct(values: number[]) {
 }
 
 async function lag(base: string): Promise<LagMetrics> {
-  const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(10_000) })).text();
   const read = (name: string) => Number(new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
   return {
     maxMs: Math.round(read('nodejs_eventloop_lag_max_seconds') * 1e4) / 10,

@@ -140,6 +140,7 @@ export async function startEngine(
     PORT: String(port),
     DEMO_DATA: '0',
     RATE_LIMIT_PER_SECOND: '0',
+    ADDRESS_RATE_LIMIT_PER_MINUTE: '0',
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
@@ -401,7 +402,7 @@ export function engineTarget(
  * whole Redis server: other users of the same server are counted too, so it is an upper bound).
  */
 export async function engineCounters(e: EngineProcesses): Promise<Record<string, number>> {
-  const text = await (await fetch(`${e.baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const text = await (await fetch(`${e.baseUrl}/metrics`, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(10_000) })).text();
   const read = (name: string) => Number(new RegExp(`^${name} ([0-9.eE+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
   const out: Record<string, number> = {
     routerJobs: read('router_jobs_total'),

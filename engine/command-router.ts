@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
 import type { Command, Reply } from './core/types.js';
-import { createShardQueue, type QueuedCommand, type ReplyMessage, type ShardJob } from './jobs.js';
+import { createShardQueue, queueDepthOf, type QueuedCommand, type ReplyMessage, type ShardJob } from './jobs.js';
 import {
   apiRedisCommandTimeoutMs,
   apiRedisReconnectDelayMsMax,
@@ -158,17 +158,11 @@ export class CommandRouter {
 
   /** Waiting depth of every shard queue, for /metrics and /v1/ops/shards. */
   async queueDepths(): Promise<{ shard: number; waiting: number; oldestWaitingMs: number | null }[]> {
-    return Promise.all(
-      this.queues.map(async (q, shard) => {
-        const counts = await q.getJobCounts('waiting', 'active');
-        const oldest = await q.getJobs(['waiting'], -1, -1, true);
-        const at = oldest[0]?.data?.enqueuedAt;
-        return { shard, waiting: (counts.waiting ?? 0) + (counts.active ?? 0), oldestWaitingMs: at ? Date.now() - at : null };
-      }),
-    );
+    return Promise.all(this.queues.map((q, shard) => queueDepthOf(q, shard)));
   }
 
-  send(command: Command): Promise<Outcome> {
+  /** Queue a command for its hotel's shard; `httpRequestId` (X-Request-Id) travels with it into the worker's logs. */
+  send(command: Command, httpRequestId?: string): Promise<Outcome> {
     const shard = this.shardOf(command.hotelId);
     const lane = this.lanes[shard];
     if (this.closed) return Promise.resolve({ kind: 'unavailable', message: 'the server is shutting down' });
@@ -177,7 +171,8 @@ export class CommandRouter {
       return Promise.resolve({ kind: 'unavailable', message: 'too many commands are waiting for this shard' });
     }
     return new Promise<Outcome>((resolve) => {
-      const w: Waiting = { queued: { requestId: randomUUID(), command }, resolve };
+      const queued: QueuedCommand = httpRequestId === undefined ? { requestId: randomUUID(), command } : { requestId: randomUUID(), command, httpRequestId };
+      const w: Waiting = { queued, resolve };
       w.timer = setTimeout(() => this.timeout(w), this.config.replyTimeoutMs);
       this.waiting.set(w.queued.requestId, w);
       lane.buffer.push(w);
@@ -222,7 +217,7 @@ export class CommandRouter {
    * Queue prepared jobs as they are (partner batches): no coalescing and nobody waiting for the replies; their
    * decisions are read back from the shard databases (applied_jobs) by job key.
    */
-  async enqueueJobs(jobs: { shard: number; jobKey: string; commands: QueuedCommand[] }[]): Promise<void> {
+  async enqueueJobs(jobs: { shard: number; jobKey: string; commands: QueuedCommand[] }[], httpRequestId?: string): Promise<void> {
     const byShard = new Map<number, typeof jobs>();
     for (const j of jobs) {
       const list = byShard.get(j.shard) ?? [];
@@ -235,7 +230,7 @@ export class CommandRouter {
         this.queues[shard].addBulk(
           list.map((j) => ({
             name: 'commands',
-            data: { jobKey: j.jobKey, replyTo: '', commands: j.commands, enqueuedAt: now },
+            data: { jobKey: j.jobKey, replyTo: '', commands: j.commands, enqueuedAt: now, ...(httpRequestId === undefined ? {} : { httpRequestId }) },
             opts: { jobId: j.jobKey },
           })),
         ),

@@ -15,6 +15,10 @@ export interface Config {
   paymentProviderTimeoutMs: number;
   replyTimeoutMs: number;
   rateLimitPerSecond: number;
+  /** Requests per minute per client address on POST /v1/users and POST /v1/sessions without a token (0: off). */
+  addressRateLimitPerMinute: number;
+  /** Proxies in front of the API whose X-Forwarded-For names the client address. */
+  trustProxyHops: number;
   demoData: boolean;
   horizonDays: number;
   workerShards: number[] | undefined;
@@ -87,11 +91,13 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     paymentProviderTimeoutMs: e.PAYMENT_PROVIDER_TIMEOUT_MS,
     replyTimeoutMs: e.REPLY_TIMEOUT_MS,
     rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
+    addressRateLimitPerMinute: e.ADDRESS_RATE_LIMIT_PER_MINUTE,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
     demoData: e.DEMO_DATA,
     horizonDays: e.INVENTORY_HORIZON_DAYS,
     workerShards: e.WORKER_SHARDS,
     workerHotelsBytes: e.WORKER_HOTELS_MB * 1024 * 1024,
-    workerMetricsPort: e.WORKER_METRICS_PORT < 0 ? undefined : e.WORKER_METRICS_PORT,
+    workerMetricsPort: e.WORKER_METRICS_PORT >= 0 ? e.WORKER_METRICS_PORT : e.METRICS_PORT >= 0 ? e.METRICS_PORT : undefined,
     shardLeaseMs: e.SHARD_LEASE_MS,
     jobLockMs: e.JOB_LOCK_MS,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,

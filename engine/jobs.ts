@@ -7,6 +7,8 @@ import type { Command } from './core/types.js';
 export interface QueuedCommand {
   requestId: string;
   command: Command;
+  /** The HTTP request's X-Request-Id (given or made by the API), for the worker's log lines of this decision. */
+  httpRequestId?: string;
 }
 
 /** A job: an ordered list of commands from one API process, decided in order and committed together. */
@@ -16,6 +18,8 @@ export interface ShardJob {
   replyTo: string;
   commands: QueuedCommand[];
   enqueuedAt: number;
+  /** The X-Request-Id of the request that queued the whole job (a partner batch), when its commands carry none. */
+  httpRequestId?: string;
 }
 
 export interface CommandReply {
@@ -44,6 +48,14 @@ export function createShardQueue(name: string, connection: Redis, prefix: string
       attempts: 1,
     },
   });
+}
+
+/** A shard queue's depth (waiting and active jobs) and the age of its oldest waiting job. */
+export async function queueDepthOf(q: Queue<ShardJob>, shard: number): Promise<{ shard: number; waiting: number; oldestWaitingMs: number | null }> {
+  const counts = await q.getJobCounts('waiting', 'active');
+  const oldest = await q.getJobs(['waiting'], -1, -1, true);
+  const at = oldest[0]?.data?.enqueuedAt;
+  return { shard, waiting: (counts.waiting ?? 0) + (counts.active ?? 0), oldestWaitingMs: at ? Date.now() - at : null };
 }
 
 export function createShardWorker(

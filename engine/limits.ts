@@ -108,8 +108,6 @@ export const inflightMarkerSeconds = 7 * 24 * 3600;
 export const appliedJobsKeptDays = 14;
 /** How often a shard owner prunes replies older than that. */
 export const appliedJobsPruneMs = 60_000;
-/** Burst a token may spend at once, in seconds of its per-second rate limit. */
-export const rateLimitBurstSeconds = 5;
 /** Server-Sent Events: a comment line at least this often keeps proxies from closing an idle stream. */
 export const sseHeartbeatMsDefault = 15_000;
 /** Bytes a stream client may leave unread before it is dropped with `reset` instead of buffered. */

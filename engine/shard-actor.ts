@@ -10,6 +10,7 @@ import { localDay } from './core/dates.js';
 import type { CommandReply, ShardJob } from './jobs.js';
 import { expandReplies, type StoredReply } from './stored-replies.js';
 import type { Logger } from './log.js';
+import { processMetrics } from './metrics.js';
 import { hotelWindow, type CommitBatch, type ShardStore } from './store/shard-store.js';
 import { batchOf, storedRepliesOf } from './commit-batch.js';
 import { CommitPublisher, type Outbound } from './commit-publisher.js';
@@ -169,6 +170,31 @@ export class ShardActor {
   }
 
   /**
+   * Committed decisions in the process metrics, and (LOG_LEVEL=debug) one log line each, carrying the request id the
+   * API gave the request (X-Request-Id) so that an access log line leads to the decision.
+   */
+  private report(committed: Answered[]): void {
+    const log = this.o.log?.enabled('debug') ? this.o.log : undefined;
+    for (const a of committed) {
+      const commands = a.job.commands;
+      for (let i = 0; i < commands.length; i++) {
+        const reply = a.replies[i].reply as Reply;
+        const outcome = reply.ok ? 'ok' : reply.code;
+        processMetrics.decided(commands[i].command.kind, outcome);
+        log?.debug('decided', {
+          shard: this.o.shard,
+          epoch: this.o.epoch,
+          requestId: commands[i].httpRequestId ?? a.job.httpRequestId,
+          jobKey: a.job.jobKey,
+          command: commands[i].command.kind,
+          hotelId: commands[i].command.hotelId,
+          outcome,
+        });
+      }
+    }
+  }
+
+  /**
    * Warm start: load the shard's hotels (most recently changed first, up to the memory bound) in small chunks
    * between jobs, so that the first requests after a takeover do not each wait for their hotel to load.
    */
@@ -318,6 +344,7 @@ export class ShardActor {
       this.recount(id);
     }
     this.evict(hotelIds);
+    this.report(fresh);
     return { answered, batch };
   }
 

@@ -57,6 +57,16 @@ class ShardLostError extends Error {
   }
 }
 
+/** The X-Request-Ids of the commands of some jobs (the first 20), for the log lines about them. */
+function requestIdsOf(deliveries: Delivery[]): string[] {
+  const out: string[] = [];
+  for (const d of deliveries) {
+    if (d.job.httpRequestId !== undefined && out.length < 20) out.push(d.job.httpRequestId);
+    for (const c of d.job.commands) if (c.httpRequestId !== undefined && out.length < 20) out.push(c.httpRequestId);
+  }
+  return out;
+}
+
 /** What a shard owner counts, for its /metrics. */
 export interface OwnerStats {
   /** Commits refused because another owner had taken the shard (the epoch fence at work). */
@@ -68,11 +78,13 @@ export interface OwnerStats {
   jobsTakenOver: number;
   /** Attempts retried in place because the database failed. */
   retriesInPlace: number;
+  /** Lease renewals that failed (Redis away or stalled). */
+  leaseRenewalFailures: number;
 }
 
 export class ShardOwner {
   readonly ownerId = `worker-${uuidv7()}`;
-  readonly stats: OwnerStats = { fencedCommits: 0, shardsTaken: 0, shardsLost: 0, jobsTakenOver: 0, retriesInPlace: 0 };
+  readonly stats: OwnerStats = { fencedCommits: 0, shardsTaken: 0, shardsLost: 0, jobsTakenOver: 0, retriesInPlace: 0, leaseRenewalFailures: 0 };
   private readonly keys: RedisKeys;
   private readonly redis: Redis;
   private readonly bullConnection: Redis;
@@ -180,6 +192,7 @@ export class ShardOwner {
           // Redis failing or stalled, not this worker: keep the shard. Whoever takes it once our lease is gone
           // bumps the epoch, and then our commits are fenced off and we let it go (lose on FencedError); until
           // then no job reaches anyone. Dropping it here made every worker drop every shard when Redis paused.
+          if (this.owned.has(shard)) this.stats.leaseRenewalFailures++;
           if (this.owned.has(shard) && !this.renewalFailing) {
             this.renewalFailing = true;
             this.log.warn('lease renewal failed; keeping the shards until Redis answers (commits stay fenced)', { err: (err as Error).message });
@@ -384,7 +397,7 @@ export class ShardOwner {
       try {
         if (oneByOne) await actor.processOneByOne(attempt[0].job, (e) => e instanceof FencedError || !isRefusal(e));
         else await actor.process(attempt);
-        if (failures > 0) this.log.info('decided after retrying in place', { shard, attempts: failures + 1 });
+        if (failures > 0) this.log.info('decided after retrying in place', { shard, attempts: failures + 1, requestIds: requestIdsOf(deliveries) });
         return;
       } catch (err) {
         if (err instanceof FencedError) {
@@ -406,7 +419,7 @@ export class ShardOwner {
           }
           // The database refused the commit (a value it cannot store, a broken invariant: a bug, logged loudly).
           // Decide the commands one by one so that only the offending one is refused and no other is lost.
-          this.log.error('job refused by the database; deciding its commands one by one', { shard, jobKey: deliveries[0].job.jobKey, err });
+          this.log.error('job refused by the database; deciding its commands one by one', { shard, jobKey: deliveries[0].job.jobKey, requestIds: requestIdsOf(deliveries), err });
           oneByOne = true;
           continue;
         }
@@ -414,7 +427,7 @@ export class ShardOwner {
         // Said on the first failure and then every 20th: an outage of minutes is not thousands of lines.
         if (failures === 1 || failures % 20 === 0) {
           const code = (err as { code?: string }).code;
-          this.log.warn('commit failed, the database is failing; retrying in place', { shard, attempts: failures, delayMs: delay, code, err: (err as Error).message });
+          this.log.warn('commit failed, the database is failing; retrying in place', { shard, attempts: failures, delayMs: delay, code, requestIds: requestIdsOf(deliveries), err: (err as Error).message });
         }
         await sleep(delay);
         delay = Math.min(delay * 2, commitRetryDelayMsMax);

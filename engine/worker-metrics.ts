@@ -1,34 +1,55 @@
-// A worker's own HTTP endpoint (WORKER_METRICS_PORT): /healthz while the process runs, /metrics in Prometheus text
-// with what its shard owner counts (fenced commits, takeovers, retries in place) and the shards it owns.
+// A worker's own HTTP endpoint (METRICS_PORT, or WORKER_METRICS_PORT): /healthz while the process runs, /metrics in
+// Prometheus text (engine/metrics.ts: the whole list, with what its shard owner counts and the queues of the shards
+// it owns). It is a separate port, not the public API's: operators keep it on the internal network.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Queue } from 'bullmq';
+import { createShardQueue, queueDepthOf, type ShardJob } from './jobs.js';
+import type { Logger } from './log.js';
+import { processMetrics } from './metrics.js';
+import { createRedis, RedisKeys } from './redis.js';
 import type { ShardOwner } from './shard-owner.js';
 
-const counters: [keyof ShardOwner['stats'], string, string][] = [
-  ['fencedCommits', 'shard_fenced_commits_total', 'Commits refused because another owner had taken the shard (epoch fence).'],
-  ['shardsTaken', 'shard_takeovers_total', 'Shards this worker took.'],
-  ['shardsLost', 'shard_losses_total', 'Shards this worker let go (lease lost, fenced, stopped).'],
-  ['jobsTakenOver', 'shard_jobs_taken_over_total', "Jobs a previous owner had in hand, decided by this worker when it took their shard."],
-  ['retriesInPlace', 'shard_commit_retries_total', 'Commit attempts retried in place because the database failed.'],
-];
-
-export function renderWorkerMetrics(owner: ShardOwner): string {
-  const out: string[] = [];
-  for (const [key, name, help] of counters) out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${owner.stats[key]}`);
-  const owned = owner.ownedShards();
-  out.push('# HELP shards_owned Virtual shards this worker owns now.', '# TYPE shards_owned gauge', `shards_owned ${owned.length}`);
-  out.push('# HELP shard_epoch Epoch under which this worker owns a shard.', '# TYPE shard_epoch gauge');
-  for (const o of owned) out.push(`shard_epoch{shard="${o.shard}"} ${o.epoch}`);
-  return out.join('\n') + '\n';
+/** The owner's counts and shards, and the depth of the queues it owns, in this process's metrics. */
+export function reportOwner(owner: ShardOwner, redisUrl: string, redisPrefix: string): () => void {
+  processMetrics.setOwner(() => ({ stats: owner.stats, owned: owner.ownedShards() }));
+  const keys = new RedisKeys(redisPrefix);
+  let connection: ReturnType<typeof createRedis> | undefined;
+  const queues = new Map<number, Queue<ShardJob>>();
+  processMetrics.setQueueSource(async () => {
+    connection ??= createRedis(redisUrl, `${owner.ownerId}-metrics`, { commandTimeoutMs: 1_000 });
+    const conn = connection;
+    return Promise.all(
+      owner.ownedShards().map(({ shard }) => {
+        let q = queues.get(shard);
+        if (!q) {
+          queues.set(shard, (q = createShardQueue(keys.queueName(shard), conn, redisPrefix)));
+          q.on('error', () => {});
+        }
+        return queueDepthOf(q, shard);
+      }),
+    );
+  });
+  return () => {
+    for (const q of queues.values()) void q.close().catch(() => {});
+    connection?.disconnect();
+  };
 }
 
 /** Serve /healthz and /metrics on a port; answers the server and the port it listens on. */
-export async function serveWorkerMetrics(owner: ShardOwner, port: number): Promise<{ server: http.Server; port: number }> {
+export async function serveWorkerMetrics(owner: ShardOwner, port: number, log?: Logger): Promise<{ server: http.Server; port: number }> {
+  processMetrics.setOwner(() => ({ stats: owner.stats, owned: owner.ownedShards() }));
   const server = http.createServer((req, res) => {
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     } else if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderWorkerMetrics(owner));
+      processMetrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': processMetrics.contentType }).end(text),
+        (err: Error) => {
+          log?.error('metrics could not be rendered', { err });
+          res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal_error","message":"metrics failed"}}');
+        },
+      );
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"Not found."}}');
     }

@@ -92,6 +92,10 @@ export const envSchema = z.object({
   PAYMENT_PROVIDER_TIMEOUT_MS: int(100, 120_000, 10_000),
   REPLY_TIMEOUT_MS: int(1, 600_000, 10_000),
   RATE_LIMIT_PER_SECOND: int(0, 1_000_000, 100),
+  // Requests per minute one client address may make to POST /v1/users and POST /v1/sessions without a token (0: off).
+  ADDRESS_RATE_LIMIT_PER_MINUTE: int(0, 1_000_000, 30),
+  // Proxies (load balancers) in front of the API whose X-Forwarded-For is believed for the client address (0: none).
+  TRUST_PROXY_HOPS: int(0, 10, 0),
   DEMO_DATA: z
     .string()
     .optional()
@@ -124,6 +128,8 @@ export const envSchema = z.object({
   WORKER_HOTELS_MB: int(1, 65_536, workerHotelsMbDefault),
   // -1: a worker serves no HTTP; else the port of its /metrics and /healthz (0: any free port).
   WORKER_METRICS_PORT: int(-1, 65_535, -1),
+  // The same for a worker (and the notifier) under the name issue 16 gives it; WORKER_METRICS_PORT wins when both are set.
+  METRICS_PORT: int(-1, 65_535, -1),
   SHARD_LEASE_MS: int(500, 600_000, shardLeaseMsDefault),
   JOB_LOCK_MS: int(500, 600_000, jobLockMsDefault),
   SSE_HEARTBEAT_MS: int(100, 60_000, sseHeartbeatMsDefault),

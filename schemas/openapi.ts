@@ -143,7 +143,7 @@ export const routes: RouteDoc[] = [
   // Operations
   { tag: 'Operations', method: 'get', path: '/healthz', summary: 'Liveness', who: 'public', answers: { 200: json(res.healthSchema, 'the process runs') } },
   { tag: 'Operations', method: 'get', path: '/readyz', summary: 'Readiness: Redis and every Postgres database answer', who: 'public', answers: { 200: json(res.readinessSchema, 'ready'), 503: json(res.readinessSchema, 'not ready: the checks say why') } },
-  { tag: 'Operations', method: 'get', path: '/metrics', summary: 'Prometheus metrics', who: 'public', answers: { 200: { contentType: 'text/plain', description: 'Prometheus text exposition format' } } },
+  { tag: 'Operations', method: 'get', path: '/metrics', summary: 'Prometheus metrics of this API process (workers serve theirs on METRICS_PORT)', who: 'admin', answers: { 200: { contentType: 'text/plain', description: 'Prometheus text exposition format (version 0.0.4)' } } },
   { tag: 'Operations', method: 'get', path: '/v1/ops/shards', summary: 'The shard table: owner, epoch and queue of every virtual shard', who: 'admin', answers: { 200: json(res.shardTableSchema, 'one row per virtual shard') } },
   { tag: 'Operations', method: 'get', path: '/openapi.json', summary: 'This document', who: 'public', answers: { 200: { contentType: 'application/json', description: 'OpenAPI 3.1' } } },
   { tag: 'Operations', method: 'get', path: '/docs', summary: 'A readable reference page of this document', who: 'public', answers: { 200: { contentType: 'text/html', description: 'the reference page' } } },
@@ -222,6 +222,13 @@ function parameters(r: RouteDoc): unknown[] {
     const help = (description as string | undefined) ?? queryHelp[name];
     out.push({ name, in: 'query', required: !f.safeParse(undefined).success, schema, ...(help ? { description: help } : {}) });
   }
+  out.push({
+    name: 'X-Request-Id',
+    in: 'header',
+    required: false,
+    description: 'Kept as the request id when 1..128 characters of [A-Za-z0-9._-], else a new UUID is made; every answer carries it in X-Request-Id.',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' },
+  });
   if (r.idempotencyKey) {
     out.push({
       name: 'Idempotency-Key',

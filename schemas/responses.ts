@@ -197,6 +197,9 @@ export const shardTableSchema = named(
       epoch: count,
       queueDepth: count,
       oldestWaitingMs: count.nullable(),
+      stale: z.boolean().optional().describe('true: the epoch comes from a copy, its database did not answer'),
+      source: z.enum(['postgres', 'memory', 'redis', 'none']).optional().describe('where the epoch was read'),
+      epochReadAt: z.string().optional().describe('when that copy was read'),
     }),
   ),
 );

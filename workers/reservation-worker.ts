@@ -3,25 +3,27 @@ import { createLogger } from '../engine/log.js';
 import { ShardOwner } from '../engine/shard-owner.js';
 import { prepareDatabases } from '../engine/store/pg.js';
 import { startOrExit } from '../engine/startup.js';
-import { serveWorkerMetrics } from '../engine/worker-metrics.js';
+import { reportOwner, serveWorkerMetrics } from '../engine/worker-metrics.js';
 
 const {
   config,
-  started: { owner, metrics },
+  started: { owner, metrics, log },
 } = await startOrExit(async (config) => {
+  const log = createLogger('worker', config.logLevel);
   await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
-  const owner = new ShardOwner(config, createLogger('worker', config.logLevel));
+  const owner = new ShardOwner(config, log);
   await owner.start();
-  const metrics = config.workerMetricsPort === undefined ? undefined : await serveWorkerMetrics(owner, config.workerMetricsPort);
-  return { owner, metrics };
+  const metrics = config.workerMetricsPort === undefined ? undefined : await serveWorkerMetrics(owner, config.workerMetricsPort, log);
+  return { owner, metrics, log };
 });
-const log = createLogger('worker', config.logLevel);
+const stopReporting = reportOwner(owner, config.redisUrl, config.redisPrefix);
 log.info('worker started', { owner: owner.ownerId, shards: config.workerShards ?? 'all', metricsPort: metrics?.port });
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   metrics?.server.close();
+  stopReporting();
   await owner.stop();
   process.exit(0);
 };

@@ -83,7 +83,7 @@ export function batchRoutes(ctx: ApiContext): Router {
       return;
     }
     try {
-      await ctx.router.enqueueJobs(jobs);
+      await ctx.router.enqueueJobs(jobs, req.requestId);
     } catch (err) {
       await ctx.batches.remove(batchId).catch(() => {});
       throw new ApiError('unavailable', `the queue is unreachable: ${(err as Error).message}`, undefined, { 'Retry-After': '1' });

@@ -34,7 +34,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const p = requireRole(req, 'admin');
     const fields = parse(hotelCreateBody, bodyOf(req));
     const hotelId = await idOfCreate(ctx, req, p, 'hotel', fields);
-    const a = acceptedOf(await send({ kind: 'createHotel', hotelId, fields }), 'hotel');
+    const a = acceptedOf(await send({ kind: 'createHotel', hotelId, fields }, req.requestId), 'hotel');
     if (a.kind !== 'hotel') throw new Error('assertion: createHotel answered ' + a.kind);
     res.status(201).location(`/v1/hotels/${hotelId}`).json(hotelJson(a.hotel));
   });
@@ -59,7 +59,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const hotelId = pathId(req.params.hotelId, 'hotelId');
     requireHotelAccess(req, hotelId, ['staff']);
     const patch = parse(hotelUpdateBody, bodyOf(req));
-    const a = acceptedOf(await send({ kind: 'updateHotel', hotelId, patch }), 'change');
+    const a = acceptedOf(await send({ kind: 'updateHotel', hotelId, patch }, req.requestId), 'change');
     if (a.kind !== 'hotel') throw new Error('assertion: updateHotel answered ' + a.kind);
     res.json(hotelJson(a.hotel));
   });
@@ -67,7 +67,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
   r.delete('/v1/hotels/:hotelId', async (req, res) => {
     const hotelId = pathId(req.params.hotelId, 'hotelId');
     requireRole(req, 'admin');
-    acceptedOf(await send({ kind: 'deleteHotel', hotelId }), 'deletion');
+    acceptedOf(await send({ kind: 'deleteHotel', hotelId }, req.requestId), 'deletion');
     res.status(204).end();
   });
 
@@ -78,7 +78,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const p = requireHotelAccess(req, hotelId, ['staff']);
     const body = parse(roomTypeCreateBody, bodyOf(req));
     const roomTypeId = await idOfCreate(ctx, req, p, 'room-type', [hotelId, body]);
-    const a = acceptedOf(await send({ kind: 'createRoomType', hotelId, roomTypeId, ...body }), 'room type');
+    const a = acceptedOf(await send({ kind: 'createRoomType', hotelId, roomTypeId, ...body }, req.requestId), 'room type');
     if (a.kind !== 'roomType') throw new Error('assertion: createRoomType answered ' + a.kind);
     res.status(201).location(`/v1/hotels/${hotelId}/room-types/${roomTypeId}`).json(roomTypeJson(a.roomType));
   });
@@ -108,7 +108,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const roomTypeId = pathId(req.params.roomTypeId, 'roomTypeId');
     requireHotelAccess(req, hotelId, ['staff']);
     const patch = parse(roomTypeUpdateBody, bodyOf(req));
-    const a = acceptedOf(await send({ kind: 'updateRoomType', hotelId, roomTypeId, patch }), 'change');
+    const a = acceptedOf(await send({ kind: 'updateRoomType', hotelId, roomTypeId, patch }, req.requestId), 'change');
     if (a.kind !== 'roomType') throw new Error('assertion: updateRoomType answered ' + a.kind);
     res.json(roomTypeJson(a.roomType));
   });
@@ -117,7 +117,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const hotelId = pathId(req.params.hotelId, 'hotelId');
     const roomTypeId = pathId(req.params.roomTypeId, 'roomTypeId');
     requireHotelAccess(req, hotelId, ['staff']);
-    acceptedOf(await send({ kind: 'deleteRoomType', hotelId, roomTypeId }), 'deletion');
+    acceptedOf(await send({ kind: 'deleteRoomType', hotelId, roomTypeId }, req.requestId), 'deletion');
     res.status(204).end();
   });
 
@@ -128,7 +128,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const roomTypeId = pathId(req.params.roomTypeId, 'roomTypeId');
     requireHotelAccess(req, hotelId, ['staff', 'partner']);
     const body = parse(inventoryBody, bodyOf(req));
-    const a = acceptedOf(await send({ kind: 'setInventory', hotelId, roomTypeId, ...body }), 'inventory change');
+    const a = acceptedOf(await send({ kind: 'setInventory', hotelId, roomTypeId, ...body }, req.requestId), 'inventory change');
     if (a.kind !== 'ari') throw new Error('assertion: setInventory answered ' + a.kind);
     res.json({ updatedNights: a.updatedNights, version: a.version });
   });
@@ -138,7 +138,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const roomTypeId = pathId(req.params.roomTypeId, 'roomTypeId');
     requireHotelAccess(req, hotelId, ['staff', 'partner']);
     const body = parse(ratesBody, bodyOf(req));
-    const a = acceptedOf(await send({ kind: 'setRates', hotelId, roomTypeId, ...body }), 'rate change');
+    const a = acceptedOf(await send({ kind: 'setRates', hotelId, roomTypeId, ...body }, req.requestId), 'rate change');
     if (a.kind !== 'ari') throw new Error('assertion: setRates answered ' + a.kind);
     res.json({ updatedNights: a.updatedNights, version: a.version });
   });
@@ -149,7 +149,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const hotelId = pathId(req.params.hotelId, 'hotelId');
     requireHotelAccess(req, hotelId, ['staff']);
     const body = parse(pricingBody, bodyOf(req));
-    const a = acceptedOf(await send({ kind: 'setPricing', hotelId, tiers: body.tiers }), 'pricing change');
+    const a = acceptedOf(await send({ kind: 'setPricing', hotelId, tiers: body.tiers }, req.requestId), 'pricing change');
     if (a.kind !== 'pricing') throw new Error('assertion: setPricing answered ' + a.kind);
     res.json({ tiers: a.tiers, version: a.version });
   });

@@ -5,6 +5,7 @@ import { openApiDocument } from '../../schemas/openapi.js';
 import type { ApiContext } from '../context.js';
 import { docsPage } from '../docs-page.js';
 import { readinessCheckMs } from '../../engine/limits.js';
+import { databaseOfShard } from '../../engine/shard-map.js';
 
 /** `p`, or a rejection once `ms` have passed without its answer. */
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -13,6 +14,12 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** A shard database's epochs (shard → epoch) as last read, and when. */
+interface KnownEpochs {
+  at: number;
+  epochs: Record<string, number>;
 }
 
 export function operationRoutes(ctx: ApiContext): Router {
@@ -52,34 +59,57 @@ export function operationRoutes(ctx: ApiContext): Router {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
   });
 
-  r.get('/metrics', async (_req, res) => {
-    const extra: string[] = [
-      '# TYPE router_jobs_total counter',
-      `router_jobs_total ${ctx.router.stats.jobs}`,
-      `router_commands_total ${ctx.router.stats.commands}`,
-    ];
-    try {
-      for (const d of await ctx.router.queueDepths()) extra.push(`shard_queue_depth{shard="${d.shard}"} ${d.waiting}`);
-    } catch {
-      // Redis unreachable: the depths are left out.
-    }
-    res.type('text/plain; version=0.0.4').send(ctx.metrics.render(extra));
+  // Prometheus text of this process (engine/metrics.ts), for the admin token only: it tells how busy every shard is.
+  r.get('/metrics', async (req, res) => {
+    requireRole(req, 'admin');
+    res.type(ctx.metrics.process.contentType).send(await ctx.metrics.render());
   });
+
+  /**
+   * The shard table keeps answering while a shard database is down (API.md, Operations): each database's epochs are
+   * read with a bound, remembered here and in Redis, and a database that does not answer is reported from the
+   * newer of the two copies, marked `stale: true` with `source` "memory" or "redis" (`"none"` and `epoch: null`
+   * when neither was ever written). Owners and queue depths always come from Redis.
+   */
+  const remembered = new Map<number, KnownEpochs>();
+  const epochsKey = (database: number) => `${ctx.keys.prefix}:ops:epochs:${database}`;
+  const epochsOf = async (database: number): Promise<{ known?: KnownEpochs; source: 'postgres' | 'memory' | 'redis' | 'none' }> => {
+    try {
+      const r = await within(ctx.reader.pools[database].query('SELECT shard, epoch FROM shard_leases'), readinessCheckMs);
+      const known: KnownEpochs = { at: Date.now(), epochs: Object.fromEntries(r.rows.map((row) => [String(row.shard), Number(row.epoch)])) };
+      remembered.set(database, known);
+      void ctx.redis.set(epochsKey(database), JSON.stringify(known), 'EX', 7 * 24 * 3600).catch(() => {});
+      return { known, source: 'postgres' };
+    } catch {
+      const inMemory = remembered.get(database);
+      const text = await ctx.redis.get(epochsKey(database)).catch(() => null);
+      const inRedis = text ? (JSON.parse(text) as KnownEpochs) : undefined;
+      if (inRedis && (!inMemory || inRedis.at > inMemory.at)) return { known: inRedis, source: 'redis' };
+      return inMemory ? { known: inMemory, source: 'memory' } : { source: 'none' };
+    }
+  };
 
   r.get('/v1/ops/shards', async (req, res) => {
     requireRole(req, 'admin');
-    const [leases, depths] = await Promise.all([ctx.reader.shardLeases(), ctx.router.queueDepths()]);
-    const byShard = new Map(leases.map((l) => [l.shard, l]));
+    const databases = ctx.reader.pools.length;
+    const [depths, epochs] = await Promise.all([ctx.router.queueDepths(), Promise.all(ctx.reader.pools.map((_, i) => epochsOf(i)))]);
     const owners = await Promise.all(depths.map((d) => ctx.redis.get(ctx.keys.lease(d.shard))));
     res.json(
-      depths.map((d, i) => ({
-        shard: d.shard,
-        database: d.shard % ctx.reader.pools.length,
-        owner: owners[i] ?? null,
-        epoch: byShard.get(d.shard)?.epoch ?? 0,
-        queueDepth: d.waiting,
-        oldestWaitingMs: d.oldestWaitingMs,
-      })),
+      depths.map((d, i) => {
+        const database = databaseOfShard(d.shard, databases);
+        const e = epochs[database];
+        return {
+          shard: d.shard,
+          database,
+          owner: owners[i] ?? null,
+          epoch: e.known ? (e.known.epochs[String(d.shard)] ?? 0) : null,
+          queueDepth: d.waiting,
+          oldestWaitingMs: d.oldestWaitingMs,
+          stale: e.source !== 'postgres',
+          source: e.source,
+          ...(e.source !== 'postgres' && e.known ? { epochReadAt: new Date(e.known.at).toISOString() } : {}),
+        };
+      }),
     );
   });
 

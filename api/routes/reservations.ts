@@ -51,12 +51,12 @@ export const createRoles = ['guest', 'partner', 'staff', 'admin'] as const;
  * `POST /v1/reservations` once the caller is known and the body is parsed JSON: served by the Express route below
  * for every request, and by the fast path (fast-path.ts) for the common shape of it.
  */
-export async function createReservation(ctx: ApiContext, p: Principal, json: unknown): Promise<Answer> {
+export async function createReservation(ctx: ApiContext, p: Principal, json: unknown, requestId?: string): Promise<Answer> {
   const body = parse(reservationBody, json);
   if (p.kind === 'staff' && !p.hotelIds.has(body.hotelId)) {
     throw new ApiError('forbidden', 'this key is not scoped to that hotel');
   }
-  const outcome = await ctx.router.send(reserveCommandOf({ kind: p.kind, id: p.id }, body));
+  const outcome = await ctx.router.send(reserveCommandOf({ kind: p.kind, id: p.id }, body), requestId);
   const headers = { Location: `/v1/reservations/${body.reservationId}` };
   if (outcome.kind === 'late') {
     const m: InflightMarker = { jobKey: outcome.jobKey, requestId: outcome.requestId, hotelId: body.hotelId, owner: { kind: p.kind, id: p.id } };
@@ -101,7 +101,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
   };
 
   r.post('/v1/reservations', async (req, res) => {
-    writeAnswer(res, await createReservation(ctx, withRole(req.principal, createRoles), bodyOf(req)));
+    writeAnswer(res, await createReservation(ctx, withRole(req.principal, createRoles), bodyOf(req), req.requestId));
   });
 
   r.get('/v1/reservations/:id', async (req, res) => {

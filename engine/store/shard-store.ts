@@ -1,6 +1,7 @@
 // The writer's side of a shard database: take a shard (bump its epoch), load hotels into memory, and persist
 // batches of decisions together (group commit) in fenced transactions; the statement itself is commit-statement.ts.
 import { commitBatchesMax, commitRowsMax, commitsInFlightPerDatabaseMax, pastNightsKept, planSizeCheckMsDefault } from '../limits.js';
+import { processMetrics } from '../metrics.js';
 
 /** Events a commit writes with its set-based statement; any other (hotels, room types) is written first, alone. */
 const plainEvents = new Set(['reservation.created', 'reservation.status', 'reservation.money', 'inventory.set', 'rates.set']);
@@ -35,6 +36,17 @@ const writerSessionSettings = { plan_cache_mode: 'force_generic_plan', jit: 'off
 /** The pool a ShardStore writes through (a store on any other pool commits with the server's default planning). */
 export function createWriterPool(url: string, max: number, application = 'reservation-engine'): Pool {
   return createPool(url, max, application, writerSessionSettings);
+}
+
+/** A commit's time and size in the process metrics (shard_commit_*). */
+function observeCommit(started: bigint, batches: CommitBatch[]): void {
+  let commands = 0;
+  let rows = 0;
+  for (const b of batches) {
+    for (const j of b.jobs) commands += (j.replies as unknown[]).length;
+    rows += b.nights.length + b.reservations.size;
+  }
+  processMetrics.committed(Number(process.hrtime.bigint() - started) / 1e9, batches.length, commands, rows);
 }
 
 export class ShardStore {
@@ -261,7 +273,9 @@ export class ShardStore {
         const group = this.takeGroup();
         await this.refreshPlanTag();
         try {
+          const started = process.hrtime.bigint();
           await this.commitTogether(group.map((g) => g.batch));
+          observeCommit(started, group.map((g) => g.batch));
           for (const g of group) g.resolve();
         } catch (err) {
           // The database failing (not refusing what a batch carries) fails every batch of the group alike: each
@@ -271,7 +285,11 @@ export class ShardStore {
             continue;
           }
           for (const g of group) {
-            await this.commitTogether([g.batch]).then(g.resolve, g.reject);
+            const started = process.hrtime.bigint();
+            await this.commitTogether([g.batch]).then(() => {
+              observeCommit(started, [g.batch]);
+              g.resolve();
+            }, g.reject);
           }
         }
       }

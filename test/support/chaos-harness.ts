@@ -114,6 +114,7 @@ export const chaosDefaults = {
   JOB_LOCK_MS: '4000',
   REPLY_TIMEOUT_MS: '1500',
   RATE_LIMIT_PER_SECOND: '0',
+  ADDRESS_RATE_LIMIT_PER_MINUTE: '0',
   DEMO_DATA: '0',
   LOG_LEVEL: 'warn',
   ADMIN_API_KEY: adminToken,

@@ -31,6 +31,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     ADMIN_API_KEY: adminToken,
     PORT: '0',
     RATE_LIMIT_PER_SECOND: '0',
+    ADDRESS_RATE_LIMIT_PER_MINUTE: '0',
     DEMO_DATA: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     SHARD_LEASE_MS: '2000',

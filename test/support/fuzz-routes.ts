@@ -114,7 +114,7 @@ export const specs: Record<string, RouteSpec> = {
   'GET /v1/batches/{batchId}': { allowed: signedIn },
   'GET /healthz': { allowed: everyone },
   'GET /readyz': { allowed: everyone },
-  'GET /metrics': { allowed: everyone },
+  'GET /metrics': { allowed: ['admin'] },
   'GET /v1/ops/shards': { allowed: ['admin'] },
   'GET /openapi.json': { allowed: everyone },
   'GET /docs': { allowed: everyone },
