@@ -57,6 +57,9 @@ const handOverPollMs = 200;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Who is alive and what each pins, in one comparable string. */
+const membersKeyOf = (members: Member[]): string => members.map((m) => `${m.id}:${m.pinned?.join(',') ?? ''}`).sort().join(' ');
+
 /** `p`, or false once `ms` have passed without it. */
 const within = <T>(p: Promise<T>, ms: number): Promise<T | false> => Promise.race([p, sleep(ms).then(() => false as const)]);
 
@@ -98,6 +101,7 @@ export class ShardOwner {
   private readonly owned = new Map<number, Owned>();
   private readonly taking = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   /** The shards this worker looks after each round: its WORKER_SHARDS, else all of them (its share is worked out per round). */
   private readonly wanted: number[];
@@ -109,8 +113,6 @@ export class ShardOwner {
   private members = new Map<string, Member>();
   private membersKey = '';
   private membersChangedAt = 0;
-  /** Start of the last beat that succeeded (undefined before the first). */
-  private beatOkAt: number | undefined;
   private beatFailing = false;
   /** Fair share: when a shard outside this worker's share was first seen without an owner (the fallback claim). */
   private readonly freeSince = new Map<number, number>();
@@ -168,6 +170,26 @@ export class ShardOwner {
     this.timer = setInterval(() => {
       void this.tick();
     }, every);
+    if (!this.pinned) {
+      // Between rounds, a cheap look at who is alive (one script call): a join or a leave starts a round at once
+      // rather than up to a round later, so that a leaver's shards are taken as soon as it releases them.
+      this.watchTimer = setInterval(() => void this.watchMembers(), handOverPollMs);
+    }
+  }
+
+  private watching = false;
+
+  private async watchMembers(): Promise<void> {
+    if (this.stopping || this.watching || this.tickInFlight) return;
+    this.watching = true;
+    try {
+      const members = await this.membership.members();
+      if (membersKeyOf(members) !== this.membersKey) void this.tick();
+    } catch {
+      // Redis failing: the rounds say so.
+    } finally {
+      this.watching = false;
+    }
   }
 
   /**
@@ -254,11 +276,11 @@ export class ShardOwner {
       this.beatFailing = true;
       return this.pinned ? new Set(this.wanted) : undefined;
     }
-    const outOfTouch = this.beatFailing || (this.beatOkAt !== undefined && Date.now() - this.beatOkAt > this.config.shardLeaseMs / 2);
+    // A beat that waited long (Redis paused) may have found the others' beats lapsed by Redis's clock meanwhile.
+    const outOfTouch = this.beatFailing || Date.now() - started > this.config.shardLeaseMs / 3;
     this.beatFailing = false;
-    this.beatOkAt = started;
     if (this.pinned) return new Set(this.wanted);
-    const key = members.map((m) => `${m.id}:${m.pinned?.join(',') ?? ''}`).sort().join(' ');
+    const key = membersKeyOf(members);
     if (key !== this.membersKey) {
       this.membersKey = key;
       this.membersChangedAt = Date.now();
@@ -282,7 +304,9 @@ export class ShardOwner {
     if (this.stopping || this.pollTimer) return;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = undefined;
-      void this.tick();
+      // A round still running (claims) is not this look: wait for the next free moment.
+      if (this.tickInFlight) this.pollSoon();
+      else void this.tick();
     }, handOverPollMs);
   }
 
@@ -308,10 +332,12 @@ export class ShardOwner {
   private handOver(shard: number): void {
     const o = this.owned.get(shard);
     if (!o || this.handOvers.has(shard)) return;
-    this.log.info('handing a shard over: it left this worker\'s share', { shard, epoch: o.epoch, owner: this.ownerId, next: this.assignment[shard] });
+    const next = this.assignment[shard];
+    const t0 = Date.now();
     const done = this.letGo(o).then(() => {
       this.stats.shardsHandedOver++;
       this.stats.shardsLost++;
+      this.log.info('shard handed over: it left this worker\'s share', { shard, epoch: o.epoch, owner: this.ownerId, next, ms: Date.now() - t0 });
     });
     this.handOvers.set(shard, done.finally(() => this.handOvers.delete(shard)));
   }
@@ -590,16 +616,21 @@ export class ShardOwner {
    * finish the jobs in hand, then release the leases so that other owners take over at once.
    */
   async stop(): Promise<void> {
+    const t0 = Date.now();
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     if (this.pollTimer) clearTimeout(this.pollTimer);
+    if (this.watchTimer) clearInterval(this.watchTimer);
     // A round of claims in flight ends first, so that whatever it took is released below, and it beats no more.
     await this.tickInFlight;
     // Bounded: a Redis that does not answer must not keep the shards; the beat then lapses within a lease.
     await within(this.membership.leave().catch(() => {}), 1_000);
+    const left = Date.now() - t0;
+    const shards = this.owned.size;
     await Promise.all([...this.owned.values()].filter((o) => !this.handOvers.has(o.shard)).map((o) => this.letGo(o)));
     await Promise.all([...this.handOvers.values()]);
     this.owned.clear();
+    this.log.info('every shard handed over', { owner: this.ownerId, shards, leftMs: left, ms: Date.now() - t0 });
     // A preload chunk in flight finishes (it stops at the next one) before the connections close.
     await Promise.all([...this.preloads]);
     // Bounded too: a pool ends once its clients are returned, and a job let go above may still hold one.

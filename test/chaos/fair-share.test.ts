@@ -25,7 +25,7 @@ describe('chaos: workers share the shards fairly among themselves', function () 
   });
 
   it('splits them 6/5/5, then 4 each when a fourth joins, and re-owns a leaver\'s (SIGTERM) and a dead worker\'s (SIGKILL)', async () => {
-    stack = await ChaosStack.start({ workers: 0, vars: { SHARD_COUNT: String(shardCount) } });
+    stack = await ChaosStack.start({ workers: 0, vars: { SHARD_COUNT: String(shardCount), LOG_LEVEL: process.env.FS_LOG ?? 'warn' } });
     const s = stack;
     const f = new Findings(s);
     const shards = async (): Promise<ShardRow[]> => {
