@@ -334,6 +334,7 @@ export class ShardOwner {
     if (!o || this.handOvers.has(shard)) return;
     const next = this.assignment[shard];
     const t0 = Date.now();
+    this.fallbackUntil.delete(shard);
     const done = this.letGo(o).then(() => {
       this.stats.shardsHandedOver++;
       this.stats.shardsLost++;
