@@ -184,7 +184,9 @@ export class ShardOwner {
     this.watching = true;
     try {
       const members = await this.membership.members();
-      if (membersKeyOf(members) !== this.membersKey) void this.tick();
+      // Without this worker in it, the membership was lost (Redis restarted empty) or our beat lapsed: that is the
+      // rounds' to repair, on their own schedule; the look is for the others' joins and leaves.
+      if (members.some((m) => m.id === this.ownerId) && membersKeyOf(members) !== this.membersKey) void this.tick();
     } catch {
       // Redis failing: the rounds say so.
     } finally {
