@@ -10,6 +10,10 @@ import { ReservationLoad } from '../support/chaos-load.js';
 
 const shardCount = 16;
 
+/** The worker's own /healthz answers: it has started (and made its first round of claims). */
+const isUp = async (w: Part): Promise<boolean> =>
+  (await fetch(`http://127.0.0.1:${w.metricsPort}/healthz`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined))?.status === 200;
+
 interface ShardRow {
   shard: number;
   owner: string | null;
@@ -25,7 +29,7 @@ describe('chaos: workers share the shards fairly among themselves', function () 
   });
 
   it('splits them 6/5/5, then 4 each when a fourth joins, and re-owns a leaver\'s (SIGTERM) and a dead worker\'s (SIGKILL)', async () => {
-    stack = await ChaosStack.start({ workers: 0, vars: { SHARD_COUNT: String(shardCount), LOG_LEVEL: process.env.FS_LOG ?? 'warn' } });
+    stack = await ChaosStack.start({ workers: 0, vars: { SHARD_COUNT: String(shardCount), SHARD_LEASE_MS: '2000', JOB_LOCK_MS: '3000' } });
     const s = stack;
     const f = new Findings(s);
     const shards = async (): Promise<ShardRow[]> => {
@@ -57,9 +61,11 @@ describe('chaos: workers share the shards fairly among themselves', function () 
       }
     };
 
-    // Three workers started together: 6/5/5 within 15 s, by the leases the API reports.
-    const started = Date.now();
+    // Three workers started together: 6/5/5 within 15 s of their being up (a worker process takes seconds to start
+    // on a busy machine: loading, migrations checked), by the leases the API reports.
     const workers = [await s.startWorker(), await s.startWorker(), await s.startWorker()];
+    await waitUntil('three workers to be up', async () => (await Promise.all(workers.map(isUp))).every(Boolean), 30_000, () => s.logs());
+    const started = Date.now();
     await waitUntil('every shard to have an owner', async () => (await shards()).every((x) => x.owner !== null), 15_000, () => s.logs());
     await waitUntil('each of three workers to hold a shard', async () => {
       const rows = await shards();
@@ -84,15 +90,16 @@ describe('chaos: workers share the shards fairly among themselves', function () 
         await sleep(200);
       }
     })();
-    await sleep(1_000);
+    await sleep(500);
 
     // A fourth joins: 4 each (each shard it gets handed over after the job in hand).
     const fourth = await s.startWorker();
+    await waitUntil('the fourth worker to be up', () => isUp(fourth), 30_000, () => s.logs());
     await waitUntil('the fourth worker to hold a shard', async () => (await fourth.metrics()).get('shards_owned')! > 0, 15_000, () => s.logs());
     await learnOwnerIds([fourth]);
     workers.push(fourth);
     const joinMs = await waitForSplit('four workers to hold 4 shards each', () => workers.map((w) => ownerIds.get(w)!), [4, 4, 4, 4], 15_000);
-    await sleep(1_000);
+    await sleep(500);
 
     // One leaves by SIGTERM: its shards are owned again (lease and epoch) within 5 s.
     const leaver = workers[1];
@@ -114,7 +121,7 @@ describe('chaos: workers share the shards fairly among themselves', function () 
     let takenOver = 0;
     for (const w of stayed) takenOver += (await w.metrics()).get('shard_jobs_taken_over_total') ?? 0;
     f.expectEmpty('jobs a giver still had in hand when its shard was taken (hand-overs must finish them first)', takenOver === 0 ? [] : [`${takenOver} jobs`]);
-    await sleep(1_000);
+    await sleep(500);
 
     // One is killed: its shards are owned again within SHARD_LEASE_MS + 5 s.
     const dead = stayed[0];
@@ -130,13 +137,13 @@ describe('chaos: workers share the shards fairly among themselves', function () 
     f.expectEmpty('a killed worker\'s shards owned again within SHARD_LEASE_MS + 5 s', killReownMs <= s.config.shardLeaseMs + 5_000 ? [] : [`${killReownMs} ms`]);
     await waitForSplit('two workers to hold 8 shards each', () => alive.map((w) => ownerIds.get(w)!), [8, 8], 10_000);
     const recoveredAt = Date.now();
-    await sleep(1_000);
+    await sleep(500);
 
     await load.stop();
     watching = false;
     await watcher;
     process.stdout.write(
-      `      fair share: 6/5/5 after ${threeSplitMs} ms, 4×4 ${joinMs} ms after the join, SIGTERM re-owned in ${termReownMs} ms ` +
+      `      fair share: 6/5/5 ${threeSplitMs} ms after three workers were up, 4×4 ${joinMs} ms after the join, SIGTERM re-owned in ${termReownMs} ms ` +
         `(6/5/5 again ${rebalanceMs} ms later), SIGKILL re-owned in ${killReownMs} ms (SHARD_LEASE_MS ${s.config.shardLeaseMs}); ` +
         `${load.sent.length} reservations sent\n`,
     );
