@@ -8,6 +8,7 @@ const counters: [keyof ShardOwner['stats'], string, string][] = [
   ['fencedCommits', 'shard_fenced_commits_total', 'Commits refused because another owner had taken the shard (epoch fence).'],
   ['shardsTaken', 'shard_takeovers_total', 'Shards this worker took.'],
   ['shardsLost', 'shard_losses_total', 'Shards this worker let go (lease lost, fenced, stopped).'],
+  ['shardsHandedOver', 'shard_handovers_total', "Shards this worker handed over because they left its fair share (also in shard_losses_total)."],
   ['jobsTakenOver', 'shard_jobs_taken_over_total', "Jobs a previous owner had in hand, decided by this worker when it took their shard."],
   ['retriesInPlace', 'shard_commit_retries_total', 'Commit attempts retried in place because the database failed.'],
 ];
