@@ -12,7 +12,7 @@ export type QueueDepthSource = () => Promise<{ shard: number; waiting: number; o
 
 /** What a worker's shard owner reports. */
 export interface OwnerView {
-  stats: { fencedCommits: number; shardsTaken: number; shardsLost: number; jobsTakenOver: number; retriesInPlace: number; leaseRenewalFailures: number };
+  stats: { fencedCommits: number; shardsTaken: number; shardsLost: number; jobsTakenOver: number; retriesInPlace: number; leaseRenewalFailures: number; shardsHandedOver: number };
   owned: { shard: number; epoch: number }[];
 }
 
@@ -110,6 +110,7 @@ export class ProcessMetrics {
   readonly fencedCommits = this.fromStats('shard_fenced_commits_total', 'Commit attempts refused because another owner had taken the shard (epoch fence).', () => this.ownerStats?.().stats.fencedCommits);
   readonly takeovers = this.fromStats('shard_takeovers_total', 'Shards this worker took (leases claimed; a hand-over to this worker).', () => this.ownerStats?.().stats.shardsTaken);
   readonly losses = this.fromStats('shard_losses_total', 'Shards this worker let go (lease lost, fenced, stopped: a hand-over from it).', () => this.ownerStats?.().stats.shardsLost);
+  readonly handovers = this.fromStats('shard_handovers_total', 'Shards this worker handed over because they left its fair share (also in shard_losses_total).', () => this.ownerStats?.().stats.shardsHandedOver);
   readonly jobsTakenOver = this.fromStats('shard_jobs_taken_over_total', 'Jobs a previous owner had in hand, decided by this worker when it took their shard.', () => this.ownerStats?.().stats.jobsTakenOver);
   readonly commitRetries = this.fromStats('shard_commit_retries_total', 'Commit attempts retried in place because the database failed.', () => this.ownerStats?.().stats.retriesInPlace);
   readonly leaseRenewalFailures = this.fromStats('shard_lease_renewal_failures_total', 'Lease renewal rounds that failed (Redis away or stalled); the shards are kept, their commits stay fenced.', () => this.ownerStats?.().stats.leaseRenewalFailures);

@@ -155,6 +155,10 @@ export class RedisKeys {
   rate(tokenId: string) {
     return `${this.prefix}:rate:${tokenId}`;
   }
+  /** The live workers and their last beats (see WorkerMembership). */
+  workers() {
+    return `${this.prefix}:workers`;
+  }
   queueName(shard: number) {
     return `shard-${shard}`;
   }

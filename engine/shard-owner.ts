@@ -1,5 +1,7 @@
 // Shard ownership: a worker process claims virtual shards with a Redis lease (renewed) plus an epoch in the
-// shard's Postgres database (fencing), and runs one BullMQ consumer with concurrency 1 per shard it owns.
+// shard's Postgres database (fencing), and runs one BullMQ consumer with concurrency 1 per shard it owns. Without
+// WORKER_SHARDS it owns its fair share of the shards among the live workers (see shard-share.ts), and hands a
+// shard that leaves its share over to the next owner after the job in hand.
 import type { Redis } from 'ioredis';
 import { AvailabilityCache } from './availability-cache.js';
 import { v7 as uuidv7 } from 'uuid';
@@ -13,6 +15,8 @@ import type { Logger } from './log.js';
 import { createRedis, RedisKeys } from './redis.js';
 import { ShardActor, type Delivery } from './shard-actor.js';
 import { databaseOfShard } from './shard-map.js';
+import { assignShards, type Member } from './shard-share.js';
+import { WorkerMembership } from './worker-membership.js';
 import { createPool, isRefusal, type Pool } from './store/pg.js';
 import { ReservationClaims } from './store/reservation-claims.js';
 import { createWriterPool, FencedError, ShardStore } from './store/shard-store.js';
@@ -48,7 +52,16 @@ const drainFetchesAtOnce = 8;
  */
 const drainAskBackoffMax = 3;
 
+/** How soon a round runs again while a shard of this worker's new share is still held by its previous owner. */
+const handOverPollMs = 200;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Who is alive and what each pins, in one comparable string. */
+const membersKeyOf = (members: Member[]): string => members.map((m) => `${m.id}:${m.pinned?.join(',') ?? ''}`).sort().join(' ');
+
+/** `p`, or false once `ms` have passed without it. */
+const within = <T>(p: Promise<T>, ms: number): Promise<T | false> => Promise.race([p, sleep(ms).then(() => false as const)]);
 
 /** The shard went to another owner (or this one stopped) while its jobs were in hand: they go back to the queue. */
 class ShardLostError extends Error {
@@ -80,11 +93,21 @@ export interface OwnerStats {
   retriesInPlace: number;
   /** Lease renewals that failed (Redis away or stalled). */
   leaseRenewalFailures: number;
+  /** Shards handed over to another worker because they left this worker's share (also counted in shardsLost). */
+  shardsHandedOver: number;
 }
 
 export class ShardOwner {
   readonly ownerId = `worker-${uuidv7()}`;
-  readonly stats: OwnerStats = { fencedCommits: 0, shardsTaken: 0, shardsLost: 0, jobsTakenOver: 0, retriesInPlace: 0, leaseRenewalFailures: 0 };
+  readonly stats: OwnerStats = {
+    fencedCommits: 0,
+    shardsTaken: 0,
+    shardsLost: 0,
+    jobsTakenOver: 0,
+    retriesInPlace: 0,
+    leaseRenewalFailures: 0,
+    shardsHandedOver: 0,
+  };
   private readonly keys: RedisKeys;
   private readonly redis: Redis;
   private readonly bullConnection: Redis;
@@ -98,8 +121,24 @@ export class ShardOwner {
   private readonly owned = new Map<number, Owned>();
   private readonly taking = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** The shards this worker looks after each round: its WORKER_SHARDS, else all of them (its share is worked out per round). */
   private readonly wanted: number[];
+  private readonly membership: WorkerMembership;
+  /** Fair share: shards being handed over (job in hand finishing, then the lease released). */
+  private readonly handOvers = new Map<number, Promise<void>>();
+  /** Fair share: who should own each shard by the last membership read, and what that read said. */
+  private assignment: (string | undefined)[] = [];
+  private members = new Map<string, Member>();
+  private membersKey = '';
+  private membersChangedAt = 0;
+  private beatFailing = false;
+  /** Fair share: when a shard outside this worker's share was first seen without an owner (the fallback claim). */
+  private readonly freeSince = new Map<number, number>();
+  /** Shards taken by the fallback, kept until then so that a stuck rightful owner does not make them flap. */
+  private readonly fallbackUntil = new Map<number, number>();
+  private pollTimer: NodeJS.Timeout | undefined;
   private readonly cache: AvailabilityCache;
   private readonly preloads = new Set<Promise<unknown>>();
 
@@ -127,6 +166,13 @@ export class ShardOwner {
     this.payments = new TestPaymentProvider(this.paymentsPool);
     this.cache = new AvailabilityCache(this.redis, config.redisPrefix);
     this.wanted = config.workerShards ?? Array.from({ length: config.shardCount }, (_, i) => i);
+    // A worker that is not heard of for a lease is gone: its shards' leases lapse at about the same time.
+    this.membership = new WorkerMembership(this.redis, this.keys, this.ownerId, config.workerShards, config.shardLeaseMs);
+  }
+
+  /** Pinned to WORKER_SHARDS, or taking a fair share of the rest. */
+  private get pinned(): boolean {
+    return this.config.workerShards !== undefined;
   }
 
   /** Shards this process owns now, with their epochs. */
@@ -144,6 +190,28 @@ export class ShardOwner {
     this.timer = setInterval(() => {
       void this.tick();
     }, every);
+    if (!this.pinned) {
+      // Between rounds, a cheap look at who is alive (one script call): a join or a leave starts a round at once
+      // rather than up to a round later, so that a leaver's shards are taken as soon as it releases them.
+      this.watchTimer = setInterval(() => void this.watchMembers(), handOverPollMs);
+    }
+  }
+
+  private watching = false;
+
+  private async watchMembers(): Promise<void> {
+    if (this.stopping || this.watching || this.tickInFlight) return;
+    this.watching = true;
+    try {
+      const members = await this.membership.members();
+      // Without this worker in it, the membership was lost (Redis restarted empty) or our beat lapsed: that is the
+      // rounds' to repair, on their own schedule; the look is for the others' joins and leaves.
+      if (members.some((m) => m.id === this.ownerId) && membersKeyOf(members) !== this.membersKey) void this.tick();
+    } catch {
+      // Redis failing: the rounds say so.
+    } finally {
+      this.watching = false;
+    }
   }
 
   /**
@@ -178,15 +246,25 @@ export class ShardOwner {
   }
 
   private async tickOnce(): Promise<void> {
+    const share = await this.shareThisRound();
     await Promise.all(
       this.wanted.map(async (shard) => {
         try {
           if (this.owned.has(shard)) {
             const ok = await this.redis.eval(renewScript, 1, this.keys.lease(shard), this.ownerId, this.config.shardLeaseMs);
             if (ok !== 1) await this.lose(shard, 'lease not renewed');
-            else this.renewalFailing = false;
-          } else if (!this.taking.has(shard)) {
-            await this.claim(shard);
+            else {
+              this.renewalFailing = false;
+              if (share && !share.has(shard) && !this.taking.has(shard) && (this.fallbackUntil.get(shard) ?? 0) <= Date.now()) this.handOver(shard);
+            }
+          } else if (!this.taking.has(shard) && !this.handOvers.has(shard)) {
+            if (this.pinned || share?.has(shard)) await this.claim(shard);
+            else if (share && (await this.freeTooLong(shard))) {
+              this.log.warn('taking a shard outside this worker\'s share: it has had no owner for too long', { shard, owner: this.ownerId });
+              this.fallbackUntil.set(shard, Date.now() + 2 * this.config.shardLeaseMs);
+              this.freeSince.delete(shard);
+              await this.claim(shard);
+            }
           }
         } catch (err) {
           // Redis failing or stalled, not this worker: keep the shard. Whoever takes it once our lease is gone
@@ -204,6 +282,89 @@ export class ShardOwner {
 
   private tickInFlight: Promise<void> | undefined;
   private renewalFailing = false;
+
+  /**
+   * Beat, read the live workers, and answer the shards this worker should own this round: its WORKER_SHARDS when
+   * pinned; else its fair share. Undefined means "keep what you own, take and give nothing": the membership could
+   * not be read, or this worker was out of touch with Redis for long enough that the others' beats may have lapsed
+   * meanwhile (after a Redis pause every worker would otherwise see itself alone for a round and grab shards).
+   */
+  private async shareThisRound(): Promise<Set<number> | undefined> {
+    const started = Date.now();
+    let members: Member[];
+    try {
+      members = await this.membership.beat();
+    } catch (err) {
+      if (!this.beatFailing) this.log.warn('could not beat into the membership; keeping the shards held, taking none', { err: (err as Error).message });
+      this.beatFailing = true;
+      return this.pinned ? new Set(this.wanted) : undefined;
+    }
+    // A beat that waited long (Redis paused) may have found the others' beats lapsed by Redis's clock meanwhile.
+    const outOfTouch = this.beatFailing || Date.now() - started > this.config.shardLeaseMs / 3;
+    this.beatFailing = false;
+    if (this.pinned) return new Set(this.wanted);
+    const key = membersKeyOf(members);
+    if (key !== this.membersKey) {
+      this.membersKey = key;
+      this.membersChangedAt = Date.now();
+      this.members = new Map(members.map((m) => [m.id, m]));
+      this.assignment = assignShards(this.config.shardCount, members);
+      const mine = this.assignment.filter((o) => o === this.ownerId).length;
+      this.log.info('workers changed', { owner: this.ownerId, workers: members.length, share: mine });
+    }
+    if (outOfTouch) return undefined;
+    const share = new Set<number>();
+    this.assignment.forEach((o, shard) => {
+      if (o === this.ownerId) share.add(shard);
+    });
+    // A shard of the new share still held by its previous owner comes free after its job in hand: look again soon
+    // rather than a whole round later, for as long as the membership changed recently.
+    if ([...share].some((x) => !this.owned.has(x)) && Date.now() - this.membersChangedAt < 2 * this.config.shardLeaseMs) this.pollSoon();
+    return share;
+  }
+
+  private pollSoon(): void {
+    if (this.stopping || this.pollTimer) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      // A round still running (claims) is not this look: wait for the next free moment.
+      if (this.tickInFlight) this.pollSoon();
+      else void this.tick();
+    }, handOverPollMs);
+  }
+
+  /**
+   * The fallback of fair sharing: a shard outside this worker's share whose lease has been free for a lease's time
+   * (as this worker saw it) is taken anyway, so that no shard stays unowned while views of the membership differ.
+   * Not a shard pinned by a live worker: that one is its pinner's to take.
+   */
+  private async freeTooLong(shard: number): Promise<boolean> {
+    const rightful = this.assignment[shard];
+    if (rightful !== undefined && this.members.get(rightful)?.pinned !== undefined) return false;
+    if ((await this.redis.exists(this.keys.lease(shard))) === 1) {
+      this.freeSince.delete(shard);
+      return false;
+    }
+    const now = Date.now();
+    const since = this.freeSince.get(shard) ?? now;
+    this.freeSince.set(shard, since);
+    return now - since >= this.config.shardLeaseMs;
+  }
+
+  /** Start handing a shard over (see letGo); the rounds keep renewing its lease until it is released. */
+  private handOver(shard: number): void {
+    const o = this.owned.get(shard);
+    if (!o || this.handOvers.has(shard)) return;
+    const next = this.assignment[shard];
+    const t0 = Date.now();
+    this.fallbackUntil.delete(shard);
+    const done = this.letGo(o).then(() => {
+      this.stats.shardsHandedOver++;
+      this.stats.shardsLost++;
+      this.log.info('shard handed over: it left this worker\'s share', { shard, epoch: o.epoch, owner: this.ownerId, next, ms: Date.now() - t0 });
+    });
+    this.handOvers.set(shard, done.finally(() => this.handOvers.delete(shard)));
+  }
 
   private async claim(shard: number): Promise<void> {
     this.taking.add(shard);
@@ -227,8 +388,9 @@ export class ShardOwner {
         horizonDays: this.config.horizonDays,
         holdTtlSeconds: this.config.holdTtlSeconds,
         paymentTimeoutSeconds: this.config.paymentTimeoutSeconds,
-        // The process's budget, shared evenly by the shards it may own (hotels hash evenly over shards).
-        memoryBytes: Math.floor(this.config.workerHotelsBytes / this.wanted.length),
+        // The process's budget, shared evenly by the shards it may own (hotels hash evenly over shards): pinned, the
+        // shards it names; else its share now (a worker that later takes more may go over by that much).
+        memoryBytes: Math.floor(this.config.workerHotelsBytes / this.shardsExpected()),
         cache: this.cache,
         claims: this.claims,
         log: this.log,
@@ -448,29 +610,51 @@ export class ShardOwner {
     await o.queue.close().catch(() => {});
   }
 
-  /** Graceful hand-over: finish the job in hand, then release the leases so another owner takes over at once. */
+  /** How many shards this worker expects to own: its pins, else its share (at least what it owns, plus one). */
+  private shardsExpected(): number {
+    if (this.pinned) return this.wanted.length;
+    const share = this.assignment.filter((o) => o === this.ownerId).length;
+    return Math.max(1, share, this.owned.size + 1);
+  }
+
+  /**
+   * Let a shard go gracefully: the job in hand finishes and commits (within a bound), no further job is taken, then
+   * the lease is released so that the next owner takes over at once, with the next epoch.
+   */
+  private async letGo(o: Owned): Promise<void> {
+    o.actor.stopped = true;
+    o.sweeper?.stop();
+    // The job in hand finishes first, within a bound: a close that waits longer than a job lock is let go (its job
+    // is redelivered to the next owner, and answered from its stored replies if it was committed). Seen after an
+    // empty Redis restart: now and then BullMQ's close waited for a job forever.
+    const closed = await within((o.worker?.close() ?? Promise.resolve()).then(() => true, () => true), this.config.jobLockMs);
+    if (!closed) this.log.warn('the job in hand did not finish in time; the shard is released without it', { shard: o.shard });
+    await o.queue.close().catch(() => {});
+    // No longer ours before the release: a round must not renew (re-take) the lease once it is gone.
+    if (this.owned.get(o.shard) === o) this.owned.delete(o.shard);
+    await this.redis.eval(releaseScript, 1, this.keys.lease(o.shard), this.ownerId).catch(() => {});
+  }
+
+  /**
+   * Graceful stop: leave the membership (the others count this worker out and take its shards as they come free),
+   * finish the jobs in hand, then release the leases so that other owners take over at once.
+   */
   async stop(): Promise<void> {
+    const t0 = Date.now();
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
-    // A round of claims in flight ends first, so that whatever it took is released below.
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    // A round of claims in flight ends first, so that whatever it took is released below, and it beats no more.
     await this.tickInFlight;
-    await Promise.all(
-      [...this.owned.values()].map(async (o) => {
-        o.actor.stopped = true;
-        o.sweeper?.stop();
-        // The job in hand finishes first, within a bound: a close that waits longer than a job lock is let go
-        // (its job is redelivered to the next owner, and answered from its stored replies if it was committed).
-        // Seen after an empty Redis restart: now and then BullMQ's close waited for a job forever.
-        const closed = await Promise.race([
-          (o.worker?.close() ?? Promise.resolve()).then(() => true, () => true),
-          sleep(this.config.jobLockMs).then(() => false),
-        ]);
-        if (!closed) this.log.warn('the job in hand did not finish in time; the shard is released without it', { shard: o.shard });
-        await o.queue.close().catch(() => {});
-        await this.redis.eval(releaseScript, 1, this.keys.lease(o.shard), this.ownerId).catch(() => {});
-      }),
-    );
+    // Bounded: a Redis that does not answer must not keep the shards; the beat then lapses within a lease.
+    await within(this.membership.leave().catch(() => {}), 1_000);
+    const left = Date.now() - t0;
+    const shards = this.owned.size;
+    await Promise.all([...this.owned.values()].filter((o) => !this.handOvers.has(o.shard)).map((o) => this.letGo(o)));
+    await Promise.all([...this.handOvers.values()]);
     this.owned.clear();
+    this.log.info('every shard handed over', { owner: this.ownerId, shards, leftMs: left, ms: Date.now() - t0 });
     // A preload chunk in flight finishes (it stops at the next one) before the connections close.
     await Promise.all([...this.preloads]);
     // Bounded too: a pool ends once its clients are returned, and a job let go above may still hold one.

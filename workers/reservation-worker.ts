@@ -1,4 +1,5 @@
-// `worker` process (Procfile): migrate, then own shards (all, or WORKER_SHARDS) and decide their commands.
+// `worker` process (Procfile): migrate, then own shards (a fair share of them among the live workers, or the
+// WORKER_SHARDS named) and decide their commands. SIGTERM hands every shard over, then exits.
 import { createLogger } from '../engine/log.js';
 import { ShardOwner } from '../engine/shard-owner.js';
 import { prepareDatabases } from '../engine/store/pg.js';
@@ -22,6 +23,7 @@ let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
+  log.info('stopping: leaving the workers, handing every shard over', { owner: owner.ownerId });
   metrics?.server.close();
   stopReporting();
   await owner.stop();

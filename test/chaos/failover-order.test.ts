@@ -2,7 +2,7 @@
 // one is sent after it, then a second worker takes over. The stored rate must be the newer one, and every hotel's
 // commands must be decided in send order.
 import { expect } from 'chai';
-import { ChaosStack, sleep, waitUntil, withClient } from '../support/chaos-harness.js';
+import { activeAndStandby, ChaosStack, sleep, waitUntil, withClient } from '../support/chaos-harness.js';
 import { checkInvariants, Findings } from '../support/chaos-invariants.js';
 import { ReservationLoad, timedRequest } from '../support/chaos-load.js';
 import { dayFromToday } from '../support/fixtures.js';
@@ -16,7 +16,8 @@ describe('chaos: failover keeps a hotel\'s commands in order', function () {
   });
 
   it('stores the newer of two rate changes when the older was in the frozen owner\'s hand', async () => {
-    stack = await ChaosStack.start();
+    // An owner of every shard and a standby (see activeAndStandby).
+    stack = await ChaosStack.start({ vars: activeAndStandby });
     const s = stack;
     const first = s.workers[0];
     const frozen = await s.waitForOneOwner();

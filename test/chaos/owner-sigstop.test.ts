@@ -2,7 +2,7 @@
 // would do), takeover by a second worker, then SIGCONT: the resumed worker retries its commit and the fence
 // refuses it, so it commits nothing; checked in the shard databases and in its fenced-commit counter (issue 13).
 import { expect } from 'chai';
-import { ChaosStack, sleep } from '../support/chaos-harness.js';
+import { activeAndStandby, ChaosStack, sleep } from '../support/chaos-harness.js';
 import { checkInvariants, Findings } from '../support/chaos-invariants.js';
 import { ReservationLoad, stayBody, timedRequest } from '../support/chaos-load.js';
 
@@ -15,7 +15,8 @@ describe('chaos: owner frozen with SIGSTOP past its lease, then resumed', functi
   });
 
   it('is taken over, and once resumed commits nothing', async () => {
-    stack = await ChaosStack.start();
+    // An owner of every shard and a standby (see activeAndStandby).
+    stack = await ChaosStack.start({ vars: activeAndStandby });
     const s = stack;
     const first = s.workers[0];
     const frozen = await s.waitForOneOwner();

@@ -2,7 +2,7 @@
 // worker takes over within SHARD_LEASE_MS + 5 s, the dead owner's job in hand is decided before the later jobs of
 // its shard, and the invariants hold (issue 13).
 import { expect } from 'chai';
-import { ChaosStack, sleep, waitUntil, withClient } from '../support/chaos-harness.js';
+import { activeAndStandby, ChaosStack, sleep, waitUntil, withClient } from '../support/chaos-harness.js';
 import { checkInvariants, createdVersions, Findings } from '../support/chaos-invariants.js';
 import { ReservationLoad, timedRequest } from '../support/chaos-load.js';
 import { dayFromToday } from '../support/fixtures.js';
@@ -16,7 +16,8 @@ describe('chaos: worker killed with SIGKILL while its commit is in hand', functi
   });
 
   it('is taken over in time, decides the job in hand first, and keeps every invariant', async () => {
-    stack = await ChaosStack.start();
+    // An owner of every shard and a standby (see activeAndStandby).
+    stack = await ChaosStack.start({ vars: activeAndStandby });
     const s = stack;
     const first = s.workers[0];
     const dead = await s.waitForOneOwner();

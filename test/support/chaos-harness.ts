@@ -122,6 +122,12 @@ export const chaosDefaults = {
   INVENTORY_HORIZON_DAYS: '60',
 };
 
+/**
+ * Every worker pinned to every shard: the first takes them all and a second one stands by until it dies (without
+ * WORKER_SHARDS, workers share the shards fairly, and a second one would take half of them).
+ */
+export const activeAndStandby = { WORKER_SHARDS: `0-${Number(chaosDefaults.SHARD_COUNT) - 1}` };
+
 export class ChaosStack {
   pg!: PrivatePostgres;
   redis!: PrivateRedis;
