@@ -16,11 +16,18 @@ import { reservationJson } from './representation.js';
 const retryLater = (message: string) => new ApiError('unavailable', message, undefined, { 'Retry-After': '1' });
 
 /** Pay a reservation, honouring an Idempotency-Key: the same key and body get the first answer again. */
-export async function payReservation(ctx: ApiContext, p: Principal, id: string, paymentMethod: string, key: string | undefined): Promise<Answer> {
+export async function payReservation(
+  ctx: ApiContext,
+  p: Principal,
+  id: string,
+  paymentMethod: string,
+  key: string | undefined,
+  requestId?: string,
+): Promise<Answer> {
   const found = await ctx.reader.reservation(id);
   // Its owner or an admin may pay; anyone else is told it does not exist.
   if (!found || (p.kind !== 'admin' && (found.owner.kind !== p.kind || found.owner.id !== p.id))) throw notFound('reservation');
-  if (!key) return answerOf(() => pay(ctx, found, paymentMethod, null));
+  if (!key) return answerOf(() => pay(ctx, found, paymentMethod, null, requestId));
   const owner = { kind: p.kind, id: p.id };
   const fingerprint = createHash('sha256').update(JSON.stringify([id, paymentMethod])).digest('base64url');
   const claim = await claimKeyWithAnswer(ctx.catalog.pool, 'payment', owner, key, fingerprint);
@@ -28,7 +35,7 @@ export async function payReservation(ctx: ApiContext, p: Principal, id: string, 
   if (claim.answer) return claim.answer as Answer;
   // The writer knows the key too, scoped to its principal: a retry joins the attempt in flight, or gets its outcome.
   const clientKey = createHash('sha256').update(JSON.stringify([owner.kind, owner.id, key])).digest('base64url');
-  const answer = await answerOf(() => pay(ctx, found, paymentMethod, clientKey));
+  const answer = await answerOf(() => pay(ctx, found, paymentMethod, clientKey, requestId));
   // A 503 is not kept: nothing was charged (or the charge is being voided), and the same key may pay again.
   if (answer.status !== 503) {
     await keepAnswer(ctx.catalog.pool, 'payment', owner, key, { status: answer.status, body: answer.body }).catch((err: Error) =>
@@ -48,9 +55,9 @@ async function answerOf(fn: () => Promise<Answer>): Promise<Answer> {
   }
 }
 
-async function pay(ctx: ApiContext, found: Reservation, paymentMethod: string, clientKey: string | null): Promise<Answer> {
+async function pay(ctx: ApiContext, found: Reservation, paymentMethod: string, clientKey: string | null, requestId?: string): Promise<Answer> {
   const hotelId = found.hotelId;
-  const begun = acceptedOf(await ctx.router.send({ kind: 'beginPayment', hotelId, reservationId: found.id, clientKey }), 'payment');
+  const begun = acceptedOf(await ctx.router.send({ kind: 'beginPayment', hotelId, reservationId: found.id, clientKey }, requestId), 'payment');
   if (begun.kind === 'reservation') return { status: 200, body: reservationJson(begun.reservation) };
   if (begun.kind !== 'paymentAttempt') throw new Error('assertion: beginPayment answered ' + begun.kind);
   const { attempt, reservation } = begun;
@@ -68,7 +75,7 @@ async function pay(ctx: ApiContext, found: Reservation, paymentMethod: string, c
     outcome = 'unknown';
   }
   const done = acceptedOf(
-    await ctx.router.send({ kind: 'completePayment', hotelId, reservationId: found.id, n: attempt.n, outcome, reference, by: 'client' }),
+    await ctx.router.send({ kind: 'completePayment', hotelId, reservationId: found.id, n: attempt.n, outcome, reference, by: 'client' }, requestId),
     'payment',
   );
   if (done.kind !== 'reservation') throw new Error('assertion: completePayment answered ' + done.kind);

@@ -169,7 +169,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
     const id = pathId(req.params.id, 'id');
     const body = parse(paymentBody, bodyOf(req));
     const key = req.header('idempotency-key')?.trim().slice(0, 200) || undefined;
-    writeAnswer(res, await payReservation(ctx, p, id, body.paymentMethod, key));
+    writeAnswer(res, await payReservation(ctx, p, id, body.paymentMethod, key, req.requestId));
   });
 
   r.delete('/v1/reservations/:id', async (req, res) => {
@@ -184,7 +184,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
       }
       throw notFound('reservation');
     }
-    const a = acceptedOf(await ctx.router.send({ kind: 'cancel', hotelId: found.hotelId, reservationId: id }), 'cancellation');
+    const a = acceptedOf(await ctx.router.send({ kind: 'cancel', hotelId: found.hotelId, reservationId: id }, req.requestId), 'cancellation');
     if (a.kind !== 'reservation') throw new Error('assertion: cancel answered ' + a.kind);
     res.json(reservationJson(a.reservation));
   });
