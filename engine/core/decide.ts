@@ -4,7 +4,7 @@ import { evolve } from './evolve.js';
 import { formatDay, localDay, parseDay } from './dates.js';
 import { availableOver, covers, sellableLimit } from './night-table.js';
 import { decideSetPricing, priceOver } from './pricing.js';
-import { cancelled, decideBeginPayment, decideCompletePayment, decideSettleMoney, expire, holdExpires } from './payments.js';
+import { cancelled, invalidStatus as invalidStatusReply, decideBeginPayment, decideCompletePayment, decideSettleMoney, expire, holdExpires } from './payments.js';
 import type {
   Command,
   DecideContext,
@@ -377,7 +377,7 @@ function decideCancel(
 }
 
 function invalidStatus(r: Reservation, why: string): Decision {
-  return reject('invalid_status', `${why[0].toUpperCase()}${why.slice(1)} (status ${r.status}).`, { status: r.status });
+  return { reply: invalidStatusReply(r, why), events: [] };
 }
 
 export type { Rejection };

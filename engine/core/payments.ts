@@ -90,6 +90,12 @@ export function expire(r: Reservation, ctx: DecideContext, version: number, mone
   return { next, events: [{ type: 'reservation.status', version, reservation: next, released: r.roomCount }] };
 }
 
+/** The reservation a money command names, with its bookkeeping, or the not_found decision. */
+function named(state: HotelState, reservationId: string): { r: Reservation; m: MoneyState } | Decision {
+  const r = state.reservations.get(reservationId);
+  return r ? { r, m: r.money ?? noMoney } : { reply: rejection('not_found', 'Reservation not found.'), events: [] };
+}
+
 const reservationReply = (r: Reservation): Decision['reply'] => ({ ok: true, kind: 'reservation', created: false, reservation: r });
 
 const rejection = (code: 'invalid_status' | 'hold_expired' | 'payment_declined' | 'not_found', message: string, details?: Record<string, unknown>): Decision['reply'] =>
@@ -99,7 +105,7 @@ const holdExpiredReply = () =>
   rejection('hold_expired', 'The hold ran out before payment; the rooms were given back.', { status: 'canceled' });
 const declinedReply = () =>
   rejection('payment_declined', 'The payment was declined; the reservation is rejected.', { status: 'rejected' });
-const invalidStatus = (r: Reservation, why: string) =>
+export const invalidStatus = (r: Reservation, why: string): Decision['reply'] =>
   rejection('invalid_status', `${why[0].toUpperCase()}${why.slice(1)} (status ${r.status}).`, { status: r.status });
 
 export function decideBeginPayment(
@@ -108,9 +114,9 @@ export function decideBeginPayment(
   ctx: DecideContext,
   version: number,
 ): Decision {
-  const r = state.reservations.get(cmd.reservationId);
-  if (!r) return { reply: rejection('not_found', 'Reservation not found.'), events: [] };
-  const m = r.money ?? noMoney;
+  const found = named(state, cmd.reservationId);
+  if ('reply' in found) return found;
+  const { r, m } = found;
   const sameKey = cmd.clientKey !== null && m.last?.clientKey === cmd.clientKey;
   if (r.status === 'paid') {
     // A retry of the payment that paid it (same Idempotency-Key) gets its answer again; any other is paying twice.
@@ -156,9 +162,9 @@ export function decideCompletePayment(
   ctx: DecideContext,
   version: number,
 ): Decision {
-  const r = state.reservations.get(cmd.reservationId);
-  if (!r) return { reply: rejection('not_found', 'Reservation not found.'), events: [] };
-  const m = r.money ?? noMoney;
+  const found = named(state, cmd.reservationId);
+  if ('reply' in found) return found;
+  const { r, m } = found;
   const a = m.open;
   // Past its deadline an open attempt belongs to the reconciler, which may be voiding it: only it settles it then.
   const settles = a !== null && a.n === cmd.n && (cmd.by === 'reconciler' || Date.parse(a.deadline) > ctx.nowMs);
@@ -207,9 +213,9 @@ export function decideSettleMoney(
   ctx: DecideContext,
   version: number,
 ): Decision {
-  const r = state.reservations.get(cmd.reservationId);
-  if (!r) return { reply: rejection('not_found', 'Reservation not found.'), events: [] };
-  const m = r.money ?? noMoney;
+  const found = named(state, cmd.reservationId);
+  if ('reply' in found) return found;
+  const { r, m } = found;
   const voids = m.voids.filter((k) => !cmd.voided.includes(k));
   const refund = r.payment?.refund;
   const refundDone = cmd.refundReference !== undefined && refund?.status === 'pending';

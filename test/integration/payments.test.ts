@@ -10,6 +10,15 @@ import { closeStack, openStack, waitFor, type Stack } from '../support/stack.js'
 
 const visa = { paymentMethod: 'pm_card_visa' };
 
+/** A stack with these settings, a signed-in guest, the catalog (the test provider's ledger) and a hotel. */
+async function paymentsStack(vars: Record<string, string>, totalInventory: number) {
+  const { env, stack } = await openStack(vars);
+  const guest = stack.admin.as((await createGuest(stack.admin)).token);
+  const hotel = await createHotel(stack.admin);
+  const rt = await createRoomType(stack.admin, hotel.id, { totalInventory });
+  return { env, stack, guest, catalog: stack.api.ctx.catalog.pool as Pool, hotel, rt };
+}
+
 describe('payments', function () {
   this.timeout(90_000);
   let env: TestEnv;
@@ -20,11 +29,7 @@ describe('payments', function () {
   let rt: any;
 
   before(async () => {
-    ({ env, stack } = await openStack({ PAYMENT_PROVIDER_TIMEOUT_MS: '1500', PAYMENT_TIMEOUT_SECONDS: '5' }));
-    catalog = stack.api.ctx.catalog.pool;
-    guest = stack.admin.as((await createGuest(stack.admin)).token);
-    hotel = await createHotel(stack.admin);
-    rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 50 });
+    ({ env, stack, guest, catalog, hotel, rt } = await paymentsStack({ PAYMENT_PROVIDER_TIMEOUT_MS: '1500', PAYMENT_TIMEOUT_SECONDS: '5' }, 50));
   });
   afterEach(() => setProviderFaults(catalog, null));
   after(() => closeStack(stack, env));
@@ -193,11 +198,7 @@ describe('payments near the hold expiry', function () {
   let rt: any;
 
   before(async () => {
-    ({ env, stack } = await openStack({ HOLD_TTL_SECONDS: '2', PAYMENT_PROVIDER_TIMEOUT_MS: '6000', PAYMENT_TIMEOUT_SECONDS: '10' }));
-    catalog = stack.api.ctx.catalog.pool;
-    guest = stack.admin.as((await createGuest(stack.admin)).token);
-    hotel = await createHotel(stack.admin);
-    rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 5 });
+    ({ env, stack, guest, catalog, hotel, rt } = await paymentsStack({ HOLD_TTL_SECONDS: '2', PAYMENT_PROVIDER_TIMEOUT_MS: '6000', PAYMENT_TIMEOUT_SECONDS: '10' }, 5));
   });
   afterEach(() => setProviderFaults(catalog, null));
   after(() => closeStack(stack, env));
