@@ -1,4 +1,5 @@
-// /staff.html[?hotel=<hotelId>]: with a pasted admin or staff token, create room types and set inventory and rates.
+// /staff.html[?hotel=<hotelId>]: staff sign in (or paste an API token), then see and cancel a hotel's reservations,
+// create room types, set inventory, rates, occupancy pricing tiers and the cancellation policy.
 
 import { ApiError, api, forgetRoomTypes, getStaffToken, listAll, setStaffToken } from '../api.js';
 import { addDays, formatMoney, todayIn } from '../format.js';
@@ -29,6 +30,23 @@ startPage(async () => {
     setStaffToken(null);
     tokenInput.value = '';
     showTokenState();
+  });
+  $('staff-login-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearMessage($('staff-login-error'));
+    try {
+      const { data } = await api('/v1/sessions', {
+        method: 'POST',
+        body: { email: $('staff-email').value.trim(), password: $('staff-password').value },
+        token: false,
+      });
+      setStaffToken(data.token);
+      tokenInput.value = data.token;
+      showTokenState();
+      if (hotel) await Promise.all([loadReservations(), loadPolicy()]);
+    } catch (err) {
+      showError($('staff-login-error'), err instanceof ApiError && err.status === 401 ? new Error('The e-mail or password is not right.') : err);
+    }
   });
   const token = () => {
     const t = getStaffToken() || tokenInput.value.trim();
@@ -108,6 +126,76 @@ startPage(async () => {
     }
     previews.forEach((f) => f());
     await loadRoomTypes();
+    await Promise.all([loadReservations().catch(() => {}), loadPolicy()]);
+  }
+
+  // ---- reservations ----
+  async function loadReservations() {
+    const tbody = $('reservations').querySelector('tbody');
+    clearMessage($('res-error'));
+    if (!hotel || !getStaffToken()) {
+      tbody.replaceChildren();
+      $('res-summary').textContent = hotel ? 'Sign in to see the reservations.' : '';
+      return;
+    }
+    const status = $('res-status').value;
+    const needle = $('res-search').value.trim().toLowerCase();
+    try {
+      const all = await listAll(`/v1/reservations?${new URLSearchParams({ hotelId: hotel.id, ...(status ? { status } : {}) })}`, { token: getStaffToken() });
+      const shown = all.filter((r) => !needle || r.id.includes(needle) || r.guest.name.toLowerCase().includes(needle) || r.guest.email.toLowerCase().includes(needle));
+      const today = todayIn(hotel.timezone);
+      const arrivals = all.filter((r) => r.checkIn === today && (r.status === 'paid' || r.status === 'pending')).length;
+      const departures = all.filter((r) => r.checkOut === today && (r.status === 'paid' || r.status === 'pending')).length;
+      $('res-summary').textContent = `${shown.length} shown · today: ${arrivals} arrival(s), ${departures} departure(s)`;
+      tbody.replaceChildren(
+        ...shown.map((r) =>
+          h(
+            'tr',
+            { 'data-reservation-id': r.id, 'data-status': r.status },
+            h('td', {}, `${r.guest.name}`, h('br'), h('span', { class: 'hint' }, r.guest.email)),
+            h('td', {}, `${r.checkIn} → ${r.checkOut} · ${r.roomCount} room(s)`),
+            h('td', {}, r.status + (r.payment?.refund ? ` (refund ${r.payment.refund.status})` : '')),
+            h('td', {}, formatMoney(r.totalAmount, r.currency)),
+            h(
+              'td',
+              {},
+              r.status === 'pending' || r.status === 'paid'
+                ? h('button', { type: 'button', class: 'danger cancel-reservation', onclick: () => cancelReservation(r) }, r.status === 'paid' ? 'Cancel and refund' : 'Cancel')
+                : '',
+            ),
+          ),
+        ),
+      );
+    } catch (err) {
+      showError($('res-error'), err);
+    }
+  }
+  async function cancelReservation(r) {
+    if (!confirm(`Cancel the reservation of ${r.guest.name} (${r.checkIn} → ${r.checkOut})?`)) return;
+    try {
+      await api(`/v1/reservations/${encodeURIComponent(r.id)}`, { method: 'DELETE', token: token() });
+    } catch (err) {
+      showError($('res-error'), err);
+    }
+    await loadReservations();
+  }
+  $('res-filter').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void loadReservations();
+  });
+
+  // ---- cancellation policy and pricing tiers ----
+  async function loadPolicy() {
+    if (!hotel) return;
+    const p = hotel.cancellationPolicy ?? { freeUntilHoursBefore: 0, penaltyPercent: 0 };
+    $('policy-hours').value = String(p.freeUntilHoursBefore);
+    $('policy-penalty').value = String(p.penaltyPercent);
+    try {
+      const { data } = await api(`/v1/hotels/${encodeURIComponent(hotel.id)}/pricing`, { token: false });
+      $('tiers-text').value = (data?.tiers ?? []).map((t) => `${t.occupancyPercent} → ${t.multiplierPercent}`).join('\n');
+    } catch {
+      /* shown empty */
+    }
   }
 
   hotelSelect.addEventListener('change', () => chooseHotel(hotelSelect.value));
@@ -175,6 +263,27 @@ startPage(async () => {
     const body = { from, to, amount: Number($('rate-amount').value) };
     const { data } = await api(`${base()}/${encodeURIComponent(rt)}/rates`, { method: 'PUT', body, token: t });
     return `Rate set on ${data?.updatedNights ?? '?'} nights (hotel version ${data?.version ?? '?'}).`;
+  });
+
+  wire('policy-form', 'policy-result', 'policy-error', 'policy-submit', async (t) => {
+    const body = { cancellationPolicy: { freeUntilHoursBefore: Number($('policy-hours').value), penaltyPercent: Number($('policy-penalty').value) } };
+    const { data } = await api(`/v1/hotels/${encodeURIComponent(hotel.id)}`, { method: 'PUT', body, token: t });
+    hotel = { ...hotel, ...data };
+    return 'Policy saved: it applies to reservations made from now on.';
+  });
+
+  wire('tiers-form', 'tiers-result', 'tiers-error', 'tiers-submit', async (t) => {
+    const tiers = $('tiers-text')
+      .value.split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .map((line) => {
+        const m = /^(\d+)\s*(?:→|->|:|\s)\s*(\d+)$/.exec(line);
+        if (!m) throw new Error(`“${line}” is not “occupancy → price %”.`);
+        return { occupancyPercent: Number(m[1]), multiplierPercent: Number(m[2]) };
+      });
+    const { data } = await api(`/v1/hotels/${encodeURIComponent(hotel.id)}/pricing`, { method: 'PUT', body: { tiers }, token: t });
+    return `Saved ${data?.tiers?.length ?? tiers.length} tier(s) (hotel version ${data?.version ?? '?'}): the calendar shows the new prices.`;
   });
 
   // ---- start: the hotel list ----
