@@ -457,6 +457,36 @@ describe('booking web pages in headless chromium', function () {
     await page.screenshot({ path: path.join(ARTIFACTS, 'confirmation-refunded.png'), fullPage: true });
   });
 
+  it('staff sign in, see and cancel a reservation, and set pricing tiers and the cancellation policy', async function () {
+    const hotel = await createHotel(admin(), { name: 'Staff Hotel' });
+    const rt = await createRoomType(admin(), hotel.id, { totalInventory: 4, baseRate: 10_000 });
+    const email = `desk-${Date.now()}@example.com`;
+    expect((await admin().post('/v1/users', { email, password: 'front desk 123', name: 'Desk', role: 'staff', hotelIds: [hotel.id] })).status).to.equal(201);
+    const guest = await createGuest(admin());
+    const made = await admin().as(guest.token).post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(6), dayFromToday(8), { guest: { name: 'Ada Staffcheck', email: 'ada@example.com' } }));
+    expect(made.status).to.equal(201);
+    const page = await newPage();
+    await page.goto(`${stack!.baseUrl}/staff.html?hotel=${hotel.id}`);
+    await page.fill('#staff-email', email);
+    await page.fill('#staff-password', 'front desk 123');
+    await page.click('#staff-login-button');
+    await page.waitForSelector(`#reservations tr[data-reservation-id="${made.body.id}"][data-status="pending"]`);
+    expect(await page.textContent('#reservations tbody')).to.contain('Ada Staffcheck');
+    await page.fill('#tiers-text', '50 → 150');
+    await page.click('#tiers-submit');
+    await page.waitForSelector('#tiers-result:not([hidden])');
+    expect((await admin().get(`/v1/hotels/${hotel.id}/pricing`)).body.tiers).to.deep.equal([{ occupancyPercent: 50, multiplierPercent: 150 }]);
+    await page.fill('#policy-hours', '48');
+    await page.fill('#policy-penalty', '25');
+    await page.click('#policy-submit');
+    await page.waitForSelector('#policy-result:not([hidden])');
+    expect((await admin().get(`/v1/hotels/${hotel.id}`)).body.cancellationPolicy).to.deep.equal({ freeUntilHoursBefore: 48, penaltyPercent: 25 });
+    page.once('dialog', (d) => void d.accept());
+    await page.click(`#reservations tr[data-reservation-id="${made.body.id}"] .cancel-reservation`);
+    await page.waitForSelector(`#reservations tr[data-reservation-id="${made.body.id}"][data-status="canceled"]`);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'staff-dashboard.png'), fullPage: true });
+  });
+
   it('raised no uncaught errors in the pages', function () {
     expect(pageErrors).to.deep.equal([]);
   });
