@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
 import type { Command, Reply } from './core/types.js';
-import { createShardQueue, type QueuedCommand, type ReplyMessage, type ShardJob } from './jobs.js';
+import { createShardQueue, type Actor, type QueuedCommand, type ReplyMessage, type ShardJob } from './jobs.js';
 import {
   apiRedisCommandTimeoutMs,
   apiRedisReconnectDelayMsMax,
@@ -168,7 +168,7 @@ export class CommandRouter {
     );
   }
 
-  send(command: Command): Promise<Outcome> {
+  send(command: Command, actor?: Actor): Promise<Outcome> {
     const shard = this.shardOf(command.hotelId);
     const lane = this.lanes[shard];
     if (this.closed) return Promise.resolve({ kind: 'unavailable', message: 'the server is shutting down' });
@@ -177,7 +177,7 @@ export class CommandRouter {
       return Promise.resolve({ kind: 'unavailable', message: 'too many commands are waiting for this shard' });
     }
     return new Promise<Outcome>((resolve) => {
-      const w: Waiting = { queued: { requestId: randomUUID(), command }, resolve };
+      const w: Waiting = { queued: actor ? { requestId: randomUUID(), command, actor: { kind: actor.kind, id: actor.id } } : { requestId: randomUUID(), command }, resolve };
       w.timer = setTimeout(() => this.timeout(w), this.config.replyTimeoutMs);
       this.waiting.set(w.queued.requestId, w);
       lane.buffer.push(w);

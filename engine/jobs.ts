@@ -7,6 +7,14 @@ import type { Command } from './core/types.js';
 export interface QueuedCommand {
   requestId: string;
   command: Command;
+  /** Who asked (for the audit trail); absent: the reservation's owner for a reserve, else the system. */
+  actor?: Actor;
+}
+
+/** Who a decision was made for, as the audit trail names them. */
+export interface Actor {
+  kind: string;
+  id: string;
 }
 
 /** A job: an ordered list of commands from one API process, decided in order and committed together. */

@@ -185,7 +185,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
       found.status === 'pending'
         ? await authorizeWithin(ctx.payments, { reservationId: id, amount: found.totalAmount, currency: found.currency, paymentMethod: body.paymentMethod })
         : 'approved';
-    const a = acceptedOf(await ctx.router.send({ kind: 'pay', hotelId: found.hotelId, reservationId: id, outcome }), 'payment');
+    const a = acceptedOf(await ctx.router.send({ kind: 'pay', hotelId: found.hotelId, reservationId: id, outcome }, { kind: p.kind, id: p.id }), 'payment');
     if (a.kind !== 'reservation') throw new Error('assertion: pay answered ' + a.kind);
     res.json(reservationJson(a.reservation));
   });
@@ -202,7 +202,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
       }
       throw notFound('reservation');
     }
-    const a = acceptedOf(await ctx.router.send({ kind: 'cancel', hotelId: found.hotelId, reservationId: id }), 'cancellation');
+    const a = acceptedOf(await ctx.router.send({ kind: 'cancel', hotelId: found.hotelId, reservationId: id }, { kind: p.kind, id: p.id }), 'cancellation');
     if (a.kind !== 'reservation') throw new Error('assertion: cancel answered ' + a.kind);
     res.json(reservationJson(a.reservation));
   });

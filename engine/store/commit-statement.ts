@@ -34,6 +34,33 @@ export interface CommitBatch {
   versions: Map<string, number>;
   /** Final representation of each reservation the job created or changed. */
   reservations: Map<string, { reservation: Reservation; created: boolean }>;
+  /** The hotel's event sequence of each of `events` (0 for events that leave no outbox row); absent: none. */
+  eventSequences?: number[];
+  /** One availability.changed per hotel whose nights changed, after its reservation events. */
+  availability?: AvailabilityNotice[];
+  /** The audit record of every decision of the round, refusals too. */
+  audit?: AuditRow[];
+}
+
+/** An availability.changed outbox row: its payload is JSON text (`{roomTypeId, changes}`). */
+export interface AvailabilityNotice {
+  hotelId: string;
+  sequence: number;
+  version: number;
+  payload: string;
+}
+
+/** One decision as the audit trail keeps it. */
+export interface AuditRow {
+  hotelId: string;
+  actorKind: string;
+  actorId: string;
+  command: string;
+  ok: boolean;
+  status: string | null;
+  code: string | null;
+  reservationId: string | null;
+  version: number;
 }
 
 /**
@@ -52,7 +79,21 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
   const u = new ReservationChanges();
   const n = { roomType: [] as string[], date: [] as string[], delta: [] as number[], total: [] as (number | null)[], limit: [] as (number | null)[], rate: [] as (number | null)[] };
   const v = { id: [] as string[], version: [] as number[] };
-  const box = { shard: [] as number[], hotel: [] as string[], version: [] as number[], type: [] as string[], of: new ReservationChanges() };
+  const box = { shard: [] as number[], hotel: [] as string[], version: [] as number[], type: [] as string[], seq: [] as (number | null)[], of: new ReservationChanges() };
+  const avail = { shard: [] as number[], hotel: [] as string[], version: [] as number[], seq: [] as number[], payload: [] as string[] };
+  const audit = {
+    hotel: [] as string[],
+    actorKind: [] as string[],
+    actorId: [] as string[],
+    command: [] as string[],
+    ok: [] as string[],
+    status: [] as (string | null)[],
+    code: [] as (string | null)[],
+    reservation: [] as (string | null)[],
+    version: [] as number[],
+  };
+  // The last sequence each hotel reaches in this commit (its committed high-water mark for the relay).
+  const lastSeq = new Map<string, number>();
   const applied = { job: [] as string[], shard: [] as number[], replies: [] as unknown[] };
   for (const b of batches) {
     for (const { reservation, created } of b.reservations.values()) (created ? c : u).push(reservation);
@@ -64,17 +105,41 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
       n.limit.push(x.limit);
       n.rate.push(x.rate);
     }
-    for (const [id, version] of b.versions) {
-      v.id.push(id);
-      v.version.push(version);
-    }
-    for (const e of b.events) {
+    const seqs = b.eventSequences;
+    for (let k = 0; k < b.events.length; k++) {
+      const e = b.events[k];
       if (e.type !== 'reservation.created' && e.type !== 'reservation.status') continue;
       box.shard.push(b.shard);
       box.hotel.push(e.reservation.hotelId);
       box.version.push(e.version);
       box.type.push(e.type === 'reservation.created' ? 'reservation.created' : `reservation.${e.reservation.status}`);
+      const seq = seqs ? seqs[k] : null;
+      box.seq.push(seq);
+      if (seq !== null) lastSeq.set(e.reservation.hotelId, seq);
       box.of.push(e.reservation);
+    }
+    for (const a of b.availability ?? []) {
+      avail.shard.push(b.shard);
+      avail.hotel.push(a.hotelId);
+      avail.version.push(a.version);
+      avail.seq.push(a.sequence);
+      avail.payload.push(a.payload);
+      lastSeq.set(a.hotelId, Math.max(a.sequence, lastSeq.get(a.hotelId) ?? 0));
+    }
+    for (const x of b.audit ?? []) {
+      audit.hotel.push(x.hotelId);
+      audit.actorKind.push(x.actorKind);
+      audit.actorId.push(x.actorId);
+      audit.command.push(x.command);
+      audit.ok.push(x.ok ? 't' : 'f');
+      audit.status.push(x.status);
+      audit.code.push(x.code);
+      audit.reservation.push(x.reservationId);
+      audit.version.push(x.version);
+    }
+    for (const [id, version] of b.versions) {
+      v.id.push(id);
+      v.version.push(version);
     }
     for (const j of b.jobs) {
       applied.job.push(j.jobKey);
@@ -116,15 +181,28 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
              WHERE i.room_type_id = v.room_type_id AND i.date = v.date AND (SELECT ok FROM fence)
             RETURNING 1),
           vers AS (
-            UPDATE hotels h SET version = v.version
-              FROM unnest($34::uuid[], $35::bigint[]) AS v(id, version)
+            UPDATE hotels h SET version = v.version, event_sequence = GREATEST(h.event_sequence, COALESCE(v.seq, 0))
+              FROM unnest($34::uuid[], $35::bigint[], $65::bigint[]) AS v(id, version, seq)
              WHERE h.id = v.id AND (SELECT ok FROM fence)
             RETURNING 1),
           box AS (
             INSERT INTO outbox (shard, hotel_id, version, type, reservation_id, status, expires_at, cancel_reason,
-                                reservation_version, updated_at)
+                                reservation_version, updated_at, sequence)
             SELECT * FROM unnest($36::int[], $37::uuid[], $38::bigint[], $39::text[], $40::uuid[], $41::text[],
-                                 $42::timestamptz[], $43::text[], $44::int[], $45::timestamptz[])
+                                 $42::timestamptz[], $43::text[], $44::int[], $45::timestamptz[], $50::bigint[])
+             WHERE (SELECT ok FROM fence)
+            RETURNING 1),
+          avail AS (
+            INSERT INTO outbox (shard, hotel_id, version, sequence, payload, type)
+            SELECT v.shard, v.hotel_id, v.version, v.sequence, v.payload, 'availability.changed'
+              FROM ROWS FROM (unnest($51::int[]), unnest($52::uuid[]), unnest($53::bigint[]), unnest($54::bigint[]),
+                              json_array_elements($55::json)) AS v(shard, hotel_id, version, sequence, payload)
+             WHERE (SELECT ok FROM fence)
+            RETURNING 1),
+          audited AS (
+            INSERT INTO audit (hotel_id, actor_kind, actor_id, command, ok, status, code, reservation_id, version)
+            SELECT * FROM unnest($56::uuid[], $57::text[], $58::text[], $59::text[], $60::boolean[], $61::text[],
+                                 $62::text[], $63::uuid[], $64::bigint[])
              WHERE (SELECT ok FROM fence)
             RETURNING 1),
           applied AS (
@@ -158,6 +236,22 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
       plainArray(applied.shard),
       JSON.stringify(applied.replies),
       n.roomType.length,
+      plainArray(box.seq),
+      plainArray(avail.shard),
+      textArray(avail.hotel),
+      plainArray(avail.version),
+      plainArray(avail.seq),
+      '[' + avail.payload.join(',') + ']',
+      textArray(audit.hotel),
+      textArray(audit.actorKind),
+      textArray(audit.actorId),
+      textArray(audit.command),
+      textArray(audit.ok),
+      textArray(audit.status),
+      textArray(audit.code),
+      textArray(audit.reservation),
+      plainArray(audit.version),
+      plainArray(v.id.map((id) => lastSeq.get(id) ?? null)),
     ],
   });
   if (r.rows[0].fenced_in !== true) {
