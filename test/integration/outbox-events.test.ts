@@ -1,10 +1,11 @@
 // Every decision's events go to the outbox in the transaction that commits it, each with its hotel's gapless
 // `sequence`, plus one availability.changed per hotel per commit; every decision, refusals too, is audited with its
 // actor and outcome in the same transaction (API.md, "Notifications and webhooks", "Audit").
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { startStack, waitFor, type Stack } from '../support/stack.js';
-import { createGuest, createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
+import { createGuest, createKey, createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import { withShardDb } from '../support/db.js';
 import type { HttpClient } from '../support/http.js';
 
@@ -114,5 +115,40 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     expect(audit.filter((a) => a.command === 'createRoomType').map((a) => [a.actor_kind, a.actor_id, a.ok])).to.deep.equal([['admin', 'admin', true]]);
     // Versions follow the decisions: never going back.
     for (let i = 1; i < audit.length; i++) expect(audit[i].version).to.be.at.least(audit[i - 1].version);
+
+    // GET /v1/hotels/:hotelId/audit: newest first, filtered by reservation, paged; staff of it only.
+    const mineStaff = stack.admin.as(await createKey(stack.admin, 'staff', [hotel.id]));
+    const otherStaff = stack.admin.as(await createKey(stack.admin, 'staff', [randomUUID()]));
+    expect((await otherStaff.get(`/v1/hotels/${hotel.id}/audit`)).status).to.equal(403);
+    expect((await guest.get(`/v1/hotels/${hotel.id}/audit`)).status).to.equal(403);
+    expect((await stack.admin.as(undefined).get(`/v1/hotels/${hotel.id}/audit`)).status).to.equal(401);
+    const all = await mineStaff.get(`/v1/hotels/${hotel.id}/audit?limit=200`);
+    expect(all.status).to.equal(200);
+    expect(all.body.items.length).to.equal(audit.length);
+    const seqs = all.body.items.map((x: any) => x.sequence);
+    expect(seqs).to.deep.equal([...seqs].sort((a: number, b: number) => b - a));
+    const soldOut = await mineStaff.get(`/v1/hotels/${hotel.id}/audit?reservationId=${refused.reservationId}`);
+    expect(soldOut.body.items.map((x: any) => ({ ...x, at: typeof x.at, sequence: typeof x.sequence, version: typeof x.version }))).to.deep.equal([
+      { sequence: 'number', at: 'string', actor: { kind: 'guest', id: guestId }, command: 'reserve', outcome: { ok: false, code: 'sold_out' }, reservationId: refused.reservationId, version: 'number' },
+    ]);
+    const expiry = await stack.admin.get(`/v1/hotels/${hotel.id}/audit?reservationId=${expiring.reservationId}`);
+    expect(expiry.body.items.map((x: any) => [x.command, x.actor, x.outcome])).to.deep.equal([
+      ['expireHold', { kind: 'system', id: 'hold-sweeper' }, { ok: true, status: 'canceled' }],
+      ['reserve', { kind: 'guest', id: guestId }, { ok: true, status: 'pending' }],
+    ]);
+    const pay = (await stack.admin.get(`/v1/hotels/${hotel.id}/audit?reservationId=${paid.reservationId}`)).body.items.find((x: any) => x.command === 'pay');
+    expect([pay.actor, pay.outcome]).to.deep.equal([{ kind: 'guest', id: guestId }, { ok: true, status: 'paid' }]);
+    // Pages: two at a time, newest first, together the whole list.
+    const paged: number[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const page: any = await mineStaff.get(`/v1/hotels/${hotel.id}/audit?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).to.equal(200);
+      paged.push(...page.body.items.map((x: any) => x.sequence));
+      cursor = page.body.nextCursor;
+    }
+    expect(paged).to.deep.equal(seqs);
+    expect((await mineStaff.get(`/v1/hotels/${hotel.id}/audit?from=yesterday`)).status).to.equal(400);
+    expect((await stack.admin.get(`/v1/hotels/${randomUUID()}/audit`)).status).to.equal(404);
   });
 });
