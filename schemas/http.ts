@@ -201,7 +201,12 @@ export const deliveriesQuery = z.strictObject({
   limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, pageLimitMax)).optional(),
   cursor: numberCursor.optional(),
 });
-const isoTime = z.string().max(64).refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time');
+// An ISO 8601 time from 1970 to 9999 (sent to Postgres as the instant it names, never as the text).
+const isoTime = z
+  .string()
+  .max(64)
+  .refine((s) => /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)) && Date.parse(s) < Date.UTC(10000, 0, 1), 'must be an ISO 8601 time')
+  .transform((s) => new Date(Date.parse(s)).toISOString());
 export const replayBody = z.strictObject({ since: isoTime });
 export const auditQuery = z.strictObject({
   reservationId: uuid.optional(),

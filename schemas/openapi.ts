@@ -118,6 +118,24 @@ export function openApiDocument(): Record<string, unknown> {
     '/v1/batches/{batchId}': {
       get: operation({ summary: 'A batch and its per-item results in item order', ok: 200, okDescription: '{batchId, status, total, held, rejected, results}', auth: 'its creator, admin' }),
     },
+    '/v1/webhooks': {
+      post: operation({ summary: 'Subscribe a URL to events (SSRF guard: loopback, private and link-local addresses refused)', body: http.webhookBody, ok: 201, okDescription: '{id, url, events, hotelIds, enabled, createdAt, secret} (the secret is shown only here)', auth: 'admin, staff, partner', errors: [400, 401, 403] }),
+      get: operation({ summary: 'List my webhooks (?limit=&cursor=)', ok: 200, okDescription: '{items: Webhook[], nextCursor}', auth: 'admin (all), staff, partner (their own)', errors: [400, 401, 403] }),
+    },
+    '/v1/webhooks/{id}': {
+      get: operation({ summary: 'A webhook', ok: 200, okDescription: 'Webhook {id, url, events, hotelIds, enabled, createdAt}', auth: 'its creator, admin' }),
+      put: operation({ summary: 'Change a webhook (enabled: true turns a disabled one back on)', body: http.webhookUpdateBody, ok: 200, okDescription: 'Webhook', auth: 'its creator, admin' }),
+      delete: operation({ summary: 'Delete a webhook', ok: 204, okDescription: 'deleted', auth: 'its creator, admin' }),
+    },
+    '/v1/webhooks/{id}/deliveries': {
+      get: operation({ summary: 'Deliveries, newest first (?status=failed|succeeded&limit=&cursor=)', ok: 200, okDescription: '{items: [{eventId, type, attempts, lastStatusCode, lastError, nextAttemptAt, deliveredAt}], nextCursor}', auth: 'its creator, admin' }),
+    },
+    '/v1/webhooks/{id}/replay': {
+      post: operation({ summary: 'Deliver again every matching event since a time (within the retention period), with its original id', body: http.replayBody, ok: 202, okDescription: '{events}', auth: 'its creator, admin' }),
+    },
+    '/v1/hotels/{hotelId}/audit': {
+      get: operation({ summary: 'Audit trail, newest first (?reservationId=&from=&to=&limit=&cursor=)', ok: 200, okDescription: '{items: [{sequence, at, actor: {kind, id}, command, outcome: {ok, status?, code?}, reservationId?, version}], nextCursor}', auth: 'admin, staff of it' }),
+    },
     '/healthz': { get: operation({ summary: 'Liveness', ok: 200, okDescription: 'running', auth: 'public', errors: [] }) },
     '/readyz': { get: operation({ summary: 'Readiness (Redis and every Postgres database answer)', ok: 200, okDescription: 'ready', auth: 'public', errors: [503] }) },
     '/metrics': { get: operation({ summary: 'Prometheus metrics', ok: 200, okDescription: 'text', auth: 'public', errors: [] }) },
