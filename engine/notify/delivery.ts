@@ -162,11 +162,15 @@ export function retryAfterMs(v: string | string[] | undefined): number | undefin
 /** API.md: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h. */
 export const retryScheduleMs = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000];
 
-/** When to try again after the n-th failed attempt (1-based), or null when the schedule is spent. Jitter ±10%. */
+/**
+ * When to try again after the n-th failed attempt (1-based), or null when the schedule is spent. The jitter only
+ * delays (0 to +10%): the schedule adds up to 75.6 h, and a jitter that could also hasten each retry would bring the
+ * last attempt before the three days API.md promises (a 10% earlier schedule ends at 68 h).
+ */
 export function nextAttemptDelayMs(failedAttempts: number, scale: number, retryAfter?: number): number | null {
   if (failedAttempts > retryScheduleMs.length) return null;
   const base = retryAfter ?? retryScheduleMs[failedAttempts - 1];
-  return Math.round(base * scale * (0.9 + Math.random() * 0.2));
+  return Math.round(base * scale * (1 + Math.random() * 0.1));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
