@@ -84,7 +84,7 @@ export type AttemptResult =
  * POST a body to a URL, signed. Only a 2xx within 15 s is a delivery. The address is checked again at connection
  * (a name that resolves elsewhere since registration is refused), and the request goes to the address checked.
  */
-export function attempt(url: string, headers: Record<string, string>, body: string, allowPrivate: boolean, timeoutMs = webhookTimeoutMs): Promise<AttemptResult> {
+export function attempt(url: string, headers: Record<string, string>, body: string, allowPrivate: boolean, timeoutMs = webhookTimeoutMs, agents?: { http: http.Agent; https: https.Agent }): Promise<AttemptResult> {
   return new Promise((resolve) => {
     let u: URL;
     try {
@@ -121,7 +121,8 @@ export function attempt(url: string, headers: Record<string, string>, body: stri
       {
         method: 'POST',
         lookup,
-        agent: false,
+        // A lane's keep-alive agent (its sockets were checked when they connected), else a new connection.
+        agent: agents ? (u.protocol === 'https:' ? agents.https : agents.http) : false,
         headers: { 'Content-Type': 'application/json', 'User-Agent': 'reservation-engine-webhooks/1', 'Content-Length': Buffer.byteLength(body), ...headers },
       },
       (res) => {
@@ -147,6 +148,11 @@ export function attempt(url: string, headers: Record<string, string>, body: stri
     req.on('error', (err) => finish({ ok: false, status: null, error: err.message }));
     req.end(body);
   });
+}
+
+/** Keep-alive agents for one webhook's lane, at most `sockets` connections. */
+export function laneAgents(sockets: number): { http: http.Agent; https: https.Agent } {
+  return { http: new http.Agent({ keepAlive: true, maxSockets: sockets }), https: new https.Agent({ keepAlive: true, maxSockets: sockets }) };
 }
 
 /** Retry-After as seconds or an HTTP date, in ms from now (capped at a day). */

@@ -7,7 +7,7 @@ import { createNotificationsWorker, type NotificationJob } from '../jobs.js';
 import type { Logger } from '../log.js';
 import type { Redis } from 'ioredis';
 import type { Pool } from '../store/pg.js';
-import { attempt, nextAttemptDelayMs, signatureHeaders } from './delivery.js';
+import { attempt, laneAgents, nextAttemptDelayMs, signatureHeaders } from './delivery.js';
 import { Mailer, mailOf } from './mail.js';
 import { matches, WebhookStore, type DeliveryRow, type Webhook } from './webhook-store.js';
 
@@ -112,6 +112,7 @@ export class Notifier {
 
   /** Deliver one webhook's due deliveries until none is due. */
   private async lane(webhookId: string): Promise<void> {
+    const agents = laneAgents(perWebhookConcurrency);
     try {
       while (this.running) {
         const w = await this.store.get(webhookId);
@@ -127,19 +128,31 @@ export class Notifier {
         }
         const groups = [...byHotel.values()];
         let gone = false;
+        // Successes are recorded together after the round (one statement); a notifier that dies first delivers
+        // them again, which receivers drop by webhook-id.
+        const delivered: { id: number; status: number }[] = [];
         const work = async () => {
           for (let g = groups.shift(); g; g = groups.shift()) {
             for (const d of g) {
               if (gone || !this.running) return;
-              if ((await this.deliver(w, d)) === 'gone') gone = true;
+              const r = await this.deliver(w, d, agents);
+              if (r === 'gone') gone = true;
+              else if (typeof r === 'number') delivered.push({ id: d.id, status: r });
             }
           }
         };
-        await Promise.all(Array.from({ length: Math.min(perWebhookConcurrency, groups.length) }, work));
+        try {
+          await Promise.all(Array.from({ length: Math.min(perWebhookConcurrency, groups.length) }, work));
+        } finally {
+          await this.store.succeededMany(delivered);
+        }
         if (gone) return;
       }
     } catch (err) {
       this.o.log?.warn('webhook lane failed', { webhookId, err: (err as Error).message });
+    } finally {
+      agents.http.destroy();
+      agents.https.destroy();
     }
   }
 
@@ -154,13 +167,13 @@ export class Notifier {
     return due;
   }
 
-  private async deliver(w: Webhook, d: DeliveryRow): Promise<'ok' | 'failed' | 'gone'> {
+  /** One attempt: the status of a success (recorded by the caller), or how the failure was recorded. */
+  private async deliver(w: Webhook, d: DeliveryRow, agents: ReturnType<typeof laneAgents>): Promise<number | 'failed' | 'gone'> {
     const headers = signatureHeaders(w.secret, d.eventId, Math.floor(Date.now() / 1000), d.body);
-    const r = await attempt(w.url, headers, d.body, this.o.allowPrivate);
+    const r = await attempt(w.url, headers, d.body, this.o.allowPrivate, undefined, agents);
     if (r.ok) {
       this.counts.delivered++;
-      await this.store.succeeded(d.id, r.status);
-      return 'ok';
+      return r.status;
     }
     this.counts.failed++;
     if (r.gone) {

@@ -199,12 +199,15 @@ export class WebhookStore {
     return r.rows.map(deliveryOf);
   }
 
-  async succeeded(id: number, status: number): Promise<void> {
+  /** Deliveries that succeeded (one statement for all); their webhooks are no longer failing. */
+  async succeededMany(list: { id: number; status: number }[]): Promise<void> {
+    if (list.length === 0) return;
     await this.pool.query(
-      `WITH d AS (UPDATE webhook_deliveries SET state = 'succeeded', attempts = attempts + 1, last_status_code = $2, last_error = NULL,
-                         next_attempt_at = NULL, delivered_at = now() WHERE id = $1 RETURNING webhook_id)
-       UPDATE webhooks SET failing_since = NULL WHERE id = (SELECT webhook_id FROM d) AND failing_since IS NOT NULL`,
-      [id, status],
+      `WITH d AS (UPDATE webhook_deliveries t SET state = 'succeeded', attempts = t.attempts + 1, last_status_code = v.status,
+                         last_error = NULL, next_attempt_at = NULL, delivered_at = now()
+                    FROM unnest($1::bigint[], $2::int[]) AS v(id, status) WHERE t.id = v.id RETURNING t.webhook_id)
+       UPDATE webhooks SET failing_since = NULL WHERE id IN (SELECT webhook_id FROM d) AND failing_since IS NOT NULL`,
+      [list.map((x) => x.id), list.map((x) => x.status)],
     );
   }
 
