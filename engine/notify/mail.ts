@@ -1,6 +1,7 @@
 // Guest e-mails (API.md): one per status change of a reservation, to its guest, by SMTP when SMTP_URL is set, else
 // as an .eml file under MAIL_DIR. Each has a plain-text and an HTML part, and its subject names the hotel, the dates
-// and the new status. De-duplicated by event id: the catalog's guest_mails row is claimed before the message goes.
+// and the new status. De-duplicated by event id: by SMTP, the catalog's guest_mails row is claimed before the message
+// goes; as files, the file is named by the event id and never overwritten.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -60,9 +61,19 @@ export class Mailer {
     this.transport = o.smtpUrl ? nodemailer.createTransport(o.smtpUrl) : undefined;
   }
 
-  /** Record mails to send (an event recorded before keeps its row: the same event is mailed once). */
+  /**
+   * Record mails to send (an event recorded before keeps its row: the same event is mailed once). Without SMTP the
+   * .eml file is written at once: its name is the event id and an existing file is kept, which is the
+   * de-duplication, so no row is needed (the caller's job completes only after the files are written).
+   */
   async enqueue(mails: GuestMail[]): Promise<void> {
     if (mails.length === 0) return;
+    if (!this.transport) {
+      await mkdir(this.o.mailDir, { recursive: true });
+      const now = new Date();
+      await Promise.all(mails.map((m) => this.writeFile(m, now)));
+      return;
+    }
     await this.catalog.query(
       `INSERT INTO guest_mails (event_id, recipient, subject, text_body, html_body)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
@@ -72,6 +83,8 @@ export class Mailer {
   }
 
   start(): void {
+    // Files are written as mails are recorded: nothing to send later.
+    if (!this.transport) return;
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
@@ -119,14 +132,17 @@ export class Mailer {
   private async send(m: GuestMail): Promise<void> {
     // The message is composed here (a few string operations; nodemailer's composer cost about 3-8 ms of CPU per
     // message, a core at a few hundred reservations per second) and nodemailer sends it as it is.
-    const raw = mimeOf(m, new Date());
     if (this.transport) {
-      await this.transport.sendMail({ envelope: { from: fromAddress, to: [m.to] }, raw });
+      await this.transport.sendMail({ envelope: { from: fromAddress, to: [m.to] }, raw: mimeOf(m, new Date()) });
       return;
     }
     await mkdir(this.o.mailDir, { recursive: true });
-    // One file per event: an existing file (the same event) is left as it is.
-    await writeFile(path.join(this.o.mailDir, `${m.eventId}.eml`), raw, { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+    await this.writeFile(m, new Date());
+  }
+
+  /** One file per event: an existing file (the same event) is left as it is. */
+  private async writeFile(m: GuestMail, at: Date): Promise<void> {
+    await writeFile(path.join(this.o.mailDir, `${m.eventId}.eml`), mimeOf(m, at), { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
     });
   }

@@ -28,6 +28,8 @@ export interface NotifierOptions {
   smtpUrl?: string;
   mailDir: string;
   pollMs?: number;
+  /** Finished deliveries and sent mails are kept this long (the outbox's retention). */
+  retentionHours?: number;
 }
 
 export class Notifier {
@@ -95,7 +97,12 @@ export class Notifier {
   }
 
   private async schedule(): Promise<void> {
+    let prunedAt = Date.now();
     while (this.running) {
+      if (Date.now() - prunedAt > 60_000) {
+        prunedAt = Date.now();
+        await this.store.prune(this.o.retentionHours ?? 7 * 24).catch((err: Error) => this.o.log?.warn('pruning deliveries failed', { err: err.message }));
+      }
       try {
         for (const id of await this.store.dueWebhooks()) {
           if (!this.lanes.has(id)) {

@@ -30,6 +30,7 @@ export function startNotificationService(config: Config, log?: Logger): Notifica
     retryScale: config.webhookRetryScale,
     smtpUrl: config.smtpUrl,
     mailDir: config.mailDir,
+    retentionHours: config.outboxRetentionHours,
   });
   relay.start();
   notifier.start();

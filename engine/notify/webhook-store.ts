@@ -230,6 +230,21 @@ export class WebhookStore {
     return r.rowCount ? r.rows[0].enabled === false : false;
   }
 
+  /** Forget finished deliveries and sent mails older than the retention (a bounded chunk per call). */
+  async prune(retentionHours: number, max = 10_000): Promise<number> {
+    const d = await this.pool.query(
+      `DELETE FROM webhook_deliveries WHERE id IN (
+         SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND created_at < now() - make_interval(hours => $1) LIMIT $2)`,
+      [retentionHours, max],
+    );
+    const m = await this.pool.query(
+      `DELETE FROM guest_mails WHERE event_id IN (
+         SELECT event_id FROM guest_mails WHERE state = 'sent' AND created_at < now() - make_interval(hours => $1) LIMIT $2)`,
+      [retentionHours, max],
+    );
+    return (d.rowCount ?? 0) + (m.rowCount ?? 0);
+  }
+
   /** A webhook's deliveries, newest first, a page before `beforeId`. */
   async deliveries(webhookId: string, status: 'failed' | 'succeeded' | undefined, beforeId: number | undefined, limit: number): Promise<DeliveryRow[]> {
     const r = await this.pool.query(

@@ -7,6 +7,11 @@ import { createTestEnv, type TestEnv } from '../support/env.js';
 import { startStack, waitFor, type Stack } from '../support/stack.js';
 import { createGuest, createKey, createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import { withShardDb } from '../support/db.js';
+import { createNotificationsQueue } from '../../engine/jobs.js';
+import { OutboxRelay } from '../../engine/notify/relay.js';
+import { createRedis } from '../../engine/redis.js';
+import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
+import { createPool } from '../../engine/store/pg.js';
 import type { HttpClient } from '../support/http.js';
 
 describe('outbox: events with per-hotel sequences, and the audit trail', function () {
@@ -150,5 +155,43 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     expect(paged).to.deep.equal(seqs);
     expect((await mineStaff.get(`/v1/hotels/${hotel.id}/audit?from=yesterday`)).status).to.equal(400);
     expect((await stack.admin.get(`/v1/hotels/${randomUUID()}/audit`)).status).to.equal(404);
+  });
+
+  it('the relay queues each hotel\'s events in sequence order and prunes only relayed rows older than the retention', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 20 });
+    for (let i = 0; i < 3; i++) expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
+    const connection = createRedis(env.config.redisUrl, 'relay-test');
+    const queue = createNotificationsQueue(connection, env.config.redisPrefix);
+    const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)], 2);
+    const relay = new OutboxRelay({ pools: [pool], queue, retentionHours: 24, auditRetentionDays: 30 });
+    try {
+      while ((await relay.relayOnce(pool)) > 0);
+      const jobs = (await queue.getJobs(['waiting'])).map((j) => j.data).filter((j) => j.hotelId === hotel.id);
+      const seqs = jobs.flatMap((j) => j.events.map((e) => e.sequence)).sort((a, b) => a - b);
+      const mark = await withShardDb(env.config, hotel.id, async (c) => Number((await c.query('SELECT event_sequence FROM hotels WHERE id = $1', [hotel.id])).rows[0].event_sequence));
+      expect(seqs).to.deep.equal(Array.from({ length: mark }, (_, i) => i + 1));
+      for (const j of jobs) expect(j.events.map((e) => e.sequence)).to.deep.equal([...j.events.map((e) => e.sequence)].sort((a, b) => a - b));
+      expect(jobs[0].hotelName).to.equal(hotel.name);
+      // One more event, not relayed yet; then everything of the hotel made old.
+      expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(5), dayFromToday(6)))).status).to.equal(201);
+      await withShardDb(env.config, hotel.id, async (c) => {
+        await c.query("UPDATE outbox SET created_at = now() - interval '25 hours' WHERE hotel_id = $1", [hotel.id]);
+        await c.query("UPDATE audit SET at = now() - interval '31 days' WHERE hotel_id = $1 AND command = 'createHotel'", [hotel.id]);
+      });
+      const pruned = await relay.prune(pool);
+      expect(pruned.outbox).to.be.at.least(mark);
+      expect(pruned.audit).to.be.at.least(1);
+      const left = await withShardDb(env.config, hotel.id, async (c) => (await c.query('SELECT sequence::int AS s FROM outbox WHERE hotel_id = $1 ORDER BY sequence', [hotel.id])).rows.map((r) => r.s));
+      expect(left.length).to.be.greaterThan(0);
+      expect(Math.min(...left)).to.be.greaterThan(mark);
+      const audited = await withShardDb(env.config, hotel.id, async (c) => (await c.query('SELECT command FROM audit WHERE hotel_id = $1', [hotel.id])).rows.map((r) => r.command));
+      expect(audited).to.not.include('createHotel');
+      expect(audited).to.include('reserve');
+    } finally {
+      await queue.close();
+      connection.disconnect();
+      await pool.end();
+    }
   });
 });
