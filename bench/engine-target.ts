@@ -166,7 +166,8 @@ export async function startEngine(
     throw err;
   }
   // The notifier runs too (relay and deliveries are part of the engine's cost), writing guest mails to a scratch dir.
-  const notifier = await startWorkerProcess({ MAIL_DIR: path.join(os.tmpdir(), `${name}-mail`), ...env }, [], 'workers/notifier.js');
+  // BENCH_NOTIFIER=0 leaves it out (to tell its cost from the writer's).
+  const notifier = process.env.BENCH_NOTIFIER === '0' ? undefined : await startWorkerProcess({ MAIL_DIR: path.join(os.tmpdir(), `${name}-mail`), ...env }, [], 'workers/notifier.js');
   const started = { web, worker: workerProcess, notifier, baseUrl: `http://127.0.0.1:${port}`, catalogUrl, shardUrls, prefix };
   running.add(started);
   return started;
