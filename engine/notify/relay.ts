@@ -182,7 +182,7 @@ export class OutboxRelay {
     }
     for (;;) {
       const r = await pool.query(
-        `DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < now() - make_interval(days => $1) LIMIT ${prunedPerStatement})`,
+        `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < now() - make_interval(days => $1) LIMIT ${prunedPerStatement})`,
         [this.o.auditRetentionDays],
       );
       audit += r.rowCount ?? 0;

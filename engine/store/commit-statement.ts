@@ -200,10 +200,16 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
              WHERE (SELECT ok FROM fence)
             RETURNING 1),
           audited AS (
-            INSERT INTO audit (hotel_id, actor_kind, actor_id, command, ok, status, code, reservation_id, version)
-            SELECT * FROM unnest($56::uuid[], $57::text[], $58::text[], $59::text[], $60::boolean[], $61::text[],
-                                 $62::text[], $63::uuid[], $64::bigint[])
+            -- One row per hotel, its decisions as arrays in decision order.
+            INSERT INTO audit_log (hotel_id, actor_kind, actor_id, command, ok, status, code, reservation_id, version)
+            SELECT v.hotel_id, array_agg(v.actor_kind ORDER BY v.n), array_agg(v.actor_id ORDER BY v.n),
+                   array_agg(v.command ORDER BY v.n), array_agg(v.ok ORDER BY v.n), array_agg(v.status ORDER BY v.n),
+                   array_agg(v.code ORDER BY v.n), array_agg(v.reservation_id ORDER BY v.n), array_agg(v.version ORDER BY v.n)
+              FROM unnest($56::uuid[], $57::text[], $58::text[], $59::text[], $60::boolean[], $61::text[],
+                          $62::text[], $63::uuid[], $64::bigint[])
+                   WITH ORDINALITY AS v(hotel_id, actor_kind, actor_id, command, ok, status, code, reservation_id, version, n)
              WHERE (SELECT ok FROM fence)
+             GROUP BY v.hotel_id
             RETURNING 1),
           applied AS (
             INSERT INTO applied_jobs (job_id, shard, replies)

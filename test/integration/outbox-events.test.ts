@@ -177,7 +177,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
       expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(5), dayFromToday(6)))).status).to.equal(201);
       await withShardDb(env.config, hotel.id, async (c) => {
         await c.query("UPDATE outbox SET created_at = now() - interval '25 hours' WHERE hotel_id = $1", [hotel.id]);
-        await c.query("UPDATE audit SET at = now() - interval '31 days' WHERE hotel_id = $1 AND command = 'createHotel'", [hotel.id]);
+        await c.query("UPDATE audit_log SET at = now() - interval '31 days' WHERE hotel_id = $1 AND 'createHotel' = ANY(command)", [hotel.id]);
       });
       const pruned = await relay.prune(pool);
       expect(pruned.outbox).to.be.at.least(mark);

@@ -45,22 +45,31 @@ SELECT o.id, o.shard, o.hotel_id, o.version, o.type, o.created_at,
        o.sequence
   FROM outbox o LEFT JOIN reservations r ON r.id = o.reservation_id;
 
--- One compact row per decision of a hotel's writer, accepted or refused, written by the same statement that commits
--- it. `at` is the commit's time (the column default: nothing sent per row). Listed newest first by `id`, which
--- grows in decision order within a hotel (one writer per hotel, rounds committed one after another). Pruned by time.
-CREATE TABLE audit (
+-- The audit trail: every decision of a hotel's writer, accepted or refused, written by the same statement that
+-- commits it. Compact: one row per hotel per commit, holding that commit's decisions as parallel arrays (in decision
+-- order), so a commit of a thousand decisions of one hotel adds one heap row and one index entry, not a thousand.
+-- `at` is the commit's time (the column default). Pruned by time (the BRIN index finds the oldest rows).
+CREATE TABLE audit_log (
   id             bigserial PRIMARY KEY,
   hotel_id       uuid NOT NULL,
   at             timestamptz NOT NULL DEFAULT now(),
-  actor_kind     text NOT NULL,
-  actor_id       text NOT NULL,
-  command        text NOT NULL,
-  ok             boolean NOT NULL,
-  status         text,
-  code           text,
-  reservation_id uuid,
-  version        bigint NOT NULL
+  actor_kind     text[] NOT NULL,
+  actor_id       text[] NOT NULL,
+  command        text[] NOT NULL,
+  ok             boolean[] NOT NULL,
+  status         text[] NOT NULL,
+  code           text[] NOT NULL,
+  reservation_id uuid[] NOT NULL,
+  version        bigint[] NOT NULL
 );
-CREATE INDEX audit_hotel ON audit (hotel_id, id);
-CREATE INDEX audit_reservation ON audit (reservation_id) WHERE reservation_id IS NOT NULL;
-CREATE INDEX audit_at_brin ON audit USING brin (at);
+CREATE INDEX audit_log_hotel ON audit_log (hotel_id, id);
+CREATE INDEX audit_log_at_brin ON audit_log USING brin (at);
+
+-- One row per decision. `id` (the record's `sequence` in the API) grows in decision order within a hotel: the log
+-- row's id (one writer per hotel, commits one after another) and the decision's place in it.
+CREATE VIEW audit AS
+SELECT l.id * 1000000 + u.n AS id, l.id AS log_id, l.hotel_id, l.at, u.actor_kind, u.actor_id, u.command, u.ok, u.status,
+       u.code, u.reservation_id, u.version
+  FROM audit_log l
+ CROSS JOIN LATERAL unnest(l.actor_kind, l.actor_id, l.command, l.ok, l.status, l.code, l.reservation_id, l.version)
+       WITH ORDINALITY AS u(actor_kind, actor_id, command, ok, status, code, reservation_id, version, n);
