@@ -99,16 +99,18 @@ function batchOf(shard: number, epoch: number, count: number, today: number, nex
       sequences.set(id, n);
       return n;
     });
-    const byHotel = new Map<string, string[]>();
+    const byHotel = new Map<string, { t: string[]; n: number[] }>();
     for (const n of batch.nights) {
-      const list = byHotel.get(n.hotelId) ?? [];
-      list.push(`{"roomTypeId":"${n.roomTypeId}","date":"${formatDay(n.day)}","totalInventory":20,"reserved":1,"available":21,"rate":10000}`);
-      byHotel.set(n.hotelId, list);
+      const h = byHotel.get(n.hotelId) ?? { t: [], n: [] };
+      let k = h.t.indexOf(n.roomTypeId);
+      if (k < 0) k = h.t.push(n.roomTypeId) - 1;
+      h.n.push(k, n.day, 20, 1, 21, 10_000);
+      byHotel.set(n.hotelId, h);
     }
-    batch.availability = [...byHotel].map(([id, changes]) => {
+    batch.availability = [...byHotel].map(([id, h]) => {
       const n = (sequences.get(id) ?? 0) + 1;
       sequences.set(id, n);
-      return { hotelId: id, sequence: n, version: versions.get(id) ?? 1, payload: `{"roomTypeId":null,"changes":[${changes.join(',')}]}` };
+      return { hotelId: id, sequence: n, version: versions.get(id) ?? 1, payload: `{"t":["${h.t.join('","')}"],"n":[${h.n.join(',')}]}` };
     });
     batch.audit = [...reservations.values()].map(({ reservation: r }) => ({
       hotelId: r.hotelId, actorKind: 'partner', actorId: 'partner-1', command: 'reserve', ok: true, status: 'pending', code: null, reservationId: r.id, version: 1,

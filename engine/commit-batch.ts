@@ -1,6 +1,6 @@
 // A round's commit, built from its decisions: the events, the final values of every night they touched, the hotels'
 // versions, each reservation's final representation, and every job's replies.
-import { formatDay, parseDay } from './core/dates.js';
+import { parseDay } from './core/dates.js';
 import { nightPrice } from './core/pricing.js';
 import type { HotelEvent, HotelState, Reply, Reservation } from './core/types.js';
 import type { CommandReply, ShardJob } from './jobs.js';
@@ -133,27 +133,32 @@ function availabilityNotices(
     const state = stateOf(hotelId);
     if (!state) continue;
     const tiers = state.pricing;
-    let roomTypeId: string | null = nights[0].roomTypeId;
-    const changes: string[] = [];
+    // Stored compactly (the public shape is 4-5 times longer, and this row is written by every commit): the room type
+    // ids once, then six numbers per night: room type index, day number, total, reserved, available, price. The relay
+    // gives receivers the public shape (engine/notify/events.ts).
+    const types: string[] = [];
+    const index = new Map<string, number>();
+    const cells: number[] = [];
     for (const n of nights) {
       const t = state.roomTypes.get(n.roomTypeId)?.nights;
       const i = t ? n.day - t.firstDay : -1;
       if (!t || i < 0 || i >= t.total.length) continue;
-      if (n.roomTypeId !== roomTypeId) roomTypeId = null;
+      let k = index.get(n.roomTypeId);
+      if (k === undefined) {
+        k = types.length;
+        index.set(n.roomTypeId, k);
+        types.push(n.roomTypeId);
+      }
       const total = t.total[i];
       const reserved = t.reserved[i];
-      const rate = tiers.length === 0 ? t.rate[i] : nightPrice(t.rate[i], reserved, total, tiers);
-      // Ids and dates need no escaping: the JSON is built as text, without an object per night.
-      changes.push(
-        `{"roomTypeId":"${n.roomTypeId}","date":"${formatDay(n.day)}","totalInventory":${total},"reserved":${reserved},"available":${Math.max(0, t.limit[i] - reserved)},"rate":${rate}}`,
-      );
+      cells.push(k, n.day, total, reserved, Math.max(0, t.limit[i] - reserved), tiers.length === 0 ? t.rate[i] : nightPrice(t.rate[i], reserved, total, tiers));
     }
-    if (changes.length === 0) continue;
+    if (cells.length === 0) continue;
     out.push({
       hotelId,
       sequence: nextSequence(hotelId),
       version: versions.get(hotelId) ?? state.hotel.version,
-      payload: `{"roomTypeId":${roomTypeId === null ? 'null' : `"${roomTypeId}"`},"changes":[${changes.join(',')}]}`,
+      payload: `{"t":["${types.join('","')}"],"n":[${cells.join(',')}]}`,
     });
   }
   return out;

@@ -2,6 +2,7 @@
 // data}`. The id is made from the hotel and the sequence, so the same event has the same id however often it is
 // relayed, delivered or replayed, and nothing has to store it.
 import { createHash } from 'node:crypto';
+import { formatDay } from '../core/dates.js';
 import type { NotificationEvent } from '../jobs.js';
 
 export const eventTypes = [
@@ -26,11 +27,27 @@ export function eventIdOf(hotelId: string, sequence: number): string {
 /** What the engine keeps of a reservation that receivers do not see. */
 const internal = new Set(['owner', 'fingerprint', 'updatedAt']);
 
+/**
+ * An availability.changed payload in its public shape, `{roomTypeId, changes}`, from the compact form the writer
+ * stores (engine/commit-batch.ts): `roomTypeId` is the room type when every change is of one, else null.
+ */
+export function availabilityData(p: Record<string, unknown>): Record<string, unknown> {
+  if (!Array.isArray(p.n) || !Array.isArray(p.t)) return p;
+  const types = p.t as string[];
+  const n = p.n as number[];
+  const changes = [];
+  for (let i = 0; i + 5 < n.length; i += 6) {
+    changes.push({ roomTypeId: types[n[i]], date: formatDay(n[i + 1]), totalInventory: n[i + 2], reserved: n[i + 3], available: n[i + 4], rate: n[i + 5] });
+  }
+  return { roomTypeId: types.length === 1 ? types[0] : null, changes };
+}
+
 /** An outbox_events row as the relay reads it, made into an event. */
 export function eventOfRow(row: { hotel_id: string; sequence: string | number; type: string; created_at: Date | string; payload: Record<string, unknown> }): NotificationEvent {
   const sequence = Number(row.sequence);
   const createdAt = row.created_at instanceof Date ? row.created_at.toISOString() : new Date(row.created_at).toISOString();
   const e: NotificationEvent = { id: eventIdOf(row.hotel_id, sequence), type: row.type, createdAt, hotelId: row.hotel_id, sequence, data: row.payload };
+  if (row.type === 'availability.changed') e.data = availabilityData(row.payload);
   if (row.type.startsWith('reservation.')) {
     // The reservation as the API shows it (whatever fields it has, `payment` included), without the internal ones.
     const data: Record<string, unknown> = {};
