@@ -13,6 +13,7 @@ import { batchRoutes } from './routes/batches.js';
 import { hotelRoutes } from './routes/hotels.js';
 import { identityRoutes } from './routes/identity.js';
 import { operationRoutes } from './routes/operations.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { reservationRoutes } from './routes/reservations.js';
 
 const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
@@ -83,6 +84,7 @@ export function createApp(ctx: ApiContext): Express {
   app.use(hotelRoutes(ctx));
   app.use(identityRoutes(ctx));
   app.use(operationRoutes(ctx));
+  app.use(notificationRoutes(ctx));
 
   app.use('/v1', (_req, res) => sendError(res, new ApiError('not_found', 'no such route')));
   app.use('/docs/assets', docsAssets);

@@ -4,6 +4,7 @@
 // reconciler from what the writer wrote down (engine/core/payments.ts, engine/payment-reconciler.ts).
 import { createHash } from 'node:crypto';
 import type { PaymentOutcome, Reservation } from '../engine/core/types.js';
+import type { Actor } from '../engine/jobs.js';
 import { callProvider, ProviderUnavailableError } from '../engine/payment-provider.js';
 import { claimKeyWithAnswer, keepAnswer } from '../engine/store/catalog-store.js';
 import type { Answer } from './answer.js';
@@ -27,7 +28,8 @@ export async function payReservation(
   const found = await ctx.reader.reservation(id);
   // Its owner or an admin may pay; anyone else is told it does not exist.
   if (!found || (p.kind !== 'admin' && (found.owner.kind !== p.kind || found.owner.id !== p.id))) throw notFound('reservation');
-  if (!key) return answerOf(() => pay(ctx, found, paymentMethod, null, requestId));
+  const actor = { kind: p.kind, id: p.id };
+  if (!key) return answerOf(() => pay(ctx, found, paymentMethod, null, requestId, actor));
   const owner = { kind: p.kind, id: p.id };
   const fingerprint = createHash('sha256').update(JSON.stringify([id, paymentMethod])).digest('base64url');
   const claim = await claimKeyWithAnswer(ctx.catalog.pool, 'payment', owner, key, fingerprint);
@@ -35,7 +37,7 @@ export async function payReservation(
   if (claim.answer) return claim.answer as Answer;
   // The writer knows the key too, scoped to its principal: a retry joins the attempt in flight, or gets its outcome.
   const clientKey = createHash('sha256').update(JSON.stringify([owner.kind, owner.id, key])).digest('base64url');
-  const answer = await answerOf(() => pay(ctx, found, paymentMethod, clientKey, requestId));
+  const answer = await answerOf(() => pay(ctx, found, paymentMethod, clientKey, requestId, actor));
   // A 503 is not kept: nothing was charged (or the charge is being voided), and the same key may pay again.
   if (answer.status !== 503) {
     await keepAnswer(ctx.catalog.pool, 'payment', owner, key, { status: answer.status, body: answer.body }).catch((err: Error) =>
@@ -55,9 +57,16 @@ async function answerOf(fn: () => Promise<Answer>): Promise<Answer> {
   }
 }
 
-async function pay(ctx: ApiContext, found: Reservation, paymentMethod: string, clientKey: string | null, requestId?: string): Promise<Answer> {
+async function pay(
+  ctx: ApiContext,
+  found: Reservation,
+  paymentMethod: string,
+  clientKey: string | null,
+  requestId: string | undefined,
+  actor: Actor,
+): Promise<Answer> {
   const hotelId = found.hotelId;
-  const begun = acceptedOf(await ctx.router.send({ kind: 'beginPayment', hotelId, reservationId: found.id, clientKey }, requestId), 'payment');
+  const begun = acceptedOf(await ctx.router.send({ kind: 'beginPayment', hotelId, reservationId: found.id, clientKey }, requestId, actor), 'payment');
   if (begun.kind === 'reservation') return { status: 200, body: reservationJson(begun.reservation) };
   if (begun.kind !== 'paymentAttempt') throw new Error('assertion: beginPayment answered ' + begun.kind);
   const { attempt, reservation } = begun;
@@ -75,7 +84,7 @@ async function pay(ctx: ApiContext, found: Reservation, paymentMethod: string, c
     outcome = 'unknown';
   }
   const done = acceptedOf(
-    await ctx.router.send({ kind: 'completePayment', hotelId, reservationId: found.id, n: attempt.n, outcome, reference, by: 'client' }, requestId),
+    await ctx.router.send({ kind: 'completePayment', hotelId, reservationId: found.id, n: attempt.n, outcome, reference, by: 'client' }, requestId, actor),
     'payment',
   );
   if (done.kind !== 'reservation') throw new Error('assertion: completePayment answered ' + done.kind);

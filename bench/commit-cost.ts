@@ -93,8 +93,37 @@ function batchOf(shard: number, epoch: number, count: number, today: number, nex
     events.push({ type: 'reservation.created', version, reservation: r });
     replies.push({ requestId: `${randomUUID()}:${i}`, reply: { ok: true, kind: 'reservationRef', id: r.id, status: 'pending' } });
   }
-  return { shard, epoch, jobs: [{ jobKey: randomUUID(), replies }], events, nights: [...nights.values()], versions, reservations };
+  const batch: CommitBatch = { shard, epoch, jobs: [{ jobKey: randomUUID(), replies }], events, nights: [...nights.values()], versions, reservations };
+  if (withNotifications) {
+    // What the writer adds for notifications (COMMIT_COST_NOTIFY=1, the default): each event's hotel sequence, one
+    // availability.changed per hotel with its nights, and an audit record per decision.
+    batch.eventSequences = events.map((e) => {
+      const id = (e as { reservation: Reservation }).reservation.hotelId;
+      const n = (sequences.get(id) ?? 0) + 1;
+      sequences.set(id, n);
+      return n;
+    });
+    const byHotel = new Map<string, { t: string[]; n: number[] }>();
+    for (const n of batch.nights) {
+      const h = byHotel.get(n.hotelId) ?? { t: [], n: [] };
+      let k = h.t.indexOf(n.roomTypeId);
+      if (k < 0) k = h.t.push(n.roomTypeId) - 1;
+      h.n.push(k, n.day, 20, 1, 21, 10_000);
+      byHotel.set(n.hotelId, h);
+    }
+    batch.availability = [...byHotel].map(([id, h]) => {
+      const n = (sequences.get(id) ?? 0) + 1;
+      sequences.set(id, n);
+      return { hotelId: id, sequence: n, version: versions.get(id) ?? 1, payload: `{"t":["${h.t.join('","')}"],"n":[${h.n.join(',')}]}` };
+    });
+    batch.audit = [...reservations.values()].map(({ reservation: r }) => ({
+      hotelId: r.hotelId, actorKind: 'partner', actorId: 'partner-1', command: 'reserve', ok: true, status: 'pending', code: null, reservationId: r.id, version: 1,
+    }));
+  }
+  return batch;
 }
+const withNotifications = process.env.COMMIT_COST_NOTIFY !== '0';
+const sequences = new Map<string, number>();
 
 async function main(): Promise<void> {
   const rounds = Number(process.env.COMMIT_COST_ROUNDS ?? 20);

@@ -13,6 +13,7 @@
 // <dir>/<run label>-api and <dir>/<run label>-worker when the processes stop (see profile-summary.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -65,6 +66,8 @@ export async function inParallel<T, R>(items: T[], n: number, fn: (item: T) => P
 export interface EngineProcesses {
   web: ServerProcess;
   worker: ServerProcess;
+  /** The notifier (outbox relay, webhooks, e-mails), as the Procfile runs it. */
+  notifier?: ServerProcess;
   baseUrl: string;
   catalogUrl: string;
   shardUrls: string[];
@@ -163,7 +166,10 @@ export async function startEngine(
     for (const url of [catalogUrl, ...shardUrls]) await dropBenchDatabase(new URL(url).pathname.slice(1)).catch(() => {});
     throw err;
   }
-  const started = { web, worker: workerProcess, baseUrl: `http://127.0.0.1:${port}`, catalogUrl, shardUrls, prefix };
+  // The notifier runs too (relay and deliveries are part of the engine's cost), writing guest mails to a scratch dir.
+  // BENCH_NOTIFIER=0 leaves it out (to tell its cost from the writer's).
+  const notifier = process.env.BENCH_NOTIFIER === '0' ? undefined : await startWorkerProcess({ MAIL_DIR: path.join(os.tmpdir(), `${name}-mail`), ...env }, [], 'workers/notifier.js');
+  const started = { web, worker: workerProcess, notifier, baseUrl: `http://127.0.0.1:${port}`, catalogUrl, shardUrls, prefix };
   running.add(started);
   return started;
 }
@@ -173,17 +179,18 @@ export async function stopAllEngines(): Promise<void> {
   for (const e of [...running]) await stopEngine(e).catch(() => {});
 }
 
-async function startWorkerProcess(env: NodeJS.ProcessEnv, flags: string[]): Promise<ServerProcess> {
+async function startWorkerProcess(env: NodeJS.ProcessEnv, flags: string[], file = 'workers/reservation-worker.js'): Promise<ServerProcess> {
   const { spawn } = await import('node:child_process');
   // As the Procfile runs it.
-  const child = spawn(process.execPath, [...flags, '--max-semi-space-size=4', path.join(dist, 'workers/reservation-worker.js')], {
+  const semiSpace = file === 'workers/reservation-worker.js' ? ['--max-semi-space-size=4'] : [];
+  const child = spawn(process.execPath, [...flags, ...semiSpace, path.join(dist, file)], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const lines: string[] = [];
   child.stderr?.on('data', (d: Buffer) => {
     const text = d.toString();
-    if (process.env.BENCH_ECHO === '1') process.stderr.write(text.replace(/^/gm, '  [engine worker] '));
+    if (process.env.BENCH_ECHO === '1') process.stderr.write(text.replace(/^/gm, `  [engine ${path.basename(file, '.js')}] `));
     lines.push(...text.split('\n').filter(Boolean));
     while (lines.length > 60) lines.shift();
   });
@@ -224,6 +231,7 @@ export async function stopEngine(e: EngineProcesses | undefined, options: { keep
   running.delete(e);
   await e.web.stop().catch(() => {});
   await e.worker.stop().catch(() => {});
+  await e.notifier?.stop().catch(() => {});
   await deleteRedisPrefix(e.prefix);
   if (options.keepDatabases) return;
   for (const url of [e.catalogUrl, ...e.shardUrls]) await dropBenchDatabase(new URL(url).pathname.slice(1));

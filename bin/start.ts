@@ -1,5 +1,5 @@
-// `npm start`: create and migrate the databases, then run the API and the workers together on this machine, as
-// two supervised child processes (one per core), and seed a demo hotel when the catalog is empty.
+// `npm start`: create and migrate the databases, then run the API, the workers and the notifier together on this
+// machine, as supervised child processes, and seed a demo hotel when the catalog is empty.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -22,6 +22,7 @@ const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const parts: Record<string, string> = {
   worker: path.join(dist, 'workers/reservation-worker.js'),
   web: path.join(dist, 'api/main.js'),
+  notifier: path.join(dist, 'workers/notifier.js'),
 };
 const children = new Map<string, ChildProcess>();
 let stopping = false;
@@ -52,6 +53,7 @@ function run(name: string): void {
 
 run('worker');
 run('web');
+run('notifier');
 
 function stop(exitCode = 0): void {
   stopping = true;

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
 import type { Command, Reply } from './core/types.js';
-import { createShardQueue, queueDepthOf, type QueuedCommand, type ReplyMessage, type ShardJob } from './jobs.js';
+import { createShardQueue, queueDepthOf, type Actor, type QueuedCommand, type ReplyMessage, type ShardJob } from './jobs.js';
 import {
   apiRedisCommandTimeoutMs,
   apiRedisReconnectDelayMsMax,
@@ -161,8 +161,11 @@ export class CommandRouter {
     return Promise.all(this.queues.map((q, shard) => queueDepthOf(q, shard)));
   }
 
-  /** Queue a command for its hotel's shard; `httpRequestId` (X-Request-Id) travels with it into the worker's logs. */
-  send(command: Command, httpRequestId?: string): Promise<Outcome> {
+  /**
+   * Queue a command for its hotel's shard; `httpRequestId` (X-Request-Id) travels with it into the worker's logs, and
+   * `actor` (who asked) into the audit trail.
+   */
+  send(command: Command, httpRequestId?: string, actor?: Actor): Promise<Outcome> {
     const shard = this.shardOf(command.hotelId);
     const lane = this.lanes[shard];
     if (this.closed) return Promise.resolve({ kind: 'unavailable', message: 'the server is shutting down' });
@@ -171,7 +174,9 @@ export class CommandRouter {
       return Promise.resolve({ kind: 'unavailable', message: 'too many commands are waiting for this shard' });
     }
     return new Promise<Outcome>((resolve) => {
-      const queued: QueuedCommand = httpRequestId === undefined ? { requestId: randomUUID(), command } : { requestId: randomUUID(), command, httpRequestId };
+      const queued: QueuedCommand = { requestId: randomUUID(), command };
+      if (httpRequestId !== undefined) queued.httpRequestId = httpRequestId;
+      if (actor) queued.actor = { kind: actor.kind, id: actor.id };
       const w: Waiting = { queued, resolve };
       w.timer = setTimeout(() => this.timeout(w), this.config.replyTimeoutMs);
       this.waiting.set(w.queued.requestId, w);

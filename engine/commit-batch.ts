@@ -1,9 +1,10 @@
 // A round's commit, built from its decisions: the events, the final values of every night they touched, the hotels'
 // versions, each reservation's final representation, and every job's replies.
 import { parseDay } from './core/dates.js';
+import { nightPrice } from './core/pricing.js';
 import type { HotelEvent, HotelState, Reply, Reservation } from './core/types.js';
 import type { CommandReply, ShardJob } from './jobs.js';
-import type { CommitBatch, NightWrite } from './store/shard-store.js';
+import type { AuditRow, AvailabilityNotice, CommitBatch, NightWrite } from './store/shard-store.js';
 import { storedReplyOf } from './stored-replies.js';
 
 /** Replies as stored in applied_jobs (reservations by reference). */
@@ -18,7 +19,11 @@ epoch: number,
 jobs: { job: ShardJob; replies: CommandReply[] }[],
 events: HotelEvent[],
 stateOf: (hotelId: string) => HotelState | undefined,
+notify?: { nextSequence(hotelId: string): number; audit: AuditRow[] },
 ): CommitBatch {
+  // Each reservation event gets its hotel's next sequence, in decision order; then each hotel whose nights changed
+  // gets one availability.changed after them (API.md: `sequence` grows by one with every event of the hotel).
+  const eventSequences: number[] | undefined = notify ? [] : undefined;
   const nights = new Map<string, { roomTypeId: string; hotelId: string; day: number; delta: number }>();
   const touch = (hotelId: string, roomTypeId: string, from: number, to: number, delta: number) => {
     for (let d = from; d < to; d++) {
@@ -31,6 +36,9 @@ stateOf: (hotelId: string) => HotelState | undefined,
   const versions = new Map<string, number>();
   const reservations = new Map<string, { reservation: Reservation; created: boolean }>();
   for (const e of events) {
+    if (eventSequences && notify) {
+      eventSequences.push(e.type === 'reservation.created' || e.type === 'reservation.status' ? notify.nextSequence(e.reservation.hotelId) : 0);
+    }
     switch (e.type) {
       case 'hotel.created':
         versions.set(e.hotel.id, e.version);
@@ -87,7 +95,7 @@ stateOf: (hotelId: string) => HotelState | undefined,
       rate: inTable ? t.rate[i] : null,
     });
   }
-  return {
+  const batch: CommitBatch = {
     shard,
     epoch,
     jobs: jobs.map((a) => ({ jobKey: a.job.jobKey, replies: storedRepliesOf(a.replies) })),
@@ -96,4 +104,63 @@ stateOf: (hotelId: string) => HotelState | undefined,
     versions,
     reservations,
   };
+  if (notify && eventSequences) {
+    batch.eventSequences = eventSequences;
+    batch.availability = availabilityNotices(writes, versions, stateOf, notify.nextSequence);
+    batch.audit = notify.audit;
+  }
+  return batch;
+}
+
+/**
+ * One `availability.changed` per hotel whose nights the round changed: `{roomTypeId, changes}` where `roomTypeId`
+ * names the room type when all changes are of one (else null) and each change is a night as the availability
+ * stream shows it (`rate` is the price of one more room at that night's occupancy).
+ */
+function availabilityNotices(
+  writes: NightWrite[],
+  versions: Map<string, number>,
+  stateOf: (hotelId: string) => HotelState | undefined,
+  nextSequence: (hotelId: string) => number,
+): AvailabilityNotice[] {
+  const byHotel = new Map<string, NightWrite[]>();
+  for (const n of writes) {
+    const list = byHotel.get(n.hotelId);
+    if (list) list.push(n);
+    else byHotel.set(n.hotelId, [n]);
+  }
+  const out: AvailabilityNotice[] = [];
+  for (const [hotelId, nights] of byHotel) {
+    const state = stateOf(hotelId);
+    if (!state) continue;
+    const tiers = state.pricing;
+    // Stored compactly (the public shape is 4-5 times longer, and this row is written by every commit): the room type
+    // ids once, then six numbers per night: room type index, day number, total, reserved, available, price. The relay
+    // gives receivers the public shape (engine/notify/events.ts).
+    const types: string[] = [];
+    const index = new Map<string, number>();
+    const cells: number[] = [];
+    for (const n of nights) {
+      const t = state.roomTypes.get(n.roomTypeId)?.nights;
+      const i = t ? n.day - t.firstDay : -1;
+      if (!t || i < 0 || i >= t.total.length) continue;
+      let k = index.get(n.roomTypeId);
+      if (k === undefined) {
+        k = types.length;
+        index.set(n.roomTypeId, k);
+        types.push(n.roomTypeId);
+      }
+      const total = t.total[i];
+      const reserved = t.reserved[i];
+      cells.push(k, n.day, total, reserved, Math.max(0, t.limit[i] - reserved), tiers.length === 0 ? t.rate[i] : nightPrice(t.rate[i], reserved, total, tiers));
+    }
+    if (cells.length === 0) continue;
+    out.push({
+      hotelId,
+      sequence: nextSequence(hotelId),
+      version: versions.get(hotelId) ?? state.hotel.version,
+      payload: `{"t":["${types.join('","')}"],"n":[${cells.join(',')}]}`,
+    });
+  }
+  return out;
 }

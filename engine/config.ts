@@ -30,6 +30,13 @@ export interface Config {
   jobLockMs: number;
   sseHeartbeatMs: number;
   logLevel: Env['LOG_LEVEL'];
+  smtpUrl: string | undefined;
+  mailDir: string;
+  webhookAllowPrivate: boolean;
+  outboxRetentionHours: number;
+  auditRetentionDays: number;
+  /** Tests only: the retry schedule scaled by this fraction (1: as API.md says). */
+  webhookRetryScale: number;
 }
 
 export class ConfigError extends Error {}
@@ -102,6 +109,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     jobLockMs: e.JOB_LOCK_MS,
     sseHeartbeatMs: e.SSE_HEARTBEAT_MS,
     logLevel: e.LOG_LEVEL,
+    smtpUrl: e.SMTP_URL,
+    mailDir: e.MAIL_DIR,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    webhookRetryScale: e.WEBHOOK_RETRY_SCALE_PERMILLE / 1000,
   };
 }
 

@@ -9,6 +9,14 @@ export interface QueuedCommand {
   command: Command;
   /** The HTTP request's X-Request-Id (given or made by the API), for the worker's log lines of this decision. */
   httpRequestId?: string;
+  /** Who asked (for the audit trail); absent: the reservation's owner for a reserve, else the system. */
+  actor?: Actor;
+}
+
+/** Who a decision was made for, as the audit trail names them. */
+export interface Actor {
+  kind: string;
+  id: string;
 }
 
 /** A job: an ordered list of commands from one API process, decided in order and committed together. */
@@ -73,6 +81,55 @@ export function createShardWorker(
     lockDuration: lockMs,
     stalledInterval: Math.max(250, Math.floor(lockMs / 2)),
     // A job whose owner died is always run again: never failed for having stalled.
+    maxStalledCount: Number.MAX_SAFE_INTEGER,
+    drainDelay: 5,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Notifications: the outbox relay hands each hotel's committed events, in sequence order, to one queue, which the
+// notifier consumes one job at a time (so a hotel's events are taken in order).
+
+/** An event as delivered (API.md): `owner` is internal (a partner's webhooks get its own reservations' events). */
+export interface NotificationEvent {
+  id: string;
+  type: string;
+  createdAt: string;
+  hotelId: string;
+  sequence: number;
+  data: Record<string, unknown>;
+  owner?: { kind: string; id: string };
+}
+
+/** Consecutive events of one hotel. */
+export interface NotificationJob {
+  hotelId: string;
+  hotelName: string;
+  events: NotificationEvent[];
+}
+
+export const notificationsQueueName = 'notifications';
+
+export function createNotificationsQueue(connection: Redis, prefix: string): Queue<NotificationJob> {
+  return new Queue<NotificationJob>(notificationsQueueName, {
+    connection,
+    prefix,
+    // The notifier retries a job in place until it is recorded (a retry later would let the hotel's next events pass it).
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: 10_000, attempts: 1 },
+  });
+}
+
+export function createNotificationsWorker(
+  connection: Redis,
+  prefix: string,
+  processor: (job: Job<NotificationJob>) => Promise<void>,
+): Worker<NotificationJob> {
+  return new Worker<NotificationJob>(notificationsQueueName, processor, {
+    connection,
+    prefix,
+    // One at a time: a hotel's events are recorded for delivery in the order the relay queued them.
+    concurrency: 1,
+    lockDuration: 30_000,
     maxStalledCount: Number.MAX_SAFE_INTEGER,
     drainDelay: 5,
   });

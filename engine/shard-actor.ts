@@ -4,14 +4,14 @@ import { hotelsInMemoryMax, reservationBytesEstimate } from './limits.js';
 import { decide } from './core/decide.js';
 import { evolve } from './core/evolve.js';
 import { assertWithinLimits } from './core/invariants.js';
-import type { DecideContext, HotelEvent, HotelState, Reply } from './core/types.js';
+import type { Command, DecideContext, HotelEvent, HotelState, Reply } from './core/types.js';
 import type { AvailabilityCache } from './availability-cache.js';
 import { localDay } from './core/dates.js';
-import type { CommandReply, ShardJob } from './jobs.js';
+import type { Actor, CommandReply, ShardJob } from './jobs.js';
 import { expandReplies, type StoredReply } from './stored-replies.js';
 import type { Logger } from './log.js';
 import { processMetrics } from './metrics.js';
-import { hotelWindow, type CommitBatch, type ShardStore } from './store/shard-store.js';
+import { hotelWindow, loadedEventSequence, type AuditRow, type CommitBatch, type ShardStore } from './store/shard-store.js';
 import { batchOf, storedRepliesOf } from './commit-batch.js';
 import { CommitPublisher, type Outbound } from './commit-publisher.js';
 
@@ -28,6 +28,8 @@ interface Loaded {
   day: number;
   /** What the hotel is counted as against the memory budget (night tables and reservations). */
   bytes: number;
+  /** The hotel's last event sequence (committed, or given to a round now being committed). */
+  seq: number;
 }
 
 /** The memory a hotel's state holds, as counted against the budget. */
@@ -89,6 +91,22 @@ const reDecidePassesMax = 8;
 
 
 
+/** The audit record of one decision: who asked, what, and how it ended. */
+function auditRowOf(command: Command, actor: Actor | undefined, reply: Reply, version: number): AuditRow {
+  const who = actor ?? (command.kind === 'reserve' ? command.owner : { kind: 'system', id: command.kind === 'expireHold' ? 'hold-sweeper' : 'writer' });
+  return {
+    hotelId: command.hotelId,
+    actorKind: who.kind,
+    actorId: who.id,
+    command: command.kind,
+    ok: reply.ok,
+    status: reply.ok ? (reply.kind === 'reservation' ? reply.reservation.status : null) : null,
+    code: reply.ok ? null : reply.code,
+    reservationId: 'reservationId' in command ? command.reservationId : null,
+    version,
+  };
+}
+
 export class ShardActor {
   private readonly hotels = new Map<string, Loaded>();
   private readonly now: () => number;
@@ -115,7 +133,7 @@ export class ShardActor {
   private hold(id: string, state: HotelState, day: number): void {
     this.forget(id);
     const bytes = bytesOf(state);
-    this.hotels.set(id, { state, day, bytes });
+    this.hotels.set(id, { state, day, bytes, seq: loadedEventSequence(state) });
     this.held += bytes;
   }
 
@@ -308,22 +326,31 @@ export class ShardActor {
     };
     const events: HotelEvent[] = [];
     const touched = new Set<string>();
+    const audit: AuditRow[] = [];
+    // Sequences of hotels deleted in this round (no longer held) for the events they had before.
+    const retiredSeq = new Map<string, number>();
     let batch: CommitBatch | undefined;
     try {
       for (const a of fresh) {
-        for (const { requestId, command } of a.job.commands) {
+        for (const { requestId, command, actor } of a.job.commands) {
           let state = this.hotels.get(command.hotelId)?.state;
+          const existed = state !== undefined;
           const d = decide(state, command, ctx);
           for (const e of d.events) {
             touched.add(command.hotelId);
             const w = e.type === 'hotel.created' ? hotelWindow(nowMs, e.hotel.timezone, this.o.horizonDays) : undefined;
             state = evolve(state, e, w?.firstDay ?? 0, w?.endDay ?? 0);
             if (e.type === 'hotel.created' && state && w) this.hold(command.hotelId, state, w.today);
-            if (e.type === 'hotel.deleted') this.forget(command.hotelId);
+            if (e.type === 'hotel.deleted') {
+              retiredSeq.set(command.hotelId, this.hotels.get(command.hotelId)?.seq ?? 0);
+              this.forget(command.hotelId);
+            }
             if (e.type === 'reservation.created') reservationHotel.set(e.reservation.id, command.hotelId);
             events.push(e);
           }
           a.replies.push({ requestId, reply: d.reply satisfies Reply });
+          // The audit trail of a hotel: every decision about it, refusals too (none for an id naming no hotel).
+          if (existed || state) audit.push(auditRowOf(command, actor, d.reply, state?.hotel.version ?? 0));
         }
       }
       for (const id of touched) {
@@ -332,7 +359,14 @@ export class ShardActor {
       }
       await this.claimCreated(events, claimed);
       // Always committed, rejections too: applied_jobs is how a redelivery or a late reader learns the answers.
-      batch = batchOf(this.o.shard, this.o.epoch, fresh, events, (id) => this.hotels.get(id)?.state);
+      const nextSequence = (id: string): number => {
+        const l = this.hotels.get(id);
+        if (l) return ++l.seq;
+        const n = (retiredSeq.get(id) ?? 0) + 1;
+        retiredSeq.set(id, n);
+        return n;
+      };
+      batch = batchOf(this.o.shard, this.o.epoch, fresh, events, (id) => this.hotels.get(id)?.state, { nextSequence, audit });
       await this.o.store.commit(batch);
     } catch (err) {
       // Memory holds decisions that did not commit: forget those hotels; they are loaded again from the database.

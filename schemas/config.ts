@@ -133,6 +133,36 @@ export const envSchema = z.object({
   SHARD_LEASE_MS: int(500, 600_000, shardLeaseMsDefault),
   JOB_LOCK_MS: int(500, 600_000, jobLockMsDefault),
   SSE_HEARTBEAT_MS: int(100, 60_000, sseHeartbeatMsDefault),
+  // Notifications (API.md, "Notifications and webhooks").
+  SMTP_URL: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      try {
+        const u = new URL(v);
+        if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new Error('protocol');
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be a smtp:// or smtps:// URL, got "${v}"` });
+        return z.NEVER;
+      }
+      return v;
+    }),
+  MAIL_DIR: z.string().optional().transform((v) => (v === undefined || v === '' ? './var/mail' : v)),
+  WEBHOOK_ALLOW_PRIVATE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '' || v === '0' || v === 'false') return false;
+      if (v === '1' || v === 'true') return true;
+      ctx.addIssue({ code: 'custom', message: `must be 0 or 1, got "${v}"` });
+      return z.NEVER;
+    }),
+  // How long delivered outbox rows are kept (and how far back a replay may reach).
+  OUTBOX_RETENTION_HOURS: int(1, 24 * 365, 7 * 24),
+  AUDIT_RETENTION_DAYS: int(1, 3650, 400),
+  // Tests only: the webhook retry schedule (and Retry-After) multiplied by this many thousandths (1000: as API.md says).
+  WEBHOOK_RETRY_SCALE_PERMILLE: int(0, 1000, 1000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional().default('info'),
 });
 

@@ -191,3 +191,56 @@ export const sessionBody = z.strictObject({
   email: z.string().trim().max(254).refine(noControl, controlMessage),
   password: z.string().max(200).refine(noControl, controlMessage),
 });
+
+// Notifications and webhooks (API.md). The URL's scheme and where it resolves are checked by the route (the SSRF
+// guard needs a DNS look-up); here it must be a URL of at most 2,000 characters.
+export const webhookEventTypes = [
+  'reservation.created',
+  'reservation.paid',
+  'reservation.rejected',
+  'reservation.canceled',
+  'reservation.refunded',
+  'availability.changed',
+] as const;
+const webhookUrl = z.string().max(2000, 'must be at most 2000 characters').refine(noControl, controlMessage);
+const webhookEvents = z
+  .array(z.enum(webhookEventTypes, { error: `must be one of ${webhookEventTypes.join(', ')}` }))
+  .min(1, 'must name at least one event')
+  .max(webhookEventTypes.length * 2)
+  .transform((l) => [...new Set(l)]);
+export const webhookBody = z.strictObject({
+  url: webhookUrl,
+  events: webhookEvents,
+  hotelIds: z.array(uuid).max(1000).optional(),
+});
+export const webhookUpdateBody = z.strictObject({
+  url: webhookUrl.optional(),
+  events: webhookEvents.optional(),
+  hotelIds: z.array(uuid).max(1000).optional(),
+  enabled: z.boolean().optional(),
+});
+// Deliveries are listed newest first; their cursor is the base64url of a delivery's number.
+const numberCursor = z
+  .string()
+  .max(40)
+  .refine((s) => /^\d{1,18}$/.test(Buffer.from(s, 'base64url').toString()), 'must be a nextCursor from a previous page');
+export const deliveriesQuery = z.strictObject({
+  status: z.enum(['failed', 'succeeded']).optional(),
+  limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, pageLimitMax)).optional(),
+  cursor: numberCursor.optional(),
+});
+// An ISO 8601 time from 1970 to 9999 (sent to Postgres as the instant it names, never as the text).
+const isoTime = z
+  .string()
+  .max(64)
+  .refine((s) => /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)) && Date.parse(s) < Date.UTC(10000, 0, 1), 'must be an ISO 8601 time')
+  .transform((s) => new Date(Date.parse(s)).toISOString());
+export const replayBody = z.strictObject({ since: isoTime });
+export const auditQuery = z.strictObject({
+  reservationId: uuid.optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(int(1, pageLimitMax)).optional(),
+  cursor: numberCursor.optional(),
+});
+export const webhooksListQuery = pageQuery;

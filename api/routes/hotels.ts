@@ -1,6 +1,7 @@
 // Hotels, room types, rooms, inventory and rates. Every change that a decision reads goes through the hotel's
 // writer as a command; rooms (numbers and floors, read by no decision) are written directly.
-import { Router } from 'express';
+import { Router, type Request } from 'express';
+import type { Command } from '../../engine/core/types.js';
 import { v7 as uuidv7 } from 'uuid';
 import { pageLimitDefault } from '../../engine/limits.js';
 import {
@@ -28,13 +29,16 @@ import { bodyOf, parse, pathId } from '../validate.js';
 
 export function hotelRoutes(ctx: ApiContext): Router {
   const r = Router();
-  const send = ctx.router.send.bind(ctx.router);
+  // Every command names who asked (the audit trail's actor).
+  // Each command carries its request's X-Request-Id (the worker's logs) and who asked (the audit trail).
+  const send = (req: Pick<Request, 'principal' | 'requestId'>, command: Command) =>
+    ctx.router.send(command, req.requestId, req.principal ? { kind: req.principal.kind, id: req.principal.id } : undefined);
 
   r.post('/v1/hotels', async (req, res) => {
     const p = requireRole(req, 'admin');
     const fields = parse(hotelCreateBody, bodyOf(req));
     const hotelId = await idOfCreate(ctx, req, p, 'hotel', fields);
-    const a = acceptedOf(await send({ kind: 'createHotel', hotelId, fields }, req.requestId), 'hotel');
+    const a = acceptedOf(await send(req, { kind: 'createHotel', hotelId, fields }), 'hotel');
     if (a.kind !== 'hotel') throw new Error('assertion: createHotel answered ' + a.kind);
     res.status(201).location(`/v1/hotels/${hotelId}`).json(hotelJson(a.hotel));
   });
@@ -59,7 +63,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const hotelId = pathId(req.params.hotelId, 'hotelId');
     requireHotelAccess(req, hotelId, ['staff']);
     const patch = parse(hotelUpdateBody, bodyOf(req));
-    const a = acceptedOf(await send({ kind: 'updateHotel', hotelId, patch }, req.requestId), 'change');
+    const a = acceptedOf(await send(req, { kind: 'updateHotel', hotelId, patch }), 'change');
     if (a.kind !== 'hotel') throw new Error('assertion: updateHotel answered ' + a.kind);
     res.json(hotelJson(a.hotel));
   });
@@ -67,7 +71,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
   r.delete('/v1/hotels/:hotelId', async (req, res) => {
     const hotelId = pathId(req.params.hotelId, 'hotelId');
     requireRole(req, 'admin');
-    acceptedOf(await send({ kind: 'deleteHotel', hotelId }, req.requestId), 'deletion');
+    acceptedOf(await send(req, { kind: 'deleteHotel', hotelId }), 'deletion');
     res.status(204).end();
   });
 
@@ -78,7 +82,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const p = requireHotelAccess(req, hotelId, ['staff']);
     const body = parse(roomTypeCreateBody, bodyOf(req));
     const roomTypeId = await idOfCreate(ctx, req, p, 'room-type', [hotelId, body]);
-    const a = acceptedOf(await send({ kind: 'createRoomType', hotelId, roomTypeId, ...body }, req.requestId), 'room type');
+    const a = acceptedOf(await send(req, { kind: 'createRoomType', hotelId, roomTypeId, ...body }), 'room type');
     if (a.kind !== 'roomType') throw new Error('assertion: createRoomType answered ' + a.kind);
     res.status(201).location(`/v1/hotels/${hotelId}/room-types/${roomTypeId}`).json(roomTypeJson(a.roomType));
   });
@@ -108,7 +112,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const roomTypeId = pathId(req.params.roomTypeId, 'roomTypeId');
     requireHotelAccess(req, hotelId, ['staff']);
     const patch = parse(roomTypeUpdateBody, bodyOf(req));
-    const a = acceptedOf(await send({ kind: 'updateRoomType', hotelId, roomTypeId, patch }, req.requestId), 'change');
+    const a = acceptedOf(await send(req, { kind: 'updateRoomType', hotelId, roomTypeId, patch }), 'change');
     if (a.kind !== 'roomType') throw new Error('assertion: updateRoomType answered ' + a.kind);
     res.json(roomTypeJson(a.roomType));
   });
@@ -117,7 +121,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const hotelId = pathId(req.params.hotelId, 'hotelId');
     const roomTypeId = pathId(req.params.roomTypeId, 'roomTypeId');
     requireHotelAccess(req, hotelId, ['staff']);
-    acceptedOf(await send({ kind: 'deleteRoomType', hotelId, roomTypeId }, req.requestId), 'deletion');
+    acceptedOf(await send(req, { kind: 'deleteRoomType', hotelId, roomTypeId }), 'deletion');
     res.status(204).end();
   });
 
@@ -128,7 +132,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const roomTypeId = pathId(req.params.roomTypeId, 'roomTypeId');
     requireHotelAccess(req, hotelId, ['staff', 'partner']);
     const body = parse(inventoryBody, bodyOf(req));
-    const a = acceptedOf(await send({ kind: 'setInventory', hotelId, roomTypeId, ...body }, req.requestId), 'inventory change');
+    const a = acceptedOf(await send(req, { kind: 'setInventory', hotelId, roomTypeId, ...body }), 'inventory change');
     if (a.kind !== 'ari') throw new Error('assertion: setInventory answered ' + a.kind);
     res.json({ updatedNights: a.updatedNights, version: a.version });
   });
@@ -138,7 +142,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const roomTypeId = pathId(req.params.roomTypeId, 'roomTypeId');
     requireHotelAccess(req, hotelId, ['staff', 'partner']);
     const body = parse(ratesBody, bodyOf(req));
-    const a = acceptedOf(await send({ kind: 'setRates', hotelId, roomTypeId, ...body }, req.requestId), 'rate change');
+    const a = acceptedOf(await send(req, { kind: 'setRates', hotelId, roomTypeId, ...body }), 'rate change');
     if (a.kind !== 'ari') throw new Error('assertion: setRates answered ' + a.kind);
     res.json({ updatedNights: a.updatedNights, version: a.version });
   });
@@ -149,7 +153,7 @@ export function hotelRoutes(ctx: ApiContext): Router {
     const hotelId = pathId(req.params.hotelId, 'hotelId');
     requireHotelAccess(req, hotelId, ['staff']);
     const body = parse(pricingBody, bodyOf(req));
-    const a = acceptedOf(await send({ kind: 'setPricing', hotelId, tiers: body.tiers }, req.requestId), 'pricing change');
+    const a = acceptedOf(await send(req, { kind: 'setPricing', hotelId, tiers: body.tiers }), 'pricing change');
     if (a.kind !== 'pricing') throw new Error('assertion: setPricing answered ' + a.kind);
     res.json({ tiers: a.tiers, version: a.version });
   });

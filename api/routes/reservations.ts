@@ -184,7 +184,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
       }
       throw notFound('reservation');
     }
-    const a = acceptedOf(await ctx.router.send({ kind: 'cancel', hotelId: found.hotelId, reservationId: id }, req.requestId), 'cancellation');
+    const a = acceptedOf(await ctx.router.send({ kind: 'cancel', hotelId: found.hotelId, reservationId: id }, req.requestId, { kind: p.kind, id: p.id }), 'cancellation');
     if (a.kind !== 'reservation') throw new Error('assertion: cancel answered ' + a.kind);
     res.json(reservationJson(a.reservation));
   });

@@ -34,6 +34,33 @@ export interface CommitBatch {
   versions: Map<string, number>;
   /** Final representation of each reservation the job created or changed. */
   reservations: Map<string, { reservation: Reservation; created: boolean }>;
+  /** The hotel's event sequence of each of `events` (0 for events that leave no outbox row); absent: none. */
+  eventSequences?: number[];
+  /** One availability.changed per hotel whose nights changed, after its reservation events. */
+  availability?: AvailabilityNotice[];
+  /** The audit record of every decision of the round, refusals too. */
+  audit?: AuditRow[];
+}
+
+/** An availability.changed outbox row: its payload is JSON text (`{roomTypeId, changes}`). */
+export interface AvailabilityNotice {
+  hotelId: string;
+  sequence: number;
+  version: number;
+  payload: string;
+}
+
+/** One decision as the audit trail keeps it. */
+export interface AuditRow {
+  hotelId: string;
+  actorKind: string;
+  actorId: string;
+  command: string;
+  ok: boolean;
+  status: string | null;
+  code: string | null;
+  reservationId: string | null;
+  version: number;
 }
 
 /**
@@ -52,7 +79,21 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
   const u = new ReservationChanges();
   const n = { roomType: [] as string[], date: [] as string[], delta: [] as number[], total: [] as (number | null)[], limit: [] as (number | null)[], rate: [] as (number | null)[] };
   const v = { id: [] as string[], version: [] as number[] };
-  const box = { shard: [] as number[], hotel: [] as string[], version: [] as number[], type: [] as string[], of: new ReservationChanges() };
+  const box = { shard: [] as number[], hotel: [] as string[], version: [] as number[], type: [] as string[], seq: [] as (number | null)[], of: new ReservationChanges() };
+  const avail = { shard: [] as number[], hotel: [] as string[], version: [] as number[], seq: [] as number[], payload: [] as string[] };
+  const audit = {
+    hotel: [] as string[],
+    actorKind: [] as string[],
+    actorId: [] as string[],
+    command: [] as string[],
+    ok: [] as string[],
+    status: [] as (string | null)[],
+    code: [] as (string | null)[],
+    reservation: [] as (string | null)[],
+    version: [] as number[],
+  };
+  // The last sequence each hotel reaches in this commit (its committed high-water mark for the relay).
+  const lastSeq = new Map<string, number>();
   const applied = { job: [] as string[], shard: [] as number[], replies: [] as unknown[] };
   for (const b of batches) {
     for (const { reservation, created } of b.reservations.values()) (created ? c : u).push(reservation);
@@ -64,17 +105,41 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
       n.limit.push(x.limit);
       n.rate.push(x.rate);
     }
-    for (const [id, version] of b.versions) {
-      v.id.push(id);
-      v.version.push(version);
-    }
-    for (const e of b.events) {
+    const seqs = b.eventSequences;
+    for (let k = 0; k < b.events.length; k++) {
+      const e = b.events[k];
       if (e.type !== 'reservation.created' && e.type !== 'reservation.status') continue;
       box.shard.push(b.shard);
       box.hotel.push(e.reservation.hotelId);
       box.version.push(e.version);
       box.type.push(e.type === 'reservation.created' ? 'reservation.created' : `reservation.${e.reservation.status}`);
+      const seq = seqs ? seqs[k] : null;
+      box.seq.push(seq);
+      if (seq !== null) lastSeq.set(e.reservation.hotelId, seq);
       box.of.push(e.reservation);
+    }
+    for (const a of b.availability ?? []) {
+      avail.shard.push(b.shard);
+      avail.hotel.push(a.hotelId);
+      avail.version.push(a.version);
+      avail.seq.push(a.sequence);
+      avail.payload.push(a.payload);
+      lastSeq.set(a.hotelId, Math.max(a.sequence, lastSeq.get(a.hotelId) ?? 0));
+    }
+    for (const x of b.audit ?? []) {
+      audit.hotel.push(x.hotelId);
+      audit.actorKind.push(x.actorKind);
+      audit.actorId.push(x.actorId);
+      audit.command.push(x.command);
+      audit.ok.push(x.ok ? 't' : 'f');
+      audit.status.push(x.status);
+      audit.code.push(x.code);
+      audit.reservation.push(x.reservationId);
+      audit.version.push(x.version);
+    }
+    for (const [id, version] of b.versions) {
+      v.id.push(id);
+      v.version.push(version);
     }
     for (const j of b.jobs) {
       applied.job.push(j.jobKey);
@@ -118,26 +183,45 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
              WHERE i.room_type_id = v.room_type_id AND i.date = v.date AND (SELECT ok FROM fence)
             RETURNING 1),
           vers AS (
-            UPDATE hotels h SET version = v.version
-              FROM unnest($39::uuid[], $40::bigint[]) AS v(id, version)
+            UPDATE hotels h SET version = v.version, event_sequence = GREATEST(h.event_sequence, COALESCE(v.seq, 0))
+              FROM unnest($39::uuid[], $40::bigint[], $70::bigint[]) AS v(id, version, seq)
              WHERE h.id = v.id AND (SELECT ok FROM fence)
             RETURNING 1),
           box AS (
             INSERT INTO outbox (shard, hotel_id, version, type, reservation_id, status, expires_at, cancel_reason,
-                                reservation_version, updated_at, payment)
+                                reservation_version, updated_at, sequence, payment)
             SELECT * FROM unnest($41::int[], $42::uuid[], $43::bigint[], $44::text[], $45::uuid[], $46::text[],
-                                 $47::timestamptz[], $48::text[], $49::int[], $50::timestamptz[], $51::jsonb[])
+                                 $47::timestamptz[], $48::text[], $49::int[], $50::timestamptz[], $55::bigint[], $71::jsonb[])
              WHERE (SELECT ok FROM fence)
+            RETURNING 1),
+          avail AS (
+            INSERT INTO outbox (shard, hotel_id, version, sequence, payload, type)
+            SELECT v.shard, v.hotel_id, v.version, v.sequence, v.payload, 'availability.changed'
+              FROM ROWS FROM (unnest($56::int[]), unnest($57::uuid[]), unnest($58::bigint[]), unnest($59::bigint[]),
+                              json_array_elements($60::json)) AS v(shard, hotel_id, version, sequence, payload)
+             WHERE (SELECT ok FROM fence)
+            RETURNING 1),
+          audited AS (
+            -- One row per hotel, its decisions as arrays in decision order.
+            INSERT INTO audit_log (hotel_id, actor_kind, actor_id, command, ok, status, code, reservation_id, version)
+            SELECT v.hotel_id, array_agg(v.actor_kind ORDER BY v.n), array_agg(v.actor_id ORDER BY v.n),
+                   array_agg(v.command ORDER BY v.n), array_agg(v.ok ORDER BY v.n), array_agg(v.status ORDER BY v.n),
+                   array_agg(v.code ORDER BY v.n), array_agg(v.reservation_id ORDER BY v.n), array_agg(v.version ORDER BY v.n)
+              FROM unnest($61::uuid[], $62::text[], $63::text[], $64::text[], $65::boolean[], $66::text[],
+                          $67::text[], $68::uuid[], $69::bigint[])
+                   WITH ORDINALITY AS v(hotel_id, actor_kind, actor_id, command, ok, status, code, reservation_id, version, n)
+             WHERE (SELECT ok FROM fence)
+             GROUP BY v.hotel_id
             RETURNING 1),
           applied AS (
             INSERT INTO applied_jobs (job_id, shard, replies)
             SELECT v.job_id, v.shard, v.replies
-              FROM ROWS FROM (unnest($52::text[]), unnest($53::int[]), json_array_elements($54::json)) AS v(job_id, shard, replies)
+              FROM ROWS FROM (unnest($51::text[]), unnest($52::int[]), json_array_elements($53::json)) AS v(job_id, shard, replies)
              WHERE (SELECT ok FROM fence)
             RETURNING 1)
      SELECT (SELECT ok FROM fence) AS fenced_in,
             -- A missing night row is a bug: fail the whole statement (division by zero) rather than commit it.
-            1 / (CASE WHEN NOT (SELECT ok FROM fence) OR (SELECT count(*) FROM nights) = $55 THEN 1 ELSE 0 END) AS nights_ok`,
+            1 / (CASE WHEN NOT (SELECT ok FROM fence) OR (SELECT count(*) FROM nights) = $54 THEN 1 ELSE 0 END) AS nights_ok`,
     values: [
       plainArray(batches.map((b) => b.shard)),
       plainArray(batches.map((b) => b.epoch)),
@@ -155,11 +239,28 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
       textArray(box.hotel),
       plainArray(box.version),
       textArray(box.type),
-      ...box.of.outboxLiterals(),
+      ...box.of.literals(),
       textArray(applied.job),
       plainArray(applied.shard),
       JSON.stringify(applied.replies),
       n.roomType.length,
+      plainArray(box.seq),
+      plainArray(avail.shard),
+      textArray(avail.hotel),
+      plainArray(avail.version),
+      plainArray(avail.seq),
+      '[' + avail.payload.join(',') + ']',
+      textArray(audit.hotel),
+      textArray(audit.actorKind),
+      textArray(audit.actorId),
+      textArray(audit.command),
+      textArray(audit.ok),
+      textArray(audit.status),
+      textArray(audit.code),
+      textArray(audit.reservation),
+      plainArray(audit.version),
+      plainArray(v.id.map((id) => lastSeq.get(id) ?? null)),
+      textArray(box.of.payment),
     ],
   });
   if (r.rows[0].fenced_in !== true) {
@@ -203,15 +304,11 @@ class ReservationChanges {
     return [textArray(this.id), textArray(this.status), textArray(this.expiresAt), textArray(this.cancelReason), plainArray(this.version), textArray(this.updatedAt)];
   }
 
-  /** Everything, for the update of reservations that changed. */
+  /** Everything, for the update of reservations that changed (an outbox row takes `literals()` and `payment`). */
   updateLiterals(): string[] {
     return [...this.literals(), textArray(this.payment), textArray(this.money), textArray(this.moneyDueAt)];
   }
 
-  /** What an outbox row keeps of the reservation at its event. */
-  outboxLiterals(): string[] {
-    return [...this.literals(), textArray(this.payment)];
-  }
 }
 
 /**

@@ -13,7 +13,15 @@ import { createPool, isRefusal, type Pool, type PoolClient } from './pg.js';
 import { hotelColumns, hotelFromRow, pricingTiersFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 import { FencedError, writeJobs, type CommitBatch } from './commit-statement.js';
 
-export { FencedError, plainArray, textArray, type CommitBatch, type NightWrite } from './commit-statement.js';
+export { FencedError, plainArray, textArray, type AuditRow, type AvailabilityNotice, type CommitBatch, type NightWrite } from './commit-statement.js';
+
+/** The event sequence each loaded hotel had reached in the database (its writer counts on from it). */
+const loadedSequences = new WeakMap<HotelState, number>();
+
+/** The last event sequence of a hotel as loaded (0 for a hotel created in memory). */
+export function loadedEventSequence(state: HotelState): number {
+  return loadedSequences.get(state) ?? 0;
+}
 
 
 /** The window of nights a hotel's state covers, from its own "today". */
@@ -138,7 +146,7 @@ export class ShardStore {
     const out = new Map<string, HotelState>();
     if (ids.length === 0) return out;
     const hotels = await this.pool.query(
-      `SELECT ${hotelColumns}, pricing_tiers FROM hotels WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`,
+      `SELECT ${hotelColumns}, pricing_tiers, event_sequence FROM hotels WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`,
       [ids],
     );
     if (hotels.rowCount === 0) return out;
@@ -147,7 +155,9 @@ export class ShardStore {
     for (const row of hotels.rows) {
       const hotel = hotelFromRow(row);
       const w = hotelWindow(nowMs, hotel.timezone, this.horizonDays);
-      out.set(hotel.id, newHotelState(hotel, w.firstDay, w.endDay, pricingTiersFromRow(row)));
+      const state = newHotelState(hotel, w.firstDay, w.endDay, pricingTiersFromRow(row));
+      loadedSequences.set(state, Number(row.event_sequence ?? 0));
+      out.set(hotel.id, state);
       minDay = Math.min(minDay, w.firstDay);
       maxDay = Math.max(maxDay, w.endDay);
     }
@@ -321,7 +331,7 @@ export class ShardStore {
     try {
       await client.query('BEGIN');
       for (const b of batches) await this.fence(client, b.shard, b.epoch);
-      for (const b of batches) for (const e of b.events) if (!plainEvents.has(e.type)) await this.persistStructural(client, e, b.shard);
+      for (const b of batches) for (const e of b.events) if (!plainEvents.has(e.type)) await this.persistStructural(client, e, b.shard, b);
       await writeJobs(client, batches, this.planTag);
       await client.query('COMMIT');
     } catch (err) {
@@ -341,7 +351,7 @@ export class ShardStore {
   }
 
   /** Hotels and room types: rare events, one statement each, in decision order. */
-  private async persistStructural(client: PoolClient, e: HotelEvent, shard: number): Promise<void> {
+  private async persistStructural(client: PoolClient, e: HotelEvent, shard: number, b: CommitBatch): Promise<void> {
     switch (e.type) {
       case 'hotel.created': {
         const h = e.hotel;
@@ -369,18 +379,35 @@ export class ShardStore {
         await client.query('UPDATE hotels SET deleted_at = now() WHERE id = $1', [e.hotelId]);
         // Guarantees: no hold of a deleted hotel stays pending (a hotel is deleted only when no pending or paid stay
         // reaches today, but a hold of a stay that just ended may still run): each is canceled, with its event.
-        // Set-based here because the writer's memory need not hold every reservation of the hotel.
-        await client.query(
-          `WITH c AS (
-             UPDATE reservations SET status = 'canceled', cancel_reason = 'hotel_deleted', expires_at = NULL,
-                    version = version + 1, updated_at = now()
-              WHERE hotel_id = $1 AND status = 'pending'
-             RETURNING id, status, cancel_reason, version, updated_at)
-           INSERT INTO outbox (shard, hotel_id, version, type, reservation_id, status, expires_at, cancel_reason,
-                               reservation_version, updated_at)
-           SELECT $2, $1, $3, 'reservation.canceled', id, status, NULL, cancel_reason, version, updated_at FROM c`,
-          [e.hotelId, shard, e.version],
-        );
+        // Set-based here because the writer's memory need not hold every reservation of the hotel. Their events
+        // follow the last sequence the round gave the hotel, and the hotel's high-water mark moves past them (the
+        // commit statement after this one keeps the greater value).
+        {
+          let base = 0;
+          if (b.eventSequences) {
+            for (let k = 0; k < b.events.length; k++) {
+              const x = b.events[k];
+              if ((x.type === 'reservation.created' || x.type === 'reservation.status') && x.reservation.hotelId === e.hotelId) base = Math.max(base, b.eventSequences[k]);
+            }
+          }
+          await client.query(
+            `WITH c AS (
+               UPDATE reservations SET status = 'canceled', cancel_reason = 'hotel_deleted', expires_at = NULL,
+                      version = version + 1, updated_at = now()
+                WHERE hotel_id = $1 AND status = 'pending'
+               RETURNING id, status, cancel_reason, version, updated_at),
+             base AS (SELECT GREATEST($4::bigint, event_sequence) AS s FROM hotels WHERE id = $1),
+             box AS (
+               INSERT INTO outbox (shard, hotel_id, version, type, reservation_id, status, expires_at, cancel_reason,
+                                   reservation_version, updated_at, sequence)
+               SELECT $2, $1, $3, 'reservation.canceled', id, status, NULL, cancel_reason, version, updated_at,
+                      (SELECT s FROM base) + row_number() OVER (ORDER BY id)
+                 FROM c
+               RETURNING sequence)
+           UPDATE hotels SET event_sequence = GREATEST(event_sequence, $4::bigint, (SELECT max(sequence) FROM box)) WHERE id = $1`,
+            [e.hotelId, shard, e.version, base],
+          );
+        }
         return;
       case 'roomType.created': {
         const rt = e.roomType;

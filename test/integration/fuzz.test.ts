@@ -148,7 +148,7 @@ describe('fuzz: every route of the OpenAPI document, malformed input of every ki
     s[`guest's reservations`] = await get('/v1/reservations?limit=200', f.tokens.guest);
     s.batch = await get(`/v1/batches/${f.B}`, f.tokens.partner);
     const [catalog, ...shards] = dbs;
-    s.catalog = (await catalog.query(digestQuery(['users', 'api_keys', 'sessions', 'batches', 'idempotency_keys']))).rows[0];
+    s.catalog = (await catalog.query(digestQuery(['users', 'api_keys', 'sessions', 'batches', 'idempotency_keys', 'webhooks', 'webhook_deliveries']))).rows[0];
     for (const [i, c] of shards.entries()) {
       s[`shard ${i}`] = (await c.query(digestQuery(['hotels', 'room_types', 'rooms', 'room_type_inventory', 'reservations']))).rows[0];
     }
@@ -158,7 +158,7 @@ describe('fuzz: every route of the OpenAPI document, malformed input of every ki
   const changedParts = (a: Snapshot, b: Snapshot) => Object.keys(a).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 
   before(async () => {
-    ({ env, stack } = await openStack({ REPLY_TIMEOUT_MS: '4000' }));
+    ({ env, stack } = await openStack({ REPLY_TIMEOUT_MS: '4000', WEBHOOK_ALLOW_PRIVATE: '1' }));
     const admin = stack.admin;
     const h = await createHotel(admin, { name: 'Fuzz', city: 'Grenoble' });
     const h2 = await createHotel(admin, { name: 'Fuzz Two', city: 'Lyon' });
@@ -186,7 +186,10 @@ describe('fuzz: every route of the OpenAPI document, malformed input of every ki
     expect(batch.status, JSON.stringify(batch.body)).to.equal(202);
     // Done before the snapshot: the first GET that sees it done records it (a write).
     await waitFor('the fixture batch', async () => (await admin.as(partner.token).get(`/v1/batches/${batch.body.batchId}`)).body.status === 'done');
+    const hook = await admin.post('/v1/webhooks', { url: 'http://127.0.0.1:9/fixture', events: ['reservation.created'] });
+    expect(hook.status, JSON.stringify(hook.body)).to.equal(201);
     f = {
+      W: hook.body.id,
       H: h.id,
       H2: h2.id,
       RT: rt.id,
@@ -386,6 +389,10 @@ describe('fuzz: every route of the OpenAPI document, malformed input of every ki
       ['POST /v1/reservations/{id}/payment', 'guest', (f) => [f.RES], 200],
       ['DELETE /v1/reservations/{id}', 'guest', (f) => [f.RES], 200],
       ['POST /v1/batches', 'partner', () => [], 202],
+      ['POST /v1/webhooks', 'partner', () => [], 201],
+      ['POST /v1/webhooks/{id}/replay', 'admin', (f) => [f.W], 202],
+      ['PUT /v1/webhooks/{id}', 'admin', (f) => [f.W], 200],
+      ['DELETE /v1/webhooks/{id}', 'admin', (f) => [f.W], 204],
       ['DELETE /v1/hotels/{hotelId}/rooms/{roomId}', 'staff', (f) => [f.H, f.R], 204],
       ['DELETE /v1/hotels/{hotelId}/room-types/{roomTypeId}', 'staff', (f) => [f.H, f.RT2], 204],
       ['DELETE /v1/hotels/{hotelId}', 'admin', (f) => [f.H2], 204],

@@ -203,6 +203,13 @@ describe('writer recovery', function () {
       c.query(`SELECT type FROM outbox WHERE reservation_id = $1 ORDER BY id`, [body.reservationId]),
     );
     expect(events.rows.map((x) => x.type)).to.deep.equal(['reservation.created', 'reservation.canceled']);
+    // The cancellations the deletion writes follow the hotel's sequence, and its high-water mark covers them.
+    const seq = await withShardDb(env.config, hotel.id, async (c) => ({
+      all: (await c.query(`SELECT sequence::int AS s FROM outbox WHERE hotel_id = $1 ORDER BY sequence`, [hotel.id])).rows.map((x) => x.s),
+      mark: Number((await c.query('SELECT event_sequence FROM hotels WHERE id = $1', [hotel.id])).rows[0].event_sequence),
+    }));
+    expect(seq.all).to.deep.equal(seq.all.map((_, i) => i + 1));
+    expect(seq.mark).to.equal(seq.all.length);
   });
 
   it('a lease that ran out while Redis stalled is taken again by its owner: the shard does not move', async () => {

@@ -13,6 +13,8 @@ export interface Fixtures {
   R: string;
   RES: string;
   B: string;
+  /** A webhook of the admin's. */
+  W: string;
   spareKeyId: string;
   guestEmail: string;
   guestPassword: string;
@@ -112,6 +114,26 @@ export const specs: Record<string, RouteSpec> = {
   'POST /v1/reservations/{id}/payment': { allowed: ['guest', 'admin'], body: () => ({ paymentMethod: 'pm_card_visa' }) },
   'POST /v1/batches': { allowed: ['partner', 'admin'], body: (f, u) => ({ items: [{ ...reservationBody(f.H, f.RT, D(8), D(9)), reservationId: u }], atomic: false }) },
   'GET /v1/batches/{batchId}': { allowed: signedIn },
+  'POST /v1/webhooks': { allowed: ['admin', 'staff', 'partner'], body: (f) => ({ url: 'http://127.0.0.1:9/fuzz-hook', events: ['reservation.created', 'availability.changed'], hotelIds: [f.H] }) },
+  'GET /v1/webhooks': { allowed: ['admin', 'staff', 'partner'], query: pageQuery },
+  'GET /v1/webhooks/{id}': { allowed: ['admin'] },
+  'PUT /v1/webhooks/{id}': { allowed: ['admin'], body: (f) => ({ url: 'http://127.0.0.1:9/renamed', events: ['reservation.paid'], hotelIds: [f.H, f.H2], enabled: false }) },
+  'DELETE /v1/webhooks/{id}': { allowed: ['admin'] },
+  'GET /v1/webhooks/{id}/deliveries': {
+    allowed: ['admin'],
+    query: () => ({ limit: intText(['1', '50', '200', '201']), status: fc.constantFrom('failed', 'succeeded', 'FAILED', '', 'pending'), cursor: fc.constantFrom('MTA', 'MQ', 'x', '', '-1', 'OTk5OTk5OTk5OTk5OTk5OTk5OTk5') }),
+  },
+  'POST /v1/webhooks/{id}/replay': { allowed: ['admin'], body: () => ({ since: new Date(Date.now() - 3600_000).toISOString() }) },
+  'GET /v1/hotels/{hotelId}/audit': {
+    allowed: ['admin', 'staff'],
+    query: (f) => ({
+      limit: intText(['1', '50', '200', '201']),
+      reservationId: idText(f.RES),
+      from: fc.constantFrom('2026-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '0000-01-01T00:00:00Z', '2026-02-30T00:00:00Z', 'yesterday', '', '9999-12-31T23:59:59.999Z'),
+      to: fc.constantFrom('2099-01-01T00:00:00Z', '2026-13-01T00:00:00Z', 'now'),
+      cursor: fc.constantFrom('MTA', 'MQ', 'x', ''),
+    }),
+  },
   'GET /healthz': { allowed: everyone },
   'GET /readyz': { allowed: everyone },
   'GET /metrics': { allowed: ['admin'] },
@@ -122,7 +144,7 @@ export const specs: Record<string, RouteSpec> = {
 
 /** Valid values of a path parameter, by route and name. */
 export function validParams(f: Fixtures, path: string, name: string): string[] {
-  if (name === 'id') return path.startsWith('/v1/api-keys') ? [f.spareKeyId] : [f.RES];
+  if (name === 'id') return path.startsWith('/v1/api-keys') ? [f.spareKeyId] : path.startsWith('/v1/webhooks') ? [f.W] : [f.RES];
   const byName: Record<string, string[]> = { hotelId: [f.H, f.H2], roomTypeId: [f.RT, f.RT2], roomId: [f.R], batchId: [f.B] };
   return byName[name] ?? [];
 }

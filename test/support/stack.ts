@@ -39,8 +39,8 @@ export async function startStack(config: Config): Promise<Stack> {
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Run a Procfile part (`worker` or `web`) as a child process with these settings. */
-export function spawnPart(part: 'worker' | 'web', vars: Record<string, string>): ChildProcess {
-  const file = part === 'worker' ? 'workers/reservation-worker.js' : 'api/main.js';
+export function spawnPart(part: 'worker' | 'web' | 'notifier', vars: Record<string, string>): ChildProcess {
+  const file = part === 'worker' ? 'workers/reservation-worker.js' : part === 'notifier' ? 'workers/notifier.js' : 'api/main.js';
   const child = spawn(process.execPath, [path.join(dist, file)], {
     env: { ...process.env, ...vars },
     stdio: ['ignore', 'ignore', 'pipe'],

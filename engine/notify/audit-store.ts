@@ -1,0 +1,61 @@
+// Reads of the shard databases for notifications: a hotel's audit trail, and the events a replay sends again.
+import type { NotificationEvent } from '../jobs.js';
+import type { Pool } from '../store/pg.js';
+import { eventOfRow } from './events.js';
+
+export interface AuditEntry {
+  sequence: number;
+  at: string;
+  actor: { kind: string; id: string };
+  command: string;
+  outcome: { ok: boolean; status?: string; code?: string };
+  reservationId?: string;
+  version: number;
+}
+
+/** A hotel's audit records, newest first, a page before `before` (a record's sequence). */
+export async function auditPage(
+  pool: Pool,
+  hotelId: string,
+  f: { reservationId?: string; from?: string; to?: string; before?: number },
+  limit: number,
+): Promise<{ items: AuditEntry[]; next: number | null }> {
+  // The log rows of the hotel newest first (its index, backwards), each unnested: a page reads the log rows it shows.
+  const r = await pool.query(
+    `SELECT id, at, actor_kind, actor_id, command, ok, status, code, reservation_id::text AS reservation_id, version
+       FROM audit
+      WHERE hotel_id = $1 AND ($2::uuid IS NULL OR reservation_id = $2) AND ($3::timestamptz IS NULL OR at >= $3)
+        AND ($4::timestamptz IS NULL OR at < $4) AND ($5::bigint IS NULL OR (log_id <= $5 / 1000000 AND id < $5))
+      ORDER BY log_id DESC, id DESC LIMIT $6`,
+    [hotelId, f.reservationId ?? null, f.from ?? null, f.to ?? null, f.before ?? null, limit + 1],
+  );
+  const items: AuditEntry[] = r.rows.slice(0, limit).map((x) => {
+    const e: AuditEntry = {
+      sequence: Number(x.id),
+      at: (x.at as Date).toISOString(),
+      actor: { kind: x.actor_kind, id: x.actor_id },
+      command: x.command,
+      outcome: x.ok ? { ok: true, ...(x.status ? { status: x.status } : {}) } : { ok: false, ...(x.code ? { code: x.code } : {}) },
+      version: Number(x.version),
+    };
+    if (x.reservation_id) e.reservationId = x.reservation_id;
+    return e;
+  });
+  return { items, next: r.rows.length > limit ? items[items.length - 1].sequence : null };
+}
+
+/** Every relayable event committed since `since` of these types (and hotels, when given), by hotel and sequence. */
+export async function eventsSince(pools: Pool[], since: string, types: string[], hotelIds: string[]): Promise<NotificationEvent[]> {
+  const out: NotificationEvent[] = [];
+  for (const p of pools) {
+    const r = await p.query(
+      `SELECT hotel_id::text AS hotel_id, sequence, type, created_at, payload FROM outbox_events
+        WHERE created_at >= $1 AND sequence IS NOT NULL AND type = ANY($2::text[])
+          AND (cardinality($3::uuid[]) = 0 OR hotel_id = ANY($3::uuid[]))
+        ORDER BY hotel_id, sequence LIMIT 200000`,
+      [since, types, hotelIds],
+    );
+    for (const row of r.rows) out.push(eventOfRow(row));
+  }
+  return out;
+}

@@ -1,0 +1,200 @@
+// The notifier: takes the relay's jobs (a hotel's events in order), records a delivery for every webhook each event
+// matches and a mail for each reservation event, then delivers webhooks. Each webhook is a lane of its own, with at
+// most `perWebhookConcurrency` requests in flight (a hotel's events one after another) and at most
+// `perWebhookBacklog` deliveries in memory, so a slow or dead receiver only ever delays itself.
+import type { Job, Worker } from 'bullmq';
+import { createNotificationsWorker, type NotificationJob } from '../jobs.js';
+import type { Logger } from '../log.js';
+import type { Redis } from 'ioredis';
+import type { Pool } from '../store/pg.js';
+import { attempt, laneAgents, nextAttemptDelayMs, signatureHeaders } from './delivery.js';
+import { Mailer, mailOf } from './mail.js';
+import { matches, WebhookStore, type DeliveryRow, type Webhook } from './webhook-store.js';
+
+const perWebhookConcurrency = 4;
+const perWebhookBacklog = 64;
+/** Disabled after failing this long without a success (API.md: 5 days), scaled like the schedule. */
+const failingDisableMs = 5 * 24 * 3600_000;
+/** A claimed delivery whose notifier died is due again after this long (scaled like the schedule). */
+const claimMs = 120_000;
+
+export interface NotifierOptions {
+  catalog: Pool;
+  connection: Redis;
+  prefix: string;
+  log?: Logger;
+  allowPrivate: boolean;
+  retryScale: number;
+  smtpUrl?: string;
+  mailDir: string;
+  pollMs?: number;
+  /** Finished deliveries and sent mails are kept this long (the outbox's retention). */
+  retentionHours?: number;
+}
+
+export class Notifier {
+  readonly store: WebhookStore;
+  readonly mailer: Mailer;
+  private worker: Worker<NotificationJob> | undefined;
+  private running = false;
+  private scheduler: Promise<void> | undefined;
+  private readonly lanes = new Map<string, Promise<void>>();
+  private webhooks: { at: number; list: Webhook[] } = { at: 0, list: [] };
+  /** Attempts by outcome, for /metrics and the bench. */
+  readonly counts = { delivered: 0, failed: 0 };
+
+  constructor(private readonly o: NotifierOptions) {
+    this.store = new WebhookStore(o.catalog);
+    this.mailer = new Mailer(o.catalog, { smtpUrl: o.smtpUrl, mailDir: o.mailDir, log: o.log, retryScale: o.retryScale });
+  }
+
+  start(): void {
+    this.running = true;
+    this.worker = createNotificationsWorker(this.o.connection, this.o.prefix, (job) => this.record(job));
+    this.worker.on('error', (err) => this.o.log?.warn('notifications worker error', { err: err.message }));
+    this.mailer.start();
+    this.scheduler = this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.worker?.close().catch(() => {});
+    await this.scheduler;
+    await Promise.all(this.lanes.values());
+    await this.mailer.stop();
+  }
+
+  private async enabledWebhooks(): Promise<Webhook[]> {
+    if (Date.now() - this.webhooks.at > 200) this.webhooks = { at: Date.now(), list: await this.store.all() };
+    return this.webhooks.list;
+  }
+
+  /**
+   * Record a job's deliveries and mails, retried in place until the catalog takes them (a job retried later would
+   * let the hotel's next events pass it). The job completes only once they are recorded: a notifier killed before
+   * that gets the job again, and the recorded rows are not duplicated (unique by webhook and event id).
+   */
+  private async record(job: Job<NotificationJob>): Promise<void> {
+    for (let wait = 100; ; wait = Math.min(wait * 2, 5_000)) {
+      try {
+        const hooks = await this.enabledWebhooks();
+        const pairs = [];
+        for (const e of job.data.events) for (const w of hooks) if (matches(w, e)) pairs.push({ webhookId: w.id, event: e });
+        await this.store.enqueue(pairs);
+        const mails = [];
+        for (const e of job.data.events) {
+          const m = mailOf(e, job.data.hotelName);
+          if (m) mails.push(m);
+        }
+        await this.mailer.enqueue(mails);
+        return;
+      } catch (err) {
+        if (!this.running) throw err;
+        this.o.log?.warn('recording notifications failed; retrying', { err: (err as Error).message });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  private async schedule(): Promise<void> {
+    let prunedAt = Date.now();
+    while (this.running) {
+      if (Date.now() - prunedAt > 60_000) {
+        prunedAt = Date.now();
+        await this.store.prune(this.o.retentionHours ?? 7 * 24).catch((err: Error) => this.o.log?.warn('pruning deliveries failed', { err: err.message }));
+      }
+      try {
+        for (const id of await this.store.dueWebhooks()) {
+          if (!this.lanes.has(id)) {
+            const lane = this.lane(id).finally(() => this.lanes.delete(id));
+            this.lanes.set(id, lane);
+          }
+        }
+      } catch (err) {
+        this.o.log?.warn('webhook scheduling failed', { err: (err as Error).message });
+      }
+      await new Promise((r) => setTimeout(r, this.o.pollMs ?? 50));
+    }
+  }
+
+  /** Deliver one webhook's due deliveries until none is due. */
+  private async lane(webhookId: string): Promise<void> {
+    const agents = laneAgents(perWebhookConcurrency);
+    try {
+      while (this.running) {
+        const w = await this.store.get(webhookId);
+        if (!w || !w.enabled) return;
+        const due = await this.claim(webhookId);
+        if (due.length === 0) return;
+        // A hotel's deliveries one after another (in sequence order); up to perWebhookConcurrency hotels at once.
+        const byHotel = new Map<string, DeliveryRow[]>();
+        for (const d of due) {
+          const list = byHotel.get(d.hotelId);
+          if (list) list.push(d);
+          else byHotel.set(d.hotelId, [d]);
+        }
+        const groups = [...byHotel.values()];
+        let gone = false;
+        // Successes are recorded together after the round (one statement); a notifier that dies first delivers
+        // them again, which receivers drop by webhook-id.
+        const delivered: { id: number; status: number }[] = [];
+        const work = async () => {
+          for (let g = groups.shift(); g; g = groups.shift()) {
+            for (const d of g) {
+              if (gone || !this.running) return;
+              const r = await this.deliver(w, d, agents);
+              if (r === 'gone') gone = true;
+              else if (typeof r === 'number') delivered.push({ id: d.id, status: r });
+            }
+          }
+        };
+        try {
+          await Promise.all(Array.from({ length: Math.min(perWebhookConcurrency, groups.length) }, work));
+        } finally {
+          await this.store.succeededMany(delivered);
+        }
+        if (gone) return;
+      }
+    } catch (err) {
+      this.o.log?.warn('webhook lane failed', { webhookId, err: (err as Error).message });
+    } finally {
+      agents.http.destroy();
+      agents.https.destroy();
+    }
+  }
+
+  /** Take up to perWebhookBacklog due deliveries, oldest first; a notifier that dies leaves them due again later. */
+  private async claim(webhookId: string): Promise<DeliveryRow[]> {
+    const due = await this.store.due(webhookId, perWebhookBacklog);
+    if (due.length === 0) return due;
+    await this.o.catalog.query(
+      `UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => $2::float8 / 1000) WHERE id = ANY($1::bigint[])`,
+      [due.map((d) => d.id), Math.max(1_000, claimMs * this.o.retryScale)],
+    );
+    return due;
+  }
+
+  /** One attempt: the status of a success (recorded by the caller), or how the failure was recorded. */
+  private async deliver(w: Webhook, d: DeliveryRow, agents: ReturnType<typeof laneAgents>): Promise<number | 'failed' | 'gone'> {
+    const headers = signatureHeaders(w.secret, d.eventId, Math.floor(Date.now() / 1000), d.body);
+    const r = await attempt(w.url, headers, d.body, this.o.allowPrivate, undefined, agents);
+    if (r.ok) {
+      this.counts.delivered++;
+      return r.status;
+    }
+    this.counts.failed++;
+    if (r.gone) {
+      await this.store.failed(d.id, r.status, r.error, null, failingDisableMs * this.o.retryScale);
+      await this.store.disable(w.id, 'the receiver answered 410 Gone');
+      this.o.log?.info('webhook disabled: 410 Gone', { webhookId: w.id });
+      return 'gone';
+    }
+    const delay = nextAttemptDelayMs(d.attempts + 1, this.o.retryScale, r.retryAfterMs);
+    const disabled = await this.store.failed(d.id, r.status, r.error, delay === null ? null : new Date(Date.now() + delay), failingDisableMs * this.o.retryScale);
+    if (disabled) {
+      this.o.log?.info('webhook disabled: failing for 5 days', { webhookId: w.id });
+      return 'gone';
+    }
+    return 'failed';
+  }
+}

@@ -1,0 +1,197 @@
+// The outbox relay: moves each hotel's committed events to the notifications queue, in sequence order, at least
+// once. Its cursor is per hotel (outbox_cursors), compared with the hotel's committed high-water mark
+// (hotels.event_sequence, written by the commit that wrote the events): everything up to the mark is committed, so no
+// event that committed late is skipped, and nothing listens on the write path (no LISTEN/NOTIFY, which serialises
+// commits). One relay per shard database at a time (a session advisory lock, released when its process dies); a
+// relay killed between queueing and moving its cursor queues those events again, and the notifier drops the
+// duplicates by event id.
+import type { Queue } from 'bullmq';
+import type { NotificationJob } from '../jobs.js';
+import type { Logger } from '../log.js';
+import type { Pool, PoolClient } from '../store/pg.js';
+import { eventOfRow } from './events.js';
+
+/** Hotels looked at per round, and events per hotel per round (one job). */
+const hotelsPerRound = 256;
+const eventsPerHotelPerRound = 1_000;
+/** Rows removed per pruning statement. */
+const prunedPerStatement = 10_000;
+const relayLockKey = 7216015;
+
+export interface RelayOptions {
+  pools: Pool[];
+  queue: Queue<NotificationJob>;
+  log?: Logger;
+  retentionHours: number;
+  auditRetentionDays: number;
+  pollMs?: number;
+  pruneEveryMs?: number;
+}
+
+export class OutboxRelay {
+  private running = false;
+  private loops: Promise<void>[] = [];
+  /** Events queued so far, and the lag (commit to queue) of the most recent ones, for /metrics and the bench. */
+  relayed = 0;
+  private readonly lags: number[] = [];
+  private lagAt = 0;
+
+  constructor(private readonly o: RelayOptions) {}
+
+  start(): void {
+    this.running = true;
+    this.loops = this.o.pools.map((p, i) => this.loop(p, i));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  /** The p-th percentile (0..100) of the recent outbox lags in ms (commit to queue), or null before any. */
+  lagPercentile(p: number): number | null {
+    if (this.lags.length === 0) return null;
+    const s = [...this.lags].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+  }
+
+  private async loop(pool: Pool, db: number): Promise<void> {
+    const pollMs = this.o.pollMs ?? 50;
+    const pruneEveryMs = this.o.pruneEveryMs ?? 60_000;
+    let lock: PoolClient | undefined;
+    let prunedAt = 0;
+    while (this.running) {
+      try {
+        if (!lock) {
+          const c = await pool.connect();
+          const got = (await c.query('SELECT pg_try_advisory_lock($1) AS ok', [relayLockKey])).rows[0].ok === true;
+          if (!got) {
+            c.release();
+            await sleep(1_000);
+            continue;
+          }
+          // Held for the session: another relay of this database waits until this process ends.
+          c.on('error', () => {});
+          lock = c;
+        }
+        const n = await this.relayOnce(pool);
+        if (Date.now() - prunedAt > pruneEveryMs) {
+          prunedAt = Date.now();
+          await this.prune(pool);
+        }
+        if (n === 0) await sleep(pollMs);
+      } catch (err) {
+        this.o.log?.warn('outbox relay failed; retrying', { db, err: (err as Error).message });
+        if (lock) {
+          lock.release(true);
+          lock = undefined;
+        }
+        await sleep(500);
+      }
+    }
+    if (lock) {
+      await lock.query('SELECT pg_advisory_unlock($1)', [relayLockKey]).catch(() => {});
+      lock.release();
+    }
+  }
+
+  /** One round: queue what the lagging hotels committed, then move their cursors. Answers how many events. */
+  async relayOnce(pool: Pool): Promise<number> {
+    const behind = await pool.query(
+      `SELECT h.id::text AS id, h.name, h.event_sequence AS mark, COALESCE(c.sequence, 0) AS relayed
+         FROM hotels h LEFT JOIN outbox_cursors c ON c.hotel_id = h.id
+        WHERE h.event_sequence > COALESCE(c.sequence, 0)
+        LIMIT ${hotelsPerRound}`,
+    );
+    if (behind.rowCount === 0) return 0;
+    const ids = behind.rows.map((r) => r.id as string);
+    const rows = await pool.query(
+      `SELECT e.hotel_id::text AS hotel_id, e.sequence, e.type, e.created_at, e.payload
+         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS x(hotel_id, after, upto)
+         CROSS JOIN LATERAL (
+           SELECT o.hotel_id, o.sequence, o.type, o.created_at, o.payload FROM outbox_events o
+            WHERE o.hotel_id = x.hotel_id AND o.sequence > x.after AND o.sequence <= x.upto
+            ORDER BY o.sequence LIMIT ${eventsPerHotelPerRound}) e
+        ORDER BY e.hotel_id, e.sequence`,
+      [ids, behind.rows.map((r) => r.relayed), behind.rows.map((r) => r.mark)],
+    );
+    const names = new Map(behind.rows.map((r) => [r.id as string, r.name as string]));
+    const jobs = new Map<string, NotificationJob>();
+    const now = Date.now();
+    for (const row of rows.rows) {
+      const e = eventOfRow(row);
+      let j = jobs.get(e.hotelId);
+      if (!j) jobs.set(e.hotelId, (j = { hotelId: e.hotelId, hotelName: names.get(e.hotelId) ?? '', events: [] }));
+      j.events.push(e);
+      this.noteLag(now - Date.parse(e.createdAt));
+    }
+    const cursorIds: string[] = [];
+    const cursorSeqs: number[] = [];
+    const list = [...jobs.values()];
+    for (const j of list) {
+      const first = j.events[0].sequence;
+      const last = j.events[j.events.length - 1].sequence;
+      const after = Number(behind.rows.find((r) => r.id === j.hotelId)?.relayed ?? 0);
+      if (first !== after + 1 || last - first + 1 !== j.events.length) {
+        this.o.log?.warn('outbox sequence has a gap', { hotelId: j.hotelId, after, first, last, count: j.events.length });
+      }
+      cursorIds.push(j.hotelId);
+      cursorSeqs.push(last);
+    }
+    if (list.length > 0) {
+      await this.o.queue.addBulk(list.map((j) => ({ name: 'events', data: j, opts: { jobId: `${j.hotelId}.${j.events[0].sequence}` } })));
+    }
+    // Hotels whose mark is above their rows (rows of a deleted hotel pruned, say): move their cursors to the mark.
+    for (const r of behind.rows) {
+      if (!jobs.has(r.id)) {
+        cursorIds.push(r.id);
+        cursorSeqs.push(Number(r.mark));
+      }
+    }
+    await pool.query(
+      `INSERT INTO outbox_cursors (hotel_id, sequence, updated_at)
+       SELECT id, seq, now() FROM unnest($1::uuid[], $2::bigint[]) AS v(id, seq)
+       ON CONFLICT (hotel_id) DO UPDATE SET sequence = GREATEST(outbox_cursors.sequence, EXCLUDED.sequence), updated_at = now()`,
+      [cursorIds, cursorSeqs],
+    );
+    this.relayed += rows.rowCount ?? 0;
+    return rows.rowCount ?? 0;
+  }
+
+  private noteLag(ms: number): void {
+    const max = 10_000;
+    if (this.lags.length < max) this.lags.push(ms);
+    else this.lags[this.lagAt++ % max] = ms;
+  }
+
+  /** Remove relayed outbox rows older than the retention, and audit rows older than theirs, a bounded chunk at a time. */
+  async prune(pool: Pool): Promise<{ outbox: number; audit: number }> {
+    let outbox = 0;
+    let audit = 0;
+    for (;;) {
+      const r = await pool.query(
+        `DELETE FROM outbox WHERE id IN (
+           SELECT o.id FROM outbox o
+            WHERE o.created_at < now() - make_interval(hours => $1)
+              AND (o.sequence IS NULL OR o.sequence <= (SELECT c.sequence FROM outbox_cursors c WHERE c.hotel_id = o.hotel_id))
+            LIMIT ${prunedPerStatement})`,
+        [this.o.retentionHours],
+      );
+      outbox += r.rowCount ?? 0;
+      if ((r.rowCount ?? 0) < prunedPerStatement || !this.running) break;
+    }
+    for (;;) {
+      const r = await pool.query(
+        `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < now() - make_interval(days => $1) LIMIT ${prunedPerStatement})`,
+        [this.o.auditRetentionDays],
+      );
+      audit += r.rowCount ?? 0;
+      if ((r.rowCount ?? 0) < prunedPerStatement || !this.running) break;
+    }
+    return { outbox, audit };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

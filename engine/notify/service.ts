@@ -1,0 +1,49 @@
+// The notifier process's parts, together: the outbox relay of every shard database and the notifier.
+import type { Config } from '../config.js';
+import { createNotificationsQueue } from '../jobs.js';
+import type { Logger } from '../log.js';
+import { createRedis } from '../redis.js';
+import { createPool } from '../store/pg.js';
+import { Notifier } from './notifier.js';
+import { OutboxRelay } from './relay.js';
+
+export interface NotificationService {
+  relay: OutboxRelay;
+  notifier: Notifier;
+  stop(): Promise<void>;
+}
+
+export function startNotificationService(config: Config, log?: Logger): NotificationService {
+  const catalog = createPool(config.catalogUrl, 6, 'notifier');
+  const shards = config.shardDatabaseUrls.map((u) => createPool(u, 3, 'outbox-relay'));
+  const queueConnection = createRedis(config.redisUrl, 'notifier-queue');
+  const workerConnection = createRedis(config.redisUrl, 'notifier-worker', { blocking: true });
+  const queue = createNotificationsQueue(queueConnection, config.redisPrefix);
+  queue.on('error', () => {});
+  const relay = new OutboxRelay({ pools: shards, queue, log, retentionHours: config.outboxRetentionHours, auditRetentionDays: config.auditRetentionDays });
+  const notifier = new Notifier({
+    catalog,
+    connection: workerConnection,
+    prefix: config.redisPrefix,
+    log,
+    allowPrivate: config.webhookAllowPrivate,
+    retryScale: config.webhookRetryScale,
+    smtpUrl: config.smtpUrl,
+    mailDir: config.mailDir,
+    retentionHours: config.outboxRetentionHours,
+  });
+  relay.start();
+  notifier.start();
+  return {
+    relay,
+    notifier,
+    stop: async () => {
+      await relay.stop();
+      await notifier.stop();
+      await queue.close().catch(() => {});
+      queueConnection.disconnect();
+      workerConnection.disconnect();
+      await Promise.all([catalog.end(), ...shards.map((p) => p.end())]);
+    },
+  };
+}

@@ -1,0 +1,198 @@
+// Every decision's events go to the outbox in the transaction that commits it, each with its hotel's gapless
+// `sequence`, plus one availability.changed per hotel per commit; every decision, refusals too, is audited with its
+// actor and outcome in the same transaction (API.md, "Notifications and webhooks", "Audit").
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { startStack, waitFor, type Stack } from '../support/stack.js';
+import { createGuest, createKey, createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
+import { withShardDb } from '../support/db.js';
+import { createNotificationsQueue } from '../../engine/jobs.js';
+import { OutboxRelay } from '../../engine/notify/relay.js';
+import { availabilityData } from '../../engine/notify/events.js';
+import { createRedis } from '../../engine/redis.js';
+import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
+import { createPool } from '../../engine/store/pg.js';
+import type { HttpClient } from '../support/http.js';
+
+describe('outbox: events with per-hotel sequences, and the audit trail', function () {
+  this.timeout(90_000);
+  let env: TestEnv;
+  let stack: Stack;
+  let guest: HttpClient;
+  let guestId: string;
+
+  before(async () => {
+    env = await createTestEnv({ HOLD_TTL_SECONDS: '2' });
+    stack = await startStack(env.config);
+    const g = await createGuest(stack.admin);
+    guest = stack.admin.as(g.token);
+    guestId = g.userId;
+  });
+  after(async () => {
+    await stack?.stop();
+    await env?.cleanup();
+  });
+
+  const eventsOf = (hotelId: string) =>
+    withShardDb(env.config, hotelId, async (c) =>
+      (
+        await c.query(
+          `SELECT sequence::int AS sequence, type, version::int AS version, payload, (SELECT event_sequence::int FROM hotels WHERE id = $1) AS mark
+             FROM outbox_events WHERE hotel_id = $1 ORDER BY sequence`,
+          [hotelId],
+        )
+      ).rows.map((r) => ({ ...r, payload: r.type === 'availability.changed' ? availabilityData(r.payload) : r.payload })) as any[],
+    );
+
+  it('after 200 concurrent reservations over two hotels, each hotel has a gapless sequence whose events match its reservations', async () => {
+    const hotels = [await createHotel(stack.admin), await createHotel(stack.admin)];
+    const types = [await createRoomType(stack.admin, hotels[0].id, { totalInventory: 50 }), await createRoomType(stack.admin, hotels[1].id, { totalInventory: 50 })];
+    const bodies = Array.from({ length: 200 }, (_, i) => reservationBody(hotels[i % 2].id, types[i % 2].id, dayFromToday(3 + (i % 5)), dayFromToday(5 + (i % 5))));
+    const answers = await Promise.all(bodies.map((b) => stack.admin.post('/v1/reservations', b)));
+    const held = new Set(bodies.filter((_, i) => answers[i].status === 201).map((b) => b.reservationId));
+    expect(answers.every((a) => a.status === 201 || (a.status === 409 && a.body.error.code === 'sold_out')), JSON.stringify(answers.map((a) => a.status))).to.equal(true);
+    for (const h of hotels) {
+      const rows = await eventsOf(h.id);
+      expect(rows.map((r) => r.sequence)).to.deep.equal(rows.map((_, i) => i + 1));
+      expect(rows[rows.length - 1].mark, 'the hotel row holds its last sequence').to.equal(rows.length);
+      const created = rows.filter((r) => r.type === 'reservation.created');
+      expect(new Set(created.map((r) => r.payload.id))).to.deep.equal(new Set(bodies.filter((b) => b.hotelId === h.id && held.has(b.reservationId)).map((b) => b.reservationId)));
+      const avail = rows.filter((r) => r.type === 'availability.changed');
+      expect(avail.length).to.be.greaterThan(0);
+      for (const a of avail) {
+        expect(a.payload.roomTypeId).to.equal(types[hotels.indexOf(h)].id);
+        expect(a.payload.changes.length).to.be.greaterThan(0);
+        for (const n of a.payload.changes) expect(Object.keys(n).sort()).to.deep.equal(['available', 'date', 'rate', 'reserved', 'roomTypeId', 'totalInventory']);
+      }
+      // An availability.changed follows the reservation events of its commit, and carries the nights as committed.
+      const last = avail[avail.length - 1];
+      const nights = await withShardDb(env.config, h.id, async (c) => (await c.query(`SELECT to_char(date, 'YYYY-MM-DD') AS d, reserved FROM room_type_inventory WHERE hotel_id = $1 AND reserved > 0`, [h.id])).rows);
+      const latest = new Map<string, number>();
+      for (const a of avail) for (const n of a.payload.changes) latest.set(n.date, n.reserved);
+      for (const n of nights) expect(latest.get(n.d), n.d).to.equal(n.reserved);
+      expect(last.version).to.be.greaterThan(0);
+    }
+  });
+
+  it('status changes are events named after the status reached, in order; the audit has every decision with its actor and outcome', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 1 });
+    const paid = reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4));
+    expect((await guest.post('/v1/reservations', paid)).status).to.equal(201);
+    // The only room (plus overbooking: 1 × 110% floors to 1) is held: the next is sold out, and audited as refused.
+    const refused = reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4));
+    const r = await guest.post('/v1/reservations', refused);
+    expect(r.status).to.equal(409);
+    expect((await guest.post(`/v1/reservations/${paid.reservationId}/payment`, { paymentMethod: 'pm_card_visa' })).status).to.equal(200);
+    expect((await guest.delete(`/v1/reservations/${paid.reservationId}`)).body.status).to.equal('refunded');
+    const expiring = reservationBody(hotel.id, rt.id, dayFromToday(6), dayFromToday(7));
+    expect((await guest.post('/v1/reservations', expiring)).status).to.equal(201);
+    await waitFor('the hold to expire', async () => (await guest.get(`/v1/reservations/${expiring.reservationId}`)).body.status === 'canceled', 20_000);
+
+    const rows = await eventsOf(hotel.id);
+    expect(rows.map((x) => x.sequence)).to.deep.equal(rows.map((_, i) => i + 1));
+    const ofPaid = rows.filter((x) => x.type.startsWith('reservation.') && x.payload.id === paid.reservationId);
+    expect(ofPaid.map((x) => [x.type, x.payload.status])).to.deep.equal([
+      ['reservation.created', 'pending'],
+      ['reservation.paid', 'paid'],
+      ['reservation.refunded', 'refunded'],
+    ]);
+    const ofExpired = rows.filter((x) => x.type.startsWith('reservation.') && x.payload.id === expiring.reservationId);
+    expect(ofExpired.map((x) => [x.type, x.payload.cancelReason])).to.deep.equal([
+      ['reservation.created', null],
+      ['reservation.canceled', 'hold_expired'],
+    ]);
+
+    const audit = await withShardDb(env.config, hotel.id, async (c) =>
+      (await c.query(`SELECT actor_kind, actor_id, command, ok, status, code, reservation_id::text AS rid, version::int AS version FROM audit WHERE hotel_id = $1 ORDER BY id`, [hotel.id])).rows,
+    );
+    const pick = (rid: string) => audit.filter((a) => a.rid === rid).map((a) => [a.command, a.actor_kind, a.actor_id, a.ok, a.status, a.code]);
+    expect(pick(refused.reservationId)).to.deep.equal([['reserve', 'guest', guestId, false, null, 'sold_out']]);
+    expect(pick(paid.reservationId)).to.deep.equal([
+      ['reserve', 'guest', guestId, true, 'pending', null],
+      ['pay', 'guest', guestId, true, 'paid', null],
+      ['cancel', 'guest', guestId, true, 'refunded', null],
+    ]);
+    expect(pick(expiring.reservationId)).to.deep.equal([
+      ['reserve', 'guest', guestId, true, 'pending', null],
+      ['expireHold', 'system', 'hold-sweeper', true, 'canceled', null],
+    ]);
+    expect(audit.filter((a) => a.command === 'createRoomType').map((a) => [a.actor_kind, a.actor_id, a.ok])).to.deep.equal([['admin', 'admin', true]]);
+    // Versions follow the decisions: never going back.
+    for (let i = 1; i < audit.length; i++) expect(audit[i].version).to.be.at.least(audit[i - 1].version);
+
+    // GET /v1/hotels/:hotelId/audit: newest first, filtered by reservation, paged; staff of it only.
+    const mineStaff = stack.admin.as(await createKey(stack.admin, 'staff', [hotel.id]));
+    const otherStaff = stack.admin.as(await createKey(stack.admin, 'staff', [randomUUID()]));
+    expect((await otherStaff.get(`/v1/hotels/${hotel.id}/audit`)).status).to.equal(403);
+    expect((await guest.get(`/v1/hotels/${hotel.id}/audit`)).status).to.equal(403);
+    expect((await stack.admin.as(undefined).get(`/v1/hotels/${hotel.id}/audit`)).status).to.equal(401);
+    const all = await mineStaff.get(`/v1/hotels/${hotel.id}/audit?limit=200`);
+    expect(all.status).to.equal(200);
+    expect(all.body.items.length).to.equal(audit.length);
+    const seqs = all.body.items.map((x: any) => x.sequence);
+    expect(seqs).to.deep.equal([...seqs].sort((a: number, b: number) => b - a));
+    const soldOut = await mineStaff.get(`/v1/hotels/${hotel.id}/audit?reservationId=${refused.reservationId}`);
+    expect(soldOut.body.items.map((x: any) => ({ ...x, at: typeof x.at, sequence: typeof x.sequence, version: typeof x.version }))).to.deep.equal([
+      { sequence: 'number', at: 'string', actor: { kind: 'guest', id: guestId }, command: 'reserve', outcome: { ok: false, code: 'sold_out' }, reservationId: refused.reservationId, version: 'number' },
+    ]);
+    const expiry = await stack.admin.get(`/v1/hotels/${hotel.id}/audit?reservationId=${expiring.reservationId}`);
+    expect(expiry.body.items.map((x: any) => [x.command, x.actor, x.outcome])).to.deep.equal([
+      ['expireHold', { kind: 'system', id: 'hold-sweeper' }, { ok: true, status: 'canceled' }],
+      ['reserve', { kind: 'guest', id: guestId }, { ok: true, status: 'pending' }],
+    ]);
+    const pay = (await stack.admin.get(`/v1/hotels/${hotel.id}/audit?reservationId=${paid.reservationId}`)).body.items.find((x: any) => x.command === 'pay');
+    expect([pay.actor, pay.outcome]).to.deep.equal([{ kind: 'guest', id: guestId }, { ok: true, status: 'paid' }]);
+    // Pages: two at a time, newest first, together the whole list.
+    const paged: number[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const page: any = await mineStaff.get(`/v1/hotels/${hotel.id}/audit?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).to.equal(200);
+      paged.push(...page.body.items.map((x: any) => x.sequence));
+      cursor = page.body.nextCursor;
+    }
+    expect(paged).to.deep.equal(seqs);
+    expect((await mineStaff.get(`/v1/hotels/${hotel.id}/audit?from=yesterday`)).status).to.equal(400);
+    expect((await stack.admin.get(`/v1/hotels/${randomUUID()}/audit`)).status).to.equal(404);
+  });
+
+  it('the relay queues each hotel\'s events in sequence order and prunes only relayed rows older than the retention', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 20 });
+    for (let i = 0; i < 3; i++) expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
+    const connection = createRedis(env.config.redisUrl, 'relay-test');
+    const queue = createNotificationsQueue(connection, env.config.redisPrefix);
+    const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)], 2);
+    const relay = new OutboxRelay({ pools: [pool], queue, retentionHours: 24, auditRetentionDays: 30 });
+    try {
+      while ((await relay.relayOnce(pool)) > 0);
+      const jobs = (await queue.getJobs(['waiting'])).map((j) => j.data).filter((j) => j.hotelId === hotel.id);
+      const seqs = jobs.flatMap((j) => j.events.map((e) => e.sequence)).sort((a, b) => a - b);
+      const mark = await withShardDb(env.config, hotel.id, async (c) => Number((await c.query('SELECT event_sequence FROM hotels WHERE id = $1', [hotel.id])).rows[0].event_sequence));
+      expect(seqs).to.deep.equal(Array.from({ length: mark }, (_, i) => i + 1));
+      for (const j of jobs) expect(j.events.map((e) => e.sequence)).to.deep.equal([...j.events.map((e) => e.sequence)].sort((a, b) => a - b));
+      expect(jobs[0].hotelName).to.equal(hotel.name);
+      // One more event, not relayed yet; then everything of the hotel made old.
+      expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(5), dayFromToday(6)))).status).to.equal(201);
+      await withShardDb(env.config, hotel.id, async (c) => {
+        await c.query("UPDATE outbox SET created_at = now() - interval '25 hours' WHERE hotel_id = $1", [hotel.id]);
+        await c.query("UPDATE audit_log SET at = now() - interval '31 days' WHERE hotel_id = $1 AND 'createHotel' = ANY(command)", [hotel.id]);
+      });
+      const pruned = await relay.prune(pool);
+      expect(pruned.outbox).to.be.at.least(mark);
+      expect(pruned.audit).to.be.at.least(1);
+      const left = await withShardDb(env.config, hotel.id, async (c) => (await c.query('SELECT sequence::int AS s FROM outbox WHERE hotel_id = $1 ORDER BY sequence', [hotel.id])).rows.map((r) => r.s));
+      expect(left.length).to.be.greaterThan(0);
+      expect(Math.min(...left)).to.be.greaterThan(mark);
+      const audited = await withShardDb(env.config, hotel.id, async (c) => (await c.query('SELECT command FROM audit WHERE hotel_id = $1', [hotel.id])).rows.map((r) => r.command));
+      expect(audited).to.not.include('createHotel');
+      expect(audited).to.include('reserve');
+    } finally {
+      await queue.close();
+      connection.disconnect();
+      await pool.end();
+    }
+  });
+});

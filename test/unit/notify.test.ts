@@ -1,0 +1,48 @@
+// The notifier's pure parts: signatures (against the Standard Webhooks reference vector), the SSRF address check,
+// the retry schedule, Retry-After, and event ids.
+import { expect } from 'chai';
+import { eventIdOf } from '../../engine/notify/events.js';
+import { isPrivateAddress, nextAttemptDelayMs, retryAfterMs, retryScheduleMs, signatureHeaders } from '../../engine/notify/delivery.js';
+
+describe('notifications: pure parts', () => {
+  it('signs as the Standard Webhooks reference does (its published example)', () => {
+    const h = signatureHeaders('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}');
+    expect(h['webhook-signature']).to.equal('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+    expect(h['webhook-id']).to.equal('msg_p5jXN8AQM9LWM0D4loKWxJek');
+    expect(h['webhook-timestamp']).to.equal('1614265330');
+    expect(h['X-Signature']).to.match(/^sha256=[0-9a-f]{64}$/);
+  });
+
+  it('refuses loopback, private, link-local and other non-public addresses; allows public ones', () => {
+    for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '172.31.255.255', '192.168.1.1', '169.254.169.254', '0.0.0.0', '100.64.0.1', '224.0.0.1', '::1', '::', 'fe80::1', 'fc00::1', 'fd12:3456::1', '::ffff:127.0.0.1', '::ffff:10.1.2.3', 'not an address']) {
+      expect(isPrivateAddress(a), a).to.equal(true);
+    }
+    for (const a of ['93.184.216.34', '8.8.8.8', '172.32.0.1', '192.169.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8']) expect(isPrivateAddress(a), a).to.equal(false);
+  });
+
+  it('retries on the documented schedule with up to 10% later jitter, honours Retry-After, then gives up', () => {
+    expect(retryScheduleMs.map((ms) => ms / 1000)).to.deep.equal([5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]);
+    // At least once if the receiver comes back within three days: the earliest last attempt is past them.
+    let earliest = 0;
+    for (let n = 1; n <= 9; n++) {
+      const d = nextAttemptDelayMs(n, 1) as number;
+      expect(d).to.be.within(retryScheduleMs[n - 1], retryScheduleMs[n - 1] * 1.1);
+      earliest += retryScheduleMs[n - 1];
+    }
+    expect(earliest).to.be.greaterThan(3 * 86_400_000);
+    expect(nextAttemptDelayMs(10, 1)).to.equal(null);
+    expect(nextAttemptDelayMs(1, 1, 120_000)).to.be.within(120_000, 132_000);
+    expect(nextAttemptDelayMs(2, 0.001)).to.be.within(300, 330);
+    expect(retryAfterMs('120')).to.equal(120_000);
+    expect(retryAfterMs('999999999')).to.equal(86_400_000);
+    expect(retryAfterMs(new Date(Date.now() + 60_000).toUTCString())).to.be.within(58_000, 60_000);
+    expect(retryAfterMs('soon')).to.equal(undefined);
+  });
+
+  it('event ids are UUIDs, the same for the same hotel and sequence, different otherwise', () => {
+    const h = '0192f5a4-7c1e-7b2a-9d3f-4e5a6b7c8d9e';
+    expect(eventIdOf(h, 1)).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(eventIdOf(h, 1)).to.equal(eventIdOf(h, 1));
+    expect(new Set(Array.from({ length: 1000 }, (_, i) => eventIdOf(h, i))).size).to.equal(1000);
+  });
+});
