@@ -171,7 +171,7 @@ startPage(async () => {
     }
   }
   async function cancelReservation(r) {
-    if (!confirm(`Cancel the reservation of ${r.guest.name} (${r.checkIn} → ${r.checkOut})?`)) return;
+    if (!window.confirm(`Cancel the reservation of ${r.guest.name} (${r.checkIn} → ${r.checkOut})?`)) return;
     try {
       await api(`/v1/reservations/${encodeURIComponent(r.id)}`, { method: 'DELETE', token: token() });
     } catch (err) {
