@@ -93,14 +93,15 @@ const reDecidePassesMax = 8;
 
 /** The audit record of one decision: who asked, what, and how it ended. */
 function auditRowOf(command: Command, actor: Actor | undefined, reply: Reply, version: number): AuditRow {
-  const who = actor ?? (command.kind === 'reserve' ? command.owner : { kind: 'system', id: command.kind === 'expireHold' ? 'hold-sweeper' : 'writer' });
+  const system = command.kind === 'expireHold' ? 'hold-sweeper' : command.kind === 'settleMoney' || command.kind === 'completePayment' ? 'payment-reconciler' : 'writer';
+  const who = actor ?? (command.kind === 'reserve' ? command.owner : { kind: 'system', id: system });
   return {
     hotelId: command.hotelId,
     actorKind: who.kind,
     actorId: who.id,
     command: command.kind,
     ok: reply.ok,
-    status: reply.ok ? (reply.kind === 'reservation' ? reply.reservation.status : null) : null,
+    status: reply.ok ? (reply.kind === 'reservation' || reply.kind === 'paymentAttempt' ? reply.reservation.status : null) : null,
     code: reply.ok ? null : reply.code,
     reservationId: 'reservationId' in command ? command.reservationId : null,
     version,

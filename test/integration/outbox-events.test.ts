@@ -89,6 +89,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     const expiring = reservationBody(hotel.id, rt.id, dayFromToday(6), dayFromToday(7));
     expect((await guest.post('/v1/reservations', expiring)).status).to.equal(201);
     await waitFor('the hold to expire', async () => (await guest.get(`/v1/reservations/${expiring.reservationId}`)).body.status === 'canceled', 20_000);
+    await waitFor('the refund to be confirmed', async () => (await guest.get(`/v1/reservations/${paid.reservationId}`)).body.payment?.refund?.status === 'done', 20_000);
 
     const rows = await eventsOf(hotel.id);
     expect(rows.map((x) => x.sequence)).to.deep.equal(rows.map((_, i) => i + 1));
@@ -111,8 +112,11 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     expect(pick(refused.reservationId)).to.deep.equal([['reserve', 'guest', guestId, false, null, 'sold_out']]);
     expect(pick(paid.reservationId)).to.deep.equal([
       ['reserve', 'guest', guestId, true, 'pending', null],
-      ['pay', 'guest', guestId, true, 'paid', null],
+      // A payment is two decisions around the provider's charge; the reconciler then records the refund.
+      ['beginPayment', 'guest', guestId, true, 'pending', null],
+      ['completePayment', 'guest', guestId, true, 'paid', null],
       ['cancel', 'guest', guestId, true, 'refunded', null],
+      ['settleMoney', 'system', 'payment-reconciler', true, 'refunded', null],
     ]);
     expect(pick(expiring.reservationId)).to.deep.equal([
       ['reserve', 'guest', guestId, true, 'pending', null],
@@ -142,7 +146,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
       ['expireHold', { kind: 'system', id: 'hold-sweeper' }, { ok: true, status: 'canceled' }],
       ['reserve', { kind: 'guest', id: guestId }, { ok: true, status: 'pending' }],
     ]);
-    const pay = (await stack.admin.get(`/v1/hotels/${hotel.id}/audit?reservationId=${paid.reservationId}`)).body.items.find((x: any) => x.command === 'pay');
+    const pay = (await stack.admin.get(`/v1/hotels/${hotel.id}/audit?reservationId=${paid.reservationId}`)).body.items.find((x: any) => x.command === 'completePayment');
     expect([pay.actor, pay.outcome]).to.deep.equal([{ kind: 'guest', id: guestId }, { ok: true, status: 'paid' }]);
     // Pages: two at a time, newest first, together the whole list.
     const paged: number[] = [];
