@@ -64,8 +64,14 @@ export class Notifier {
     await this.mailer.stop();
   }
 
-  private async enabledWebhooks(): Promise<Webhook[]> {
-    if (Date.now() - this.webhooks.at > 200) this.webhooks = { at: Date.now(), list: await this.store.all() };
+  /**
+   * The enabled webhooks, as of a read that began after the newest of these events was committed (outbox times are
+   * the database's): a webhook created just before an event always gets it. A read is reused while it is that fresh.
+   */
+  private async enabledWebhooks(events: { createdAt: string }[]): Promise<Webhook[]> {
+    let newest = 0;
+    for (const e of events) newest = Math.max(newest, Date.parse(e.createdAt));
+    if (this.webhooks.at <= newest || this.webhooks.at === 0) this.webhooks = await this.store.allAsOf();
     return this.webhooks.list;
   }
 
@@ -77,7 +83,7 @@ export class Notifier {
   private async record(job: Job<NotificationJob>): Promise<void> {
     for (let wait = 100; ; wait = Math.min(wait * 2, 5_000)) {
       try {
-        const hooks = await this.enabledWebhooks();
+        const hooks = await this.enabledWebhooks(job.data.events);
         const pairs = [];
         for (const e of job.data.events) for (const w of hooks) if (matches(w, e)) pairs.push({ webhookId: w.id, event: e });
         await this.store.enqueue(pairs);

@@ -134,6 +134,12 @@ export class WebhookStore {
     return (await this.pool.query(`SELECT ${columns} FROM webhooks WHERE enabled`)).rows.map(webhookOf);
   }
 
+  /** The enabled webhooks, and a database time before the read: every webhook committed before it is in the list. */
+  async allAsOf(): Promise<{ at: number; list: Webhook[] }> {
+    const at = (await this.pool.query('SELECT now() AS at')).rows[0].at as Date;
+    return { at: at.getTime(), list: await this.all() };
+  }
+
   async update(id: string, patch: { url?: string; events?: string[]; hotelIds?: string[]; enabled?: boolean }): Promise<Webhook | undefined> {
     const r = await this.pool.query(
       `UPDATE webhooks SET url = COALESCE($2, url), events = COALESCE($3, events), hotel_ids = COALESCE($4, hotel_ids),
