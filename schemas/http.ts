@@ -17,6 +17,7 @@ import {
   totalInventoryMax,
 } from '../engine/limits.js';
 import { isTimeZone, parseDay } from '../engine/core/dates.js';
+import { eventTypes as webhookEventTypes } from '../engine/notify/events.js';
 
 const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID').transform((s) => s.toLowerCase());
 const date = z.string().refine((s) => parseDay(s) !== undefined, 'must be a real date YYYY-MM-DD');
@@ -194,14 +195,7 @@ export const sessionBody = z.strictObject({
 
 // Notifications and webhooks (API.md). The URL's scheme and where it resolves are checked by the route (the SSRF
 // guard needs a DNS look-up); here it must be a URL of at most 2,000 characters.
-export const webhookEventTypes = [
-  'reservation.created',
-  'reservation.paid',
-  'reservation.rejected',
-  'reservation.canceled',
-  'reservation.refunded',
-  'availability.changed',
-] as const;
+
 const webhookUrl = z.string().max(2000, 'must be at most 2000 characters').refine(noControl, controlMessage);
 const webhookEvents = z
   .array(z.enum(webhookEventTypes, { error: `must be one of ${webhookEventTypes.join(', ')}` }))

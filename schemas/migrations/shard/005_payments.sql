@@ -16,27 +16,4 @@ CREATE INDEX reservations_money_due ON reservations (money_due_at) WHERE money_d
 
 -- An outbox row keeps the payment as it was at the event (it changes after creation).
 ALTER TABLE outbox ADD COLUMN payment jsonb;
-
-CREATE OR REPLACE VIEW outbox_events AS
-SELECT o.id, o.shard, o.hotel_id, o.version, o.type, o.created_at,
-       COALESCE(o.payload, json_build_object(
-         'id', r.id,
-         'hotelId', r.hotel_id,
-         'roomTypeId', r.room_type_id,
-         'checkIn', to_char(r.check_in, 'YYYY-MM-DD'),
-         'checkOut', to_char(r.check_out, 'YYYY-MM-DD'),
-         'roomCount', r.room_count,
-         'status', o.status,
-         'totalAmount', r.total_amount,
-         'currency', r.currency,
-         'guest', json_build_object('name', r.guest_name, 'email', r.guest_email),
-         'owner', json_build_object('kind', r.owner_kind, 'id', r.owner_id),
-         'fingerprint', r.fingerprint,
-         'createdAt', to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-         'expiresAt', to_char(o.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-         'cancelReason', o.cancel_reason,
-         'payment', o.payment,
-         'policy', json_build_object('freeUntilHoursBefore', r.policy_free_hours, 'penaltyPercent', r.policy_penalty_percent),
-         'version', o.reservation_version,
-         'updatedAt', to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) AS payload
-  FROM outbox o LEFT JOIN reservations r ON r.id = o.reservation_id;
+-- (The outbox_events view shows it, with the reservation's policy: shard migration 006.)
