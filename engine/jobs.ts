@@ -129,7 +129,11 @@ export function createNotificationsWorker(
     prefix,
     // One at a time: a hotel's events are recorded for delivery in the order the relay queued them.
     concurrency: 1,
-    lockDuration: 30_000,
+    // A job is only recorded (deliveries and mails written), which takes milliseconds, and the lock is renewed while
+    // it runs: a short lock and stall check let a job whose notifier died go to another within ~15 s, not ~60 s
+    // (a 30 s lock plus the default 30 s stall check; the notify-kill test waited that long in half of its runs).
+    lockDuration: 10_000,
+    stalledInterval: 5_000,
     maxStalledCount: Number.MAX_SAFE_INTEGER,
     drainDelay: 5,
   });

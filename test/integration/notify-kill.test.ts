@@ -55,10 +55,13 @@ describe('notifications survive SIGKILL of the notifier and of the worker', func
     let worker = spawn('worker');
     let notifier = spawn('notifier');
     await waitFor('the worker to take its shards', async () => (await admin.get('/v1/ops/shards')).body.every((s: any) => s.owner));
-    const hotels = [await createHotel(admin), await createHotel(admin)];
-    const types = [await createRoomType(admin, hotels[0].id, { totalInventory: 500 }), await createRoomType(admin, hotels[1].id, { totalInventory: 500 })];
+    // The webhook first: every event of the hotels below (their room types' availability.changed included) is
+    // committed after it, so every one is owed to it. (Made after the room types, the first events raced it: they
+    // were delivered only when the relay got to them after the webhook existed.)
     const hook = await admin.post('/v1/webhooks', { url: `${base}/all`, events: ['reservation.created', 'reservation.canceled', 'availability.changed'] });
     expect(hook.status).to.equal(201);
+    const hotels = [await createHotel(admin), await createHotel(admin)];
+    const types = [await createRoomType(admin, hotels[0].id, { totalInventory: 500 }), await createRoomType(admin, hotels[1].id, { totalInventory: 500 })];
 
     const total = 600;
     const bodies = Array.from({ length: total }, (_, i) => reservationBody(hotels[i % 2].id, types[i % 2].id, dayFromToday(2 + (i % 5)), dayFromToday(3 + (i % 5))));
