@@ -122,7 +122,7 @@ export function createNotificationsQueue(connection: Redis, prefix: string): Que
 export function createNotificationsWorker(
   connection: Redis,
   prefix: string,
-  processor: (job: Job<NotificationJob>) => Promise<void>,
+  processor: (job: Job<NotificationJob>, token: string | undefined) => Promise<void>,
 ): Worker<NotificationJob> {
   return new Worker<NotificationJob>(notificationsQueueName, processor, {
     connection,

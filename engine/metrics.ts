@@ -136,13 +136,17 @@ export class ProcessMetrics {
 
   readonly outboxLag = new Gauge({
     name: 'outbox_lag_seconds',
-    help: 'Age of the oldest outbox event not yet relayed, by shard (reported by the notifier).',
-    labelNames: ['shard'] as const,
+    help: 'Age of the oldest committed outbox event the relay has not queued yet, by shard database (0 when caught up; the notifier).',
+    labelNames: ['database'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.outboxLag.reset();
+      for (const l of this.outboxLagSource?.() ?? []) this.outboxLag.set({ database: String(l.database) }, l.seconds);
+    },
   });
   readonly webhookDeliveries = new Counter({
     name: 'webhook_deliveries_total',
-    help: 'Webhook delivery attempts by outcome (succeeded, failed, gave_up; reported by the notifier).',
+    help: 'Webhook delivery attempts by outcome: succeeded, failed (to be retried), gave_up (schedule exhausted), gone (410: webhook disabled); the notifier.',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -174,6 +178,13 @@ export class ProcessMetrics {
   /** The command router's counts (an API process). */
   setRouterStats(read: () => { jobs: number; commands: number }): void {
     this.routerStats = read;
+  }
+
+  private outboxLagSource: (() => { database: number; seconds: number }[]) | undefined;
+
+  /** The relay's lag by shard database (the notifier). */
+  setOutboxLagSource(read: () => { database: number; seconds: number }[]): void {
+    this.outboxLagSource = read;
   }
 
   /** The shard owner's counts and shards (a worker). */

@@ -1,4 +1,4 @@
-// A worker's own HTTP endpoint (METRICS_PORT, or WORKER_METRICS_PORT): /healthz while the process runs, /metrics in
+// A worker's (and the notifier's) own HTTP endpoint (METRICS_PORT, or WORKER_METRICS_PORT): /healthz while the process runs, /metrics in
 // Prometheus text (engine/metrics.ts: the whole list, with what its shard owner counts and the queues of the shards
 // it owns). It is a separate port, not the public API's: operators keep it on the internal network.
 import http from 'node:http';
@@ -36,9 +36,14 @@ export function reportOwner(owner: ShardOwner, redisUrl: string, redisPrefix: st
   };
 }
 
-/** Serve /healthz and /metrics on a port; answers the server and the port it listens on. */
-export async function serveWorkerMetrics(owner: ShardOwner, port: number, log?: Logger): Promise<{ server: http.Server; port: number }> {
+/** Serve a worker's /healthz and /metrics on a port; answers the server and the port it listens on. */
+export function serveWorkerMetrics(owner: ShardOwner, port: number, log?: Logger): Promise<{ server: http.Server; port: number }> {
   processMetrics.setOwner(() => ({ stats: owner.stats, owned: owner.ownedShards() }));
+  return serveMetrics(port, log);
+}
+
+/** Serve this process's /healthz and /metrics (every family it fills) on a port of its own (a worker, the notifier). */
+export async function serveMetrics(port: number, log?: Logger): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((req, res) => {
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');

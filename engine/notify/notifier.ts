@@ -2,13 +2,14 @@
 // matches and a mail for each reservation event, then delivers webhooks. Each webhook is a lane of its own, with at
 // most `perWebhookConcurrency` requests in flight (a hotel's events one after another) and at most
 // `perWebhookBacklog` deliveries in memory, so a slow or dead receiver only ever delays itself.
-import type { Job, Worker } from 'bullmq';
+import { DelayedError, type Job, type Worker } from 'bullmq';
 import { createNotificationsWorker, type NotificationJob } from '../jobs.js';
 import type { Logger } from '../log.js';
 import type { Redis } from 'ioredis';
 import type { Pool } from '../store/pg.js';
 import { attempt, laneAgents, nextAttemptDelayMs, signatureHeaders } from './delivery.js';
 import { Mailer, mailOf } from './mail.js';
+import { processMetrics } from '../metrics.js';
 import { matches, WebhookStore, type DeliveryRow, type Webhook } from './webhook-store.js';
 
 const perWebhookConcurrency = 4;
@@ -50,7 +51,7 @@ export class Notifier {
 
   start(): void {
     this.running = true;
-    this.worker = createNotificationsWorker(this.o.connection, this.o.prefix, (job) => this.record(job));
+    this.worker = createNotificationsWorker(this.o.connection, this.o.prefix, (job, token) => this.record(job, token));
     this.worker.on('error', (err) => this.o.log?.warn('notifications worker error', { err: err.message }));
     this.mailer.start();
     this.scheduler = this.schedule();
@@ -80,7 +81,7 @@ export class Notifier {
    * let the hotel's next events pass it). The job completes only once they are recorded: a notifier killed before
    * that gets the job again, and the recorded rows are not duplicated (unique by webhook and event id).
    */
-  private async record(job: Job<NotificationJob>): Promise<void> {
+  private async record(job: Job<NotificationJob>, token?: string): Promise<void> {
     for (let wait = 100; ; wait = Math.min(wait * 2, 5_000)) {
       try {
         const hooks = await this.enabledWebhooks(job.data.events);
@@ -95,7 +96,12 @@ export class Notifier {
         await this.mailer.enqueue(mails);
         return;
       } catch (err) {
-        if (!this.running) throw err;
+        if (!this.running) {
+          // Stopping before the catalog took them: back to the queue for the next notifier, not failed (a failed
+          // job is never tried again, and the relay's cursor has already passed its events).
+          await job.moveToDelayed(Date.now() + 1_000, token);
+          throw new DelayedError();
+        }
         this.o.log?.warn('recording notifications failed; retrying', { err: (err as Error).message });
         await new Promise((r) => setTimeout(r, wait));
       }
@@ -186,16 +192,19 @@ export class Notifier {
     const r = await attempt(w.url, headers, d.body, this.o.allowPrivate, undefined, agents);
     if (r.ok) {
       this.counts.delivered++;
+      processMetrics.webhookDeliveries.inc({ outcome: 'succeeded' });
       return r.status;
     }
     this.counts.failed++;
     if (r.gone) {
+      processMetrics.webhookDeliveries.inc({ outcome: 'gone' });
       await this.store.failed(d.id, r.status, r.error, null, failingDisableMs * this.o.retryScale);
       await this.store.disable(w.id, 'the receiver answered 410 Gone');
       this.o.log?.info('webhook disabled: 410 Gone', { webhookId: w.id });
       return 'gone';
     }
     const delay = nextAttemptDelayMs(d.attempts + 1, this.o.retryScale, r.retryAfterMs);
+    processMetrics.webhookDeliveries.inc({ outcome: delay === null ? 'gave_up' : 'failed' });
     const disabled = await this.store.failed(d.id, r.status, r.error, delay === null ? null : new Date(Date.now() + delay), failingDisableMs * this.o.retryScale);
     if (disabled) {
       this.o.log?.info('webhook disabled: failing for 5 days', { webhookId: w.id });

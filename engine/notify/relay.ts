@@ -35,6 +35,8 @@ export class OutboxRelay {
   relayed = 0;
   private readonly lags: number[] = [];
   private lagAt = 0;
+  /** By shard database: the commit time of the oldest event its last round found not yet queued (none: caught up). */
+  private readonly pendingSince = new Map<Pool, number | undefined>();
 
   constructor(private readonly o: RelayOptions) {}
 
@@ -46,6 +48,17 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.loops);
+  }
+
+  /**
+   * By shard database, how long its oldest committed event has waited to be queued (0: caught up). A relay that
+   * cannot reach its database keeps its last finding, so the lag grows while the outage lasts.
+   */
+  outboxLagSeconds(now = Date.now()): { database: number; seconds: number }[] {
+    return this.o.pools.map((p, database) => {
+      const since = this.pendingSince.get(p);
+      return { database, seconds: since === undefined ? 0 : Math.max(0, now - since) / 1000 };
+    });
   }
 
   /** The p-th percentile (0..100) of the recent outbox lags in ms (commit to queue), or null before any. */
@@ -103,7 +116,10 @@ export class OutboxRelay {
         WHERE h.event_sequence > COALESCE(c.sequence, 0)
         LIMIT ${hotelsPerRound}`,
     );
-    if (behind.rowCount === 0) return 0;
+    if (behind.rowCount === 0) {
+      this.pendingSince.set(pool, undefined);
+      return 0;
+    }
     const ids = behind.rows.map((r) => r.id as string);
     const rows = await pool.query(
       `SELECT e.hotel_id::text AS hotel_id, e.sequence, e.type, e.created_at, e.payload
@@ -118,13 +134,17 @@ export class OutboxRelay {
     const names = new Map(behind.rows.map((r) => [r.id as string, r.name as string]));
     const jobs = new Map<string, NotificationJob>();
     const now = Date.now();
+    let oldest: number | undefined;
     for (const row of rows.rows) {
       const e = eventOfRow(row);
       let j = jobs.get(e.hotelId);
       if (!j) jobs.set(e.hotelId, (j = { hotelId: e.hotelId, hotelName: names.get(e.hotelId) ?? '', events: [] }));
       j.events.push(e);
-      this.noteLag(now - Date.parse(e.createdAt));
+      const at = Date.parse(e.createdAt);
+      this.noteLag(now - at);
+      if (oldest === undefined || at < oldest) oldest = at;
     }
+    this.pendingSince.set(pool, oldest);
     const cursorIds: string[] = [];
     const cursorSeqs: number[] = [];
     const list = [...jobs.values()];
@@ -139,7 +159,11 @@ export class OutboxRelay {
       cursorSeqs.push(last);
     }
     if (list.length > 0) {
-      await this.o.queue.addBulk(list.map((j) => ({ name: 'events', data: j, opts: { jobId: `${j.hotelId}.${j.events[0].sequence}` } })));
+      // The job id names the whole range. A relay killed between queueing and moving its cursor queues from the same
+      // first event again, usually with more events by then: under an id naming only the first event, BullMQ would
+      // ignore that job as a duplicate while the first still waited, and the cursor would then pass the events the
+      // first job lacked (lost, not late). Overlapping ranges are recorded once (unique by webhook and event id).
+      await this.o.queue.addBulk(list.map((j) => ({ name: 'events', data: j, opts: { jobId: jobIdOf(j) } })));
     }
     // Hotels whose mark is above their rows (rows of a deleted hotel pruned, say): move their cursors to the mark.
     for (const r of behind.rows) {
@@ -190,6 +214,11 @@ export class OutboxRelay {
     }
     return { outbox, audit };
   }
+}
+
+/** A relay job's id: the hotel and the first and last sequence it carries. */
+export function jobIdOf(j: NotificationJob): string {
+  return `${j.hotelId}.${j.events[0].sequence}-${j.events[j.events.length - 1].sequence}`;
 }
 
 function sleep(ms: number): Promise<void> {

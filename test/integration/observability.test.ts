@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import { adminToken, createTestEnv, type TestEnv } from '../support/env.js';
 import { createHotel, createKey, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import { HttpClient } from '../support/http.js';
-import { spawnApi, spawnWorker, waitFor, type LoggedProcess } from '../support/parts.js';
+import { spawnApi, spawnNotifier, spawnWorker, waitFor, type LoggedProcess } from '../support/parts.js';
+import { Receiver } from '../support/receiver.js';
 import { apiMdFamilies, parseExposition, samplesOf, strictCheck } from '../support/prom-text.js';
 
 describe('observability: metrics, request ids, access and decision logs (issue 16)', function () {
@@ -15,6 +16,8 @@ describe('observability: metrics, request ids, access and decision logs (issue 1
   let env: TestEnv;
   let api: LoggedProcess;
   let worker: LoggedProcess;
+  let notifier: LoggedProcess | undefined;
+  const receiver = new Receiver();
   let admin: HttpClient;
   let hotel: { id: string };
   let rt: { id: string };
@@ -23,7 +26,7 @@ describe('observability: metrics, request ids, access and decision logs (issue 1
   before(async () => {
     env = await createTestEnv();
     // The API writes its access log (info), the worker a line per decision (debug).
-    api = await spawnApi({ ...env.vars, LOG_LEVEL: 'info' });
+    api = await spawnApi({ ...env.vars, LOG_LEVEL: 'info', WEBHOOK_ALLOW_PRIVATE: '1' });
     worker = await spawnWorker({ ...env.vars, LOG_LEVEL: 'debug' });
     admin = new HttpClient(api.url, adminToken);
     await waitFor('the API', async () => (await admin.get('/healthz')).status === 200, 30_000, () => api.tail());
@@ -37,7 +40,8 @@ describe('observability: metrics, request ids, access and decision logs (issue 1
   });
 
   after(async () => {
-    await Promise.all([api?.stop(), worker?.stop()]);
+    await Promise.all([api?.stop(), worker?.stop(), notifier?.stop()]);
+    await receiver.stop();
     await env?.cleanup();
   });
 
@@ -103,6 +107,25 @@ describe('observability: metrics, request ids, access and decision logs (issue 1
     expect(parsed.get('shard_epoch')!.metrics).to.have.length(4);
     expect(parsed.get('shard_takeovers_total')!.metrics[0].value).to.equal('4');
     expect(parsed.get('shard_queue_depth')!.metrics).to.have.length(4);
+  });
+
+  it("the notifier's /metrics (METRICS_PORT) parses and holds the API.md list, with the outbox lag by database and deliveries by outcome", async () => {
+    const base = await receiver.start();
+    expect((await admin.post('/v1/webhooks', { url: `${base}/hook`, events: ['reservation.created'], hotelIds: [hotel.id] })).status).to.equal(201);
+    notifier = await spawnNotifier({ ...env.vars, WEBHOOK_ALLOW_PRIVATE: '1' });
+    const n = notifier;
+    await waitFor("the notifier's /healthz", async () => (await fetch(`${n.url}/healthz`).catch(() => undefined))?.status === 200, 30_000, () => n.tail());
+    expect((await reserve(admin)).status).to.equal(201);
+    await waitFor('a delivery', async () => receiver.on('/hook').length > 0, 30_000, () => n.tail());
+    let parsed = checkExposition(await (await fetch(`${n.url}/metrics`)).text(), 'notifier');
+    // The success is counted once the attempt is back; a scrape may come a moment before.
+    await waitFor('the delivery counted', async () => {
+      parsed = parseExposition(await (await fetch(`${n.url}/metrics`)).text());
+      return (parsed.get('webhook_deliveries_total')?.metrics ?? []).some((m) => m.labels?.outcome === 'succeeded' && Number(m.value) >= 1);
+    }, 10_000);
+    const lag = parsed.get('outbox_lag_seconds')!.metrics;
+    expect(lag.map((m) => m.labels?.database).sort()).to.deep.equal(env.config.shardDatabaseUrls.map((_, i) => String(i)));
+    for (const m of lag) expect(Number(m.value)).to.be.at.least(0).and.below(60);
   });
 
   it('X-Request-Id: an acceptable one is honoured, on every kind of answer, the fast path included', async () => {

@@ -9,6 +9,7 @@ import { createGuest, createKey, createHotel, createRoomType, dayFromToday, rese
 import { withShardDb } from '../support/db.js';
 import { createNotificationsQueue } from '../../engine/jobs.js';
 import { OutboxRelay } from '../../engine/notify/relay.js';
+import { Notifier } from '../../engine/notify/notifier.js';
 import { availabilityData } from '../../engine/notify/events.js';
 import { createRedis } from '../../engine/redis.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
@@ -197,6 +198,59 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
       await queue.close();
       connection.disconnect();
       await pool.end();
+    }
+  });
+  it('a relay that died between queueing and moving its cursor queues again, and the events committed since are not lost', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 20 });
+    expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
+    const connection = createRedis(env.config.redisUrl, 'relay-crash-test');
+    const queue = createNotificationsQueue(connection, env.config.redisPrefix);
+    const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)], 2);
+    const relay = new OutboxRelay({ pools: [pool], queue, retentionHours: 24, auditRetentionDays: 30 });
+    const cursorOf = () => withShardDb(env.config, hotel.id, async (c) => Number((await c.query('SELECT sequence FROM outbox_cursors WHERE hotel_id = $1', [hotel.id])).rows[0]?.sequence ?? 0));
+    try {
+      while ((await relay.relayOnce(pool)) > 0);
+      const first = await cursorOf();
+      expect(first).to.be.greaterThan(0);
+      // The crash: the jobs are in the queue (nobody took them yet), the cursor as if it had never moved.
+      await withShardDb(env.config, hotel.id, (c) => c.query('DELETE FROM outbox_cursors WHERE hotel_id = $1', [hotel.id]));
+      // More events commit before the next relay starts; it queues from the same first event, with more after it.
+      expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(5), dayFromToday(6)))).status).to.equal(201);
+      while ((await relay.relayOnce(pool)) > 0);
+      const mark = await cursorOf();
+      expect(mark).to.be.greaterThan(first);
+      const queued = new Set((await queue.getJobs(['waiting'])).map((j) => j.data).filter((j) => j.hotelId === hotel.id).flatMap((j) => j.events.map((e) => e.sequence)));
+      expect(Array.from({ length: mark }, (_, i) => i + 1).filter((s) => !queued.has(s))).to.deep.equal([]);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+      await pool.end();
+    }
+  });
+  it('a notifier stopped while the catalog is away puts its job back in the queue instead of failing it', async () => {
+    const connection = createRedis(env.config.redisUrl, 'notifier-stop-test');
+    const blocking = createRedis(env.config.redisUrl, 'notifier-stop-worker', { blocking: true });
+    // A prefix of its own: the stack's notifier must not take this job.
+    const prefix = `${env.config.redisPrefix}-stop`;
+    const queue = createNotificationsQueue(connection, prefix);
+    // A catalog nobody answers on: recording is retried in place.
+    const catalog = createPool('postgres://127.0.0.1:9/nowhere', 1);
+    const notifier = new Notifier({ catalog, connection: blocking, prefix, allowPrivate: true, retryScale: 1, mailDir: '/tmp/notifier-stop-test' });
+    const hotelId = randomUUID();
+    const event = { id: `${hotelId}.1`, type: 'reservation.created', hotelId, sequence: 1, createdAt: new Date().toISOString(), data: {} };
+    try {
+      const job = await queue.add('events', { hotelId, hotelName: 'Nowhere', events: [event] } as any, { jobId: `${hotelId}.1-1` });
+      notifier.start();
+      await waitFor('the job taken', async () => (await job.getState()) === 'active', 10_000);
+      await notifier.stop();
+      expect(await job.getState()).to.be.oneOf(['delayed', 'waiting']);
+    } finally {
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+      connection.disconnect();
+      blocking.disconnect();
+      await catalog.end().catch(() => {});
     }
   });
 });

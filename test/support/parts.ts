@@ -67,9 +67,18 @@ export async function spawnApi(vars: Record<string, string>, name = 'api'): Prom
 }
 
 /** A worker process with its /metrics on a free METRICS_PORT. */
-export async function spawnWorker(vars: Record<string, string>, name = 'worker'): Promise<LoggedProcess> {
+export function spawnWorker(vars: Record<string, string>, name = 'worker'): Promise<LoggedProcess> {
+  return spawnWithMetrics('workers/reservation-worker.js', vars, name);
+}
+
+/** A notifier process (relay, webhooks, mail) with its /metrics on a free METRICS_PORT. */
+export function spawnNotifier(vars: Record<string, string>, name = 'notifier'): Promise<LoggedProcess> {
+  return spawnWithMetrics('workers/notifier.js', vars, name);
+}
+
+async function spawnWithMetrics(script: string, vars: Record<string, string>, name: string): Promise<LoggedProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(dist, 'workers/reservation-worker.js')], {
+  const child = spawn(process.execPath, [path.join(dist, script)], {
     env: { ...process.env, ...vars, METRICS_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
