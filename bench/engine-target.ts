@@ -9,7 +9,7 @@
 // restarted on existing data. Before the load, every hotel is loaded into the worker by one no-op inventory write
 // (the same value it has), so that the worker is as warm as right after seeding over HTTP; none of this is measured.
 //
-// BENCH_CPU_PROF=<dir> starts both engine processes with `--cpu-prof`, writing one profile per process and run to
+// BENCH_CPU_PROF=<dir> starts the engine processes (API, worker, notifier) with `--cpu-prof`, writing one profile per process and run to
 // <dir>/<run label>-api and <dir>/<run label>-worker when the processes stop (see profile-summary.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -104,7 +104,7 @@ async function cloneDatabase(template: string, name: string): Promise<void> {
 }
 
 /** Node flags of the engine's processes: `--cpu-prof` into a per-run directory when BENCH_CPU_PROF is set. */
-function profileFlags(label: string, role: 'api' | 'worker'): string[] {
+function profileFlags(label: string, role: 'api' | 'worker' | 'notifier'): string[] {
   const dir = process.env.BENCH_CPU_PROF;
   if (!dir) return [];
   const target = path.resolve(dir, `${label}-${role}`);
@@ -168,7 +168,7 @@ export async function startEngine(
   }
   // The notifier runs too (relay and deliveries are part of the engine's cost), writing guest mails to a scratch dir.
   // BENCH_NOTIFIER=0 leaves it out (to tell its cost from the writer's).
-  const notifier = process.env.BENCH_NOTIFIER === '0' ? undefined : await startWorkerProcess({ MAIL_DIR: path.join(os.tmpdir(), `${name}-mail`), ...env }, [], 'workers/notifier.js');
+  const notifier = process.env.BENCH_NOTIFIER === '0' ? undefined : await startWorkerProcess({ MAIL_DIR: path.join(os.tmpdir(), `${name}-mail`), ...env }, profileFlags(runLabel, 'notifier'), 'workers/notifier.js');
   const started = { web, worker: workerProcess, notifier, baseUrl: `http://127.0.0.1:${port}`, catalogUrl, shardUrls, prefix };
   running.add(started);
   return started;
