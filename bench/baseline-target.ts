@@ -8,6 +8,7 @@ import pg from 'pg';
 import { freePort, startServerProcess, type ServerProcess } from './child-process.js';
 import { optimisticSchemaSql } from './baselines/optimistic.js';
 import {
+  adminDatabaseUrl,
   databaseCounters,
   benchDatabaseName,
   createBenchDatabase,
@@ -16,6 +17,7 @@ import {
   pgConfig,
 } from './postgres.js';
 import type { Scenario } from './scenarios.js';
+import { backendPids } from './host-cpu.js';
 import type { Target, TargetEndpoint } from './target.js';
 
 export type BaselineStrategy = 'pessimistic' | 'optimistic' | 'constraint';
@@ -71,6 +73,11 @@ export function baselineTarget(strategy: BaselineStrategy, options: { poolSize: 
     },
 
     databaseUrlsForOversoldCheck: () => (database ? [database.url] : []),
+
+    async processIds() {
+      if (!server?.pid || !database) return [];
+      return [server.pid, ...(await backendPids(adminDatabaseUrl(), [database.name]))];
+    },
 
     async diagnostics() {
       const res = await fetch(`${baseUrl}/bench/stats`, { signal: AbortSignal.timeout(5_000) });

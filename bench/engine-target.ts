@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, startServerProcess, type ServerProcess } from './child-process.js';
 import { adminDatabaseUrl, benchDatabaseName, databaseUrl, dropBenchDatabase, withAdminClient } from './postgres.js';
+import { backendPids } from './host-cpu.js';
 import { sellableLimit, tomorrowUtc } from './seed-baseline.js';
 import type { Catalog, Scenario } from './scenarios.js';
 import type { Target, TargetEndpoint } from './target.js';
@@ -399,6 +400,12 @@ export function engineTarget(
       await stopEngine(e);
     },
     databaseUrlsForOversoldCheck: () => engine?.shardUrls ?? [],
+    async processIds() {
+      const e = engine;
+      if (!e) return [];
+      const own = [e.web.pid, e.worker.pid, e.notifier?.pid].filter((p): p is number => p !== undefined);
+      return [...own, ...(await backendPids(adminDatabaseUrl(), [e.catalogUrl, ...e.shardUrls].map((u) => new URL(u).pathname.slice(1))))];
+    },
     current: () => engine,
     diagnostics: async () => (engine ? engineCounters(engine) : {}),
   };

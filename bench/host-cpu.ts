@@ -80,3 +80,46 @@ export function countInstructions(): { stop(): Promise<number | undefined> } {
       })()),
   };
 }
+
+/**
+ * CPU time (user + system, every thread) of some processes so far, by pid, from /proc/<pid>/stat; a process that
+ * is gone is left out. The target's own processes (its servers and the Postgres backends serving its databases)
+ * measured this way are much less exposed than the machine's busy time to other work on a shared host: only how
+ * fast each instruction runs moves them, not who else is busy.
+ */
+export function readProcessCpu(pids: number[]): Map<number, number> {
+  const ms = 1000 / clockTicks();
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(f[11]) + Number(f[12])) * ms);
+    } catch {
+      // Gone (or not ours to read).
+    }
+  }
+  return out;
+}
+
+/** CPU ms the processes of `before` spent since (those still running at both readings). */
+export function processCpuSince(before: Map<number, number>): number {
+  const after = readProcessCpu([...before.keys()]);
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? ms);
+  return Math.round(total);
+}
+
+/** The pids of the Postgres backends connected to some databases now. */
+export async function backendPids(adminUrl: string, databases: string[]): Promise<number[]> {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = ANY($1)', [databases]);
+    return r.rows.map((x) => x.pid);
+  } finally {
+    await c.end();
+  }
+}

@@ -26,6 +26,7 @@ export interface SummaryRow {
   hostLoadMax: number;
   /** Busy CPU ms of the whole machine (load generator included) per decision during the load, median over rounds. */
   cpuMsPerDecision?: number;
+  targetCpuMsPerDecision?: number;
   /** Millions of instructions the whole machine retired per decision during the load (perf), median over rounds. */
   instructionsPerDecisionM?: number;
   /** Every check that failed in any round. */
@@ -74,6 +75,7 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
       },
       hostLoadMax: Math.max(0, ...ok.map((r) => r.hostLoadAverage ?? 0)),
       cpuMsPerDecision: perDecision(ok, (r) => r.hostCpu?.busyMs, 1000),
+      targetCpuMsPerDecision: perDecision(ok, (r) => r.targetCpuMs, 1000),
       instructionsPerDecisionM: perDecision(ok, (r) => (r.hostCpu?.instructions ? r.hostCpu.instructions / 1e6 : undefined), 100),
       soldOutMs: group[0].scenario === 'flash' && soldOut.length ? Math.round(median(soldOut)) : undefined,
       failedChecks: [
@@ -99,7 +101,7 @@ function perDecision(ok: RunRecord[], amount: (r: RunRecord) => number | undefin
 export function markdownTable(rows: SummaryRow[]): string {
   const header = [
     'scenario', 'target', 'req/s', 'decisions/s', '201/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms',
-    'answers', 'oversold (limit/booked/drift)', 'sold out at', 'CPU ms/decision', 'M instructions/decision', 'host load', 'failed checks',
+    'answers', 'oversold (limit/booked/drift)', 'sold out at', 'CPU ms/decision', 'target CPU ms/decision', 'M instructions/decision', 'host load', 'failed checks',
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of rows) {
@@ -122,6 +124,7 @@ export function markdownTable(rows: SummaryRow[]): string {
         `${r.oversold.overLimit}/${r.oversold.overbooked}/${r.oversold.mismatched}`,
         r.soldOutMs === undefined ? '' : `${r.soldOutMs} ms`,
         r.cpuMsPerDecision ?? '',
+        r.targetCpuMsPerDecision ?? '',
         r.instructionsPerDecisionM ?? '',
         r.hostLoadMax,
         r.failedChecks.join('; ') || 'none',

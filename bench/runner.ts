@@ -3,7 +3,7 @@
 // seeded databases), optional warm-up, the measured load, the oversold check in the target's databases, stop.
 
 import os from 'node:os';
-import { countInstructions, hostCpuSince, readHostCpu, type HostCpu } from './host-cpu.js';
+import { countInstructions, hostCpuSince, processCpuSince, readHostCpu, readProcessCpu, type HostCpu } from './host-cpu.js';
 import { runLoad, type LoadResult } from './load.js';
 import { countOversoldNightsIn, type OversoldCount } from './oversold.js';
 import type { Scenario, ScenarioCheck } from './scenarios.js';
@@ -21,6 +21,8 @@ export interface RunRecord {
   hostLoadAverage?: number;
   /** CPU time the whole machine spent (busy) and lost to the hypervisor (steal) during the measured load. */
   hostCpu?: HostCpu;
+  /** CPU ms the target's own processes (servers, Postgres backends of its databases) spent during the measured load. */
+  targetCpuMs?: number;
   /** What a `duringLoad` hook measured beside the load (the engine's freshness probe, for instance). */
   extra?: Record<string, unknown>;
   checks: ScenarioCheck[];
@@ -99,11 +101,14 @@ async function runOne(
     const before = await target.diagnostics?.().catch(() => undefined);
     const finishSideMeasure = await duringLoad?.({ round, scenario, target, endpoint, log });
     // A fresh generator: every target is sent the same sequence of stays.
+    const pids = (await target.processIds?.().catch(() => undefined)) ?? [];
+    const targetCpuBefore = readProcessCpu(pids);
     const cpuBefore = readHostCpu();
     const instructions = countInstructions();
     try {
       record.load = await runLoad({ ...common, ...scenario.load, next: scenario.requests(endpoint.catalog) });
       record.hostCpu = hostCpuSince(cpuBefore);
+      if (targetCpuBefore.size > 0) record.targetCpuMs = processCpuSince(targetCpuBefore);
       const counted = await instructions.stop();
       if (record.hostCpu && counted) record.hostCpu.instructions = counted;
     } finally {

@@ -22,6 +22,8 @@ export interface Target {
   stop(): Promise<void>;
   /** The databases whose inventory and reservations the oversold check reads (valid between start and stop). */
   databaseUrlsForOversoldCheck(): string[];
+  /** The target's own processes now: its servers and the Postgres backends serving its databases (for CPU time). */
+  processIds?(): Promise<number[]>;
   /** Optional counters read after the load (retries, deadlocks…), shown in the raw records. */
   diagnostics?(): Promise<Record<string, number>>;
 }
