@@ -69,6 +69,8 @@ export interface EngineProcesses {
   worker: ServerProcess;
   /** The notifier (outbox relay, webhooks, e-mails), as the Procfile runs it. */
   notifier?: ServerProcess;
+  /** Worker processes beyond the first (the scale curve: they share the shards by themselves). */
+  moreWorkers: ServerProcess[];
   baseUrl: string;
   catalogUrl: string;
   shardUrls: string[];
@@ -125,6 +127,7 @@ export async function startEngine(
   label: string,
   extraEnv: Record<string, string> = {},
   template?: EngineTemplate,
+  workers = 1,
 ): Promise<EngineProcesses> {
   const name = benchDatabaseName(`engine_${label}`);
   const catalogUrl = databaseUrl(adminDatabaseUrl(), name);
@@ -170,9 +173,28 @@ export async function startEngine(
   // The notifier runs too (relay and deliveries are part of the engine's cost), writing guest mails to a scratch dir.
   // BENCH_NOTIFIER=0 leaves it out (to tell its cost from the writer's).
   const notifier = process.env.BENCH_NOTIFIER === '0' ? undefined : await startWorkerProcess({ MAIL_DIR: path.join(os.tmpdir(), `${name}-mail`), ...env }, profileFlags(runLabel, 'notifier'), 'workers/notifier.js');
-  const started = { web, worker: workerProcess, notifier, baseUrl: `http://127.0.0.1:${port}`, catalogUrl, shardUrls, prefix };
+  const moreWorkers: ServerProcess[] = [];
+  const started = { web, worker: workerProcess, notifier, moreWorkers, baseUrl: `http://127.0.0.1:${port}`, catalogUrl, shardUrls, prefix };
   running.add(started);
+  if (workers > 1) {
+    for (let i = 1; i < workers; i++) moreWorkers.push(await startWorkerProcess(env, profileFlags(`${runLabel}-${i}`, 'worker')));
+    await waitForSpread(started.baseUrl, workers);
+  }
   return started;
+}
+
+/** Wait until every shard is owned and `workers` distinct workers own them (fair sharing, no WORKER_SHARDS). */
+async function waitForSpread(base: string, workers: number, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < until) {
+    const rows = (await api(base, 'GET', '/v1/ops/shards').catch(() => [])) as { owner: string | null }[];
+    const owners = new Set(rows.map((r) => r.owner));
+    last = `${owners.size} owners`;
+    if (rows.length > 0 && !owners.has(null) && owners.size === workers) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the shards were not spread over ${workers} workers within ${timeoutMs} ms (${last})`);
 }
 
 /** Stops every engine still running (for signal handlers) and drops its databases. */
@@ -231,7 +253,7 @@ export async function stopEngine(e: EngineProcesses | undefined, options: { keep
   if (!e) return;
   running.delete(e);
   await e.web.stop().catch(() => {});
-  await e.worker.stop().catch(() => {});
+  await Promise.all([e.worker, ...e.moreWorkers].map((w) => w.stop().catch(() => {})));
   await e.notifier?.stop().catch(() => {});
   await deleteRedisPrefix(e.prefix);
   if (options.keepDatabases) return;
@@ -352,14 +374,14 @@ export async function warmEngine(base: string, catalog: Catalog, totalInventory:
 /** An engine started for a scenario: from a template for big scenarios, else seeded over HTTP. */
 export async function startSeededEngine(
   scenario: Scenario,
-  options: { label?: string; log?: (line: string) => void } = {},
+  options: { label?: string; log?: (line: string) => void; workers?: number } = {},
 ): Promise<{ engine: EngineProcesses; catalog: Catalog; partnerToken: string; seedMs: number }> {
   const started = Date.now();
   const s = scenario.shape;
   const label = options.label ?? scenario.name;
   if (s.hotels * s.roomTypesPerHotel > templateRoomTypesMin) {
     const t = await engineTemplate(scenario, options.log);
-    const engine = await startEngine(label, {}, t);
+    const engine = await startEngine(label, {}, t, options.workers);
     try {
       // The template's catalog was made on the day it was seeded: same ids, today's window.
       const catalog = { ...t.catalog, firstNight: tomorrowUtc() };
@@ -370,7 +392,7 @@ export async function startSeededEngine(
       throw err;
     }
   }
-  const engine = await startEngine(label);
+  const engine = await startEngine(label, {}, undefined, options.workers);
   try {
     const catalog = await seedEngine(engine.baseUrl, scenario);
     const partnerToken = await createPartnerKey(engine.baseUrl);
@@ -383,14 +405,14 @@ export async function startSeededEngine(
 
 /** The engine as a Target; `current()` exposes its processes (pids, URLs) while a run is going. */
 export function engineTarget(
-  options: { log?: (line: string) => void; name?: string; scenarios?: readonly string[] } = {},
+  options: { log?: (line: string) => void; name?: string; scenarios?: readonly string[]; workers?: number } = {},
 ): Target & { current(): EngineProcesses | undefined } {
   let engine: EngineProcesses | undefined;
   return {
     name: options.name ?? 'engine',
     scenarios: options.scenarios,
     async start(scenario: Scenario): Promise<TargetEndpoint> {
-      const started = await startSeededEngine(scenario, { log: options.log });
+      const started = await startSeededEngine(scenario, { log: options.log, workers: options.workers });
       engine = started.engine;
       return { baseUrl: engine.baseUrl, headers: { authorization: `Bearer ${started.partnerToken}` }, catalog: started.catalog };
     },
@@ -403,7 +425,7 @@ export function engineTarget(
     async processIds() {
       const e = engine;
       if (!e) return [];
-      const own = [e.web.pid, e.worker.pid, e.notifier?.pid].filter((p): p is number => p !== undefined);
+      const own = [e.web.pid, e.worker.pid, ...e.moreWorkers.map((w) => w.pid), e.notifier?.pid].filter((p): p is number => p !== undefined);
       return [...own, ...(await backendPids(adminDatabaseUrl(), [e.catalogUrl, ...e.shardUrls].map((u) => new URL(u).pathname.slice(1))))];
     },
     current: () => engine,

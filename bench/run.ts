@@ -27,6 +27,8 @@
 //   BENCH_CPU_PROF=<dir>         profile the engine's processes (engine-target.ts; summarize with profile-summary.js)
 //   BENCH_SEED_CONCURRENCY (64)  HTTP requests in flight while seeding the engine
 //   BENCH_TIERS                  occupancy pricing tiers on every engine hotel, occupancy:multiplier,… (e.g. 50:120,80:150)
+//   BENCH_SCALE (2,4)            the scale curve: the spread scenario also with this many worker processes (comma
+//                                list; the engine row is 1), sharing the shards by themselves; 0: none
 //   BENCH_PG_URL, BENCH_REDIS_URL, BENCH_ECHO=1
 
 import { execFileSync } from 'node:child_process';
@@ -152,10 +154,16 @@ async function main(): Promise<void> {
   const echo = process.env.BENCH_ECHO === '1';
   const engine = engineTarget({ log });
   const engineSse = withFreshness && !freshnessInline ? engineTarget({ log, name: 'engine+sse', scenarios: ['hot'] }) : undefined;
+  // The scale curve: spread again with more worker processes (the `engine` row has one).
+  const scaleRaw = process.env.BENCH_SCALE ?? '2,4';
+  const scaleWorkers = scaleRaw === '0' || !names.includes('spread') ? [] : scaleRaw.split(',').map((x) => Number(x.trim()));
+  if (scaleWorkers.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) throw new Error('BENCH_SCALE must list worker counts in 1..16');
+  const scaleTargets = scaleWorkers.map((n) => engineTarget({ log, name: `engine×${n} workers`, scenarios: ['spread'], workers: n }));
   const freshnessTarget = engineSse ?? engine;
   const targets = [
     engine,
     ...(engineSse ? [engineSse] : []),
+    ...scaleTargets,
     ...strategies.map((s) => baselineTarget(s, { poolSize, echo })),
     ...(withNoop ? [noopExpressTarget({ echo }), noopExpressTarget({ echo, plain: true })] : []),
   ];
@@ -487,6 +495,20 @@ async function main(): Promise<void> {
     'Oversold is the worst over all rounds: nights over the sellable limit / nights whose live reservations exceed it / nights whose counter differs from the reservations. CPU ms/decision: busy CPU time of the whole machine during the measured load (from /proc/stat: every process, the load generator and Postgres included; time stolen by the hypervisor excluded) ÷ decisions, median over rounds. A starved run is slower but hardly busier, so this moves much less with the shared host\'s load than throughput does. Target CPU ms/decision: CPU time of the target\'s own processes only (its servers, and the Postgres backends connected to its databases at the start of the load; /proc/<pid>/stat) ÷ decisions: other work on the machine does not count in it, so it is the figure to compare commits with on a busy host. M instructions/decision: instructions retired by the whole machine during the load (perf stat -a, where perf may count) ÷ decisions, median over rounds; steadier still (the same code measures within a few percent across runs).',
     '',
   );
+  const scaleRows = [{ workers: 1, row: summary.find((r) => r.scenario === 'spread' && r.target === 'engine') }, ...scaleWorkers.map((n) => ({ workers: n, row: summary.find((r) => r.scenario === 'spread' && r.target === `engine×${n} workers`) }))];
+  if (scaleWorkers.length > 0) {
+    const one = scaleRows[0].row?.decisionsPerSecond;
+    md.push(
+      '## Scale curve (spread, worker processes)',
+      '',
+      `The spread scenario with 1, ${scaleWorkers.join(', ')} worker processes sharing the ${'virtual'} shards by themselves (fair sharing, no WORKER_SHARDS), one API process and the notifier, on this ${os.cpus().length}-core machine: every process, Postgres and the load generator share the same cores, so more workers cannot add CPU here; what the curve shows is what splitting the shards costs or gains on one machine (more, smaller commits; more processes to schedule). Medians over rounds.`,
+      '',
+      '| workers | decisions/s | ÷ 1 worker | p99 ms | target CPU ms/decision |',
+      '|---|---|---|---|---|',
+      ...scaleRows.map(({ workers, row }) => `| ${workers} | ${fmtInt(row?.decisionsPerSecond)} | ${row && one ? `${round2(row.decisionsPerSecond / one)}×` : 'n/a'} | ${row?.p99 ?? 'n/a'} | ${row?.targetCpuMsPerDecision ?? 'n/a'} |`),
+      '',
+    );
+  }
   md.push(
     '## Ratios',
     '',
@@ -632,7 +654,7 @@ async function main(): Promise<void> {
   const svg = benchChart({
     summary,
     scenarios: scenarios.map((s) => s.name),
-    order: ['engine', 'engine+sse', ...strategies, 'no-op express', 'no-op node:http'],
+    order: ['engine', 'engine+sse', ...scaleWorkers.map((n) => `engine×${n} workers`), ...strategies, 'no-op express', 'no-op node:http'],
     date,
     subtitle: `medians of ${rounds} round(s), ${hostLoad.cores} cores, load average ${loadAtStart[0]}→${loadAtEnd[0]}; decisions = 201 + 409 sold_out; flash = 5,000 one-shot clients`,
   });
