@@ -34,6 +34,8 @@ export interface Config {
   mailDir: string;
   webhookAllowPrivate: boolean;
   outboxRetentionHours: number;
+  /** The notifier process's nice value (it lowers its own CPU priority to this at start). */
+  notifierNice: number;
   auditRetentionDays: number;
   /** Tests only: the retry schedule scaled by this fraction (1: as API.md says). */
   webhookRetryScale: number;
@@ -113,6 +115,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     mailDir: e.MAIL_DIR,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
     outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
+    notifierNice: e.NOTIFIER_NICE,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     webhookRetryScale: e.WEBHOOK_RETRY_SCALE_PERMILLE / 1000,
   };
