@@ -183,15 +183,18 @@ export async function startEngine(
   return started;
 }
 
-/** Wait until every shard is owned and `workers` distinct workers own them (fair sharing, no WORKER_SHARDS). */
+/** Wait until `workers` workers own every shard in even shares (fair sharing, no WORKER_SHARDS). */
 async function waitForSpread(base: string, workers: number, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < until) {
     const rows = (await api(base, 'GET', '/v1/ops/shards').catch(() => [])) as { owner: string | null }[];
-    const owners = new Set(rows.map((r) => r.owner));
-    last = `${owners.size} owners`;
-    if (rows.length > 0 && !owners.has(null) && owners.size === workers) return;
+    const counts = new Map<string | null, number>();
+    for (const r of rows) counts.set(r.owner, (counts.get(r.owner) ?? 0) + 1);
+    const shares = [...counts.values()];
+    last = `shares ${shares.join('/')}`;
+    // Every shard owned, by `workers` workers, evenly (±1): the hand-overs of the rebalancing are over.
+    if (rows.length > 0 && !counts.has(null) && counts.size === workers && Math.max(...shares) - Math.min(...shares) <= 1) return;
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`the shards were not spread over ${workers} workers within ${timeoutMs} ms (${last})`);
