@@ -3,6 +3,7 @@
 // its METRICS_PORT. X-Request-Id is honoured when acceptable, made otherwise, returned on every answer, written in
 // one access log line per request, and carried in the job into the worker's log line of that decision.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { adminToken, createTestEnv, type TestEnv } from '../support/env.js';
 import { createHotel, createKey, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
@@ -112,9 +113,14 @@ describe('observability: metrics, request ids, access and decision logs (issue 1
   it("the notifier's /metrics (METRICS_PORT) parses and holds the API.md list, with the outbox lag by database and deliveries by outcome", async () => {
     const base = await receiver.start();
     expect((await admin.post('/v1/webhooks', { url: `${base}/hook`, events: ['reservation.created'], hotelIds: [hotel.id] })).status).to.equal(201);
-    notifier = await spawnNotifier({ ...env.vars, WEBHOOK_ALLOW_PRIVATE: '1' });
+    const vars: Record<string, string> = { ...env.vars, WEBHOOK_ALLOW_PRIVATE: '1' };
+    delete vars.NOTIFIER_NICE;
+    notifier = await spawnNotifier(vars);
     const n = notifier;
     await waitFor("the notifier's /healthz", async () => (await fetch(`${n.url}/healthz`).catch(() => undefined))?.status === 200, 30_000, () => n.tail());
+    // Background work at a lower CPU priority by default (NOTIFIER_NICE 10): /proc/<pid>/stat's 19th field.
+    const stat = readFileSync(`/proc/${n.child.pid}/stat`, 'utf8');
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])).to.equal(10);
     expect((await reserve(admin)).status).to.equal(201);
     await waitFor('a delivery', async () => receiver.on('/hook').length > 0, 30_000, () => n.tail());
     let parsed = checkExposition(await (await fetch(`${n.url}/metrics`)).text(), 'notifier');

@@ -36,6 +36,9 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     SHARD_LEASE_MS: '2000',
     JOB_LOCK_MS: '3000',
+    // A test's notifier keeps the normal priority: a test waits for its events while the rest of its stack is busy
+    // (the default, 10, is checked in observability.test.ts).
+    NOTIFIER_NICE: '0',
     ...overrides,
   };
   const config = parseConfig(vars);
