@@ -58,7 +58,7 @@ startPage(async () => {
       r.status === 'paid'
         ? 'Your reservation is confirmed'
         : r.status === 'pending' && r.expiresAt
-          ? `Held until ${new Date(r.expiresAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}: pay to confirm`
+          ? `Held until ${new Date(r.expiresAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })} — pay to confirm`
           : 'Your reservation';
     $('r-id').textContent = r.id;
     $('r-check-in').textContent = formatDate(r.checkIn);
@@ -88,6 +88,7 @@ startPage(async () => {
       : '';
     $('r-refund').dataset.status = refund?.status ?? '';
     $('payment').hidden = r.status !== 'pending';
+    countdown(r);
     $('cancel-button').hidden = !(r.status === 'pending' || r.status === 'paid');
     $('cancel-button').textContent =
       r.status === 'paid' ? `Cancel and refund ${formatMoney(refundNow(r), r.currency)}` : 'Cancel reservation';
@@ -113,6 +114,62 @@ startPage(async () => {
         .catch(() => {});
     }
     $('r-room-type').textContent = r.roomTypeId ?? '';
+  }
+
+  // ---- the hold's countdown ----
+  // A held reservation shows mm:ss until `expiresAt`; at 0 the page says the hold expired, stops offering payment,
+  // and reads the reservation again (the server cancels it with reason hold_expired a moment later).
+  let tick = null;
+  let expiredFor = null;
+  function countdown(r) {
+    clearInterval(tick);
+    tick = null;
+    const box = $('hold-countdown');
+    const held = r.status === 'pending' && r.expiresAt;
+    if (!held) {
+      delete box.dataset.state;
+      return;
+    }
+    const until = Date.parse(r.expiresAt);
+    const show = () => {
+      const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+      $('hold-remaining').textContent = `${String(Math.floor(left / 60)).padStart(2, '0')}:${String(left % 60).padStart(2, '0')}`;
+      if (left > 0) {
+        box.dataset.state = left <= 60 ? 'ending' : 'running';
+        return;
+      }
+      clearInterval(tick);
+      tick = null;
+      box.dataset.state = 'expired';
+      $('hold-remaining').textContent = '00:00';
+      $('confirmation-title').textContent = 'The hold has expired';
+      $('hold-hint').textContent = 'The rooms were released. Book again from the hotel page if they are still free.';
+      $('pay-button').disabled = true;
+      $('payment-method').disabled = true;
+      if (expiredFor !== r.id) {
+        expiredFor = r.id;
+        void refetchAfterExpiry();
+      }
+    };
+    show();
+    if (box.dataset.state !== 'expired') tick = setInterval(show, 1000);
+  }
+  async function refetchAfterExpiry() {
+    // The expiry runs in the reservation's worker; look a few times until it is no longer pending.
+    for (let i = 0; i < 10; i++) {
+      try {
+        const { data } = await api(`/v1/reservations/${encodeURIComponent(id)}`, { quiet: true });
+        if (data && data.status !== 'pending' && data.status !== 'processing') {
+          await render(data);
+          $('pay-button').disabled = false;
+          $('payment-method').disabled = false;
+          return;
+        }
+      } catch {
+        /* try again */
+      }
+      await sleep(Math.min(5000, 1000 * (i + 1)));
+    }
   }
 
   // Show what the booking form handed over at once, then the server's current state.
