@@ -30,19 +30,20 @@ export function renderHeader(header = document.querySelector('header.site-header
 
 /**
  * A data table: `columns` is `[{title, className?}]`, `rows` `[{cells: [node|string], attrs?}]`.
- * Returns the `<div class="table-wrap">` holding it (scrolls sideways on its own, never the page).
+ * Returns the `<div class="table-wrap">` holding it (scrolls sideways on its own, never the page). On a phone
+ * (`cardsOnPhone`, style.css) each row becomes a card whose cells carry their column's title.
  */
-export function dataTable({ id, caption, columns, rows, empty = 'Nothing yet.' }) {
+export function dataTable({ id, caption, columns, rows, empty = 'Nothing yet.', cardsOnPhone = true }) {
   const table = h(
     'table',
-    { id, class: 'data-table' },
+    { id, class: cardsOnPhone ? 'data-table cards-on-phone' : 'data-table' },
     caption ? h('caption', {}, caption) : null,
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.className }, c.title)))),
     h(
       'tbody',
       {},
       rows.length
-        ? rows.map((r) => h('tr', r.attrs || {}, r.cells.map((cell, i) => h('td', { class: columns[i]?.className }, cell))))
+        ? rows.map((r) => h('tr', r.attrs || {}, r.cells.map((cell, i) => h('td', { class: columns[i]?.className, 'data-label': columns[i]?.title || null }, cell))))
         : h('tr', {}, h('td', { colspan: String(columns.length), class: 'empty' }, empty)),
     ),
   );
