@@ -5,6 +5,8 @@
 // docs/img/calendar.png (the hotel page's calendar) and docs/img/staff-dashboard.png (the staff page's dashboard),
 // at 1366×900. With --all DIR it also writes every page at 1366×900 and 390×844 into DIR, and prints each page's
 // horizontal overflow at 390 px.
+// Page functions run in the browser (this project compiles without the DOM library), and API answers are read loosely.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -117,7 +119,14 @@ try {
       ['signup', '/signup.html', async () => {}],
       ['reservations', '/reservations.html', (p) => p.waitForSelector('#reservation-list tbody tr').then(() => {})],
       ['confirmation', `/confirmation.html?id=${mine?.id ?? ''}`, (p) => p.waitForSelector('#reservation:not([hidden])').then(() => {})],
-      ['staff', `/staff.html?hotel=${hotel.id}`, (p) => p.waitForSelector('#occupancy figure svg').then(() => {})],
+      ['staff', `/staff.html?hotel=${hotel.id}`, async (p) => {
+        await p.waitForSelector('#occupancy figure svg');
+        await p.waitForSelector('#audit-list tbody tr');
+        if (await p.locator('#webhook-list .wh-deliveries').count()) {
+          await p.click('#webhook-list .wh-deliveries >> nth=0');
+          await p.waitForSelector('#delivery-list');
+        }
+      }],
     ];
     for (const [width, height, label] of [[1366, 900, 'desktop'], [390, 844, 'phone']] as const) {
       await page.setViewportSize({ width, height });
@@ -127,6 +136,20 @@ try {
         await page.waitForTimeout(300);
         const o = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
         if (label === 'phone') process.stdout.write(`${name} at 390 px: scrollWidth ${o.sw}, clientWidth ${o.cw}${o.sw > o.cw ? '  OVERFLOW' : ''}\n`);
+        if (label === 'phone' && o.sw > o.cw) {
+          // The outermost elements that reach past the right edge: where to look.
+          const culprits: string[] = await page.evaluate((cw: number) => {
+            const out: string[] = [];
+            for (const el of document.querySelectorAll('body *')) {
+              const r = el.getBoundingClientRect();
+              if (r.right > cw + 1 && !(el.parentElement.getBoundingClientRect().right > cw + 1)) {
+                out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${[...el.classList].join('.')} right=${Math.round(r.right)}`);
+              }
+            }
+            return out.slice(0, 10);
+          }, o.cw);
+          process.stdout.write(`  reaching past the edge: ${culprits.join('; ')}\n`);
+        }
         await page.screenshot({ path: path.join(allDir, `${name}-${label}.png`), fullPage: true });
         // Long pages also in slices, to look at them at their real size.
         const height: number = await page.evaluate(() => document.documentElement.scrollHeight);

@@ -421,7 +421,8 @@ startPage(async () => {
       );
       if (data?.nextCursor) $('audit-older').dataset.cursor = data.nextCursor;
       $('audit-older').hidden = !data?.nextCursor;
-      $('audit-newest').hidden = auditCursors.length === 1;
+      $('audit-newest').hidden = false;
+      $('audit-newest').textContent = auditCursors.length === 1 ? 'Refresh' : '← Newest';
       $('audit-page').textContent = items.length ? `Page ${auditCursors.length} (${items.length} records)` : '';
     } catch (err) {
       showError($('audit-error'), err);
