@@ -229,13 +229,14 @@ export class OccupancyChart {
     );
   }
 
-  /** The width of one chart: the container's, or half of it when two fit side by side (style.css: 30rem each). */
+  /** The width of one chart: the grid's column width (style.css: columns of at least 30rem, 1rem apart; a lone
+   * chart takes the whole row). */
   chartWidth() {
     const cw = this.container.clientWidth || 720;
     const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
-    const columns = cw >= 2 * 30 * rem + rem ? 2 : 1;
+    const columns = Math.max(1, Math.min(this.rows.length || 1, Math.floor((cw + rem) / (31 * rem))));
     const inner = (cw - (columns - 1) * rem) / columns - 26; // the figure's padding and border
-    return Math.round(Math.max(280, Math.min(900, inner)));
+    return Math.round(Math.max(280, Math.min(1600, inner)));
   }
 
   stop() {

@@ -6,6 +6,8 @@ import { diffDays, formatDate, formatDateTime, formatMoney } from '../format.js'
 import { clearMessage, params, showError, showMessage, startPage, statusBadge } from '../ui.js';
 
 const $ = (id) => document.getElementById(id);
+/** A time as HH:MM (24 hours), the way the held page states it. */
+const hhmm = (ts) => new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 startPage(async () => {
@@ -58,7 +60,7 @@ startPage(async () => {
       r.status === 'paid'
         ? 'Your reservation is confirmed'
         : r.status === 'pending' && r.expiresAt
-          ? `Held until ${new Date(r.expiresAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })} — pay to confirm`
+          ? `Held until ${hhmm(r.expiresAt)} — pay to confirm`
           : 'Your reservation';
     $('r-id').textContent = r.id;
     $('r-check-in').textContent = formatDate(r.checkIn);
@@ -71,7 +73,7 @@ startPage(async () => {
     const held = r.status === 'pending' && r.expiresAt;
     $('r-expires-label').hidden = !held;
     $('r-expires').hidden = !held;
-    $('r-expires').textContent = held ? formatDateTime(r.expiresAt) : '';
+    $('r-expires').textContent = held ? `${new Date(r.expiresAt).toLocaleDateString([], { dateStyle: 'medium' })}, ${hhmm(r.expiresAt)}` : '';
     $('r-reason-label').hidden = !r.cancelReason;
     $('r-reason').hidden = !r.cancelReason;
     $('r-reason').textContent =

@@ -32,6 +32,9 @@ startPage(async () => {
         ? `Signed in as ${who.email}${who.admin ? ' (admin)' : ''}.`
         : `A token is in use for this tab${who?.admin ? ' (admin)' : ''}.`;
     $('admin-panel').hidden = !who?.admin;
+    // Signed in: the forms give way to one line saying who, with "Sign out".
+    $('signin-forms').hidden = Boolean(getStaffToken());
+    $('forget-token').hidden = !getStaffToken();
   };
   /** Whether the token is an admin's: GET /metrics answers only admins (the sign-in answer does not say the role). */
   async function identify(t, email) {
@@ -59,7 +62,7 @@ startPage(async () => {
   };
   $('forget-token').addEventListener('click', () => setStaffToken(null));
   window.addEventListener('booking:session', () => {
-    if (!getStaffToken() && tokenInput.value) signedOut();
+    if (!getStaffToken() && (tokenInput.value || $('signin-forms').hidden)) signedOut();
   });
   $('staff-login-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -70,9 +73,10 @@ startPage(async () => {
         body: { email: $('staff-email').value.trim(), password: $('staff-password').value },
         token: false,
       });
+      const email = $('staff-email').value.trim();
       tokenInput.value = data.token;
-      $('staff-password').value = '';
-      await identify(data.token, $('staff-email').value.trim());
+      $('staff-login-form').reset(); // also clears the fields' "invalid after editing" look
+      await identify(data.token, email);
       await afterSignIn();
     } catch (err) {
       showError($('staff-login-error'), err instanceof ApiError && err.status === 401 ? new Error('The e-mail or password is not right.') : err);
@@ -80,7 +84,7 @@ startPage(async () => {
   });
   const token = () => {
     const t = getStaffToken() || tokenInput.value.trim();
-    if (!t) throw new ApiError(401, 'unauthorized', 'Paste an admin or staff API token first (step 1).');
+    if (!t) throw new ApiError(401, 'unauthorized', 'Paste an admin or staff API token first (Sign in, above).');
     if (t !== getStaffToken()) {
       setStaffToken(t);
       showTokenState();
@@ -493,7 +497,7 @@ startPage(async () => {
       clearMessage(result);
       clearMessage(errorBox);
       if (!hotel) {
-        showError(errorBox, new Error('Choose a hotel first (step 2).'));
+        showError(errorBox, new Error('Choose a hotel first (Hotel, above).'));
         return;
       }
       button.disabled = true;
@@ -558,7 +562,7 @@ startPage(async () => {
     if (!events.length) throw new Error('Pick at least one event.');
     const body = { url: $('wh-url').value.trim(), events, ...($('wh-hotels').value === 'chosen' ? { hotelIds: [hotel.id] } : {}) };
     const { data } = await api('/v1/webhooks', { method: 'POST', body, token: t });
-    $('wh-url').value = '';
+    $('webhook-form').reset();
     await loadWebhooks();
     return `Added. Its signing secret, shown only now: ${data.secret}`;
   });
