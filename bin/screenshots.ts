@@ -26,10 +26,10 @@ if (!admin) {
 const allDir = process.argv.includes('--all') ? process.argv[process.argv.indexOf('--all') + 1] : undefined;
 const imgDir = path.resolve('docs/img');
 
-async function call(method: string, url: string, body?: unknown, token = admin): Promise<any> {
+async function call(method: string, url: string, body?: unknown, token = admin, idempotencyKey?: string): Promise<any> {
   const res = await fetch(`${base}${url}`, {
     method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...(idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -45,7 +45,8 @@ const roomTypes = (await call('GET', `/v1/hotels/${hotel.id}/room-types`)).items
 const email = 'ada@example.com';
 await call('POST', '/v1/users', { email, password: 'screenshots 123', name: 'Ada Lovelace' }).catch(() => null);
 const guest = (await call('POST', '/v1/sessions', { email, password: 'screenshots 123' })).token as string;
-const existing = (await call('GET', `/v1/reservations?hotelId=${hotel.id}&limit=5`)).items.length;
+// Paid stays do not expire (a hold lasts HOLD_TTL_SECONDS, 15 minutes by default).
+const existing = (await call('GET', `/v1/reservations?hotelId=${hotel.id}&status=paid&limit=5`)).items.length;
 const made: any[] = [];
 if (existing < 5) {
   // A spread of stays: a busy weekend, a sold-out night on the smallest room type, a few singles.
@@ -62,6 +63,8 @@ if (existing < 5) {
       { reservationId: randomUUID(), hotelId: hotel.id, roomTypeId: roomType.id, checkIn: day(a), checkOut: day(b), roomCount: Math.min(rooms, roomType.totalInventory), guest: { name: names[i % names.length], email: `guest${i}@example.com` } },
       admin,
     ).catch((err) => (process.stderr.write(`${err.message}\n`), null));
+    // All but the last two are paid; those stay held, as at a real front desk.
+    if (r && i < plan.length - 2) await call('POST', `/v1/reservations/${r.id}/payment`, { paymentMethod: 'pm_card_visa' }, admin, randomUUID()).catch((err) => process.stderr.write(`${err.message}\n`));
     if (r) made.push(r);
   }
   await new Promise((r) => setTimeout(r, 1500));
@@ -104,6 +107,10 @@ try {
   await page.hover(`td[data-date="${day(4)}"] >> nth=0`);
   await page.locator('section.availability').screenshot({ path: path.join(imgDir, 'calendar.png'), animations: 'disabled' });
   await openStaff(page);
+  // Paid stays only: a demo engine run before has holds that expired (canceled).
+  await page.selectOption('#res-status', 'paid');
+  await page.click('#res-load');
+  await page.waitForFunction(() => [...document.querySelectorAll('#reservations tbody tr')].every((tr: any) => tr.dataset.status === 'paid'));
   // The dashboard: the hotel, its occupancy and its reservations (from the hotel panel to the end of the reservations).
   const top = await page.evaluate(() => document.querySelector('[aria-labelledby="hotel-title"]').getBoundingClientRect().top + window.scrollY);
   const bottom = await page.evaluate(() => document.querySelector('[aria-labelledby="res-title"]').getBoundingClientRect().bottom + window.scrollY);

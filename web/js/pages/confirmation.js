@@ -127,6 +127,7 @@ startPage(async () => {
     clearInterval(tick);
     tick = null;
     const box = $('hold-countdown');
+    $('payment-title').textContent = 'Pay to confirm';
     const held = r.status === 'pending' && r.expiresAt;
     if (!held) {
       delete box.dataset.state;
@@ -145,6 +146,11 @@ startPage(async () => {
       box.dataset.state = 'expired';
       $('hold-remaining').textContent = '00:00';
       $('confirmation-title').textContent = 'The hold has expired';
+      $('payment-title').textContent = 'Too late to pay';
+      // Until the server has released it (a moment later, read again below), say so here.
+      const badge = $('reservation-status');
+      badge.className = 'status-badge status-canceled';
+      badge.textContent = 'Hold expired';
       $('hold-hint').textContent = 'The rooms were released. Book again from the hotel page if they are still free.';
       $('pay-button').disabled = true;
       $('payment-method').disabled = true;

@@ -183,6 +183,7 @@ startPage(async () => {
     clearMessage($('res-error'));
     if (!hotel || !getStaffToken()) {
       tbody.replaceChildren();
+      replace($('today'));
       $('res-summary').textContent = hotel ? 'Sign in to see the reservations.' : '';
       return;
     }
@@ -192,9 +193,17 @@ startPage(async () => {
       const all = await listAll(`/v1/reservations?${new URLSearchParams({ hotelId: hotel.id, ...(status ? { status } : {}) })}`, { token: getStaffToken() });
       const shown = all.filter((r) => !needle || r.id.includes(needle) || r.guest.name.toLowerCase().includes(needle) || r.guest.email.toLowerCase().includes(needle));
       const today = todayIn(hotel.timezone);
-      const arrivals = all.filter((r) => r.checkIn === today && (r.status === 'paid' || r.status === 'pending')).length;
-      const departures = all.filter((r) => r.checkOut === today && (r.status === 'paid' || r.status === 'pending')).length;
-      $('res-summary').textContent = `${shown.length} shown · today: ${arrivals} arrival(s), ${departures} departure(s)`;
+      const live = (r) => r.status === 'paid' || r.status === 'pending';
+      const arrivals = all.filter((r) => r.checkIn === today && live(r));
+      const departures = all.filter((r) => r.checkOut === today && live(r));
+      $('res-summary').textContent = `${shown.length} shown · today: ${plural(arrivals.length, 'arrival', 'arrivals')}, ${plural(departures.length, 'departure', 'departures')}`;
+      // Today's arrivals and departures by name, for the front desk.
+      const who = (list) => list.map((r) => `${r.guest.name} (${roomTypeName(r.roomTypeId) || 'room'}${r.roomCount > 1 ? ` ×${r.roomCount}` : ''}${r.status === 'pending' ? ', unpaid' : ''})`).join(', ');
+      replace(
+        $('today'),
+        h('li', { id: 'arrivals-today' }, h('strong', {}, 'Arriving today: '), arrivals.length ? who(arrivals) : 'nobody'),
+        h('li', { id: 'departures-today' }, h('strong', {}, 'Leaving today: '), departures.length ? who(departures) : 'nobody'),
+      );
       tbody.replaceChildren(
         ...shown.map((r) =>
           h(
@@ -338,7 +347,7 @@ startPage(async () => {
     const status = $('dl-status').value;
     try {
       const { data } = await api(
-        `/v1/webhooks/${encodeURIComponent(w.id)}/deliveries?${new URLSearchParams({ limit: '20', ...(status ? { status } : {}), ...(more && deliveriesCursor ? { cursor: deliveriesCursor } : {}) })}`,
+        `/v1/webhooks/${encodeURIComponent(w.id)}/deliveries?${new URLSearchParams({ limit: '10', ...(status ? { status } : {}), ...(more && deliveriesCursor ? { cursor: deliveriesCursor } : {}) })}`,
         { token: token(), quiet: true },
       );
       const rows = (data?.items ?? []).map((d) => ({
@@ -346,8 +355,15 @@ startPage(async () => {
         cells: [
           h('span', {}, d.type, h('br'), h('span', { class: 'hint mono' }, shortId(d.eventId))),
           String(d.attempts),
-          d.deliveredAt ? h('span', { class: 'status-badge status-paid' }, `Delivered ${d.lastStatusCode ?? ''}`.trim()) : h('span', { class: 'status-badge status-pending' }, d.lastStatusCode ? `HTTP ${d.lastStatusCode}` : d.lastError ? 'Failed' : 'Waiting'),
-          d.deliveredAt ? formatDateTime(d.deliveredAt) : d.nextAttemptAt ? `next try ${formatDateTime(d.nextAttemptAt)}` : d.lastError ?? '',
+          d.deliveredAt
+            ? h('span', { class: 'status-badge status-paid' }, `Delivered ${d.lastStatusCode ?? ''}`.trim())
+            : h(
+                'span',
+                {},
+                h('span', { class: 'status-badge status-pending' }, d.lastStatusCode ? `HTTP ${d.lastStatusCode}` : d.lastError || d.attempts ? 'Failed' : 'Waiting'),
+                d.lastError ? h('span', { class: 'hint delivery-error' }, ` ${String(d.lastError).slice(0, 120)}`) : '',
+              ),
+          d.deliveredAt ? formatDateTime(d.deliveredAt) : d.nextAttemptAt ? `next try ${formatDateTime(d.nextAttemptAt)}` : 'given up',
         ],
       }));
       const existing = $('deliveries').querySelector('tbody');
