@@ -111,6 +111,10 @@ try {
   await page.selectOption('#res-status', 'paid');
   await page.click('#res-load');
   await page.waitForFunction(() => [...document.querySelectorAll('#reservations tbody tr')].every((tr: any) => tr.dataset.status === 'paid'));
+  // As the hotel's staff see it: without the admin's "create a hotel" form.
+  await page.evaluate(() => {
+    document.getElementById('admin-panel').hidden = true;
+  });
   // The dashboard: the hotel, its occupancy and its reservations (from the hotel panel to the end of the reservations).
   const top = await page.evaluate(() => document.querySelector('[aria-labelledby="hotel-title"]').getBoundingClientRect().top + window.scrollY);
   const bottom = await page.evaluate(() => document.querySelector('[aria-labelledby="res-title"]').getBoundingClientRect().bottom + window.scrollY);

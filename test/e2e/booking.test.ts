@@ -609,6 +609,8 @@ describe('booking web pages in headless chromium', function () {
     expect(Number(await page.getAttribute(`${fig} rect[data-date="${dayFromToday(2)}"]`, 'height'))).to.be.greaterThan(
       Number(await page.getAttribute(`${fig} rect[data-date="${dayFromToday(6)}"]`, 'height')),
     );
+    // The reservations list follows too.
+    await page.waitForSelector(`#reservations tr[data-reservation-id="${other.body.id}"][data-status="pending"]`, { timeout: 5000 });
     expect(navigations, 'the staff page was not reloaded').to.equal(0);
     await page.click('#occ-90');
     await page.waitForSelector('#occupancy[data-nights="90"]');

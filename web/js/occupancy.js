@@ -24,7 +24,8 @@ export function occupancyOf(night) {
 }
 
 export class OccupancyChart {
-  /** @param {{container: HTMLElement, statusEl: HTMLElement, errorEl: HTMLElement}} o */
+  /** @param {{container: HTMLElement, statusEl: HTMLElement, errorEl: HTMLElement, onChange?: () => void}} o
+   * onChange: called after each live change (the staff page reads its reservations again). */
   constructor(o) {
     Object.assign(this, o);
     this.hotel = null;
@@ -121,6 +122,7 @@ export class OccupancyChart {
     this.container.dataset.version = String(version);
     if (unknown) void this.load(); // a room type created since: read again
     else this.renderSoon();
+    this.onChange?.();
   }
 
   /** Apply stream changes to the nights shown; answers whether one was for a room type not shown yet. */

@@ -167,7 +167,21 @@ startPage(async () => {
   }
 
   // ---- occupancy ----
-  const chart = new OccupancyChart({ container: $('occupancy'), statusEl: $('occ-stream-status'), errorEl: $('occ-error') });
+  // Every live change of the hotel's availability is a reservation made, canceled or expired, or a change of
+  // inventory: the reservations list is read again too (at most once a second).
+  let reservationsTimer = null;
+  const chart = new OccupancyChart({
+    container: $('occupancy'),
+    statusEl: $('occ-stream-status'),
+    errorEl: $('occ-error'),
+    onChange: () => {
+      if (reservationsTimer) return;
+      reservationsTimer = setTimeout(() => {
+        reservationsTimer = null;
+        void loadReservations(true);
+      }, 1000);
+    },
+  });
   for (const b of document.querySelectorAll('.occ-range')) {
     b.addEventListener('click', () => {
       for (const o of document.querySelectorAll('.occ-range')) o.setAttribute('aria-pressed', String(o === b));
@@ -178,7 +192,7 @@ startPage(async () => {
 
   // ---- reservations ----
   const roomTypeName = (id) => roomTypes.find((rt) => rt.id === id)?.name ?? '';
-  async function loadReservations() {
+  async function loadReservations(quiet = false) {
     const tbody = $('reservations').querySelector('tbody');
     clearMessage($('res-error'));
     if (!hotel || !getStaffToken()) {
@@ -190,7 +204,7 @@ startPage(async () => {
     const status = $('res-status').value;
     const needle = $('res-search').value.trim().toLowerCase();
     try {
-      const all = await listAll(`/v1/reservations?${new URLSearchParams({ hotelId: hotel.id, ...(status ? { status } : {}) })}`, { token: getStaffToken() });
+      const all = await listAll(`/v1/reservations?${new URLSearchParams({ hotelId: hotel.id, ...(status ? { status } : {}) })}`, { token: getStaffToken(), quiet });
       const shown = all.filter((r) => !needle || r.id.includes(needle) || r.guest.name.toLowerCase().includes(needle) || r.guest.email.toLowerCase().includes(needle));
       const today = todayIn(hotel.timezone);
       const live = (r) => r.status === 'paid' || r.status === 'pending';
@@ -204,6 +218,10 @@ startPage(async () => {
         h('li', { id: 'arrivals-today' }, h('strong', {}, 'Arriving today: '), arrivals.length ? who(arrivals) : 'nobody'),
         h('li', { id: 'departures-today' }, h('strong', {}, 'Leaving today: '), departures.length ? who(departures) : 'nobody'),
       );
+      if (!shown.length) {
+        replace(tbody, h('tr', {}, h('td', { colspan: '5', class: 'empty' }, all.length ? 'No reservation matches.' : 'No reservations yet.')));
+        return;
+      }
       tbody.replaceChildren(
         ...shown.map((r) =>
           h(
@@ -493,6 +511,7 @@ startPage(async () => {
       hotelSelect.append(h('option', { value: made.id }, `${made.name}${made.city ? `, ${made.city}` : ''}`));
       hotelSelect.value = made.id;
       await chooseHotel(made.id);
+      $('hotel-form').reset();
       showMessage($('nh-result'), `Created “${made.name}”${note}; it is now the chosen hotel.`);
     } catch (err) {
       showError($('nh-error'), err);
