@@ -666,13 +666,30 @@ describe('booking web pages in headless chromium', function () {
     await page.waitForSelector('#dl-result:not([hidden])');
     expect(await page.textContent('#dl-result')).to.match(/^\d+ event\(s\) since .* will be delivered again\.$/);
 
-    // The audit trail, newest first: the cancel, the policy, the tier, the bookings.
+    // The audit trail, newest first: the cancel, the policy, the tier, the bookings; a dozen rate changes made
+    // over the API before them push it past one page (15 records).
+    for (let i = 0; i < 12; i++) {
+      const r = await admin().put(`/v1/hotels/${hotel.id}/room-types/${rt.id}/rates`, { from: dayFromToday(40 + i), to: dayFromToday(41 + i), amount: 11_000 + i });
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+    }
+    page.once('dialog', (d) => void d.accept());
+    await page.click(`#reservations tr[data-reservation-id="${other.body.id}"] .cancel-reservation`);
+    await page.waitForSelector(`#reservations tr[data-reservation-id="${other.body.id}"][data-status="canceled"]`);
     await page.click('#audit-newest');
     await page.waitForFunction(() => document.querySelector('#audit-list tbody tr')?.dataset.command === 'cancel');
     const audit = await page.$$eval('#audit-list tbody tr', (trs: any[]) => trs.map((tr) => ({ seq: Number(tr.dataset.sequence), command: tr.dataset.command })));
     expect(audit.map((a) => a.seq)).to.deep.equal([...audit.map((a) => a.seq)].sort((x, y) => y - x));
-    expect(audit.map((a) => a.command)).to.include.members(['cancel', 'updateHotel', 'setPricing', 'reserve']);
+    expect(audit).to.have.length(15);
+    expect(audit.map((a) => a.command)).to.include.members(['cancel', 'setRates', 'updateHotel']);
     await shoot(page, 'staff-dashboard');
+    // The next page by its cursor: the five oldest records.
+    await page.click('#audit-older');
+    await page.waitForFunction((last: number) => Number(document.querySelector('#audit-list tbody tr')?.dataset.sequence) < last, audit[14].seq);
+    const older = await page.$$eval('#audit-list tbody tr', (trs: any[]) => trs.map((tr) => ({ seq: Number(tr.dataset.sequence), command: tr.dataset.command })));
+    expect(Math.max(...older.map((a) => a.seq))).to.be.lessThan(audit[14].seq);
+    expect(older.map((a) => a.command)).to.deep.equal(['setPricing', 'reserve', 'reserve', 'createRoomType', 'createHotel']);
+    expect(await page.isVisible('#audit-older'), 'no page after the last').to.equal(false);
+    expect(await page.textContent('#audit-page')).to.match(/^Page 2 /);
 
     page.once('dialog', (d) => void d.accept());
     await page.click(`${row} .wh-delete`);
