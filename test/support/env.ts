@@ -18,7 +18,9 @@ export interface TestEnv {
 let swept: Promise<unknown> | undefined;
 
 export async function createTestEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
-  const id = newTestId();
+  // TEST_DB_PREFIX (optional) goes in front of the databases' names and the Redis prefix, e.g. to keep one person's
+  // runs apart on a shared server; such names are not swept as orphans (orphans.ts knows only bk_t_…).
+  const id = `${process.env.TEST_DB_PREFIX ?? ''}${newTestId()}`;
   const pgBase = process.env.TEST_PG_URL ?? 'postgres://127.0.0.1:5432';
   swept ??= sweepOrphans(pgBase, process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').catch(() => undefined);
   await swept;

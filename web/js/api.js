@@ -6,6 +6,7 @@
 const TOKEN_KEY = 'booking.token';
 const USER_KEY = 'booking.user';
 const STAFF_TOKEN_KEY = 'booking.staffToken';
+const STAFF_USER_KEY = 'booking.staffUser';
 
 export class ApiError extends Error {
   constructor(status, code, message, details, retryAfter) {
@@ -74,12 +75,23 @@ export function clearSession() {
   window.dispatchEvent(new Event('booking:session'));
 }
 
-/** The API token pasted on the staff page (kept for this tab only). */
+/** The staff page's token (a staff sign-in or a pasted API token), kept for this tab only. */
 export function getStaffToken() {
   return storageGet(sessionStorage, STAFF_TOKEN_KEY);
 }
-export function setStaffToken(token) {
+/** Who the staff token belongs to, as far as the page knows: `{email?, admin?}` or null. */
+export function getStaffUser() {
+  if (!getStaffToken()) return null;
+  try {
+    return JSON.parse(storageGet(sessionStorage, STAFF_USER_KEY) || 'null') || {};
+  } catch {
+    return {};
+  }
+}
+export function setStaffToken(token, who = null) {
   storageSet(sessionStorage, STAFF_TOKEN_KEY, token || null);
+  storageSet(sessionStorage, STAFF_USER_KEY, token && who ? JSON.stringify(who) : null);
+  window.dispatchEvent(new Event('booking:session'));
 }
 
 // ---- loading indicator ------------------------------------------------------------------------------------------

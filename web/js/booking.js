@@ -34,7 +34,9 @@ export class BookingForm {
     this.hotelId = hotelId;
     this.hotel = hotel;
     this.today = today;
-    this.roomTypes = [];
+    this.roomTypes = []; // those shown: for at least the guest count
+    this.allRoomTypes = [];
+    this.onGuests = null; // (guests, hiddenIds) => void: the page's calendar follows the guest count
     this.attempt = null; // {id}
     this.busy = false;
     this.quoteSeq = 0;
@@ -46,6 +48,7 @@ export class BookingForm {
       checkOut: $('check-out'),
       roomType: $('room-type'),
       roomCount: $('room-count'),
+      guests: $('guest-count'),
       name: $('guest-name'),
       email: $('guest-email'),
     };
@@ -73,6 +76,7 @@ export class BookingForm {
     // Any edit by the person starts a new attempt.
     form.addEventListener('input', (e) => {
       if (e.target === this.f.checkIn) this.keepCheckOutAfterCheckIn();
+      if (e.target === this.f.guests) this.applyGuests();
       this.newAttempt();
       this.validateDates();
       this.quoteSoon();
@@ -87,7 +91,34 @@ export class BookingForm {
     this.validateDates();
   }
 
+  guestCount() {
+    const n = Number(this.f.guests?.value);
+    return Number.isInteger(n) && n >= 1 && n <= 20 ? n : 1;
+  }
+
+  /** Every room type of the hotel; the form offers those for at least the guest count. */
   setRoomTypes(roomTypes) {
+    this.allRoomTypes = roomTypes;
+    this.applyGuests();
+  }
+
+  applyGuests() {
+    const guests = this.guestCount();
+    const fits = (rt) => !rt.maxGuests || rt.maxGuests >= guests;
+    const shown = this.allRoomTypes.filter(fits);
+    const hidden = this.allRoomTypes.filter((rt) => !fits(rt));
+    const note = document.getElementById('guests-note');
+    if (note) {
+      note.textContent = hidden.length
+        ? `${plural(hidden.length, 'room type is', 'room types are')} too small for ${plural(guests, 'guest', 'guests')} and not shown.`
+        : '';
+      note.hidden = !hidden.length;
+    }
+    this.onGuests?.(guests, hidden.map((rt) => rt.id));
+    this.showRoomTypes(shown);
+  }
+
+  showRoomTypes(roomTypes) {
     const previous = this.f.roomType.value;
     this.roomTypes = roomTypes;
     replace(
@@ -99,17 +130,24 @@ export class BookingForm {
     if (previous && roomTypes.some((rt) => rt.id === previous)) this.f.roomType.value = previous;
     else if (this.pendingRoomType && roomTypes.some((rt) => rt.id === this.pendingRoomType)) this.f.roomType.value = this.pendingRoomType;
     this.button.disabled = this.busy || roomTypes.length === 0;
+    if (!roomTypes.length && this.allRoomTypes.length) {
+      showError(this.errorBox, new Error(`No room type here takes ${plural(this.guestCount(), 'guest', 'guests')}. Book more rooms for fewer guests each.`));
+      this.errorBox.dataset.code = 'too_many_guests';
+    } else if (this.errorBox.dataset.code === 'too_many_guests') {
+      clearMessage(this.errorBox);
+    }
     this.quoteSoon();
   }
 
   roomTypeName(id) {
-    return this.roomTypes.find((rt) => rt.id === id)?.name ?? 'Room';
+    return this.allRoomTypes.find((rt) => rt.id === id)?.name ?? this.roomTypes.find((rt) => rt.id === id)?.name ?? 'Room';
   }
 
   /** Pick a room type and night from the calendar. */
   pickNight(roomTypeId, date) {
     if (this.busy) return;
     if (date < this.today) return;
+    if (!this.roomTypes.some((rt) => rt.id === roomTypeId)) return;
     this.f.roomType.value = roomTypeId;
     this.f.checkIn.value = date;
     if (!isIsoDate(this.f.checkOut.value) || this.f.checkOut.value <= date || diffDays(date, this.f.checkOut.value) > MAX_NIGHTS) {
@@ -153,6 +191,7 @@ export class BookingForm {
       checkIn: this.f.checkIn.value,
       checkOut: this.f.checkOut.value,
       roomCount: Number(this.f.roomCount.value),
+      guests: this.guestCount(),
       name: this.f.name.value.trim(),
       email: this.f.email.value.trim(),
     };
@@ -324,7 +363,13 @@ export class BookingForm {
   }
 
   showConflict(err) {
-    const alternatives = Array.isArray(err.details?.alternatives) ? err.details.alternatives : [];
+    // Only alternatives that take the guest count (the server offers those that fit the room type asked for).
+    const guests = this.guestCount();
+    const fits = (a) => {
+      const rt = this.allRoomTypes.find((x) => x.id === a.roomTypeId);
+      return !rt || !rt.maxGuests || rt.maxGuests >= guests;
+    };
+    const alternatives = (Array.isArray(err.details?.alternatives) ? err.details.alternatives : []).filter(fits);
     const roomCount = Number(this.f.roomCount.value) || 1;
     const currency = this.hotel?.currency;
     replace(
@@ -453,6 +498,7 @@ export class BookingForm {
     if (isIsoDate(v.checkIn)) this.f.checkIn.value = v.checkIn;
     if (isIsoDate(v.checkOut)) this.f.checkOut.value = v.checkOut;
     if (v.roomCount) this.f.roomCount.value = String(v.roomCount);
+    if (v.guests && this.f.guests) this.f.guests.value = String(v.guests);
     if (v.name) this.f.name.value = v.name;
     if (v.email) this.f.email.value = v.email;
     if (v.roomTypeId) {

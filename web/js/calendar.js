@@ -51,6 +51,8 @@ export class LiveCalendar {
     this.refetchTimer = null;
     this.announcePending = 0;
     this.announceTimer = null;
+    this.guests = 1; // room types for fewer guests are left out (the API's `guests`)
+    this.skipRoomTypes = new Set(); // ids left out for that reason: their stream changes are not news here
     this.stream = new LiveStream(`/v1/hotels/${encodeURIComponent(this.hotelId)}/availability/stream`, {
       onEvent: (data) => this.onEvent(data),
       onReset: () => this.load(),
@@ -105,6 +107,13 @@ export class LiveCalendar {
     }
   }
 
+  /** Show only room types for at least `guests` guests; `skip`: the ids that leaves out. */
+  setGuests(guests, skip = []) {
+    this.guests = guests;
+    this.skipRoomTypes = new Set(skip);
+    if (this.from) void this.load();
+  }
+
   /** Show `nights` nights from `from`, and start the stream (first call). */
   async show(from) {
     this.from = from;
@@ -123,7 +132,7 @@ export class LiveCalendar {
     let snapshot;
     try {
       const { data } = await api(
-        `/v1/hotels/${encodeURIComponent(this.hotelId)}/availability${query({ checkIn: from, checkOut: to })}`,
+        `/v1/hotels/${encodeURIComponent(this.hotelId)}/availability${query({ checkIn: from, checkOut: to, guests: this.guests > 1 ? this.guests : undefined })}`,
         { token: false },
       );
       snapshot = data;
@@ -198,7 +207,7 @@ export class LiveCalendar {
       if (!c || typeof c.date !== 'string' || c.date < this.from || c.date >= this.to) continue;
       const key = `${c.roomTypeId}|${c.date}`;
       if (!this.cells.has(key)) {
-        if (!this.rows.some((r) => r.roomTypeId === c.roomTypeId)) unknownRoomType = true;
+        if (!this.rows.some((r) => r.roomTypeId === c.roomTypeId) && !this.skipRoomTypes.has(c.roomTypeId)) unknownRoomType = true;
         continue;
       }
       const night = pickNight(c);

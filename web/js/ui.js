@@ -1,6 +1,7 @@
 // Small DOM helpers shared by every page: element builder, accessible messages, the header's log-in state.
 
-import { ApiError, clearSession, currentUser } from './api.js';
+import { ApiError, clearSession, currentUser, getStaffUser, setStaffToken } from './api.js';
+import { renderHeader } from './layout.js';
 
 /**
  * Create an element. `attrs`: attributes, except `class`/`text`/`on*`/`dataset`/`hidden`/`disabled` conveniences.
@@ -102,21 +103,28 @@ export function clearMessage(box) {
   box.hidden = true;
 }
 
-/** Fill the header's `#auth` area with the log-in state and mark the current page in the nav. */
+/**
+ * Fill the shared header (layout.js) and its `#auth` area with the sign-in state: the guest's session, and on
+ * the staff page (or whenever this tab has one) the staff sign-in.
+ */
 export function initHeader() {
-  const norm = (p) => (p === '/' ? '/index.html' : p);
-  const path = norm(location.pathname);
-  for (const a of document.querySelectorAll('.site-nav a')) {
-    if (norm(new URL(a.href, location.href).pathname) === path) a.setAttribute('aria-current', 'page');
-  }
+  renderHeader();
+  const onStaffPage = /\/staff\.html$/.test(location.pathname);
   const render = () => {
     const auth = document.getElementById('auth');
     if (!auth) return;
     const user = currentUser();
+    const staff = getStaffUser();
     const next = encodeURIComponent(location.pathname + location.search + location.hash);
-    if (user) {
-      replace(
-        auth,
+    const parts = [];
+    if (staff && (onStaffPage || !user)) {
+      parts.push(
+        h('span', { class: 'who', id: 'staff-signed-in-as' }, staff.admin ? 'Admin' : 'Staff', staff.email ? `: ${staff.email}` : ' (API token)'),
+        h('button', { type: 'button', id: 'staff-logout-button', class: 'link-button', onclick: () => setStaffToken(null) }, 'Sign out'),
+      );
+    }
+    if (user && !(staff && onStaffPage)) {
+      parts.push(
         h('span', { class: 'who', id: 'signed-in-as' }, 'Signed in', user.email ? ` as ${user.email}` : ''),
         h('button', {
           type: 'button',
@@ -128,13 +136,14 @@ export function initHeader() {
           },
         }, 'Log out'),
       );
-    } else {
-      replace(
-        auth,
+    }
+    if (!parts.length) {
+      parts.push(
         h('a', { href: `/login.html?next=${next}`, id: 'login-link' }, 'Log in'),
         h('a', { href: `/signup.html?next=${next}`, id: 'signup-link' }, 'Sign up'),
       );
     }
+    replace(auth, parts);
   };
   render();
   window.addEventListener('booking:session', render);

@@ -6,6 +6,8 @@ import { diffDays, formatDate, formatDateTime, formatMoney } from '../format.js'
 import { clearMessage, params, showError, showMessage, startPage, statusBadge } from '../ui.js';
 
 const $ = (id) => document.getElementById(id);
+/** A time as HH:MM (24 hours), the way the held page states it. */
+const hhmm = (ts) => new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 startPage(async () => {
@@ -58,7 +60,7 @@ startPage(async () => {
       r.status === 'paid'
         ? 'Your reservation is confirmed'
         : r.status === 'pending' && r.expiresAt
-          ? `Held until ${new Date(r.expiresAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}: pay to confirm`
+          ? `Held until ${hhmm(r.expiresAt)} — pay to confirm`
           : 'Your reservation';
     $('r-id').textContent = r.id;
     $('r-check-in').textContent = formatDate(r.checkIn);
@@ -71,7 +73,7 @@ startPage(async () => {
     const held = r.status === 'pending' && r.expiresAt;
     $('r-expires-label').hidden = !held;
     $('r-expires').hidden = !held;
-    $('r-expires').textContent = held ? formatDateTime(r.expiresAt) : '';
+    $('r-expires').textContent = held ? `${new Date(r.expiresAt).toLocaleDateString([], { dateStyle: 'medium' })}, ${hhmm(r.expiresAt)}` : '';
     $('r-reason-label').hidden = !r.cancelReason;
     $('r-reason').hidden = !r.cancelReason;
     $('r-reason').textContent =
@@ -88,6 +90,7 @@ startPage(async () => {
       : '';
     $('r-refund').dataset.status = refund?.status ?? '';
     $('payment').hidden = r.status !== 'pending';
+    countdown(r);
     $('cancel-button').hidden = !(r.status === 'pending' || r.status === 'paid');
     $('cancel-button').textContent =
       r.status === 'paid' ? `Cancel and refund ${formatMoney(refundNow(r), r.currency)}` : 'Cancel reservation';
@@ -113,6 +116,68 @@ startPage(async () => {
         .catch(() => {});
     }
     $('r-room-type').textContent = r.roomTypeId ?? '';
+  }
+
+  // ---- the hold's countdown ----
+  // A held reservation shows mm:ss until `expiresAt`; at 0 the page says the hold expired, stops offering payment,
+  // and reads the reservation again (the server cancels it with reason hold_expired a moment later).
+  let tick = null;
+  let expiredFor = null;
+  function countdown(r) {
+    clearInterval(tick);
+    tick = null;
+    const box = $('hold-countdown');
+    $('payment-title').textContent = 'Pay to confirm';
+    const held = r.status === 'pending' && r.expiresAt;
+    if (!held) {
+      delete box.dataset.state;
+      return;
+    }
+    const until = Date.parse(r.expiresAt);
+    const show = () => {
+      const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+      $('hold-remaining').textContent = `${String(Math.floor(left / 60)).padStart(2, '0')}:${String(left % 60).padStart(2, '0')}`;
+      if (left > 0) {
+        box.dataset.state = left <= 60 ? 'ending' : 'running';
+        return;
+      }
+      clearInterval(tick);
+      tick = null;
+      box.dataset.state = 'expired';
+      $('hold-remaining').textContent = '00:00';
+      $('confirmation-title').textContent = 'The hold has expired';
+      $('payment-title').textContent = 'Too late to pay';
+      // Until the server has released it (a moment later, read again below), say so here.
+      const badge = $('reservation-status');
+      badge.className = 'status-badge status-canceled';
+      badge.textContent = 'Hold expired';
+      $('hold-hint').textContent = 'The rooms were released. Book again from the hotel page if they are still free.';
+      $('pay-button').disabled = true;
+      $('payment-method').disabled = true;
+      if (expiredFor !== r.id) {
+        expiredFor = r.id;
+        void refetchAfterExpiry();
+      }
+    };
+    show();
+    if (box.dataset.state !== 'expired') tick = setInterval(show, 1000);
+  }
+  async function refetchAfterExpiry() {
+    // The expiry runs in the reservation's worker; look a few times until it is no longer pending.
+    for (let i = 0; i < 10; i++) {
+      try {
+        const { data } = await api(`/v1/reservations/${encodeURIComponent(id)}`, { quiet: true });
+        if (data && data.status !== 'pending' && data.status !== 'processing') {
+          await render(data);
+          $('pay-button').disabled = false;
+          $('payment-method').disabled = false;
+          return;
+        }
+      } catch {
+        /* try again */
+      }
+      await sleep(Math.min(5000, 1000 * (i + 1)));
+    }
   }
 
   // Show what the booking form handed over at once, then the server's current state.

@@ -42,6 +42,7 @@ startPage(async () => {
   if (isIsoDate(handed.get('checkIn')) && handed.get('checkIn') >= today) $('check-in').value = handed.get('checkIn');
   if (isIsoDate(handed.get('checkOut')) && handed.get('checkOut') > $('check-in').value) $('check-out').value = handed.get('checkOut');
   if (/^\d+$/.test(handed.get('rooms') ?? '') && $('room-count')) $('room-count').value = handed.get('rooms');
+  if (/^\d+$/.test(handed.get('guests') ?? '') && Number(handed.get('guests')) <= 20) $('guest-count').value = handed.get('guests');
   const booking = new BookingForm($('booking-form'), { hotelId, hotel, today });
   const loadRoomTypes = async () => {
     try {
@@ -54,7 +55,7 @@ startPage(async () => {
   };
   const roomTypesLoaded = loadRoomTypes();
 
-  // ---- calendar ----
+  // ---- calendar (it shows the room types the guest count leaves in) ----
   const startInput = $('calendar-start');
   startInput.min = today;
   const calendar = new LiveCalendar({
@@ -81,6 +82,11 @@ startPage(async () => {
       }
     },
   });
+
+  booking.onGuests = (guests, hidden) => calendar.setGuests(guests, hidden);
+  await roomTypesLoaded;
+  calendar.guests = booking.guestCount();
+  calendar.skipRoomTypes = new Set(booking.allRoomTypes.filter((rt) => rt.maxGuests < calendar.guests).map((rt) => rt.id));
 
   let from = params().get('from') ?? params().get('checkIn');
   if (!isIsoDate(from)) from = today;

@@ -44,9 +44,9 @@ startPage(async () => {
   }
 
   function row(r) {
-    const hotelCell = h('td', {}, r.hotelId);
-    const rtCell = h('td', {}, r.roomTypeId);
-    const statusCell = h('td', { class: 'status' }, statusBadge(r.status));
+    const hotelCell = h('td', { 'data-label': 'Hotel' }, r.hotelId);
+    const rtCell = h('td', { 'data-label': 'Room type' }, r.roomTypeId);
+    const statusCell = h('td', { class: 'status', 'data-label': 'Status' }, statusBadge(r.status));
     const message = h('div', { class: 'row-message', role: 'status' });
     const cancel = h('button', { type: 'button', class: 'cancel danger small' }, r.status === 'paid' ? 'Cancel and refund' : 'Cancel');
     cancel.hidden = !(r.status === 'pending' || r.status === 'paid');
@@ -57,14 +57,14 @@ startPage(async () => {
       rtCell,
       h(
         'td',
-        {},
+        { 'data-label': 'Dates' },
         h('a', { href: `/confirmation.html?id=${encodeURIComponent(r.id)}`, class: 'reservation-link' }, `${formatDate(r.checkIn)} → ${formatDate(r.checkOut)}`),
         h('span', { class: 'meta' }, ` (${plural(diffDays(r.checkIn, r.checkOut), 'night', 'nights')})`),
       ),
-      h('td', { class: 'num' }, String(r.roomCount ?? 1)),
-      h('td', { class: 'num' }, formatMoney(r.totalAmount, r.currency)),
+      h('td', { class: 'num', 'data-label': 'Rooms' }, String(r.roomCount ?? 1)),
+      h('td', { class: 'num', 'data-label': 'Total' }, formatMoney(r.totalAmount, r.currency)),
       statusCell,
-      h('td', {}, cancel, message),
+      h('td', { class: 'actions-cell' }, cancel, message),
     );
     cancel.setAttribute('aria-label', `Cancel the reservation from ${formatDate(r.checkIn)} to ${formatDate(r.checkOut)}`);
     cancel.addEventListener('click', async () => {
