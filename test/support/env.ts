@@ -1,4 +1,7 @@
 // Each test suite gets its own databases and Redis prefix, and removes them afterwards.
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { parseConfig, type Config } from '../../engine/config.js';
 import { deletePrefix } from '../../engine/redis.js';
@@ -41,6 +44,8 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     // A test's notifier keeps the normal priority: a test waits for its events while the rest of its stack is busy
     // (the default, 10, is checked in observability.test.ts).
     NOTIFIER_NICE: '0',
+    // Guest mails of the run go to a directory of its own, removed with the rest (never into the checkout).
+    MAIL_DIR: path.join(os.tmpdir(), `${id}-mail`),
     ...overrides,
   };
   const config = parseConfig(vars);
@@ -59,6 +64,7 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
         redis.disconnect();
       }
       for (const url of [config.catalogUrl, ...config.shardDatabaseUrls]) await dropDatabase(url);
+      await rm(config.mailDir, { recursive: true, force: true });
     },
   };
 }
