@@ -72,7 +72,7 @@ export function operationRoutes(ctx: ApiContext): Router {
    * when neither was ever written). Owners and queue depths always come from Redis.
    */
   const remembered = new Map<number, KnownEpochs>();
-  const epochsKey = (database: number) => `${ctx.keys.prefix}:ops:epochs:${database}`;
+  const epochsKey = (database: number) => ctx.keys.opsEpochs(database);
   const epochsOf = async (database: number): Promise<{ known?: KnownEpochs; source: 'postgres' | 'memory' | 'redis' | 'none' }> => {
     try {
       const r = await within(ctx.reader.pools[database].query('SELECT shard, epoch FROM shard_leases'), readinessCheckMs);

@@ -10,7 +10,7 @@ import { withShardDb } from '../support/db.js';
 import { createNotificationsQueue } from '../../engine/jobs.js';
 import { OutboxRelay } from '../../engine/notify/relay.js';
 import { availabilityData } from '../../engine/notify/events.js';
-import { createRedis } from '../../engine/redis.js';
+import { createRedis, RedisKeys } from '../../engine/redis.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
 import { createPool } from '../../engine/store/pg.js';
 import type { HttpClient } from '../support/http.js';
@@ -167,7 +167,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 20 });
     for (let i = 0; i < 3; i++) expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
     const connection = createRedis(env.config.redisUrl, 'relay-test');
-    const queue = createNotificationsQueue(connection, env.config.redisPrefix);
+    const queue = createNotificationsQueue(connection, new RedisKeys(env.config.redisPrefix));
     const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)], 2);
     const relay = new OutboxRelay({ pools: [pool], queue, retentionHours: 24, auditRetentionDays: 30 });
     try {
