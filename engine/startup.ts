@@ -43,6 +43,11 @@ export async function checkRedis(endpoint: RedisEndpoint, timeoutMs = 5000): Pro
       }),
     ]);
   } catch (err) {
+    // A cluster client's own error says only that no start node answered; the node's error says why.
+    const nodeError = (last as { lastNodeError?: Error } | undefined)?.lastNodeError?.message;
+    if (nodeError && /cluster support disabled/i.test(nodeError)) {
+      throw new RedisUnreachable(`${whereRedis(endpoint)} is not a cluster (${nodeError}): set REDIS_URL instead of REDIS_CLUSTER_NODES for a single server`);
+    }
     const why = (last as { code?: string } | undefined)?.code ?? (err as { code?: string }).code ?? (err as Error).message;
     const fix = typeof endpoint !== 'string' && endpoint.redisClusterNodes?.length ? 'set REDIS_CLUSTER_NODES to nodes of a running cluster' : 'set REDIS_URL to where it runs';
     throw new RedisUnreachable(`cannot reach Redis at ${whereRedis(endpoint)} (${why}): start Redis there, or ${fix}`);

@@ -304,7 +304,7 @@ describe('failover order', function () {
     const dead = new Worker(keys.queueName(shard), () => {
       took?.();
       return new Promise<void>(() => {});
-    }, { connection, prefix: env.config.redisPrefix, lockDuration: 30_000, concurrency: 1 });
+    }, { connection, prefix: keys.queuePrefix(shard), lockDuration: 30_000, concurrency: 1 });
     try {
       const rates = `/v1/hotels/${hotel.id}/room-types/${rt.id}/rates`;
       const range = { from: dayFromToday(2), to: dayFromToday(4) };
