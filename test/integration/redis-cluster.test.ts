@@ -3,6 +3,8 @@
 // availability stream seeing a change, and a webhook delivered; and the keys where they must be: every key of a
 // shard in its tag's slot, the shards used on all three masters, and no key of the deployment in any other shape.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -25,6 +27,8 @@ describe('Redis Cluster: API, worker and notifier on three masters', function ()
   let env: TestEnv | undefined;
   const parts: LoggedProcess[] = [];
   let receiver: Receiver | undefined;
+  /** The guests' mails (.eml files) of the notifier. */
+  const mailDir = mkdtempSync(path.join(os.tmpdir(), 'bk-cl-mail-'));
   let admin: HttpClient;
   let keys: RedisKeys;
   /** Which master (port) serves each slot. */
@@ -47,7 +51,7 @@ describe('Redis Cluster: API, worker and notifier on three masters', function ()
       }
     }
     masterOfSlot = (slot) => (ranges.find((r) => slot >= r.from && slot <= r.to) as { port: number }).port;
-    env = await createTestEnv({ REDIS_CLUSTER_NODES: cluster.nodes, SHARD_COUNT: String(shardCount), WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_SCALE_PERMILLE: '10' });
+    env = await createTestEnv({ REDIS_CLUSTER_NODES: cluster.nodes, SHARD_COUNT: String(shardCount), WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_SCALE_PERMILLE: '10', MAIL_DIR: mailDir });
     keys = new RedisKeys(env.config.redisPrefix);
     const vars = env.vars;
     parts.push(await spawnWorker(vars));
@@ -74,6 +78,7 @@ describe('Redis Cluster: API, worker and notifier on three masters', function ()
     await receiver?.stop().catch(() => {});
     await cluster?.destroy();
     await env?.cleanup();
+    rmSync(mailDir, { recursive: true, force: true });
   });
 
   it('reserves, runs a batch, streams a change and delivers a webhook, with each shard in one slot and the shards on all masters', async () => {
