@@ -16,7 +16,7 @@ import {
   redisStallMs,
   routerBufferedCommandsMax,
 } from './limits.js';
-import { createRedis, isRedisNotSent, isRedisUnavailable, redisReady, RedisKeys, type RedisClient } from './redis.js';
+import { createRedis, isRedisNotSent, isRedisUnavailable, probeRedis, redisReady, RedisKeys, type RedisClient } from './redis.js';
 import { shardOf } from './shard-map.js';
 
 /** How a command ended from the caller's point of view. */
@@ -101,9 +101,10 @@ export class CommandRouter {
   }
 
   /**
-   * Check that Redis answers: a PING on the queue's connection, one at a time. One out for longer than
-   * redisStallMs marks the queue unreachable until a PING is answered again, so that a stalled Redis (CLIENT PAUSE,
-   * a hung host) is refused within a second instead of holding every request for REPLY_TIMEOUT_MS.
+   * Check that Redis answers: a PING on the queue's connection (on a cluster, its state: probeRedis), one at a time.
+   * One out for longer than redisStallMs marks the queue unreachable until a PING is answered again, so that a
+   * stalled Redis (CLIENT PAUSE, a hung host) is refused within a second instead of holding every request for
+   * REPLY_TIMEOUT_MS.
    */
   private probe(): void {
     if (this.closed) return;
@@ -116,7 +117,7 @@ export class CommandRouter {
       return;
     }
     this.probeSentAt = Date.now();
-    this.connection.ping().then(
+    probeRedis(this.connection).then(
       () => {
         this.probeSentAt = undefined;
         this.trouble = undefined;

@@ -128,6 +128,22 @@ function ignoreErrorEvents(r: RedisClient): void {
   };
 }
 
+/**
+ * Whether Redis serves commands: a PING on one server; on a cluster, CLUSTER INFO from one node, which must say
+ * `cluster_state:ok`. A cluster whose state is `fail` (a master lost without a replica to take over, with
+ * cluster-require-full-coverage yes) still answers PING but refuses every key (CLUSTERDOWN): the API then refuses at
+ * once instead of waiting REPLY_TIMEOUT_MS for replies that cannot come.
+ */
+export async function probeRedis(r: RedisClient): Promise<void> {
+  if (!isCluster(r)) {
+    await r.ping();
+    return;
+  }
+  const info = await r.cluster('INFO');
+  const state = /cluster_state:(\w+)/.exec(info)?.[1];
+  if (state !== 'ok') throw new Error(`the Redis Cluster's state is ${state ?? 'unknown'}`);
+}
+
 /** Resolves once the connection is ready for commands (needed first by a connection without an offline queue). */
 export function redisReady(r: RedisClient): Promise<void> {
   if (r.status === 'ready') return Promise.resolve();
