@@ -36,6 +36,8 @@ describe('Redis Cluster: API, worker and notifier on three masters', function ()
   const slotOf = (key: string) => Number((cluster as PrivateCluster).cli((cluster as PrivateCluster).ports[0], 'CLUSTER', 'KEYSLOT', key));
   const masterOf = (key: string) => masterOfSlot(slotOf(key));
   const exists = (key: string) => Number((cluster as PrivateCluster).cli(masterOf(key), 'EXISTS', key)) === 1;
+  /** The hotels the first case made. */
+  let hotelIds: { id: string; roomTypeId: string }[] = [];
   const logs = () => parts.map((p) => `[${p.name}] ${p.tail()}`).join('\n');
 
   before(async () => {
@@ -92,6 +94,7 @@ describe('Redis Cluster: API, worker and notifier on three masters', function ()
       hotels.push({ id: h.id, shard, master: masterOf(keys.shardTag(shard)), roomTypeId: (await createRoomType(admin, h.id, { totalInventory: 50 })).id });
     }
     expect(new Set(hotels.map((h) => h.master))).to.have.property('size', 3);
+    hotelIds = hotels;
 
     // A webhook for reservations, to a receiver on this machine (WEBHOOK_ALLOW_PRIVATE=1).
     const base = await (receiver as Receiver).start();
@@ -186,5 +189,24 @@ describe('Redis Cluster: API, worker and notifier on three masters', function ()
     expect(mastersOfShards.size, 'masters holding shard keys').to.equal(3);
     // Every shard's lease is held, each on the master of its tag.
     for (let k = 0; k < shardCount; k++) expect(exists(keys.lease(k)), `lease of shard ${k}`).to.equal(true);
+  });
+
+  // A master lost without a replica: the cluster goes to state `fail` and refuses every key, but still answers PING.
+  // The API used to wait REPLY_TIMEOUT_MS for each request and answer 202; it answers 503 at once, and /readyz 503.
+  it('a cluster in state fail: every request 503 at once and /readyz 503, not 202 after the reply timeout', async () => {
+    const c = cluster as PrivateCluster;
+    c.cli(c.ports[2], 'SHUTDOWN', 'NOSAVE');
+    await waitFor('both live masters in state fail', async () => c.ports.slice(0, 2).every((p) => /cluster_state:fail/.test(c.cli(p, 'CLUSTER', 'INFO'))), 20_000);
+    // The API's probe (every 200 ms) has seen it: /readyz says so for the queue as well as for Redis.
+    await waitFor('/readyz to say the queue is unreachable', async () => (await admin.get('/readyz')).body.checks?.queue !== 'ok', 5_000);
+    const ready = await admin.get('/readyz');
+    expect(ready.body.checks.redis).to.match(/state is fail/);
+    const t0 = Date.now();
+    const r = await admin.post('/v1/reservations', reservationBody(hotelIds[0].id, hotelIds[0].roomTypeId, dayFromToday(8), dayFromToday(9)));
+    expect(r.status, JSON.stringify(r.body)).to.equal(503);
+    expect(r.headers.get('retry-after')).to.match(/^\d+$/);
+    expect(Date.now() - t0).to.be.below(1_000);
+    // Nothing more to hand over on a failed cluster: the processes go at once (a SIGTERM would wait for Redis).
+    for (const p of parts) p.child.kill('SIGKILL');
   });
 });

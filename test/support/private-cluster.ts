@@ -69,6 +69,8 @@ export async function startPrivateCluster(masters = 3): Promise<PrivateCluster> 
           '--bind', '127.0.0.1',
           '--cluster-enabled', 'yes',
           '--cluster-config-file', path.join(dir, `nodes-${port}.conf`),
+          // A master that stops is declared failed within about two seconds (default 15 s), for tests that stop one.
+          '--cluster-node-timeout', '2000',
           '--save', '',
           '--appendonly', 'no',
           '--daemonize', 'no',
