@@ -5,7 +5,7 @@
 // (API.md, Outages: requests are still queued for callers whose token was verified before the outage).
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { Redis } from 'ioredis';
+import { RedisKeys, type RedisClient } from '../engine/redis.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { PrincipalKind } from '../engine/core/types.js';
 import type { Logger } from '../engine/log.js';
@@ -48,7 +48,7 @@ interface Known {
 
 /** Where rate limits are counted: Redis (shared by every API process), or this process's memory. */
 export interface RateLimitStore {
-  redis: Redis;
+  redis: RedisClient;
   /** Prefix of the limits' keys (REDIS_PREFIX). */
   prefix: string;
   /** Whether Redis is known to be away or stalled now (the command router's probe): then memory counts at once. */
@@ -76,7 +76,7 @@ export function rateLimiter(store: RateLimitStore | undefined, name: string, poi
   if (!store) return { points, seconds, local };
   const shared = new RateLimiterRedis({
     storeClient: store.redis,
-    keyPrefix: `${store.prefix}:ratelimit:${name}`,
+    keyPrefix: new RedisKeys(store.prefix).rateLimit(name),
     points,
     duration: seconds,
     inMemoryBlockOnConsumed: points,

@@ -2,8 +2,8 @@
 // Events clients for that hotel (one subscription per hotel, fanned out in memory), so announcements of hotels
 // nobody watches cost it nothing. A client that falls behind is dropped with `reset`, never buffered.
 import type { Response } from 'express';
-import type { Redis } from 'ioredis';
-import { cacheKeys, type AvailabilityCache, type ChangeMessage } from '../engine/availability-cache.js';
+import type { RedisClient } from '../engine/redis.js';
+import type { AvailabilityCache, ChangeMessage } from '../engine/availability-cache.js';
 import { sseClientBufferedBytesMax, sseClientsMax } from '../engine/limits.js';
 
 interface StreamClient {
@@ -22,9 +22,8 @@ export class AvailabilityHub {
   private heartbeat: NodeJS.Timeout;
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly cache: AvailabilityCache,
-    private readonly prefix: string,
     heartbeatMs: number,
   ) {
     subscriber.on('message', (_channel: string, text: string) => {
@@ -63,7 +62,7 @@ export class AvailabilityHub {
       // Resolves once Redis confirms the subscription, so the change log read below covers every change the
       // subscription does not deliver. Commands on one connection run in order: an unsubscribe of this hotel still
       // in flight is undone by this subscribe.
-      const subscribed = this.subscriber.subscribe(cacheKeys(this.prefix, hotelId).channel).then(() => true, () => false);
+      const subscribed = this.subscriber.subscribe(this.cache.keysOf(hotelId).channel).then(() => true, () => false);
       this.byHotel.set(hotelId, (watch = { clients: new Set(), subscribed }));
     }
     watch.clients.add(c);
@@ -131,7 +130,7 @@ export class AvailabilityHub {
     if (watch?.clients.delete(c)) this.count--;
     if (watch && watch.clients.size === 0) {
       this.byHotel.delete(c.hotelId);
-      this.subscriber.unsubscribe(cacheKeys(this.prefix, c.hotelId).channel).catch(() => {});
+      this.subscriber.unsubscribe(this.cache.keysOf(c.hotelId).channel).catch(() => {});
     }
   }
 

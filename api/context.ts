@@ -1,11 +1,10 @@
-import type { Redis } from 'ioredis';
 import type { PaymentProvider } from '../engine/payment-provider.js';
 import type { AvailabilityCache } from '../engine/availability-cache.js';
 import type { AvailabilityHub } from './availability-hub.js';
 import type { CommandRouter } from '../engine/command-router.js';
 import type { Config } from '../engine/config.js';
 import type { Logger } from '../engine/log.js';
-import type { RedisKeys } from '../engine/redis.js';
+import type { RedisClient, RedisKeys } from '../engine/redis.js';
 import type { BatchStore, CatalogStore } from '../engine/store/catalog-store.js';
 import type { ShardReader } from '../engine/store/shard-reader.js';
 import type { Authenticator, RateLimitStore } from './auth.js';
@@ -19,7 +18,7 @@ export interface ApiContext {
   reader: ShardReader;
   catalog: CatalogStore;
   auth: Authenticator;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   log: Logger;
   /** The access log (one line per request, component "access"). */

@@ -39,8 +39,8 @@ export async function startApi(config: Config): Promise<RunningApi> {
   // command connection has no offline queue (a command sent while Redis is down fails at once instead of piling
   // up); the subscribers keep theirs for their few subscribe commands.
   const failFast: RedisOptions = { commandTimeoutMs: apiRedisCommandTimeoutMs, reconnectDelayMsMax: apiRedisReconnectDelayMsMax };
-  const redis = createRedis(config.redisUrl, 'api', { ...failFast, offlineQueue: false });
-  const revocations = createRedis(config.redisUrl, 'api-revocations', failFast);
+  const redis = createRedis(config, 'api', { ...failFast, offlineQueue: false });
+  const revocations = createRedis(config, 'api-revocations', failFast);
   await redisReady(redis);
   const keys = new RedisKeys(config.redisPrefix);
   const catalog = new CatalogStore(catalogPool);
@@ -56,8 +56,8 @@ export async function startApi(config: Config): Promise<RunningApi> {
   revocations.on('message', (_c: string, hex: string) => auth.forget(hex));
   const reader = new ShardReader(shardPools, config.shardCount, new ReservationClaims(catalogPool));
   reader.startProbing(databaseProbeMs);
-  const cache = new AvailabilityCache(redis, config.redisPrefix);
-  const hub = new AvailabilityHub(createRedis(config.redisUrl, 'api-availability', failFast), cache, config.redisPrefix, config.sseHeartbeatMs);
+  const cache = new AvailabilityCache(redis, keys, config.shardCount);
+  const hub = new AvailabilityHub(createRedis(config, 'api-availability', failFast), cache, config.sseHeartbeatMs);
   const batchPool = createBatchPool();
   metrics.process.setRouterStats(() => router.stats);
   metrics.process.setQueueSource(() => router.queueDepths());

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { deletePrefix } from '../engine/redis.js';
 import { freePort, startServerProcess, type ServerProcess } from './child-process.js';
 import { adminDatabaseUrl, benchDatabaseName, databaseUrl, dropBenchDatabase, withAdminClient } from './postgres.js';
 import { backendPids } from './host-cpu.js';
@@ -240,12 +241,7 @@ export async function deleteRedisPrefix(prefix: string): Promise<void> {
   if (!prefix.startsWith('bench_base_')) throw new Error(`refusing to delete Redis keys under "${prefix}"`);
   const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deletePrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }

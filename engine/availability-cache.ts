@@ -1,16 +1,23 @@
 // The availability cache and change log in Redis, written only by the hotel's writer after a commit and stamped
 // with the hotel's version, so that they may lag but never go backwards. Readers (the API) only read them.
 //
-// Layout per hotel (hash tag {hotelId} keeps a hotel's keys in one Redis Cluster slot):
-//   <p>:avail:{h}            hash: v (version), base (first day number), end, tz, rts (JSON [{id, name}]), tiers
-//                            (JSON: the occupancy pricing tiers, so that a reader prices nights as the database does)
-//   <p>:avail:{h}:<rt>       string: the room type's night table as the writer holds it (engine/core/night-table.ts):
-//                            n = end - base nights of total, limit, reserved (int16 LE), then rates (int32 LE; the
-//                            base rates: prices follow from them, reserved, total and the tiers when read)
-//   <p>:changes:{h}          stream, id <version>-0: from, version, changes (JSON) or reset=1; capped length
-// and every change is announced on the channel <p>:availability (one subscription per API process).
+// Layout per hotel h of shard k, under the shard's hash tag {<p>:s<k>} (RedisKeys.availability), so that the hotels a
+// commit changes are moved forward in one pipeline on one Redis Cluster node, with the shard's queue and lease:
+//   {<p>:s<k>}:avail:<h>            hash: v (version), base (first day number), end, tz, rts (JSON [{id, name}]),
+//                                   tiers (JSON: the occupancy pricing tiers, so that a reader prices nights as the
+//                                   database does)
+//   {<p>:s<k>}:avail:<h>:<rt>       string: the room type's night table as the writer holds it
+//                                   (engine/core/night-table.ts): n = end - base nights of total, limit, reserved
+//                                   (int16 LE), then rates (int32 LE; the base rates: prices follow from them,
+//                                   reserved, total and the tiers when read)
+//   {<p>:s<k>}:changes:<h>          stream, id <version>-0: from, version, changes (JSON) or reset=1; capped length
+// and every change is announced on the channel {<p>:s<k>}:availability:<h> (an API process subscribes while it
+// streams the hotel to someone). The scripts derive the room type keys from the meta key (`KEYS[1] .. ':' .. rt`):
+// the same tag, hence the same slot.
 import os from 'node:os';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { RedisKeys, type RedisClient } from './redis.js';
+import { shardOf } from './shard-map.js';
 import { formatDay } from './core/dates.js';
 import type { HotelState, NightTable, PricingTier } from './core/types.js';
 
@@ -42,13 +49,8 @@ export interface ChangeMessage {
   changes: NightChange[] | null;
 }
 
-export const cacheKeys = (prefix: string, hotelId: string) => ({
-  meta: `${prefix}:avail:{${hotelId}}`,
-  roomType: (rt: string) => `${prefix}:avail:{${hotelId}}:${rt}`,
-  changes: `${prefix}:changes:{${hotelId}}`,
-  /** Announcements of this hotel's changes: an API process subscribes only while it streams the hotel to someone. */
-  channel: `${prefix}:availability:{${hotelId}}`,
-});
+/** A hotel's cache keys and channel, under its shard's hash tag. */
+export const cacheKeys = (prefix: string, shardCount: number, hotelId: string) => new RedisKeys(prefix).availability(shardOf(hotelId, shardCount), hotelId);
 
 
 /** Byte offsets of night i's four values in a room type's string of n nights (the night table's own layout). */
@@ -184,8 +186,8 @@ interface CacheCommands {
 }
 type WithCacheCommands<T> = T & CacheCommands;
 
-function defineCacheCommands(redis: Redis): WithCacheCommands<Redis> {
-  const r = redis as WithCacheCommands<Redis>;
+function defineCacheCommands(redis: RedisClient): WithCacheCommands<RedisClient> {
+  const r = redis as WithCacheCommands<RedisClient>;
   if (typeof r.availApply !== 'function') {
     redis.defineCommand('availApply', { lua: applyScript });
     redis.defineCommand('availSnapshot', { lua: snapshotScript });
@@ -215,13 +217,19 @@ function tableBytes(t: NightTable): Buffer {
 }
 
 export class AvailabilityCache {
-  private readonly redis: WithCacheCommands<Redis>;
+  private readonly redis: WithCacheCommands<RedisClient>;
 
   constructor(
-    redis: Redis,
-    private readonly prefix: string,
+    redis: RedisClient,
+    private readonly keys: RedisKeys,
+    private readonly shardCount: number,
   ) {
     this.redis = defineCacheCommands(redis);
+  }
+
+  /** A hotel's keys and change channel. */
+  keysOf(hotelId: string) {
+    return this.keys.availability(shardOf(hotelId, this.shardCount), hotelId);
   }
 
   /** What the apply script answers when the change does not follow the cached version: write a snapshot. */
@@ -236,7 +244,7 @@ export class AvailabilityCache {
   }
 
   private stageSnapshot(p: ChainableCommander, state: HotelState, announce: ChangeMessage | undefined): void {
-    const k = cacheKeys(this.prefix, state.hotel.id);
+    const k = this.keysOf(state.hotel.id);
     const rts = [...state.roomTypes.values()];
     (p as WithCacheCommands<ChainableCommander>).availSnapshot(
       2 + rts.length,
@@ -268,7 +276,7 @@ export class AvailabilityCache {
       this.stageSnapshot(p, state, msg);
       return;
     }
-    const k = cacheKeys(this.prefix, msg.hotelId);
+    const k = this.keysOf(msg.hotelId);
     const rtIndex = new Map<string, number>();
     const sorted = nights.length > 1 ? [...nights].sort((a, b) => (a.roomTypeId < b.roomTypeId ? -1 : a.roomTypeId > b.roomTypeId ? 1 : a.day - b.day)) : nights;
     // Runs: consecutive nights of one room type, with the fields any of them changed.
@@ -315,7 +323,7 @@ export class AvailabilityCache {
 
   /** The writer: a deleted hotel leaves no cache behind (its change log stays, so open streams can end cleanly). */
   async drop(hotelId: string): Promise<void> {
-    const k = cacheKeys(this.prefix, hotelId);
+    const k = this.keysOf(hotelId);
     const rts = await this.redis.hget(k.meta, 'rts');
     const keys = [k.meta, ...(rts ? (JSON.parse(rts) as { id: string }[]).map((rt) => k.roomType(rt.id)) : [])];
     await this.redis.unlink(...keys);
@@ -323,7 +331,7 @@ export class AvailabilityCache {
 
   /** The cached version of a hotel, or undefined when the cache does not hold it. */
   async version(hotelId: string): Promise<number | undefined> {
-    const v = await this.redis.hget(cacheKeys(this.prefix, hotelId).meta, 'v');
+    const v = await this.redis.hget(this.keysOf(hotelId).meta, 'v');
     return v === null ? undefined : Number(v);
   }
 
@@ -340,7 +348,7 @@ export class AvailabilityCache {
       }
     | undefined
   > {
-    const k = cacheKeys(this.prefix, hotelId);
+    const k = this.keysOf(hotelId);
     const r = await this.redis.availReadBuffer(k.meta, fromDay, toDay);
     if (!r || r[3].toString() !== 'hit') return undefined;
     const rts = JSON.parse(r[2].toString()) as { id: string; name: string }[];
@@ -374,7 +382,7 @@ export class AvailabilityCache {
    * the log no longer reaches back that far: the client must refetch).
    */
   async changesSince(hotelId: string, after: number): Promise<{ complete: boolean; entries: ChangeMessage[]; current: number | undefined }> {
-    const k = cacheKeys(this.prefix, hotelId);
+    const k = this.keysOf(hotelId);
     const [rows, current] = await Promise.all([
       this.redis.xrange(k.changes, `${after + 1}-0`, '+') as Promise<[string, string[]][]>,
       this.redis.hget(k.meta, 'v'),

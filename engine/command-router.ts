@@ -3,7 +3,6 @@
 // caller its own reply when the shard owner publishes the job's replies.
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
 import type { Command, Reply } from './core/types.js';
@@ -17,7 +16,7 @@ import {
   redisStallMs,
   routerBufferedCommandsMax,
 } from './limits.js';
-import { createRedis, isRedisNotSent, isRedisUnavailable, redisReady, RedisKeys } from './redis.js';
+import { createRedis, isRedisNotSent, isRedisUnavailable, probeRedis, redisReady, RedisKeys, type RedisClient } from './redis.js';
 import { shardOf } from './shard-map.js';
 
 /** How a command ended from the caller's point of view. */
@@ -52,8 +51,8 @@ export class CommandRouter {
   private readonly lanes: ShardLane[];
   private readonly waiting = new Map<string, Waiting>();
   private readonly jobShard = new Map<string, number>();
-  private readonly subscriber: Redis;
-  private readonly connection: Redis;
+  private readonly subscriber: RedisClient;
+  private readonly connection: RedisClient;
   readonly stats: RouterStats = { jobs: 0, commands: 0 };
   private closed = false;
   /** Why the queue counts as unreachable (Redis down or stalled), or undefined while it answers. */
@@ -66,18 +65,18 @@ export class CommandRouter {
     this.keys = new RedisKeys(config.redisPrefix);
     // No offline queue: a job sent while Redis is down fails at once and is known not to be queued (503), rather
     // than waiting for a reconnect that would queue it after its caller was answered.
-    this.connection = createRedis(config.redisUrl, `${this.apiId}-queue`, {
+    this.connection = createRedis(config, `${this.apiId}-queue`, {
       pipelined: true,
       commandTimeoutMs: apiRedisCommandTimeoutMs,
       offlineQueue: false,
       reconnectDelayMsMax: apiRedisReconnectDelayMsMax,
     });
-    this.subscriber = createRedis(config.redisUrl, `${this.apiId}-replies`, {
+    this.subscriber = createRedis(config, `${this.apiId}-replies`, {
       commandTimeoutMs: apiRedisCommandTimeoutMs,
       reconnectDelayMsMax: apiRedisReconnectDelayMsMax,
     });
     this.queues = Array.from({ length: config.shardCount }, (_, k) => {
-      const q = createShardQueue(this.keys.queueName(k), this.connection, config.redisPrefix);
+      const q = createShardQueue(this.connection, this.keys, k);
       // A Queue re-emits its connection's errors; without a listener BullMQ prints each with its stack trace, which
       // breaks the JSON-lines logs. Failing adds and the probe report them.
       q.on('error', () => {});
@@ -102,9 +101,10 @@ export class CommandRouter {
   }
 
   /**
-   * Check that Redis answers: a PING on the queue's connection, one at a time. One out for longer than
-   * redisStallMs marks the queue unreachable until a PING is answered again, so that a stalled Redis (CLIENT PAUSE,
-   * a hung host) is refused within a second instead of holding every request for REPLY_TIMEOUT_MS.
+   * Check that Redis answers: a PING on the queue's connection (on a cluster, its state: probeRedis), one at a time.
+   * One out for longer than redisStallMs marks the queue unreachable until a PING is answered again, so that a
+   * stalled Redis (CLIENT PAUSE, a hung host) is refused within a second instead of holding every request for
+   * REPLY_TIMEOUT_MS.
    */
   private probe(): void {
     if (this.closed) return;
@@ -117,7 +117,7 @@ export class CommandRouter {
       return;
     }
     this.probeSentAt = Date.now();
-    this.connection.ping().then(
+    probeRedis(this.connection).then(
       () => {
         this.probeSentAt = undefined;
         this.trouble = undefined;

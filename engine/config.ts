@@ -8,6 +8,8 @@ export interface Config {
   shardDatabaseUrls: string[];
   shardCount: number;
   redisUrl: string;
+  /** REDIS_CLUSTER_NODES: a Redis Cluster's start nodes; undefined: the one server of redisUrl. */
+  redisClusterNodes: { host: string; port: number }[] | undefined;
   redisPrefix: string;
   adminApiKey: string | undefined;
   holdTtlSeconds: number;
@@ -93,6 +95,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     shardDatabaseUrls,
     shardCount: e.SHARD_COUNT,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
     redisPrefix: e.REDIS_PREFIX,
     adminApiKey: e.ADMIN_API_KEY,
     holdTtlSeconds: e.HOLD_TTL_SECONDS,

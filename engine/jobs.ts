@@ -1,6 +1,6 @@
 // The one module that owns `bullmq`: a queue per virtual shard, the job payload, and the consumer's options.
 import { Queue, Worker, WaitingError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient, RedisKeys } from './redis.js';
 import type { Command } from './core/types.js';
 
 /** One command as it travels in a job: the API's request id comes back with its reply. */
@@ -44,10 +44,36 @@ export interface ReplyMessage {
 export type { Job };
 export { WaitingError };
 
-export function createShardQueue(name: string, connection: Redis, prefix: string): Queue<ShardJob> {
-  return new Queue<ShardJob>(name, {
+/**
+ * A virtual shard's queue. Its BullMQ prefix is the shard's hash tag (RedisKeys.queuePrefix), so that every key of
+ * the queue, which BullMQ's scripts touch together, is in the shard's slot on a Redis Cluster.
+ */
+/**
+ * Jobs still waiting in queues named as before the hash tags (`<prefix>:shard-<k>:…` and
+ * `<prefix>:notifications:…`, one server only: those names never worked on a cluster). This version never reads
+ * those queues, so a process refuses to start while they hold any (docs/operations.md: drain before upgrading).
+ */
+export async function jobsInUntaggedQueues(redis: RedisClient, prefix: string, shardCount: number): Promise<number> {
+  const names = [...Array.from({ length: shardCount }, (_, k) => `${prefix}:shard-${k}`), `${prefix}:notifications`];
+  const p = redis.pipeline();
+  for (const q of names) {
+    for (const list of ['wait', 'active', 'paused']) p.llen(`${q}:${list}`);
+    for (const set of ['prioritized', 'delayed', 'waiting-children']) p.zcard(`${q}:${set}`);
+  }
+  const results = (await p.exec()) ?? [];
+  let n = 0;
+  for (const [err, count] of results) {
+    // A key of another type than this BullMQ version keeps there holds no job this check knows how to count.
+    if (err && !/WRONGTYPE/.test(err.message)) throw err;
+    if (!err) n += Number(count);
+  }
+  return n;
+}
+
+export function createShardQueue(connection: RedisClient, keys: RedisKeys, shard: number): Queue<ShardJob> {
+  return new Queue<ShardJob>(keys.queueName(shard), {
     connection,
-    prefix,
+    prefix: keys.queuePrefix(shard),
     defaultJobOptions: {
       // A job is never failed for business reasons: rejections are replies. Completed jobs need not be kept
       // (exactly-once rests on applied_jobs in Postgres, not on BullMQ's memory of job ids).
@@ -67,15 +93,15 @@ export async function queueDepthOf(q: Queue<ShardJob>, shard: number): Promise<{
 }
 
 export function createShardWorker(
-  name: string,
-  connection: Redis,
-  prefix: string,
+  connection: RedisClient,
+  keys: RedisKeys,
+  shard: number,
   lockMs: number,
   processor: (job: Job<ShardJob>, token: string | undefined) => Promise<void>,
 ): Worker<ShardJob> {
-  return new Worker<ShardJob>(name, processor, {
+  return new Worker<ShardJob>(keys.queueName(shard), processor, {
     connection,
-    prefix,
+    prefix: keys.queuePrefix(shard),
     concurrency: 1,
     autorun: true,
     lockDuration: lockMs,
@@ -110,23 +136,23 @@ export interface NotificationJob {
 
 export const notificationsQueueName = 'notifications';
 
-export function createNotificationsQueue(connection: Redis, prefix: string): Queue<NotificationJob> {
+export function createNotificationsQueue(connection: RedisClient, keys: RedisKeys): Queue<NotificationJob> {
   return new Queue<NotificationJob>(notificationsQueueName, {
     connection,
-    prefix,
+    prefix: keys.notificationsPrefix(),
     // The notifier retries a job in place until it is recorded (a retry later would let the hotel's next events pass it).
     defaultJobOptions: { removeOnComplete: true, removeOnFail: 10_000, attempts: 1 },
   });
 }
 
 export function createNotificationsWorker(
-  connection: Redis,
-  prefix: string,
+  connection: RedisClient,
+  keys: RedisKeys,
   processor: (job: Job<NotificationJob>, token: string | undefined) => Promise<void>,
 ): Worker<NotificationJob> {
   return new Worker<NotificationJob>(notificationsQueueName, processor, {
     connection,
-    prefix,
+    prefix: keys.notificationsPrefix(),
     // One at a time: a hotel's events are recorded for delivery in the order the relay queued them.
     concurrency: 1,
     // A job is only recorded (deliveries and mails written), which takes milliseconds, and the lock is renewed while

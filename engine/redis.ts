@@ -1,7 +1,30 @@
 // The one module that owns the `ioredis` driver, and the names of every key this deployment uses.
-import { Pipeline, Redis } from 'ioredis';
+//
+// One server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES): createRedis makes an ioredis `Redis` or `Cluster`
+// for the same options, and the rest of the engine uses either as a RedisClient. Every key of one virtual shard
+// carries the shard's hash tag (`{<prefix>:s<k>}`, see RedisKeys), so that a shard's queue, lease, availability cache
+// and change logs sit in one hash slot, and every script and pipeline of a shard touches one slot. ioredis's
+// `keyPrefix` is never used: BullMQ refuses it, and it would move the hash tags.
+import { Cluster, Pipeline, Redis, type ClusterOptions, type RedisOptions as IoRedisOptions } from 'ioredis';
 
-export type RedisClient = Redis;
+export type RedisClient = Redis | Cluster;
+
+/** A node of a Redis Cluster to start from (REDIS_CLUSTER_NODES); the others are found through it. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/**
+ * Where Redis is: REDIS_URL, or the nodes of a cluster (then the URL gives only the user, password and TLS). A bare
+ * URL string means one server.
+ */
+export type RedisEndpoint = string | { redisUrl: string; redisClusterNodes?: RedisNode[] | undefined };
+
+/** Whether a client is a cluster client. */
+export function isCluster(r: RedisClient): r is Cluster {
+  return (r as { isCluster?: boolean }).isCluster === true;
+}
 
 export interface RedisOptions {
   /** A connection BullMQ blocks on (a worker's): commands wait for Redis however long it is away. */
@@ -23,24 +46,68 @@ export interface RedisOptions {
   reconnectDelayMsMax?: number;
 }
 
-export function createRedis(url: string, name: string, opts: RedisOptions = {}): Redis {
-  const r = new Redis(url, {
+/** The cluster's start nodes, when the endpoint names a cluster. */
+function clusterNodesOf(where: RedisEndpoint): RedisNode[] | undefined {
+  return typeof where === 'string' || !where.redisClusterNodes?.length ? undefined : where.redisClusterNodes;
+}
+
+const urlOf = (where: RedisEndpoint) => (typeof where === 'string' ? where : where.redisUrl);
+
+/** What a cluster's node connections take from REDIS_URL: the user, the password and TLS (rediss:). */
+function credentialsOf(urlText: string): Partial<IoRedisOptions> {
+  const u = new URL(urlText);
+  return {
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/** A connection to the one server, or to the cluster, with the same behaviour (see RedisOptions). */
+export function createRedis(where: RedisEndpoint, name: string, opts: RedisOptions = {}): RedisClient {
+  const node: IoRedisOptions = {
     connectionName: name,
-    // Commands issued in the same tick leave in one write: on a busy connection (queue moves of many shards, cache
-    // updates, replies) that is one system call instead of one per command, which is what they cost most here.
-    // Not for connections that read Buffer replies: the API's cache reads (callBuffer) broke when auto-pipelined.
-    enableAutoPipelining: opts.pipelined ?? false,
     // BullMQ needs null on blocking connections; elsewhere a bounded retry makes commands fail fast when Redis is down.
     maxRetriesPerRequest: opts.blocking ? null : 2,
-    enableOfflineQueue: opts.offlineQueue ?? true,
     ...(opts.commandTimeoutMs !== undefined && !opts.blocking ? { commandTimeout: opts.commandTimeoutMs } : {}),
-    ...(opts.reconnectDelayMsMax !== undefined
-      ? { retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), opts.reconnectDelayMsMax as number) }
-      : {}),
-    lazyConnect: false,
-  });
+  };
+  // Commands issued in the same tick leave in one write: on a busy connection (queue moves of many shards, cache
+  // updates, replies) that is one system call instead of one per command, which is what they cost most here.
+  // Not for connections that read Buffer replies: the API's cache reads (callBuffer) broke when auto-pipelined.
+  const enableAutoPipelining = opts.pipelined ?? false;
+  const enableOfflineQueue = opts.offlineQueue ?? true;
+  const backOff =
+    opts.reconnectDelayMsMax === undefined ? undefined : (times: number) => Math.min(50 * 2 ** Math.min(times, 10), opts.reconnectDelayMsMax as number);
+  const nodes = clusterNodesOf(where);
+  let r: RedisClient;
+  if (nodes) {
+    const o: ClusterOptions = {
+      // BullMQ reads maxRetriesPerRequest from redisOptions on a cluster (null for its blocking connections).
+      redisOptions: { ...node, ...credentialsOf(urlOf(where)) },
+      enableAutoPipelining,
+      enableOfflineQueue,
+      ...(backOff ? { clusterRetryStrategy: backOff } : {}),
+      lazyConnect: false,
+    };
+    r = new Cluster(nodes, o);
+  } else {
+    r = new Redis(urlOf(where), { ...node, enableAutoPipelining, enableOfflineQueue, ...(backOff ? { retryStrategy: backOff } : {}), lazyConnect: false });
+  }
   ignoreErrorEvents(r);
   if (opts.pipelined) shareScriptMethods(r);
+  return r;
+}
+
+/**
+ * A short-lived connection that fails at once instead of retrying (start-up checks, tests): one server or the
+ * cluster, with lazyConnect, no offline queue and no reconnects.
+ */
+export function createProbe(where: RedisEndpoint, connectTimeoutMs = 5000): RedisClient {
+  const nodes = clusterNodesOf(where);
+  const node: IoRedisOptions = { maxRetriesPerRequest: 0, connectTimeout: connectTimeoutMs };
+  const r = nodes
+    ? new Cluster(nodes, { redisOptions: { ...node, ...credentialsOf(urlOf(where)) }, lazyConnect: true, enableOfflineQueue: false, clusterRetryStrategy: () => null })
+    : new Redis(urlOf(where), { ...node, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
   return r;
 }
 
@@ -50,18 +117,35 @@ export function createRedis(url: string, name: string, opts: RedisOptions = {}):
  * stack trace on every failed reconnect, which breaks the JSON-lines logs. The failures themselves are reported
  * by the failing commands and by /readyz.
  */
-function ignoreErrorEvents(r: Redis): void {
+function ignoreErrorEvents(r: RedisClient): void {
   r.on('error', () => {});
-  const { duplicate } = r;
-  r.duplicate = function (this: Redis, ...args: Parameters<Redis['duplicate']>) {
+  const d = r as { duplicate: (...args: unknown[]) => RedisClient };
+  const { duplicate } = d;
+  d.duplicate = function (this: RedisClient, ...args: unknown[]) {
     const copy = duplicate.apply(this, args);
     ignoreErrorEvents(copy);
     return copy;
   };
 }
 
+/**
+ * Whether Redis serves commands: a PING on one server; on a cluster, CLUSTER INFO from one node, which must say
+ * `cluster_state:ok`. A cluster whose state is `fail` (a master lost without a replica to take over, with
+ * cluster-require-full-coverage yes) still answers PING but refuses every key (CLUSTERDOWN): the API then refuses at
+ * once instead of waiting REPLY_TIMEOUT_MS for replies that cannot come.
+ */
+export async function probeRedis(r: RedisClient): Promise<void> {
+  if (!isCluster(r)) {
+    await r.ping();
+    return;
+  }
+  const info = await r.cluster('INFO');
+  const state = /cluster_state:(\w+)/.exec(info)?.[1];
+  if (state !== 'ok') throw new Error(`the Redis Cluster's state is ${state ?? 'unknown'}`);
+}
+
 /** Resolves once the connection is ready for commands (needed first by a connection without an offline queue). */
-export function redisReady(r: Redis): Promise<void> {
+export function redisReady(r: RedisClient): Promise<void> {
   if (r.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const ready = () => {
@@ -77,7 +161,7 @@ export function redisReady(r: Redis): Promise<void> {
   });
 }
 
-type Commands = Redis & { scriptsSet: Record<string, unknown>; addedBuiltinSet: Set<string> } & Record<string, unknown>;
+type Commands = RedisClient & { scriptsSet: Record<string, unknown>; addedBuiltinSet: Set<string> } & Record<string, unknown>;
 
 /**
  * Pipelines that find the connection's scripts on a shared prototype instead of copying them in.
@@ -91,21 +175,22 @@ type Commands = Redis & { scriptsSet: Record<string, unknown>; addedBuiltinSet: 
  * do is unchanged: every script method resolves to the same function as before, called on the pipeline. Duplicates
  * of the connection get the same.
  */
-function shareScriptMethods(redis: Redis): void {
+function shareScriptMethods(redis: RedisClient): void {
   const r = redis as Commands;
   let WithScripts: (() => void) | undefined;
   const { defineCommand, addBuiltinCommand } = r;
-  r.defineCommand = function (this: Redis, ...args: Parameters<Redis['defineCommand']>) {
+  r.defineCommand = function (this: RedisClient, ...args: Parameters<Redis['defineCommand']>) {
     WithScripts = undefined;
     return defineCommand.apply(this, args);
   };
-  r.addBuiltinCommand = function (this: Redis, ...args: Parameters<Redis['addBuiltinCommand']>) {
+  r.addBuiltinCommand = function (this: RedisClient, ...args: Parameters<Redis['addBuiltinCommand']>) {
     WithScripts = undefined;
     return addBuiltinCommand.apply(this, args);
   };
   // BullMQ's workers block on a duplicate of the connection they are given, and define their scripts on it too.
-  const { duplicate } = r;
-  r.duplicate = function (this: Redis, ...args: Parameters<Redis['duplicate']>) {
+  const d = r as { duplicate: (...args: unknown[]) => RedisClient };
+  const { duplicate } = d;
+  d.duplicate = function (this: RedisClient, ...args: unknown[]) {
     const copy = duplicate.apply(this, args);
     if (copy.options.enableAutoPipelining) shareScriptMethods(copy);
     return copy;
@@ -134,15 +219,59 @@ function shareScriptMethods(redis: Redis): void {
     }
     if (Array.isArray(commands)) pipeline.addBatch(commands);
     return pipeline;
-  } as Redis['pipeline'];
+  } as Commands['pipeline'];
 }
 
-/** Every Redis key of a deployment, under its prefix. */
+/**
+ * Every Redis key of a deployment. Two kinds:
+ *  - a virtual shard's keys all begin with its hash tag `{<prefix>:s<k>}`, so that a Redis Cluster keeps them in one
+ *    hash slot: its BullMQ queue (the tag is the queue's BullMQ prefix, as BullMQ's cluster guide says), its lease,
+ *    and the availability cache, change log and change channel of each of its hotels. Shards spread over the slots,
+ *    hence over the masters, by their tags;
+ *  - global keys begin with `<prefix>:` and carry no tag, so that they spread over the slots by their whole name:
+ *    each is used on its own (one key per command or script), never with another key.
+ * The notifications queue has a tag of its own, `{<prefix>:notifications}`.
+ */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
-  lease(shard: number) {
-    return `${this.prefix}:lease:${shard}`;
+
+  /** The hash tag of a shard: every key of the shard starts with it. */
+  shardTag(shard: number) {
+    return `{${this.prefix}:s${shard}}`;
   }
+  /** BullMQ's prefix for a shard's queue: its keys are `<tag>:shard-<k>:<what>`. */
+  queuePrefix(shard: number) {
+    return this.shardTag(shard);
+  }
+  queueName(shard: number) {
+    return `shard-${shard}`;
+  }
+  lease(shard: number) {
+    return `${this.shardTag(shard)}:lease`;
+  }
+  /**
+   * A hotel's availability cache (meta hash, one night table per room type), its change log and its change channel,
+   * under its shard's tag: the writer moves several hotels of a shard forward in one pipeline after a commit, and a
+   * cluster takes a pipeline only when its keys sit on one node.
+   */
+  availability(shard: number, hotelId: string) {
+    const tag = this.shardTag(shard);
+    return {
+      meta: `${tag}:avail:${hotelId}`,
+      roomType: (rt: string) => `${tag}:avail:${hotelId}:${rt}`,
+      changes: `${tag}:changes:${hotelId}`,
+      /** Announcements of this hotel's changes: an API process subscribes only while it streams the hotel to someone. */
+      channel: `${tag}:availability:${hotelId}`,
+    };
+  }
+  /** BullMQ's prefix for the notifications queue (one queue, one slot). */
+  notificationsPrefix() {
+    return `{${this.prefix}:notifications}`;
+  }
+
+  // Global keys and channels.
+
+  /** The channel an API process hears its jobs' replies on (pub/sub channels belong to no slot). */
   replies(apiId: string) {
     return `${this.prefix}:replies:${apiId}`;
   }
@@ -152,27 +281,45 @@ export class RedisKeys {
   revocations() {
     return `${this.prefix}:revocations`;
   }
-  rate(tokenId: string) {
-    return `${this.prefix}:rate:${tokenId}`;
+  /** rate-limiter-flexible's key prefix of one limit: its keys are `<this>:<token or address>`, one per command. */
+  rateLimit(name: string) {
+    return `${this.prefix}:ratelimit:${name}`;
   }
-  /** The live workers and their last beats (see WorkerMembership). */
+  /** The live workers and their last beats (see WorkerMembership): one hash, one key per script call. */
   workers() {
     return `${this.prefix}:workers`;
   }
-  queueName(shard: number) {
-    return `shard-${shard}`;
+  /** The last epochs read from a shard database (GET /v1/ops/shards answers from them while it is down). */
+  opsEpochs(database: number) {
+    return `${this.prefix}:ops:epochs:${database}`;
   }
 }
 
+/** The key patterns that hold every key of a prefix: the global keys, and the tagged ones (shards, notifications). */
+export const prefixPatterns = (prefix: string) => [`${prefix}:*`, `{${prefix}:*`];
+
+/**
+ * The masters of a cluster (every key lives on one of them), or the one server. Keys are found per node: SCAN sees
+ * only the node it runs on.
+ */
+export function mastersOf(redis: RedisClient): Redis[] {
+  return isCluster(redis) ? redis.nodes('master') : [redis];
+}
+
 /** Delete every key of a prefix (tests clean up after themselves with this). */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
+export async function deletePrefix(redis: RedisClient, prefix: string): Promise<number> {
   let n = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) n += await redis.unlink(...keys);
-  } while (cursor !== '0');
+  for (const node of mastersOf(redis)) {
+    for (const pattern of prefixPatterns(prefix)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        // One key per command on a cluster (the keys of one SCAN may sit in several slots of the node).
+        if (keys.length > 0) n += isCluster(redis) ? (await Promise.all(keys.map((k) => node.unlink(k)))).reduce((a, b) => a + b, 0) : await node.unlink(...keys);
+      } while (cursor !== '0');
+    }
+  }
   return n;
 }
 
@@ -185,7 +332,10 @@ export function isRedisUnavailable(err: unknown): boolean {
   if (!e) return false;
   if (e.name === 'MaxRetriesPerRequestError') return true;
   if (typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'].includes(e.code)) return true;
-  return /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Command timed out/i.test(e.message ?? '');
+  if (e.name === 'ClusterAllFailedError') return true;
+  return /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Command timed out|Cluster isn't ready|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available/i.test(
+    e.message ?? '',
+  );
 }
 
 /**
@@ -194,5 +344,6 @@ export function isRedisUnavailable(err: unknown): boolean {
  * reply) leaves open whether Redis ran it.
  */
 export function isRedisNotSent(err: unknown): boolean {
-  return /Stream isn't writeable/i.test((err as { message?: string } | null)?.message ?? '');
+  // A cluster client without an offline queue refuses a command while it is not ready: not sent either.
+  return /Stream isn't writeable|Cluster isn't ready and enableOfflineQueue/i.test((err as { message?: string } | null)?.message ?? '');
 }

@@ -2,7 +2,6 @@
 // shard's Postgres database (fencing), and runs one BullMQ consumer with concurrency 1 per shard it owns. Without
 // WORKER_SHARDS it owns its fair share of the shards among the live workers (see shard-share.ts), and hands a
 // shard that leaves its share over to the next owner after the job in hand.
-import type { Redis } from 'ioredis';
 import { AvailabilityCache } from './availability-cache.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
@@ -12,7 +11,7 @@ import { HoldSweeper } from './hold-sweeper.js';
 import { TestPaymentProvider, type PaymentProvider } from './payment-provider.js';
 import { PaymentReconciler } from './payment-reconciler.js';
 import type { Logger } from './log.js';
-import { createRedis, RedisKeys } from './redis.js';
+import { createRedis, RedisKeys, type RedisClient } from './redis.js';
 import { ShardActor, type Delivery } from './shard-actor.js';
 import { databaseOfShard } from './shard-map.js';
 import { assignShards, type Member } from './shard-share.js';
@@ -109,8 +108,8 @@ export class ShardOwner {
     shardsHandedOver: 0,
   };
   private readonly keys: RedisKeys;
-  private readonly redis: Redis;
-  private readonly bullConnection: Redis;
+  private readonly redis: RedisClient;
+  private readonly bullConnection: RedisClient;
   private readonly pools: Pool[];
   private readonly stores: ShardStore[];
   private readonly catalogPool: Pool;
@@ -149,8 +148,8 @@ export class ShardOwner {
     this.keys = new RedisKeys(config.redisPrefix);
     // Leases, the availability cache and the replies: no BullMQ scripts are defined on this connection, so that a
     // pipeline of it (one per commit) is cheap to make.
-    this.redis = createRedis(config.redisUrl, `${this.ownerId}-control`);
-    this.bullConnection = createRedis(config.redisUrl, `${this.ownerId}-jobs`, { blocking: true, pipelined: true });
+    this.redis = createRedis(config, `${this.ownerId}-control`);
+    this.bullConnection = createRedis(config, `${this.ownerId}-jobs`, { blocking: true, pipelined: true });
     const perDb = Math.ceil(config.shardCount / config.shardDatabaseUrls.length);
     this.pools = config.shardDatabaseUrls.map((url) => createWriterPool(url, Math.min(20, perDb + 2), this.ownerId));
     this.stores = this.pools.map((p) => new ShardStore(p, config.horizonDays));
@@ -164,7 +163,7 @@ export class ShardOwner {
     this.claims = new ReservationClaims(this.catalogPool);
     this.paymentsPool = createPool(config.catalogUrl, 4, `${this.ownerId}-payments`);
     this.payments = new TestPaymentProvider(this.paymentsPool);
-    this.cache = new AvailabilityCache(this.redis, config.redisPrefix);
+    this.cache = new AvailabilityCache(this.redis, this.keys, config.shardCount);
     this.wanted = config.workerShards ?? Array.from({ length: config.shardCount }, (_, i) => i);
     // A worker that is not heard of for a lease is gone: its shards' leases lapse at about the same time.
     this.membership = new WorkerMembership(this.redis, this.keys, this.ownerId, config.workerShards, config.shardLeaseMs);
@@ -395,7 +394,7 @@ export class ShardOwner {
         claims: this.claims,
         log: this.log,
       });
-      const queue = createShardQueue(this.keys.queueName(shard), this.bullConnection, this.config.redisPrefix);
+      const queue = createShardQueue(this.bullConnection, this.keys, shard);
       // A Queue re-emits its connection's errors; unheard, BullMQ prints each with its stack (not a JSON line). The
       // failing calls report them.
       queue.on('error', () => {});
@@ -412,9 +411,9 @@ export class ShardOwner {
         return;
       }
       const worker = createShardWorker(
-        this.keys.queueName(shard),
         this.bullConnection,
-        this.config.redisPrefix,
+        this.keys,
+        shard,
         this.config.jobLockMs,
         (job, token) => this.runDrained(shard, actor, worker, job, token),
       );

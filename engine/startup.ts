@@ -2,11 +2,15 @@
 // the user or database, Redis unreachable, a bad environment variable), and exits non-zero. The stack trace follows
 // only with LOG_LEVEL=debug. Every entry point (bin/start.ts, api/main.ts, workers/reservation-worker.ts) starts
 // through `startOrExit`.
-import { Redis } from 'ioredis';
 import { ConfigError, loadConfigOrExit, type Config } from './config.js';
+import { jobsInUntaggedQueues } from './jobs.js';
+import { createProbe, isCluster, type RedisEndpoint } from './redis.js';
 
 /** Redis answered no PING in time at start. */
 export class RedisUnreachable extends Error {}
+
+/** Queues named as before this version still hold jobs (see jobsInUntaggedQueues). */
+export class UntaggedQueuesNotEmpty extends Error {}
 
 /** What a URL names, without its password. */
 function where(urlText: string): string {
@@ -19,9 +23,15 @@ function where(urlText: string): string {
   }
 }
 
-/** Resolve once Redis answers a PING, or reject within `timeoutMs` with RedisUnreachable. */
-export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: timeoutMs });
+/** What an endpoint names, without a password: the URL's server, or the cluster's start nodes. */
+function whereRedis(r: RedisEndpoint): string {
+  if (typeof r !== 'string' && r.redisClusterNodes?.length) return `the Redis Cluster of ${r.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
+  return where(typeof r === 'string' ? r : r.redisUrl);
+}
+
+/** Resolve once Redis (the server, or the cluster) answers a PING, or reject within `timeoutMs` with RedisUnreachable. */
+export async function checkRedis(endpoint: RedisEndpoint, timeoutMs = 5000): Promise<void> {
+  const r = createProbe(endpoint, timeoutMs);
   let last: Error | undefined;
   r.on('error', (e: Error) => (last = e));
   let timer: NodeJS.Timeout | undefined;
@@ -33,10 +43,34 @@ export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
       }),
     ]);
   } catch (err) {
+    // A cluster client's own error says only that no start node answered; the node's error says why.
+    const nodeError = (last as { lastNodeError?: Error } | undefined)?.lastNodeError?.message;
+    if (nodeError && /cluster support disabled/i.test(nodeError)) {
+      throw new RedisUnreachable(`${whereRedis(endpoint)} is not a cluster (${nodeError}): set REDIS_URL instead of REDIS_CLUSTER_NODES for a single server`);
+    }
     const why = (last as { code?: string } | undefined)?.code ?? (err as { code?: string }).code ?? (err as Error).message;
-    throw new RedisUnreachable(`cannot reach Redis at ${where(url)} (${why}): start Redis there, or set REDIS_URL to where it runs`);
+    const fix = typeof endpoint !== 'string' && endpoint.redisClusterNodes?.length ? 'set REDIS_CLUSTER_NODES to nodes of a running cluster' : 'set REDIS_URL to where it runs';
+    throw new RedisUnreachable(`cannot reach Redis at ${whereRedis(endpoint)} (${why}): start Redis there, or ${fix}`);
   } finally {
     clearTimeout(timer);
+    r.disconnect();
+  }
+}
+
+/** Refuse to start while queues named as before the hash tags hold jobs, which this version would never decide. */
+export async function checkNoUntaggedQueues(config: Config): Promise<void> {
+  const r = createProbe(config);
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    if (isCluster(r)) return;
+    const n = await jobsInUntaggedQueues(r, config.redisPrefix, config.shardCount);
+    if (n > 0) {
+      throw new UntaggedQueuesNotEmpty(
+        `${n} job(s) wait in queues named as before this version (${config.redisPrefix}:shard-<k>, ${config.redisPrefix}:notifications): let the previous version's workers and notifier decide them (docs/operations.md, "Upgrading to hash-tagged Redis keys"), then start this version`,
+      );
+    }
+  } finally {
     r.disconnect();
   }
 }
@@ -46,7 +80,7 @@ const unreachable = ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '
 /** One line saying what stopped the start and how to fix it. */
 export function explainStartFailure(err: unknown, config?: Config): string {
   if (err instanceof ConfigError) return `configuration error: ${err.message} (fix that environment variable; docs/api.md lists them all)`;
-  if (err instanceof RedisUnreachable) return `cannot start: ${err.message}`;
+  if (err instanceof RedisUnreachable || err instanceof UntaggedQueuesNotEmpty) return `cannot start: ${err.message}`;
   const e = err as { code?: string; message?: string; address?: string; port?: number };
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = (e?.message ?? String(err)).split('\n')[0];
@@ -90,7 +124,8 @@ export function exitOnStartFailure(err: unknown, config?: Config): never {
 export async function startOrExit<T>(start: (config: Config) => Promise<T>): Promise<{ config: Config; started: T }> {
   const config = loadConfigOrExit();
   try {
-    await checkRedis(config.redisUrl);
+    await checkRedis(config);
+    await checkNoUntaggedQueues(config);
     return { config, started: await start(config) };
   } catch (err) {
     exitOnStartFailure(err, config);

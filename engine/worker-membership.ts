@@ -1,8 +1,7 @@
 // Which workers are alive: each beats into one Redis hash of its deployment (`<prefix>:workers`, worker id → time
 // of its last beat by Redis's clock, and the shards it pins), and a worker not heard of for a lease is gone. One
 // key, so that it lives in one slot of a Redis Cluster; one script call per beat, which also answers the members.
-import type { Redis } from 'ioredis';
-import type { RedisKeys } from './redis.js';
+import type { RedisClient, RedisKeys } from './redis.js';
 import type { Member } from './shard-share.js';
 
 // KEYS[1]: the hash. ARGV: id ('' to only read), pins ('' for none, else "0,1,5"), ttl ms. Stamps the beat with
@@ -30,7 +29,7 @@ return live`;
 
 export class WorkerMembership {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly id: string,
     /** The shards this worker pins (WORKER_SHARDS), or undefined: it takes its share of the rest. */

@@ -7,23 +7,23 @@ import type { Queue } from 'bullmq';
 import { createShardQueue, queueDepthOf, type ShardJob } from './jobs.js';
 import type { Logger } from './log.js';
 import { processMetrics } from './metrics.js';
-import { createRedis, RedisKeys } from './redis.js';
+import { createRedis, RedisKeys, type RedisEndpoint } from './redis.js';
 import type { ShardOwner } from './shard-owner.js';
 
 /** The owner's counts and shards, and the depth of the queues it owns, in this process's metrics. */
-export function reportOwner(owner: ShardOwner, redisUrl: string, redisPrefix: string): () => void {
+export function reportOwner(owner: ShardOwner, redis: RedisEndpoint, redisPrefix: string): () => void {
   processMetrics.setOwner(() => ({ stats: owner.stats, owned: owner.ownedShards() }));
   const keys = new RedisKeys(redisPrefix);
   let connection: ReturnType<typeof createRedis> | undefined;
   const queues = new Map<number, Queue<ShardJob>>();
   processMetrics.setQueueSource(async () => {
-    connection ??= createRedis(redisUrl, `${owner.ownerId}-metrics`, { commandTimeoutMs: 1_000 });
+    connection ??= createRedis(redis, `${owner.ownerId}-metrics`, { commandTimeoutMs: 1_000 });
     const conn = connection;
     return Promise.all(
       owner.ownedShards().map(({ shard }) => {
         let q = queues.get(shard);
         if (!q) {
-          queues.set(shard, (q = createShardQueue(keys.queueName(shard), conn, redisPrefix)));
+          queues.set(shard, (q = createShardQueue(conn, keys, shard)));
           q.on('error', () => {});
         }
         return queueDepthOf(q, shard);

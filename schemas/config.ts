@@ -62,6 +62,25 @@ export const envSchema = z.object({
     }),
   SHARD_COUNT: int(1, 4096, 16),
   REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  // A Redis Cluster's nodes to start from (host:port, comma-separated); set, every process connects to the cluster
+  // and REDIS_URL gives only the user, password and TLS (rediss:) of its nodes.
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const nodes: { host: string; port: number }[] = [];
+      for (const s of v.split(',').map((x) => x.trim())) {
+        const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(s);
+        const port = m ? Number(m[2]) : 0;
+        if (!m || port < 1 || port > 65535) {
+          ctx.addIssue({ code: 'custom', message: `every entry must be host:port, got "${s}"` });
+          return z.NEVER;
+        }
+        nodes.push({ host: m[1].replace(/^\[|\]$/g, ''), port });
+      }
+      return nodes;
+    }),
   REDIS_PREFIX: z
     .string()
     .optional()

@@ -9,6 +9,8 @@ import { startOrExit } from '../engine/startup.js';
 import { prepareDatabases } from '../engine/store/pg.js';
 import { serveMetrics } from '../engine/worker-metrics.js';
 
+// Through startOrExit like the other parts: Redis (the server or the cluster) must answer, and no job may wait in a
+// queue named as before the hash tags (the notifications queue is one of them).
 const {
   config,
   started: { service, metrics, log },

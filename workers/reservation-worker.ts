@@ -17,7 +17,7 @@ const {
   const metrics = config.workerMetricsPort === undefined ? undefined : await serveWorkerMetrics(owner, config.workerMetricsPort, log);
   return { owner, metrics, log };
 });
-const stopReporting = reportOwner(owner, config.redisUrl, config.redisPrefix);
+const stopReporting = reportOwner(owner, config, config.redisPrefix);
 log.info('worker started', { owner: owner.ownerId, shards: config.workerShards ?? 'all', metricsPort: metrics?.port });
 let stopping = false;
 const stop = async () => {

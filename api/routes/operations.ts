@@ -5,6 +5,7 @@ import { openApiDocument } from '../../schemas/openapi.js';
 import type { ApiContext } from '../context.js';
 import { docsPage } from '../docs-page.js';
 import { readinessCheckMs } from '../../engine/limits.js';
+import { probeRedis } from '../../engine/redis.js';
 import { databaseOfShard } from '../../engine/shard-map.js';
 
 /** `p`, or a rejection once `ms` have passed without its answer. */
@@ -47,7 +48,7 @@ export function operationRoutes(ctx: ApiContext): Router {
         (e: Error) => (checks[name] = e.message),
       );
     await Promise.all([
-      check('redis', () => ctx.redis.ping()),
+      check('redis', () => probeRedis(ctx.redis)),
       check('queue', async () => {
         const why = ctx.router.unavailableReason;
         if (why) throw new Error(why);
@@ -72,7 +73,7 @@ export function operationRoutes(ctx: ApiContext): Router {
    * when neither was ever written). Owners and queue depths always come from Redis.
    */
   const remembered = new Map<number, KnownEpochs>();
-  const epochsKey = (database: number) => `${ctx.keys.prefix}:ops:epochs:${database}`;
+  const epochsKey = (database: number) => ctx.keys.opsEpochs(database);
   const epochsOf = async (database: number): Promise<{ known?: KnownEpochs; source: 'postgres' | 'memory' | 'redis' | 'none' }> => {
     try {
       const r = await within(ctx.reader.pools[database].query('SELECT shard, epoch FROM shard_leases'), readinessCheckMs);

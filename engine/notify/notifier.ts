@@ -5,7 +5,7 @@
 import { DelayedError, type Job, type Worker } from 'bullmq';
 import { createNotificationsWorker, type NotificationJob } from '../jobs.js';
 import type { Logger } from '../log.js';
-import type { Redis } from 'ioredis';
+import { RedisKeys, type RedisClient } from '../redis.js';
 import type { Pool } from '../store/pg.js';
 import { attempt, laneAgents, nextAttemptDelayMs, signatureHeaders } from './delivery.js';
 import { Mailer, mailOf } from './mail.js';
@@ -21,7 +21,7 @@ const claimMs = 120_000;
 
 export interface NotifierOptions {
   catalog: Pool;
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   log?: Logger;
   allowPrivate: boolean;
@@ -51,7 +51,7 @@ export class Notifier {
 
   start(): void {
     this.running = true;
-    this.worker = createNotificationsWorker(this.o.connection, this.o.prefix, (job, token) => this.record(job, token));
+    this.worker = createNotificationsWorker(this.o.connection, new RedisKeys(this.o.prefix), (job, token) => this.record(job, token));
     this.worker.on('error', (err) => this.o.log?.warn('notifications worker error', { err: err.message }));
     this.mailer.start();
     this.scheduler = this.schedule();

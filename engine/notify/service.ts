@@ -2,7 +2,7 @@
 import type { Config } from '../config.js';
 import { createNotificationsQueue } from '../jobs.js';
 import type { Logger } from '../log.js';
-import { createRedis } from '../redis.js';
+import { createRedis, RedisKeys } from '../redis.js';
 import { createPool } from '../store/pg.js';
 import { Notifier } from './notifier.js';
 import { OutboxRelay } from './relay.js';
@@ -16,9 +16,9 @@ export interface NotificationService {
 export function startNotificationService(config: Config, log?: Logger): NotificationService {
   const catalog = createPool(config.catalogUrl, 6, 'notifier');
   const shards = config.shardDatabaseUrls.map((u) => createPool(u, 3, 'outbox-relay'));
-  const queueConnection = createRedis(config.redisUrl, 'notifier-queue');
-  const workerConnection = createRedis(config.redisUrl, 'notifier-worker', { blocking: true });
-  const queue = createNotificationsQueue(queueConnection, config.redisPrefix);
+  const queueConnection = createRedis(config, 'notifier-queue');
+  const workerConnection = createRedis(config, 'notifier-worker', { blocking: true });
+  const queue = createNotificationsQueue(queueConnection, new RedisKeys(config.redisPrefix));
   queue.on('error', () => {});
   const relay = new OutboxRelay({ pools: shards, queue, log, retentionHours: config.outboxRetentionHours, auditRetentionDays: config.auditRetentionDays });
   const notifier = new Notifier({

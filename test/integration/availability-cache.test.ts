@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { AvailabilityCache, cachedFields, type CachedNight, type ChangeMessage } from '../../engine/availability-cache.js';
+import { RedisKeys } from '../../engine/redis.js';
 import { newHotelState } from '../../engine/core/evolve.js';
 import { mulberry32 as random } from '../../engine/core/random.js';
 import { newNightTable } from '../../engine/core/night-table.js';
@@ -24,7 +25,7 @@ describe('availability cache: runs of changed nights', function () {
   before(async () => {
     env = await createTestEnv();
     redis = new Redis(env.config.redisUrl, { maxRetriesPerRequest: 1 });
-    cache = new AvailabilityCache(redis, env.config.redisPrefix);
+    cache = new AvailabilityCache(redis, new RedisKeys(env.config.redisPrefix), env.config.shardCount);
   });
   after(async () => {
     redis?.disconnect();

@@ -260,7 +260,7 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
     const oldId = s.of('availability')[0].id!;
     s.close();
 
-    const key = cacheKeys(env.config.redisPrefix, hotel.id).changes;
+    const key = cacheKeys(env.config.redisPrefix, env.config.shardCount, hotel.id).changes;
     expect(await redis.xlen(key), 'the writer keeps a change log').to.be.greaterThan(0);
     await redis.xtrim(key, 'MAXLEN', 0);
 
@@ -282,7 +282,7 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
     const hotel = await createHotel(stack.admin);
     const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 10 });
     const start = (await availability(hotel.id, 5, 6)).version;
-    const key = cacheKeys(env.config.redisPrefix, hotel.id).changes;
+    const key = cacheKeys(env.config.redisPrefix, env.config.shardCount, hotel.id).changes;
     // Inventory PUTs, a few in flight at once (each job is one change-log entry), until the writer's capped log
     // (MAXLEN ~ changeLogEntriesMax) no longer reaches back to `start`.
     const oldestFrom = async () => {
@@ -427,7 +427,7 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
     const hotel = await createHotel(stack.admin);
     const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 8 });
     await book(hotel.id, rt.id, 5, 8, 2);
-    const keys = cacheKeys(env.config.redisPrefix, hotel.id);
+    const keys = cacheKeys(env.config.redisPrefix, env.config.shardCount, hotel.id);
     const pgVersion = await hotelVersion(env.config, hotel.id);
     expect(Number(await redis.hget(keys.meta, 'v')), 'cache version right after the 201').to.equal(pgVersion);
     await book(hotel.id, rt.id, 6, 7, 1);
@@ -466,7 +466,7 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
     const other = await createHotel(stack.admin);
     const otherRt = await createRoomType(stack.admin, other.id, { totalInventory: 5 });
     const subscribers = async (hotelId: string) => {
-      const r = (await redis.pubsub('NUMSUB', cacheKeys(env.config.redisPrefix, hotelId).channel)) as [string, number];
+      const r = (await redis.pubsub('NUMSUB', cacheKeys(env.config.redisPrefix, env.config.shardCount, hotelId).channel)) as [string, number];
       return Number(r[1]);
     };
     expect(await subscribers(hotel.id)).to.equal(0);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import pg from 'pg';
+import { Redis } from 'ioredis';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -62,19 +63,33 @@ describe('failed starts', function () {
     }
   };
 
+  /** A deployment whose queue of the names before the hash tags still holds a job (on the shared Redis). */
+  let oldPrefix = '';
+  const onRedis = async (f: (r: Redis) => Promise<unknown>) => {
+    const r = new Redis(env.config.redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      await f(r);
+    } finally {
+      r.disconnect();
+    }
+  };
+
   before(async () => {
     env = await createTestEnv();
+    oldPrefix = `${env.config.redisPrefix}_old`;
+    await onRedis((r) => r.lpush(`${oldPrefix}:shard-1:wait`, 'job-1'));
     deadPort = await closedPort();
     await asServer(`CREATE ROLE ${noCreateRole} LOGIN NOCREATEDB`);
     // A working configuration (Postgres and Redis answer), which each case breaks in one place.
     base = { ...env.vars, LOG_LEVEL: 'info', DEMO_DATA: '0' };
   });
   after(async () => {
+    await onRedis((r) => r.del(`${oldPrefix}:shard-1:wait`)).catch(() => {});
     await asServer(`DROP ROLE IF EXISTS ${noCreateRole}`).catch(() => {});
     await env?.cleanup();
   });
 
-  const cases: { name: string; vars: () => Record<string, string>; line: () => RegExp; code?: number }[] = [
+  const cases: { name: string; vars: () => Record<string, string>; line: () => RegExp; code?: number; entries?: string[] }[] = [
     { name: 'a bad environment variable', vars: () => ({ HOLD_TTL_SECONDS: 'ten' }), line: () => /^configuration error: HOLD_TTL_SECONDS: must be a whole number.*fix that environment variable/, code: 2 },
     {
       name: 'Postgres unreachable',
@@ -97,10 +112,28 @@ describe('failed starts', function () {
       vars: () => ({ REDIS_URL: `redis://127.0.0.1:${deadPort}` }),
       line: () => new RegExp(`^cannot start: cannot reach Redis at 127\\.0\\.0\\.1:${deadPort} \\(ECONNREFUSED\\): start Redis there, or set REDIS_URL`),
     },
+    {
+      name: 'Redis Cluster unreachable',
+      vars: () => ({ REDIS_CLUSTER_NODES: `127.0.0.1:${deadPort}` }),
+      line: () => new RegExp(`^cannot start: cannot reach Redis at the Redis Cluster of 127\\.0\\.0\\.1:${deadPort} \\(.+\\): start Redis there, or set REDIS_CLUSTER_NODES`),
+      entries: ['api/main.js', 'workers/notifier.js'],
+    },
+    {
+      name: 'REDIS_CLUSTER_NODES naming a server that is not a cluster',
+      vars: () => ({ REDIS_CLUSTER_NODES: new URL(env.config.redisUrl).host }),
+      line: () => /^cannot start: the Redis Cluster of .* is not a cluster \(ERR This instance has cluster support disabled\): set REDIS_URL instead of REDIS_CLUSTER_NODES/,
+      entries: ['workers/reservation-worker.js'],
+    },
+    {
+      name: 'a job waiting in a queue named as before the hash tags',
+      vars: () => ({ REDIS_PREFIX: oldPrefix }),
+      line: () => /^cannot start: 1 job\(s\) wait in queues named as before this version .*docs\/operations\.md/,
+      entries: [...entries, 'workers/notifier.js'],
+    },
   ];
 
-  for (const entry of entries) {
-    for (const c of cases) {
+  for (const entry of [...entries, 'workers/notifier.js']) {
+    for (const c of cases.filter((x) => (x.entries ?? entries).includes(entry))) {
       it(`${entry}, ${c.name}: one line saying what to fix, no stack trace, exit code non-zero`, async () => {
         const ended = await run(entry, { ...base, ...c.vars() });
         expect(ended.lines, ended.lines.join('\n')).to.have.length(1);

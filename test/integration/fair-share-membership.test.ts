@@ -2,9 +2,8 @@
 // workers would: a live worker that never claims its share does not leave those shards unowned (the fallback takes
 // them after a lease), a shard pinned by a live worker is left to it, and a worker that stops beating is counted out.
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
 import { createLogger } from '../../engine/log.js';
-import { createRedis, RedisKeys } from '../../engine/redis.js';
+import { createRedis, RedisKeys, type RedisClient } from '../../engine/redis.js';
 import { shareOf } from '../../engine/shard-share.js';
 import { ShardOwner } from '../../engine/shard-owner.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
@@ -13,7 +12,7 @@ import { waitFor } from '../support/stack.js';
 describe('fair share: a worker\'s view of the membership', function () {
   this.timeout(60_000);
   let env: TestEnv;
-  let redis: Redis;
+  let redis: RedisClient;
   let owner: ShardOwner | undefined;
   let beating: NodeJS.Timeout | undefined;
 

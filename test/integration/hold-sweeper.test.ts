@@ -44,7 +44,7 @@ describe('hold sweeper', function () {
                 'partner', 'p', 'f', now(), NULL, 2, now()
            FROM hotels h, generate_series(1, 135) g`,
       );
-      queue = createShardQueue(new RedisKeys(env.config.redisPrefix).queueName(2), redis, env.config.redisPrefix);
+      queue = createShardQueue(redis, new RedisKeys(env.config.redisPrefix), 2);
       const sweeper = new HoldSweeper(2, pool, queue, (err) => {
         throw err;
       });

@@ -31,6 +31,9 @@ describe('a request answered 202 whose queued job was lost', function () {
     await env?.cleanup();
   });
 
+  /** The BullMQ key root of a shard's queue: `<shard's tag>:shard-<k>` (its list `:wait`, its jobs' hashes `:<id>`). */
+  const queueKeyOf = (shard: number) => `${api.ctx.keys.queuePrefix(shard)}:${api.ctx.keys.queueName(shard)}`;
+
   const markerOf = async () => {
     const text = await api.ctx.redis.get(api.ctx.keys.inflight(body.reservationId));
     return text ? (JSON.parse(text) as { jobKey: string }) : undefined;
@@ -44,7 +47,7 @@ describe('a request answered 202 whose queued job was lost', function () {
     const m = await markerOf();
     expect(m, 'the 202 left its marker').to.not.equal(undefined);
     // Redis loses the job, but not the marker (the job's own keys, as a partial loss or a manual removal would).
-    const queue = `${env.config.redisPrefix}:${api.ctx.keys.queueName(api.ctx.router.shardOf(hotelId))}`;
+    const queue = queueKeyOf(api.ctx.router.shardOf(hotelId));
     expect(await api.ctx.redis.lrem(`${queue}:wait`, 0, m!.jobKey)).to.equal(1);
     await api.ctx.redis.del(`${queue}:${m!.jobKey}`);
     const gone = await admin.get(`/v1/reservations/${body.reservationId}`);
@@ -62,7 +65,7 @@ describe('a request answered 202 whose queued job was lost', function () {
     const lost = reservationBody(hotelId, body.roomTypeId, dayFromToday(7), dayFromToday(8));
     expect((await admin.post('/v1/reservations', lost)).status).to.equal(202);
     const text = await api.ctx.redis.get(api.ctx.keys.inflight(lost.reservationId));
-    const queue = `${env.config.redisPrefix}:${api.ctx.keys.queueName(api.ctx.router.shardOf(hotelId))}`;
+    const queue = queueKeyOf(api.ctx.router.shardOf(hotelId));
     const jobKey = (JSON.parse(text!) as { jobKey: string }).jobKey;
     expect(await api.ctx.redis.lrem(`${queue}:wait`, 0, jobKey)).to.equal(1);
     await api.ctx.redis.del(`${queue}:${jobKey}`);

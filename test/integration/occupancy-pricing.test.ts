@@ -71,7 +71,7 @@ describe('occupancy pricing: tiers, prices in availability and on the stream, lo
    * entry removed, from the database: both must agree.
    */
   async function availabilityBothWays(hotelId: string, from: number, to: number, rooms = 1): Promise<Availability> {
-    const meta = cacheKeys(env.config.redisPrefix, hotelId).meta;
+    const meta = cacheKeys(env.config.redisPrefix, env.config.shardCount, hotelId).meta;
     const version = await hotelVersion(env.config, hotelId);
     await waitFor('the cache at the committed version', async () => Number(await redis.hget(meta, 'v')) === version);
     const cached = await availability(hotelId, from, to, rooms);
@@ -278,7 +278,7 @@ describe('occupancy pricing: tiers, prices in availability and on the stream, lo
     expect((await stack.admin.put(`/v1/hotels/${hotel.id}/pricing`, { tiers: [{ occupancyPercent: 25, multiplierPercent: 200 }] })).status).to.equal(200);
     // A new owner: its memory is empty, so the next command loads the hotel (and its tiers) from the database.
     await stack.owner.stop();
-    await redis.del(cacheKeys(env.config.redisPrefix, hotel.id).meta);
+    await redis.del(cacheKeys(env.config.redisPrefix, env.config.shardCount, hotel.id).meta);
     stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
     await stack.owner.start();
     const r1 = await book(hotel.id, rt.id, 3, 4, 1);

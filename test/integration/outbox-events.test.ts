@@ -11,7 +11,7 @@ import { createNotificationsQueue } from '../../engine/jobs.js';
 import { OutboxRelay } from '../../engine/notify/relay.js';
 import { Notifier } from '../../engine/notify/notifier.js';
 import { availabilityData } from '../../engine/notify/events.js';
-import { createRedis } from '../../engine/redis.js';
+import { createRedis, RedisKeys } from '../../engine/redis.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
 import { createPool } from '../../engine/store/pg.js';
 import type { HttpClient } from '../support/http.js';
@@ -168,7 +168,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 20 });
     for (let i = 0; i < 3; i++) expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
     const connection = createRedis(env.config.redisUrl, 'relay-test');
-    const queue = createNotificationsQueue(connection, env.config.redisPrefix);
+    const queue = createNotificationsQueue(connection, new RedisKeys(env.config.redisPrefix));
     const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)], 2);
     const relay = new OutboxRelay({ pools: [pool], queue, retentionHours: 24, auditRetentionDays: 30 });
     try {
@@ -205,7 +205,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 20 });
     expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
     const connection = createRedis(env.config.redisUrl, 'relay-crash-test');
-    const queue = createNotificationsQueue(connection, env.config.redisPrefix);
+    const queue = createNotificationsQueue(connection, new RedisKeys(env.config.redisPrefix));
     const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)], 2);
     const relay = new OutboxRelay({ pools: [pool], queue, retentionHours: 24, auditRetentionDays: 30 });
     const cursorOf = () => withShardDb(env.config, hotel.id, async (c) => Number((await c.query('SELECT sequence FROM outbox_cursors WHERE hotel_id = $1', [hotel.id])).rows[0]?.sequence ?? 0));
@@ -233,7 +233,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     const blocking = createRedis(env.config.redisUrl, 'notifier-stop-worker', { blocking: true });
     // A prefix of its own: the stack's notifier must not take this job.
     const prefix = `${env.config.redisPrefix}-stop`;
-    const queue = createNotificationsQueue(connection, prefix);
+    const queue = createNotificationsQueue(connection, new RedisKeys(prefix));
     // A catalog nobody answers on: recording is retried in place.
     const catalog = createPool('postgres://127.0.0.1:9/nowhere', 1);
     const notifier = new Notifier({ catalog, connection: blocking, prefix, allowPrivate: true, retryScale: 1, mailDir: '/tmp/notifier-stop-test' });

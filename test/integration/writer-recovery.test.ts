@@ -10,6 +10,7 @@ import { createHotel, createRoomType, dayFromToday, reservationBody } from '../s
 import { nightsOf, reservationCount, withShardDb } from '../support/db.js';
 import { createLogger } from '../../engine/log.js';
 import { createRedis, RedisKeys } from '../../engine/redis.js';
+import { cacheKeys } from '../../engine/availability-cache.js';
 import { ShardOwner } from '../../engine/shard-owner.js';
 import { serveWorkerMetrics } from '../../engine/worker-metrics.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
@@ -163,7 +164,7 @@ describe('writer recovery', function () {
     // A change the cache missed: the night of day 3 shows a wrong count, and the cached version is one behind.
     const redis = createRedis(env.config.redisUrl, 'test');
     try {
-      const meta = `${env.config.redisPrefix}:avail:{${hotel.id}}`;
+      const meta = cacheKeys(env.config.redisPrefix, env.config.shardCount, hotel.id).meta;
       const v = Number(await redis.hget(meta, 'v'));
       const table = `${meta}:${rt.id}`;
       const base = Number(await redis.hget(meta, 'base'));
@@ -303,7 +304,7 @@ describe('failover order', function () {
     const dead = new Worker(keys.queueName(shard), () => {
       took?.();
       return new Promise<void>(() => {});
-    }, { connection, prefix: env.config.redisPrefix, lockDuration: 30_000, concurrency: 1 });
+    }, { connection, prefix: keys.queuePrefix(shard), lockDuration: 30_000, concurrency: 1 });
     try {
       const rates = `/v1/hotels/${hotel.id}/room-types/${rt.id}/rates`;
       const range = { from: dayFromToday(2), to: dayFromToday(4) };

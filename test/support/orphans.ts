@@ -8,16 +8,22 @@ import { Redis } from 'ioredis';
 import { processAlive } from '../../bench/child-process.js';
 import { deletePrefix } from '../../engine/redis.js';
 
-const idShape = /^bk_t_([0-9a-z]+)_[0-9a-z]+_[0-9a-f]{6}$/;
+/**
+ * The start of every test id: bk_t_, or TEST_ID_PREFIX (bk_<letters>_), so that several people running tests on one
+ * machine can tell their databases and keys apart.
+ */
+const idPrefix = /^bk_[a-z]+_$/.test(process.env.TEST_ID_PREFIX ?? '') ? (process.env.TEST_ID_PREFIX as string) : 'bk_t_';
+const idShape = new RegExp(`^${idPrefix}([0-9a-z]+)_[0-9a-z]+_[0-9a-f]{6}$`);
 
 /** A fresh test id (database name and Redis prefix): bk_t_<pid>_<time>_<random>, pid and time in base 36. */
 export function newTestId(): string {
-  return `bk_t_${process.pid.toString(36)}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  return `${idPrefix}${process.pid.toString(36)}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 }
 
 /** The test id a database name or Redis key belongs to, and the pid that made it, or undefined for other names. */
 export function testIdOf(name: string): { id: string; pid: number } | undefined {
-  const id = name.split(':')[0].replace(/_shard_\d+$/, '');
+  // Redis keys of a shard start with its hash tag, `{<id>:s<k>}:…`.
+  const id = name.replace(/^\{/, '').split(':')[0].replace(/_shard_\d+$/, '');
   const m = idShape.exec(id);
   return m ? { id, pid: parseInt(m[1], 36) } : undefined;
 }
@@ -35,7 +41,7 @@ export async function sweepOrphans(pgBase: string, redisUrl: string): Promise<st
   const client = new pg.Client({ connectionString: u.toString() });
   await client.connect();
   try {
-    const r = await client.query<{ datname: string }>(String.raw`SELECT datname FROM pg_database WHERE datname LIKE 'bk\_t\_%'`);
+    const r = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`${idPrefix.replace(/_/g, '\\_')}%`]);
     for (const { datname } of r.rows) {
       const id = orphan(datname);
       if (!id) continue;
@@ -47,15 +53,17 @@ export async function sweepOrphans(pgBase: string, redisUrl: string): Promise<st
   }
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', 'bk_t_*', 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        const id = orphan(key);
-        if (id) ids.add(id);
-      }
-    } while (cursor !== '0');
+    for (const pattern of [`${idPrefix}*`, `{${idPrefix}*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) {
+          const id = orphan(key);
+          if (id) ids.add(id);
+        }
+      } while (cursor !== '0');
+    }
     for (const id of ids) await deletePrefix(redis, id);
   } finally {
     redis.disconnect();
