@@ -44,7 +44,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   await redisReady(redis);
   const keys = new RedisKeys(config.redisPrefix);
   const catalog = new CatalogStore(catalogPool);
-  const router = new CommandRouter(config);
+  const router = new CommandRouter(config, log);
   await router.start();
   const metrics = new Metrics();
   const rateLimits = { redis, prefix: config.redisPrefix, troubled: () => router.unavailableReason !== undefined };

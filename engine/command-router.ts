@@ -16,6 +16,7 @@ import {
   redisStallMs,
   routerBufferedCommandsMax,
 } from './limits.js';
+import type { Logger } from './log.js';
 import { createRedis, isRedisNotSent, isRedisUnavailable, probeRedis, redisReady, RedisKeys, type RedisClient } from './redis.js';
 import { shardOf } from './shard-map.js';
 
@@ -58,10 +59,20 @@ export class CommandRouter {
   /** Why the queue counts as unreachable (Redis down or stalled), or undefined while it answers. */
   private trouble: string | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
-  /** When the probe now out was sent (undefined: none is out). */
-  private probeSentAt: number | undefined;
+  /** Whether a PING of the probe is out (sent, not answered). */
+  private probeOut = false;
+  /**
+   * How long the probe has waited for Redis to answer a PING, counted only in time this process could have read the
+   * answer (see probe): 0 when none is out.
+   */
+  private probeWaitedMs = 0;
+  /** When the probe's timer last ran. */
+  private probeTickAt = Date.now();
 
-  constructor(private readonly config: Config) {
+  constructor(
+    private readonly config: Config,
+    private readonly log?: Logger,
+  ) {
     this.keys = new RedisKeys(config.redisPrefix);
     // No offline queue: a job sent while Redis is down fails at once and is known not to be queued (503), rather
     // than waiting for a reconnect that would queue it after its caller was answered.
@@ -101,29 +112,55 @@ export class CommandRouter {
   }
 
   /**
-   * Check that Redis answers: a PING on the queue's connection (on a cluster, its state: probeRedis), one at a time.
-   * One out for longer than redisStallMs marks the queue unreachable until a PING is answered again, so that a
-   * stalled Redis (CLIENT PAUSE, a hung host) is refused within a second instead of holding every request for
-   * REPLY_TIMEOUT_MS.
+   * Check that Redis answers: a PING on the queue's connection (on a cluster, its state: probeRedis), one at a time. One unanswered for longer than
+   * redisStallMs marks the queue unreachable until a PING is answered again, so that a stalled Redis (CLIENT PAUSE,
+   * a hung host) is refused within a second instead of holding every request for REPLY_TIMEOUT_MS.
+   *
+   * The wait is counted only in time this process could have read the answer. A timer runs before the I/O of its
+   * turn of the event loop is read: after the loop was held (a starved CPU, a long GC, a burst of replies to write),
+   * the timer found a PING sent just before "unanswered for over 500 ms" while Redis's answer sat unread in the
+   * socket, and every command buffered behind a job in flight was answered 503 though Redis was fine (the spread
+   * bench on a loaded 2-core machine: probe ticks 0.7-1.6 s apart in the API, 503s with two workers). So each tick
+   * counts at most two probe intervals (less than redisStallMs), whatever time passed since the last: a PING is
+   * found stalled only after the loop has been through its I/O at least once without the answer since it was sent.
    */
   private probe(): void {
     if (this.closed) return;
-    if (this.probeSentAt !== undefined) {
-      if (Date.now() - this.probeSentAt > redisStallMs) this.unreachable(`Redis has not answered for over ${redisStallMs} ms`);
+    const now = Date.now();
+    const ran = Math.min(now - this.probeTickAt, 2 * redisProbeMs);
+    this.probeTickAt = now;
+    if (this.probeOut) {
+      this.probeWaitedMs += ran;
+      if (this.probeWaitedMs > redisStallMs) this.unreachable(`Redis has not answered for over ${redisStallMs} ms`);
       return;
     }
     if (this.connection.status !== 'ready') {
       this.unreachable(`the connection to Redis is ${this.connection.status}`);
       return;
     }
-    this.probeSentAt = Date.now();
+    this.ping();
+  }
+
+  /** Send the probe's PING (the wait so far is kept: one re-sent after a timeout goes on counting it). */
+  private ping(): void {
+    this.probeOut = true;
     probeRedis(this.connection).then(
       () => {
-        this.probeSentAt = undefined;
+        this.probeOut = false;
+        this.probeWaitedMs = 0;
+        if (this.trouble !== undefined) this.log?.info('the queue answers again', { apiId: this.apiId, was: this.trouble });
         this.trouble = undefined;
       },
       (err: Error) => {
-        this.probeSentAt = undefined;
+        if (this.closed) return;
+        if (isRedisUnavailable(err) && !isRedisNotSent(err) && this.connection.status === 'ready') {
+          // Timed out by the connection's own clock, which counts the time the event loop was held as Redis's
+          // (the answer may be unread in the socket): ask again, and let the probe's count decide.
+          this.ping();
+          return;
+        }
+        this.probeOut = false;
+        this.probeWaitedMs = 0;
         this.unreachable(`Redis did not answer: ${err.message}`);
       },
     );
@@ -136,11 +173,14 @@ export class CommandRouter {
    */
   private unreachable(reason: string): void {
     if (this.closed) return;
-    this.trouble = reason;
+    let refused = 0;
     for (const lane of this.lanes) {
       const buffered = lane.buffer.splice(0);
+      refused += buffered.length;
       for (const w of buffered) this.finish(w, { kind: 'unavailable', message: `the queue is unreachable: ${reason}` });
     }
+    if (this.trouble === undefined) this.log?.warn('the queue counts as unreachable: commands are refused (503) until Redis answers a PING', { apiId: this.apiId, reason, refused });
+    this.trouble = reason;
   }
 
   /**
@@ -209,8 +249,10 @@ export class CommandRouter {
         // The add was sent but not confirmed (a timeout, or the connection lost while it waited): Redis may have
         // queued the job, so its callers keep waiting for the replies and, without them, are told their commands
         // are queued (202) when REPLY_TIMEOUT_MS runs out, never that nothing was queued. (An add Redis refused,
-        // or one never sent, queued nothing: 503 below.)
-        this.unreachable(`a queued job was not confirmed: ${err.message}`);
+        // or one never sent, queued nothing: 503 below.) Whether Redis is away is the probe's to say (a lost
+        // connection says so at once): a timeout alone is no proof, since the connection's clock also counts the
+        // time this process's event loop was held while the answer sat unread (see probe).
+        if (!this.probeOut && this.connection.status === 'ready') this.ping();
         return;
       }
       this.settle(shard, jobKey);
