@@ -162,6 +162,14 @@ export class RedisKeys {
   queueName(shard: number) {
     return `shard-${shard}`;
   }
+  /** The channel on which a change of the shard map is announced (its new version), see ShardDirectory. */
+  shardMap() {
+    return `${this.prefix}:shard-map`;
+  }
+  /** Set by POST /v1/ops/shards/:shard/drain: the owner it names hands the shard over and does not take it again meanwhile. */
+  drain(shard: number) {
+    return `${this.prefix}:drain:${shard}`;
+  }
 }
 
 /** Delete every key of a prefix (tests clean up after themselves with this). */
