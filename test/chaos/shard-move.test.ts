@@ -4,15 +4,21 @@
 // lost; every 201 exactly once where the shard lives; nothing of the shard written to the source after the flip
 // (its rows' times stay before the flip, and the source's fence refuses a new epoch); the same availability before
 // and after a move; and the bad input of POST /v1/ops/shards/:shard/move refused with details, changing nothing.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ChaosStack, sleep, waitUntil, withClient, type ChaosHotel } from '../support/chaos-harness.js';
 import { ReservationLoad, stayBody, timedRequest } from '../support/chaos-load.js';
 import { availabilityDiffs, checkInvariants } from '../support/chaos-invariants.js';
+import { adminToken } from '../support/env.js';
 import { dayFromToday } from '../support/fixtures.js';
 import { freePort, startPrivatePostgres, type PrivatePostgres } from '../support/private-servers.js';
 import { createPool } from '../../engine/store/pg.js';
 import { ShardStore } from '../../engine/store/shard-store.js';
 import { ShardNotHomeError } from '../../engine/store/shard-copy.js';
+
+const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface ShardRow {
   shard: number;
@@ -194,6 +200,28 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     }
     const statuses = new Map<number, number>();
     for (const x of load.sent) statuses.set(x.status ?? 0, (statuses.get(x.status ?? 0) ?? 0) + 1);
+
+    // The CLI over the same routes: a readable table, usage and exit 2 on misuse, exit 1 with the API's details.
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [path.join(dist, 'bin/ops.js'), ...args], { encoding: 'utf8', env: { ...process.env, API_URL: s.apiUrl, ADMIN_API_KEY: adminToken }, timeout: 30_000 });
+    const table = cli('shards');
+    expect(table.status, table.stderr).to.equal(0);
+    expect(table.stdout.split('\n')[0]).to.match(/^shard\s+database\s+state\s+owner\s+epoch/);
+    expect(table.stdout).to.match(new RegExp(`\\n${shard}\\s+${source}\\s+serving\\s`));
+    for (const wrong of [[], ['shards', 'extra'], ['drain'], ['drain', 'x'], ['move-shard', '1'], ['nonsense']]) {
+      const r = cli(...wrong);
+      expect(r.status, `ops ${wrong.join(' ')}`).to.equal(2);
+      expect(r.stderr).to.contain('usage: npm run ops --');
+    }
+    const refusedMove = cli('move-shard', String(shard), '7');
+    expect(refusedMove.status).to.equal(1);
+    expect(refusedMove.stderr).to.contain('validation_failed').and.contain('details');
+
+    // Drain: the owner hands the shard over (the only worker takes it again once the ask lapses, with the next epoch).
+    const epochBefore = (await shards())[shard].epoch ?? 0;
+    const drained = cli('drain', String(shard));
+    expect(drained.status, drained.stderr).to.equal(0);
+    await waitUntil('the drained shard owned again with a later epoch', async () => ((await shards())[shard].epoch ?? 0) > epochBefore, 20_000, () => s.logs());
     if (process.env.TEST_LOG_LEVEL) process.stderr.write(`moves: ${JSON.stringify(record)}\nload: ${JSON.stringify([...statuses])}\n`);
   });
 });
