@@ -190,16 +190,33 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     // And the shard takes reservations where it is now.
     const one = await timedRequest(s.principals[0].client, 'POST', '/v1/reservations', stayBody(moving, 25));
     expect(one.status, JSON.stringify(one.body)).to.equal(201);
-    const record = await withClient(s.config.catalogUrl, async (c) =>
-      (await c.query('SELECT id, from_database, to_database, state, rows_copied, pause_ms FROM shard_moves ORDER BY id')).rows as { state: string; rows_copied: number; pause_ms: number }[],
-    );
-    expect(record.map((m) => m.state)).to.deep.equal(['done', 'done']);
-    for (const m of record) {
-      expect(Number(m.rows_copied), 'rows copied').to.be.greaterThan(100);
-      expect(m.pause_ms, 'pause recorded').to.be.a('number');
-    }
-    const statuses = new Map<number, number>();
-    for (const x of load.sent) statuses.set(x.status ?? 0, (statuses.get(x.status ?? 0) ?? 0) + 1);
+    // A crash of the owner mid-move: the move of another shard is held at its seal (the lease row locked), the
+    // worker is killed, and a new worker finishes it (it takes the shard in the source, lifting the seal; BullMQ
+    // hands it the move job again; the move runs to the end). The shard ends in exactly one database.
+    const other = s.hotels.find((h) => h.shard !== shard)!;
+    const otherSource = s.config.shardDatabaseUrls[other.database];
+    const held = await holdLeaseRow(otherSource, other.shard);
+    const crashMove = await move(other.shard, target);
+    expect(crashMove.status, JSON.stringify(crashMove.body)).to.equal(202);
+    await waitUntil('the mover to wait at its seal', async () =>
+      withClient(otherSource, async (c) => (await c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name LIKE 'worker-%'`)).rowCount === 1),
+    10_000, () => s.logs());
+    s.workers[0].signal('SIGKILL');
+    await s.workers[0].exited;
+    await held.release();
+    await s.startWorker();
+    await waitUntil('the next owner to finish the move', async () => {
+      const row = (await shards())[other.shard];
+      return row.lastMove?.id === (crashMove.body as { moveId: number }).moveId && row.lastMove.state === 'done';
+    }, 40_000, () => s.logs());
+    expect((await shards())[other.shard]).to.include({ database: target, state: 'serving' });
+    const afterCrash = await timedRequest(s.principals[0].client, 'POST', '/v1/reservations', stayBody(other, 26));
+    expect(afterCrash.status, JSON.stringify(afterCrash.body)).to.equal(201);
+    const id = (afterCrash.body as { id: string }).id;
+    const where = await Promise.all([otherSource, targetUrl].map((u) => withClient(u, async (c) => (await c.query('SELECT count(*)::int AS n FROM reservations WHERE id = $1', [id])).rows[0].n as number)));
+    expect(where, 'the new reservation in the target only').to.deep.equal([0, 1]);
+    const homes = await Promise.all([otherSource, targetUrl].map((u) => withClient(u, async (c) => (await c.query('SELECT shard_is_home($1) AS home', [other.shard])).rows[0].home as boolean)));
+    expect(homes, 'the shard at home in exactly one database').to.deep.equal([false, true]);
 
     // The CLI over the same routes: a readable table, usage and exit 2 on misuse, exit 1 with the API's details.
     const cli = (...args: string[]) =>
@@ -222,6 +239,17 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     const drained = cli('drain', String(shard));
     expect(drained.status, drained.stderr).to.equal(0);
     await waitUntil('the drained shard owned again with a later epoch', async () => ((await shards())[shard].epoch ?? 0) > epochBefore, 20_000, () => s.logs());
+    const record = await withClient(s.config.catalogUrl, async (c) =>
+      (await c.query('SELECT id, from_database, to_database, state, rows_copied, pause_ms FROM shard_moves ORDER BY id')).rows as { state: string; rows_copied: number; pause_ms: number }[],
+    );
+    expect(record.map((m) => m.state)).to.deep.equal(['done', 'done', 'done']);
+    for (const m of record) {
+      expect(Number(m.rows_copied), 'rows copied').to.be.greaterThan(100);
+      expect(m.pause_ms, 'pause recorded').to.be.a('number');
+    }
+    const statuses = new Map<number, number>();
+    for (const x of load.sent) statuses.set(x.status ?? 0, (statuses.get(x.status ?? 0) ?? 0) + 1);
+
     if (process.env.TEST_LOG_LEVEL) process.stderr.write(`moves: ${JSON.stringify(record)}\nload: ${JSON.stringify([...statuses])}\n`);
   });
 });
