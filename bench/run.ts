@@ -595,6 +595,7 @@ async function main(): Promise<void> {
           `under a probe load of one reservation at a time on a hotel of the moving shard. ` +
           `Pause recorded by the engine (move job start → owner ready on the target): **p50 ${shardMove.pauseMs.p50} ms, max ${shardMove.pauseMs.max} ms** (${shardMove.pauseMs.all.join(', ')}). ` +
           `Longest probe request during each move: p50 ${shardMove.probeMaxMs.p50} ms, max ${shardMove.probeMaxMs.max} ms (${shardMove.probeMaxMs.all.join(', ')}), against ${shardMove.probeBaselineP50Ms} ms p50 outside moves. ` +
+          `Of each pause, seal + copy + fence + flip took ${shardMove.copyAndFlipMs.join(', ')} ms and the re-take on the target ${shardMove.retakeMs.join(', ')} ms. ` +
           `Rows copied per move: ${shardMove.rowsCopied.join(', ')}. Failed moves: ${shardMove.failed}; probe requests not answered 201: ${shardMove.probeErrors}.`,
         '',
       );

@@ -20,6 +20,9 @@ export interface ShardMoveResult {
   /** Probe requests outside the move windows: their p50, ms (what a request costs without a move). */
   probeBaselineP50Ms: number;
   rowsCopied: number[];
+  /** Per move: seal + copy + fence + flip (started → flipped), and the re-take on the target (flipped → resumed), ms. */
+  copyAndFlipMs: number[];
+  retakeMs: number[];
   failed: number;
   probeErrors: number;
 }
@@ -132,7 +135,7 @@ export async function measureShardMoves(o: { moves: number; hotels: number; room
       probeMax.push(Math.round(worst));
       log(`  move ${i + 1}: shard ${shard} ${from} → ${targetId}: paused ${done.pauseMs} ms, longest probe request ${Math.round(worst)} ms`);
     }
-    const rows = await copiedRows(engine.catalogUrl);
+    const phases = await movePhases(engine.catalogUrl);
     return {
       moves: shards.length,
       hotels: o.hotels,
@@ -141,7 +144,9 @@ export async function measureShardMoves(o: { moves: number; hotels: number; room
       pauseMs: { p50: pct(pauses, 50), max: Math.max(...pauses), all: pauses },
       probeMaxMs: { p50: pct(probeMax, 50), max: Math.max(...probeMax), all: probeMax },
       probeBaselineP50Ms: Math.round(pct(baseline, 50) * 10) / 10,
-      rowsCopied: rows,
+      rowsCopied: phases.map((p) => p.rows),
+      copyAndFlipMs: phases.map((p) => p.copyAndFlipMs),
+      retakeMs: phases.map((p) => p.retakeMs),
       failed,
       probeErrors,
     };
@@ -151,13 +156,18 @@ export async function measureShardMoves(o: { moves: number; hotels: number; room
   }
 }
 
-async function copiedRows(catalogUrl: string): Promise<number[]> {
+async function movePhases(catalogUrl: string): Promise<{ rows: number; copyAndFlipMs: number; retakeMs: number }[]> {
   const pg = (await import('pg')).default;
   const { pgConfig } = await import('./postgres.js');
   const c = new pg.Client(pgConfig(catalogUrl));
   await c.connect();
   try {
-    return (await c.query('SELECT rows_copied FROM shard_moves ORDER BY id')).rows.map((r) => Number(r.rows_copied ?? 0));
+    const r = await c.query(
+      `SELECT rows_copied, round(extract(epoch FROM flipped_at - started_at) * 1000)::int AS copy_ms,
+              round(extract(epoch FROM resumed_at - flipped_at) * 1000)::int AS retake_ms
+         FROM shard_moves ORDER BY id`,
+    );
+    return r.rows.map((x) => ({ rows: Number(x.rows_copied ?? 0), copyAndFlipMs: Number(x.copy_ms), retakeMs: Number(x.retake_ms) }));
   } finally {
     await c.end();
   }
