@@ -63,6 +63,13 @@ export class ShardDirectory {
     await this.refresh();
   }
 
+  private readAt = 0;
+
+  /** Read the map again unless it was read within `ms` (a reader that missed a row asks this; bounded catalog load). */
+  refreshIfOlderThan(ms: number): Promise<void> {
+    return Date.now() - this.readAt < ms ? (this.refreshing ?? Promise.resolve()) : this.refresh();
+  }
+
   /** Read the map again now (one at a time: concurrent callers share the read). */
   refresh(): Promise<void> {
     this.refreshing ??= this.read().finally(() => (this.refreshing = undefined));
@@ -89,6 +96,7 @@ export class ShardDirectory {
     }
     this.places = places;
     this.version = version;
+    this.readAt = Date.now();
     if (places.map((p) => p.database).join(',') !== before) this.onChange?.();
   }
 

@@ -109,6 +109,21 @@ export class ShardReader {
     return this.directory.poolOfShard(shardOf(hotelId, this.shardCount));
   }
 
+  /**
+   * A read of one row that a writer may just have made: when it finds nothing, the map is read again and, if the
+   * hotel's shard moved meanwhile (the announcement not yet here), the read is made again where it lives now, so
+   * that a 201 decided on a shard's new database is never followed by a 404 from its old one.
+   */
+  private async onMissAskMapAgain(hotelId: string, read: (p: Pool) => Promise<{ rowCount: number | null; rows: Record<string, unknown>[] }>) {
+    const shard = shardOf(hotelId, this.shardCount);
+    const before = this.directory.databaseOf(shard);
+    const r = await read(this.directory.pool(before));
+    if (r.rowCount) return r;
+    await this.directory.refreshIfOlderThan(250).catch(() => {});
+    const now = this.directory.databaseOf(shard);
+    return now === before ? r : read(this.directory.pool(now));
+  }
+
   async listHotels(city: string | undefined, cursor: string | undefined, limit: number): Promise<Page<Hotel>> {
     const parts = await Promise.all(
       this.pools.map(async (p) => {
@@ -205,7 +220,7 @@ export class ShardReader {
   async reservation(id: string): Promise<Reservation | undefined> {
     const hotelId = await this.claims?.hotelOf(id);
     if (hotelId !== undefined) {
-      const r = await this.poolOf(hotelId).query(`SELECT ${reservationColumns} FROM reservations WHERE id = $1`, [id]);
+      const r = await this.onMissAskMapAgain(hotelId, (p) => p.query(`SELECT ${reservationColumns} FROM reservations WHERE id = $1`, [id]));
       return r.rowCount ? reservationFromRow(r.rows[0]) : undefined;
     }
     const found = await Promise.all(
@@ -239,8 +254,8 @@ export class ShardReader {
 
   /** The stored replies of a committed job, or undefined while it is not committed. */
   async appliedReplies(hotelId: string, jobKey: string): Promise<{ requestId: string; reply: unknown }[] | undefined> {
-    const r = await this.poolOf(hotelId).query('SELECT replies FROM applied_jobs WHERE job_id = $1', [jobKey]);
-    return r.rowCount ? r.rows[0].replies : undefined;
+    const r = await this.onMissAskMapAgain(hotelId, (p) => p.query('SELECT replies FROM applied_jobs WHERE job_id = $1', [jobKey]));
+    return r.rowCount ? (r.rows[0].replies as { requestId: string; reply: unknown }[]) : undefined;
   }
 
   /**
