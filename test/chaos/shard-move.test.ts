@@ -64,7 +64,8 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
   });
 
   it('moves a shard mid-load and back: nothing lost, nothing written to the source after the flip, the same availability; bad input refused', async () => {
-    [stack, second] = await Promise.all([ChaosStack.start(), startPrivatePostgres()]);
+    // Shorter leases than the chaos default: the crash and the drain below wait for them.
+    [stack, second] = await Promise.all([ChaosStack.start({ vars: { SHARD_LEASE_MS: '2000', JOB_LOCK_MS: '3000' } }), startPrivatePostgres()]);
     const s = stack;
     await s.populate(2, 200);
     const shards = async () => {
@@ -108,8 +109,8 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     expect(tableAfterBad.map((x) => [x.database, x.state])).to.deep.equal(tableBefore.map((x) => [x.database, 'serving']));
     expect(await timedRequest(s.admin.as(undefined), 'POST', `/v1/ops/shards/${shard}/move`, { database: 1 })).to.include({ status: 401 });
 
-    // The load, then the move mid-load. The shard's lease row in the source is held locked for a moment, so that the
-    // move is seen moving and a second move of it is refused (its seal waits for the lock, and so does the shard).
+    // The load, then the move mid-load. The shard's lease row in the source is held locked for a moment (its commits
+    // and the move's seal wait for it), so that the move is seen moving and a second move of it is refused.
     const load = new ReservationLoad(s, { pauseMs: 15, firstDay: 2, spanDays: 20 }).start();
     await sleep(2_500);
     const lock = await holdLeaseRow(sourceUrl, shard);
