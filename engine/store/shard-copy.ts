@@ -71,7 +71,13 @@ export async function unsealShard(source: Pool, shard: number): Promise<void> {
  */
 export async function copyShard(source: Pool, target: Pool, shard: number, from: number): Promise<number> {
   const src = await source.connect();
-  const dst = await target.connect();
+  let dst: PoolClient;
+  try {
+    dst = await target.connect();
+  } catch (err) {
+    src.release();
+    throw err;
+  }
   let rows = 0;
   try {
     await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

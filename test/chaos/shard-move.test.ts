@@ -3,7 +3,9 @@
 // the second (given as a postgres:// URL: created, migrated and added), and later back. Shown: no 5xx and no request
 // lost; every 201 exactly once where the shard lives; nothing of the shard written to the source after the flip
 // (its rows' times stay before the flip, and the source's fence refuses a new epoch); the same availability before
-// and after a move; and the bad input of POST /v1/ops/shards/:shard/move refused with details, changing nothing.
+// and after a move; an owner killed mid-move, whose move the next owner finishes (the shard in exactly one
+// database); a move whose target fails before the flip, reported failed with the shard serving where it was; the
+// ops CLI and the drain; and the bad input of POST /v1/ops/shards/:shard/move refused with details, changing nothing.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +65,7 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     await second?.destroy();
   });
 
-  it('moves a shard mid-load and back: nothing lost, nothing written to the source after the flip, the same availability; bad input refused', async () => {
+  it('moves a shard mid-load and back: nothing lost, nothing written to the source after the flip, the same availability; a crash mid-move finished by the next owner; a failed move resumes on the source; bad input refused', async () => {
     // Shorter leases than the chaos default: the crash and the drain below wait for them.
     [stack, second] = await Promise.all([ChaosStack.start({ vars: { SHARD_LEASE_MS: '2000', JOB_LOCK_MS: '3000' } }), startPrivatePostgres()]);
     const s = stack;
@@ -240,11 +242,28 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     const drained = cli('drain', String(shard));
     expect(drained.status, drained.stderr).to.equal(0);
     await waitUntil('the drained shard owned again with a later epoch', async () => ((await shards())[shard].epoch ?? 0) > epochBefore, 20_000, () => s.logs());
+    // A move whose target fails before the flip: reported failed, the shard serving where it was, and movable again.
+    const third = s.hotels.find((h) => h.shard !== shard && h.shard !== other.shard && h.database === source) ?? s.hotels.find((h) => h.shard !== shard && h.shard !== other.shard)!;
+    const thirdHeld = await holdLeaseRow(s.config.shardDatabaseUrls[third.database], third.shard);
+    const doomed = await move(third.shard, target);
+    expect(doomed.status, JSON.stringify(doomed.body)).to.equal(202);
+    await second.stop('immediate');
+    await thirdHeld.release();
+    await waitUntil('the move to fail', async () => (await shards())[third.shard].lastMove?.state === 'failed', 20_000, () => s.logs());
+    const failedRow = (await shards())[third.shard];
+    expect(failedRow).to.include({ database: third.database, state: 'serving', movingTo: null });
+    expect(failedRow.lastMove?.error, 'the failure said').to.be.a('string').and.not.equal('');
+    const stillServing = await timedRequest(s.principals[0].client, 'POST', '/v1/reservations', stayBody(third, 27));
+    expect(stillServing.status, JSON.stringify(stillServing.body)).to.equal(201);
+    const thirdLease = await withClient(s.config.shardDatabaseUrls[third.database], async (c) => (await c.query('SELECT moved_to FROM shard_leases WHERE shard = $1', [third.shard])).rows[0].moved_to);
+    expect(thirdLease, 'the seal lifted').to.equal(null);
+    await second.start();
+
     const record = await withClient(s.config.catalogUrl, async (c) =>
       (await c.query('SELECT id, from_database, to_database, state, rows_copied, pause_ms FROM shard_moves ORDER BY id')).rows as { state: string; rows_copied: number; pause_ms: number }[],
     );
-    expect(record.map((m) => m.state)).to.deep.equal(['done', 'done', 'done']);
-    for (const m of record) {
+    expect(record.map((m) => m.state)).to.deep.equal(['done', 'done', 'done', 'failed']);
+    for (const m of record.filter((x) => x.state === 'done')) {
       expect(Number(m.rows_copied), 'rows copied').to.be.greaterThan(100);
       expect(m.pause_ms, 'pause recorded').to.be.a('number');
     }
