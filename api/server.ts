@@ -9,6 +9,7 @@ import { createRedis, redisReady, RedisKeys, type RedisOptions } from '../engine
 import { BatchStore, CatalogStore } from '../engine/store/catalog-store.js';
 import { createPool } from '../engine/store/pg.js';
 import { ShardReader } from '../engine/store/shard-reader.js';
+import { ShardDirectory } from '../engine/shard-directory.js';
 import { ReservationClaims } from '../engine/store/reservation-claims.js';
 import { createApp } from './app.js';
 import { withFastPath } from './fast-path.js';
@@ -33,7 +34,8 @@ export interface RunningApi {
 export async function startApi(config: Config): Promise<RunningApi> {
   const log = createLogger('api', config.logLevel);
   const catalogPool = createPool(config.catalogUrl, 10, 'api');
-  const shardPools = config.shardDatabaseUrls.map((u) => createPool(u, 20, 'api'));
+  // The shard map of the catalog (engine/shard-directory.ts): reads follow it, and it follows the moves.
+  const directory = new ShardDirectory(catalogPool, config, (u) => createPool(u, 20, 'api'));
   // Every Redis connection of the API fails a command that Redis does not answer in time, and reconnects soon after
   // Redis is back: a request gets 503 within a second when Redis stalls or is gone, never a hanging answer. The
   // command connection has no offline queue (a command sent while Redis is down fails at once instead of piling
@@ -54,7 +56,11 @@ export async function startApi(config: Config): Promise<RunningApi> {
   auth.startRevocationPolling();
   await revocations.subscribe(keys.revocations());
   revocations.on('message', (_c: string, hex: string) => auth.forget(hex));
-  const reader = new ShardReader(shardPools, config.shardCount, new ReservationClaims(catalogPool));
+  // A catalog that cannot be read at start leaves the configuration's rule in place until the map can be read.
+  await directory.open().catch((err: Error) => log.warn('could not read the shard map; using the configured rule until it can be read', { err: err.message }));
+  const mapWatch = createRedis(config, 'api-shard-map', failFast);
+  directory.watch(mapWatch, keys.shardMap());
+  const reader = new ShardReader(directory, config.shardCount, new ReservationClaims(catalogPool));
   reader.startProbing(databaseProbeMs);
   const cache = new AvailabilityCache(redis, keys, config.shardCount);
   const hub = new AvailabilityHub(createRedis(config, 'api-availability', failFast), cache, config.sseHeartbeatMs);
@@ -105,7 +111,8 @@ export async function startApi(config: Config): Promise<RunningApi> {
       await router.close();
       revocations.disconnect();
       redis.disconnect();
-      await Promise.all([catalogPool.end(), ...shardPools.map((p) => p.end())].map((p) => p.catch(() => {})));
+      directory.stop();
+      await Promise.all([catalogPool.end(), ...directory.openPools().map((p) => p.end())].map((p) => p.catch(() => {})));
     },
   };
 }

@@ -5,7 +5,8 @@
 //      during the engine's hot run, 200 Server-Sent Events clients and a probe measure freshness (freshness.ts);
 //   2. every round also runs the batch ingest (engine, 100,000 reservations in batches of 1,000) and the raw
 //      Postgres bulk-insert ceiling of the same rows (alternating which goes first);
-//   3. once, at the end: the shard worker's resident memory with 5,000 hotels × 5 room types loaded;
+//   3. once, at the end: the shard worker's resident memory with 5,000 hotels × 5 room types loaded; and, when
+//      BENCH_SHARD_MOVE=1, how long shard moves pause their hotels (shard-move.ts);
 //   4. medians over rounds, ratios, and every target of issues 3 and 4 checked (PASS/MISS).
 //
 // Environment (all optional):
@@ -19,6 +20,8 @@
 //   BENCH_INGEST (1)             0 skips batch ingest and the bulk-insert ceiling
 //   BENCH_INGEST_ITEMS (100000), BENCH_INGEST_BATCH (1000), BENCH_INGEST_CONCURRENCY (4 POSTs in flight)
 //   BENCH_MEMORY (1)             0 skips the worker memory measurement; BENCH_MEMORY_HOTELS (5000)
+//   BENCH_SHARD_MOVE (0)         1 measures the pause of shard moves: BENCH_SHARD_MOVES (6) moves of distinct shards
+//                                with BENCH_SHARD_MOVE_HOTELS (64) hotels × 2 room types in 16 shards
 //   BENCH_FRESHNESS (separate)   separate: freshness is measured in an extra engine run of the hot scenario (target
 //                                "engine+sse"), so that the engine's own hot numbers are measured under the same
 //                                load as the baselines'; inline: in the engine's hot run itself; 0: not measured
@@ -46,6 +49,7 @@ import { benchChart } from './chart.js';
 import { dropEngineTemplates, engineTarget, stopAllEngines } from './engine-target.js';
 import { startFreshnessProbe, type FreshnessResult } from './freshness.js';
 import { measureWorkerMemory, type MemoryResult } from './memory.js';
+import { measureShardMoves, type ShardMoveResult } from './shard-move.js';
 import { adminDatabaseUrl, dropBenchDatabase, dropOrphanBenchDatabases, pgConfig } from './postgres.js';
 import { markdownTable, median, summarize } from './report.js';
 import { runBench, stopActiveTarget, type DuringLoadHook, type RunRecord } from './runner.js';
@@ -139,6 +143,9 @@ async function main(): Promise<void> {
     pollMs: 50,
   };
   const memoryHotels = intEnv('BENCH_MEMORY_HOTELS', 5_000, 1, 100_000);
+  const withShardMove = flagEnv('BENCH_SHARD_MOVE', false);
+  const shardMoves = intEnv('BENCH_SHARD_MOVES', 6, 1, 16);
+  const shardMoveHotels = intEnv('BENCH_SHARD_MOVE_HOTELS', 64, 1, 10_000);
   const freshnessClients = intEnv('BENCH_FRESHNESS_CLIENTS', 200, 1, 10_000);
   const freshnessIntervalMs = intEnv('BENCH_FRESHNESS_INTERVAL_MS', 100, 10, 10_000);
   const resultsDir = path.resolve(process.env.BENCH_RESULTS_DIR ?? path.join(repoRoot, 'bench/results'));
@@ -259,6 +266,8 @@ async function main(): Promise<void> {
   let records: RunRecord[] = [];
   let memory: MemoryResult | undefined;
   let memoryError: string | undefined;
+  let shardMove: ShardMoveResult | undefined;
+  let shardMoveError: string | undefined;
   try {
     records = await runBench({
       targets,
@@ -289,6 +298,16 @@ async function main(): Promise<void> {
       } catch (err) {
         memoryError = (err as Error).message;
         log(`  failed: ${memoryError}`);
+      }
+    }
+    if (withShardMove) {
+      log(`shard moves: ${shardMoves} moves, ${shardMoveHotels} hotels × 2 room types`);
+      try {
+        shardMove = await measureShardMoves({ moves: shardMoves, hotels: shardMoveHotels, roomTypesPerHotel: 2 }, log);
+        log(`  pause p50 ${shardMove.pauseMs.p50} ms, max ${shardMove.pauseMs.max} ms; longest probe request p50 ${shardMove.probeMaxMs.p50} ms, max ${shardMove.probeMaxMs.max} ms`);
+      } catch (err) {
+        shardMoveError = (err as Error).message;
+        log(`  failed: ${shardMoveError}`);
       }
     }
   } finally {
@@ -590,6 +609,20 @@ async function main(): Promise<void> {
       );
     } else md.push(`Failed: ${memoryError ?? 'not run'}`, '');
   }
+  if (withShardMove) {
+    md.push('## Shard move pause', '');
+    if (shardMove) {
+      md.push(
+        `${shardMove.moves} moves of distinct virtual shards (${shardMove.hotels} hotels × ${shardMove.roomTypesPerHotel} room types × 730 nights over ${shardMove.shardCount} shards), each from its shard database to a database added by its URL on the same server, ` +
+          `under a probe load of one reservation at a time on a hotel of the moving shard. ` +
+          `Pause recorded by the engine (move job start → owner ready on the target): **p50 ${shardMove.pauseMs.p50} ms, max ${shardMove.pauseMs.max} ms** (${shardMove.pauseMs.all.join(', ')}). ` +
+          `Longest probe request during each move: p50 ${shardMove.probeMaxMs.p50} ms, max ${shardMove.probeMaxMs.max} ms (${shardMove.probeMaxMs.all.join(', ')}), against ${shardMove.probeBaselineP50Ms} ms p50 outside moves. ` +
+          `Of each pause, seal + copy + fence + flip took ${shardMove.copyAndFlipMs.join(', ')} ms and the re-take on the target ${shardMove.retakeMs.join(', ')} ms. ` +
+          `Rows copied per move: ${shardMove.rowsCopied.join(', ')}. Failed moves: ${shardMove.failed}; probe requests not answered 201: ${shardMove.probeErrors}.`,
+        '',
+      );
+    } else md.push(`Failed: ${shardMoveError ?? 'not run'}`, '');
+  }
   if (withFreshness && has('hot')) {
     md.push('## Freshness (commit → SSE client)', '');
     md.push(
@@ -675,6 +708,7 @@ async function main(): Promise<void> {
     batchIngest: { medianReservationsPerSecond: ingestMedian, runs: ingestRuns },
     bulkCeiling: { medianRowsPerSecond: bulkMedian, runs: bulkRuns },
     memory: memory ?? { error: memoryError ?? 'not run' },
+    shardMove: withShardMove ? (shardMove ?? { error: shardMoveError ?? 'not run' }) : undefined,
     freshness: { median: fresh, runs: freshness },
     records,
   };
@@ -695,7 +729,8 @@ async function main(): Promise<void> {
     ingestRuns.some((r) => r.error) ||
     bulkRuns.some((r) => r.error) ||
     freshness.some((r) => r.error) ||
-    memoryError !== undefined;
+    memoryError !== undefined ||
+    shardMoveError !== undefined;
   if (broken) console.log('some runs failed: see the tables and the log above');
   process.exitCode = broken ? 1 : 0;
 }

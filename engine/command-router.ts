@@ -260,6 +260,13 @@ export class CommandRouter {
     });
   }
 
+  /** Queue a shard move (POST /v1/ops/shards/:shard/move) in the shard's own queue, behind its commands. */
+  async enqueueMove(shard: number, move: { moveId: number; to: number }): Promise<void> {
+    const jobKey = `move-${move.moveId}`;
+    const job: ShardJob = { jobKey, replyTo: '', commands: [], enqueuedAt: Date.now(), move };
+    await this.queues[shard].add('move', job, { jobId: jobKey });
+  }
+
   /**
    * Queue prepared jobs as they are (partner batches): no coalescing and nobody waiting for the replies; their
    * decisions are read back from the shard databases (applied_jobs) by job key.

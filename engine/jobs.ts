@@ -28,6 +28,8 @@ export interface ShardJob {
   enqueuedAt: number;
   /** The X-Request-Id of the request that queued the whole job (a partner batch), when its commands carry none. */
   httpRequestId?: string;
+  /** A shard move (POST /v1/ops/shards/:shard/move): no commands; run by the owner in the shard's turn. */
+  move?: { moveId: number; to: number };
 }
 
 export interface CommandReply {

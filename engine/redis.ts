@@ -293,6 +293,14 @@ export class RedisKeys {
   opsEpochs(database: number) {
     return `${this.prefix}:ops:epochs:${database}`;
   }
+  /** The channel on which a change of the shard map is announced (its new version), see ShardDirectory. */
+  shardMap() {
+    return `${this.prefix}:shard-map`;
+  }
+  /** Set by POST /v1/ops/shards/:shard/drain: the owner it names hands the shard over and does not take it again meanwhile. */
+  drain(shard: number) {
+    return `${this.prefix}:drain:${shard}`;
+  }
 }
 
 /** The key patterns that hold every key of a prefix: the global keys, and the tagged ones (shards, notifications). */

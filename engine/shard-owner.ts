@@ -13,12 +13,15 @@ import { PaymentReconciler } from './payment-reconciler.js';
 import type { Logger } from './log.js';
 import { createRedis, RedisKeys, type RedisClient } from './redis.js';
 import { ShardActor, type Delivery } from './shard-actor.js';
-import { databaseOfShard } from './shard-map.js';
+import { ShardDirectory } from './shard-directory.js';
+import { runMove, settleNotHome, type MoveDeps } from './shard-move.js';
 import { assignShards, type Member } from './shard-share.js';
 import { WorkerMembership } from './worker-membership.js';
 import { createPool, isRefusal, type Pool } from './store/pg.js';
 import { ReservationClaims } from './store/reservation-claims.js';
 import { createWriterPool, FencedError, ShardStore } from './store/shard-store.js';
+import { ShardNotHomeError } from './store/shard-copy.js';
+import { ShardMoves } from './store/shard-moves.js';
 import type { Queue, Worker } from 'bullmq';
 
 // Renew a lease that is still ours; answer 1 when renewed. One that ran out while nobody took it (Redis was paused
@@ -110,9 +113,13 @@ export class ShardOwner {
   private readonly keys: RedisKeys;
   private readonly redis: RedisClient;
   private readonly bullConnection: RedisClient;
-  private readonly pools: Pool[];
-  private readonly stores: ShardStore[];
+  /** The catalog's shard map, and a pool per shard database (made on first use). */
+  readonly directory: ShardDirectory;
+  private readonly stores = new Map<number, ShardStore>();
+  private readonly moves: ShardMoves;
+  private readonly moveDeps: MoveDeps;
   private readonly catalogPool: Pool;
+  private readonly mapPool: Pool;
   private readonly claims: ReservationClaims;
   /** The payment provider the reconcilers call (the test provider's ledger lives in the catalog, written durably). */
   private readonly paymentsPool: Pool;
@@ -151,8 +158,6 @@ export class ShardOwner {
     this.redis = createRedis(config, `${this.ownerId}-control`);
     this.bullConnection = createRedis(config, `${this.ownerId}-jobs`, { blocking: true, pipelined: true });
     const perDb = Math.ceil(config.shardCount / config.shardDatabaseUrls.length);
-    this.pools = config.shardDatabaseUrls.map((url) => createWriterPool(url, Math.min(20, perDb + 2), this.ownerId));
-    this.stores = this.pools.map((p) => new ShardStore(p, config.horizonDays));
     // Claims commit without waiting for their WAL flush: the shard commit that follows each claim flushes the WAL
     // past it when the catalog shares the shard's server (the default), so no reply is sent before the claim is
     // durable, and a round does not pay a second flush (hot bench, same machine: 13% fewer decisions/s with it).
@@ -160,6 +165,12 @@ export class ShardOwner {
     // reservations are still found (an unclaimed id is looked for in every database), and only then could their
     // ids be reused for a hotel of another database.
     this.catalogPool = createPool(config.catalogUrl, 4, this.ownerId, { synchronous_commit: 'off' });
+    // The map's own pool: its flips must be durable before anyone acts on them.
+    const mapPool = createPool(config.catalogUrl, 2, `${this.ownerId}-map`);
+    this.directory = new ShardDirectory(mapPool, config, (url) => createWriterPool(url, Math.min(20, perDb + 2), this.ownerId));
+    this.moves = new ShardMoves(mapPool);
+    this.mapPool = mapPool;
+    this.moveDeps = { directory: this.directory, moves: this.moves, redis: this.redis, channel: this.keys.shardMap(), log: this.log };
     this.claims = new ReservationClaims(this.catalogPool);
     this.paymentsPool = createPool(config.catalogUrl, 4, `${this.ownerId}-payments`);
     this.payments = new TestPaymentProvider(this.paymentsPool);
@@ -182,7 +193,19 @@ export class ShardOwner {
   /** Settles once the shard databases' settings have been checked (started by `start`, not waited for). */
   settingsChecked: Promise<void> = Promise.resolve();
 
+  /** The store of a shard database (made on first use). */
+  private storeOf(database: number): ShardStore {
+    let st = this.stores.get(database);
+    if (!st) {
+      st = new ShardStore(this.directory.pool(database), this.config.horizonDays);
+      this.stores.set(database, st);
+    }
+    return st;
+  }
+
   async start(): Promise<void> {
+    await this.directory.open();
+    this.directory.watch(createRedis(this.config, `${this.ownerId}-map`), this.keys.shardMap());
     this.settingsChecked = this.checkDatabaseSettings();
     await this.tick();
     const every = Math.max(100, Math.floor(this.config.shardLeaseMs / 3));
@@ -220,7 +243,7 @@ export class ShardOwner {
    */
   private async checkDatabaseSettings(): Promise<void> {
     await Promise.all(
-      this.pools.map(async (pool, database) => {
+      this.directory.allPools().map(async ({ pool, database }) => {
         try {
           const r = await pool.query("SELECT current_setting('autovacuum') AS autovacuum, current_setting('track_counts') AS track_counts");
           const { autovacuum, track_counts: trackCounts } = r.rows[0] as { autovacuum: string; track_counts: string };
@@ -246,9 +269,21 @@ export class ShardOwner {
 
   private async tickOnce(): Promise<void> {
     const share = await this.shareThisRound();
+    // Shards an operator asked this worker to hand over (POST /v1/ops/shards/:shard/drain): given up, and not taken
+    // again while the ask lasts.
+    const drains = await this.redis.mget(this.wanted.map((x) => this.keys.drain(x))).catch(() => [] as (string | null)[]);
+    const drained = new Set(this.wanted.filter((_, i) => drains[i] === this.ownerId));
     await Promise.all(
       this.wanted.map(async (shard) => {
         try {
+          if (drained.has(shard)) {
+            if (this.owned.has(shard)) {
+              // Renewed until the hand-over releases it, like any shard leaving this worker's share.
+              await this.redis.eval(renewScript, 1, this.keys.lease(shard), this.ownerId, this.config.shardLeaseMs);
+              if (!this.taking.has(shard)) this.handOver(shard);
+            }
+            return;
+          }
           if (this.owned.has(shard)) {
             const ok = await this.redis.eval(renewScript, 1, this.keys.lease(shard), this.ownerId, this.config.shardLeaseMs);
             if (ok !== 1) await this.lose(shard, 'lease not renewed');
@@ -370,13 +405,30 @@ export class ShardOwner {
     try {
       const got = await this.redis.set(this.keys.lease(shard), this.ownerId, 'PX', this.config.shardLeaseMs, 'NX');
       if (got !== 'OK') return;
-      const store = this.stores[databaseOfShard(shard, this.stores.length)];
-      let epoch: number;
-      try {
-        epoch = await store.takeShard(shard, this.ownerId);
-      } catch (err) {
+      let epoch: number | undefined;
+      let database = this.directory.databaseOf(shard);
+      let store = this.storeOf(database);
+      // The map as the catalog says now (a move may have flipped it since the last announcement reached us); a
+      // database that says the shard is not at home there is settled (a move a dead owner left) and asked again.
+      for (let attempt = 0; attempt < 3 && epoch === undefined; attempt++) {
+        try {
+          // A catalog that does not answer leaves the map as last read: a stale one is refused by the database.
+          await this.directory.refresh().catch(() => {});
+          database = this.directory.databaseOf(shard);
+          store = this.storeOf(database);
+          epoch = await store.takeShard(shard, this.ownerId);
+        } catch (err) {
+          if (err instanceof ShardNotHomeError && attempt < 2) {
+            await settleNotHome(this.moveDeps, shard, database, err.movedTo).catch((e: Error) => this.log.warn('could not settle a shard move', { shard, err: e.message }));
+            continue;
+          }
+          await this.redis.eval(releaseScript, 1, this.keys.lease(shard), this.ownerId).catch(() => {});
+          this.log.warn('could not take shard (database)', { shard, database, err });
+          return;
+        }
+      }
+      if (epoch === undefined) {
         await this.redis.eval(releaseScript, 1, this.keys.lease(shard), this.ownerId).catch(() => {});
-        this.log.warn('could not take shard (database)', { shard, err });
         return;
       }
       const actor = new ShardActor({
@@ -418,13 +470,13 @@ export class ShardOwner {
         (job, token) => this.runDrained(shard, actor, worker, job, token),
       );
       worker.on('error', (err) => this.log.warn('queue worker error', { shard, err: err.message }));
-      const sweeper = new HoldSweeper(shard, this.pools[databaseOfShard(shard, this.pools.length)], queue, (err) =>
+      const sweeper = new HoldSweeper(shard, store.pool, queue, (err) =>
         this.log.warn('hold sweep failed', { shard, err: (err as Error).message }),
       );
       sweeper.start();
       const reconciler = new PaymentReconciler(
         shard,
-        this.pools[databaseOfShard(shard, this.pools.length)],
+        store.pool,
         queue,
         this.payments,
         this.config.paymentProviderTimeoutMs,
@@ -441,7 +493,9 @@ export class ShardOwner {
       owned.worker = worker;
       owned.sweeper = sweeper;
       this.stats.shardsTaken++;
-      this.log.info('shard taken', { shard, epoch, owner: this.ownerId });
+      this.log.info('shard taken', { shard, epoch, database, owner: this.ownerId });
+      // A move of this shard that flipped is done once it has an owner again: its pause ends here.
+      void this.moves.resumed(shard).catch(() => {});
       const preloading = actor.preload().then(
         (n) => this.log.debug('shard preloaded', { shard, hotels: n }),
         (err: Error) => this.log.warn('preload stopped', { shard, err: err.message }),
@@ -462,7 +516,8 @@ export class ShardOwner {
    * are then answered again from the stored replies.
    */
   private async takeOverJobsInHand(shard: number, actor: ShardActor, queue: Queue<ShardJob>): Promise<void> {
-    const inHand = (await queue.getJobs(['active'], 0, -1, true)).filter((j): j is Job<ShardJob> => !!j?.data?.commands);
+    // A move in hand is not decided here: BullMQ hands it over again (stalled), and it runs then in its turn.
+    const inHand = (await queue.getJobs(['active'], 0, -1, true)).filter((j): j is Job<ShardJob> => !!j?.data?.commands && !j.data.move);
     if (inHand.length === 0) return;
     this.log.info('deciding the previous owner\'s jobs in hand first', { shard, jobs: inHand.length });
     this.stats.jobsTakenOver += inHand.length;
@@ -475,6 +530,7 @@ export class ShardOwner {
    * completed here, after their replies went out.
    */
   private async runDrained(shard: number, actor: ShardActor, worker: Worker<ShardJob>, job: Job<ShardJob>, token: string | undefined): Promise<void> {
+    if (job.data.move) return this.runMoveJob(shard, actor, job, token);
     const jobs = [job];
     // How many wait behind it (one cheap read), then take them in one go: the moves are sent together on one
     // connection, so they come back in queue order.
@@ -501,6 +557,9 @@ export class ShardOwner {
       }
       left = got.every((r) => r.status === 'fulfilled' && r.value) ? left - take : 0;
     }
+    // A move drained with the others runs in its own turn: it and every job behind it go back to the head of the queue.
+    const moveAt = jobs.findIndex((j) => j.data.move !== undefined);
+    if (moveAt > 0) await this.putBack(jobs.splice(moveAt), token);
     // BullMQ renews the lock of the job it handed us; the drained ones' locks are renewed here while they are in hand.
     const renew =
       jobs.length > 1
@@ -521,6 +580,46 @@ export class ShardOwner {
     if (jobs.length > 1) {
       await Promise.all(jobs.slice(1).map((j) => j.moveToCompleted(undefined, token ?? '', false).catch((err: Error) => this.log.warn('could not complete a drained job', { shard, err: err.message }))));
     }
+  }
+
+  /**
+   * A shard move (see shard-move.ts), in the shard's turn: the jobs behind it wait in the queue. Moved, the shard is
+   * let go and taken again at once, on its new database (next epoch); failed, it goes on here.
+   */
+  private async runMoveJob(shard: number, actor: ShardActor, job: Job<ShardJob>, token: string | undefined): Promise<void> {
+    const o = this.owned.get(shard);
+    const move = job.data.move as NonNullable<ShardJob['move']>;
+    if (!o || o.actor !== actor || actor.stopped || this.stopping) {
+      await this.putBack([job], token);
+      throw new WaitingError();
+    }
+    let outcome;
+    try {
+      outcome = await runMove(this.moveDeps, shard, o.epoch, move);
+    } catch (err) {
+      // The catalog failing before the move began: the move waits at the head of the queue and is tried again.
+      this.log.warn('shard move could not start; trying again', { shard, err: (err as Error).message });
+      await sleep(1_000);
+      await this.putBack([job], token);
+      throw new WaitingError();
+    }
+    if (outcome === 'fenced') {
+      this.stats.fencedCommits++;
+      void this.lose(shard, 'fenced (move)', actor);
+      await this.putBack([job], token);
+      throw new WaitingError();
+    }
+    if (outcome !== 'moved') return;
+    // Nothing more is decided by this actor (its epoch is fenced in the source): the jobs BullMQ hands it before the
+    // close below go back to the queue untouched.
+    actor.stopped = true;
+    setImmediate(() => void this.resumeAfterMove(shard, o));
+  }
+
+  private async resumeAfterMove(shard: number, o: Owned): Promise<void> {
+    if (this.owned.get(shard) !== o) return;
+    await this.letGo(o);
+    if (!this.stopping) await this.claim(shard);
   }
 
   /** Put jobs back at the head of their queue, in their order (the first taken ends up first again). */
@@ -657,7 +756,8 @@ export class ShardOwner {
     // A preload chunk in flight finishes (it stops at the next one) before the connections close.
     await Promise.all([...this.preloads]);
     // Bounded too: a pool ends once its clients are returned, and a job let go above may still hold one.
-    await Promise.race([Promise.all([...this.pools, this.catalogPool, this.paymentsPool].map((p) => p.end().catch(() => {}))), sleep(this.config.jobLockMs)]);
+    this.directory.stop();
+    await Promise.race([Promise.all([...this.directory.openPools(), this.catalogPool, this.paymentsPool, this.mapPool].map((p) => p.end().catch(() => {}))), sleep(this.config.jobLockMs)]);
     this.redis.disconnect();
     this.bullConnection.disconnect();
   }

@@ -238,3 +238,13 @@ export const auditQuery = z.strictObject({
   cursor: numberCursor.optional(),
 });
 export const webhooksListQuery = pageQuery;
+
+// Operations (issue 16): moving a virtual shard to another shard database. `database` is an id GET /v1/ops/shards
+// shows, or the postgres:// URL of a database to add.
+export const shardMoveBody = z.strictObject({
+  database: z.union([
+    z.number().int('must be a whole number').min(0, 'must be at least 0'),
+    z.string().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters'),
+  ]),
+});
+export const shardParam = z.string().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number);

@@ -201,6 +201,13 @@ export const shardTableSchema = named(
       stale: z.boolean().optional().describe('true: the epoch comes from a copy, its database did not answer'),
       source: z.enum(['postgres', 'memory', 'redis', 'none']).optional().describe('where the epoch was read'),
       epochReadAt: z.string().optional().describe('when that copy was read'),
+      state: z.enum(['serving', 'moving']).optional().describe('moving: a move to `movingTo` was asked for and has not ended'),
+      movingTo: count.nullable().optional().describe('the database a move takes it to'),
+      lastMove: z
+        .object({ id: count, from: count, to: count, state: z.enum(['requested', 'copying', 'flipped', 'done', 'failed']), error: z.string().nullable(), pauseMs: count.nullable() })
+        .nullable()
+        .optional()
+        .describe('its latest move, if any'),
     }),
   ),
 );
@@ -246,3 +253,19 @@ export const auditEntrySchema = named(
 export const auditListSchema = page('AuditEntry', auditEntrySchema);
 
 export const shardOfHotelSchema = named('ShardOfHotel', z.object({ hotelId: id, shard: count, database: z.union([count, z.string()]) }));
+
+export const shardMoveAcceptedSchema = named(
+  'ShardMoveAccepted',
+  z.object({
+    shard: count,
+    moveId: count.describe('GET /v1/ops/shards shows it as lastMove.id'),
+    from: count,
+    to: count.describe('the target database id (a new URL was added with this id)'),
+    state: z.literal('moving'),
+  }),
+);
+export const shardDrainSchema = named(
+  'ShardDrain',
+  z.object({ shard: count, owner: z.string().nullable().describe('the worker asked to hand it over (null: it had no owner)') }),
+);
+export const hotelPlacementSchema = named('HotelPlacement', z.object({ hotelId: id, shard: count, database: count }));

@@ -6,7 +6,13 @@ import type { ApiContext } from '../context.js';
 import { docsPage } from '../docs-page.js';
 import { readinessCheckMs } from '../../engine/limits.js';
 import { probeRedis } from '../../engine/redis.js';
-import { databaseOfShard } from '../../engine/shard-map.js';
+import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
+import { withPgUser } from '../../engine/config.js';
+import { ShardMoves, type MoveRecord } from '../../engine/store/shard-moves.js';
+import { missingShardMigrations, prepareShardTarget, targetCheckMs } from '../../engine/store/shard-target.js';
+import { shardMoveBody, shardParam } from '../../schemas/http.js';
+import { ApiError } from '../errors.js';
+import { bodyOf, parse, pathId } from '../validate.js';
 
 /** `p`, or a rejection once `ms` have passed without its answer. */
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -54,7 +60,7 @@ export function operationRoutes(ctx: ApiContext): Router {
         if (why) throw new Error(why);
       }),
       check('catalog', () => ctx.catalog.pool.query('SELECT 1')),
-      ...ctx.reader.pools.map((p, i) => check(`shard_db_${i}`, () => p.query('SELECT 1'))),
+      ...ctx.reader.directory.allPools().map(({ pool, database }) => check(`shard_db_${database}`, () => pool.query('SELECT 1'))),
     ]);
     const ready = Object.values(checks).every((v) => v === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
@@ -76,7 +82,7 @@ export function operationRoutes(ctx: ApiContext): Router {
   const epochsKey = (database: number) => ctx.keys.opsEpochs(database);
   const epochsOf = async (database: number): Promise<{ known?: KnownEpochs; source: 'postgres' | 'memory' | 'redis' | 'none' }> => {
     try {
-      const r = await within(ctx.reader.pools[database].query('SELECT shard, epoch FROM shard_leases'), readinessCheckMs);
+      const r = await within(ctx.reader.directory.pool(database).query('SELECT shard, epoch FROM shard_leases'), readinessCheckMs);
       const known: KnownEpochs = { at: Date.now(), epochs: Object.fromEntries(r.rows.map((row) => [String(row.shard), Number(row.epoch)])) };
       remembered.set(database, known);
       void ctx.redis.set(epochsKey(database), JSON.stringify(known), 'EX', 7 * 24 * 3600).catch(() => {});
@@ -92,13 +98,23 @@ export function operationRoutes(ctx: ApiContext): Router {
 
   r.get('/v1/ops/shards', async (req, res) => {
     requireRole(req, 'admin');
-    const databases = ctx.reader.pools.length;
-    const [depths, epochs] = await Promise.all([ctx.router.queueDepths(), Promise.all(ctx.reader.pools.map((_, i) => epochsOf(i)))]);
+    const directory = ctx.reader.directory;
+    // The map as the catalog says now (the copy in memory when the catalog does not answer).
+    await within(directory.refresh(), readinessCheckMs).catch(() => {});
+    const ids = directory.databaseIds();
+    const [depths, epochList, lastMoves] = await Promise.all([
+      ctx.router.queueDepths(),
+      Promise.all(ids.map((i) => epochsOf(i))),
+      within(moves.latest(), readinessCheckMs).catch(() => new Map<number, MoveRecord>()),
+    ]);
+    const epochs = new Map(ids.map((id, i) => [id, epochList[i]]));
     const owners = await Promise.all(depths.map((d) => ctx.redis.get(ctx.keys.lease(d.shard))));
     res.json(
       depths.map((d, i) => {
-        const database = databaseOfShard(d.shard, databases);
-        const e = epochs[database];
+        const place = directory.place(d.shard);
+        const database = place.database;
+        const e = epochs.get(database) ?? { source: 'none' as const };
+        const last = lastMoves.get(d.shard);
         return {
           shard: d.shard,
           database,
@@ -109,9 +125,116 @@ export function operationRoutes(ctx: ApiContext): Router {
           stale: e.source !== 'postgres',
           source: e.source,
           ...(e.source !== 'postgres' && e.known ? { epochReadAt: new Date(e.known.at).toISOString() } : {}),
+          state: place.movingTo !== null ? 'moving' : 'serving',
+          movingTo: place.movingTo,
+          lastMove: last ? { id: last.id, from: last.from, to: last.to, state: last.state, error: last.error, pauseMs: last.pauseMs } : null,
         };
       }),
     );
+  });
+
+  const moves = new ShardMoves(ctx.catalog.pool);
+
+  /** The `:shard` of a path: a whole number below SHARD_COUNT (else 404, with the range in details). */
+  const shardIn = (text: string | undefined): number => {
+    const shard = parse(shardParam, text, 'shard');
+    if (shard >= ctx.config.shardCount) {
+      throw new ApiError('not_found', `no virtual shard ${shard}: shards are 0..${ctx.config.shardCount - 1}`, { shard, shardCount: ctx.config.shardCount });
+    }
+    return shard;
+  };
+  const badDatabase = (message: string, extra: Record<string, unknown> = {}): ApiError =>
+    new ApiError('validation_failed', `database: ${message}`, { fields: [{ field: 'database', message }], ...extra });
+
+  /**
+   * The target of a move: a known database id (reachable and migrated), or a postgres:// URL, created if absent,
+   * migrated and added to the catalog (or the id it has already). Nothing is added when the check fails.
+   */
+  const targetOf = async (database: number | string): Promise<number> => {
+    const directory = ctx.reader.directory;
+    let id: number;
+    if (typeof database === 'number' || /^\d+$/.test(database)) {
+      id = Number(database);
+      await directory.refresh().catch(() => {});
+      if (directory.urlOf(id) === undefined) {
+        throw badDatabase(`no shard database ${id} (known: ${directory.databaseIds().join(', ')})`, { known: directory.databaseIds() });
+      }
+    } else {
+      let url: string;
+      try {
+        const u = new URL(database);
+        if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new Error('protocol');
+        url = withPgUser(database);
+      } catch {
+        throw badDatabase('must be a shard database id of GET /v1/ops/shards or a postgres:// URL');
+      }
+      const known = await moves.databaseWithUrl(url);
+      if (known !== undefined) id = known;
+      else {
+        try {
+          await prepareShardTarget(url);
+        } catch (err) {
+          throw badDatabase(`cannot be used: ${(err as Error).message}`, { reason: 'unreachable_or_unmigrated' });
+        }
+        id = await moves.addDatabase(url);
+        await directory.refresh();
+      }
+    }
+    let missing: string[];
+    try {
+      missing = await missingShardMigrations(directory.pool(id));
+    } catch (err) {
+      throw badDatabase(`shard database ${id} is unreachable: ${(err as Error).message}`, { reason: 'unreachable', database: id, withinMs: targetCheckMs });
+    }
+    if (missing.length > 0) throw badDatabase(`shard database ${id} is not migrated (missing ${missing.join(', ')})`, { reason: 'unmigrated', database: id, missing });
+    return id;
+  };
+
+  r.post('/v1/ops/shards/:shard/move', async (req, res) => {
+    requireRole(req, 'admin');
+    const shard = shardIn(req.params.shard as string);
+    const { database } = parse(shardMoveBody, bodyOf(req));
+    // Cheap refusals first: a shard already moving is refused before its target is checked (or added).
+    const place = await moves.current(shard);
+    if (place.movingTo !== null) {
+      throw new ApiError('validation_failed', `shard ${shard} is already moving to database ${place.movingTo}`, {
+        fields: [{ field: 'shard', message: `is already moving to database ${place.movingTo}` }],
+        shard,
+        database: place.database,
+        movingTo: place.movingTo,
+      });
+    }
+    const to = await targetOf(database);
+    const asked = await moves.request(shard, to);
+    if (!asked.ok) {
+      const message = asked.why === 'moving' ? `is already moving to database ${asked.movingTo}` : `is already in database ${asked.database}`;
+      throw new ApiError('validation_failed', `shard ${shard} ${message}`, { fields: [{ field: asked.why === 'moving' ? 'shard' : 'database', message }], shard, database: asked.database, movingTo: asked.movingTo });
+    }
+    try {
+      await ctx.router.enqueueMove(shard, { moveId: asked.moveId, to });
+    } catch (err) {
+      await moves.failed(shard, asked.moveId, `could not be queued: ${(err as Error).message}`).catch(() => {});
+      throw err;
+    }
+    await ctx.redis.publish(ctx.keys.shardMap(), String(Number.MAX_SAFE_INTEGER)).catch(() => 0);
+    res.status(202).json({ shard, moveId: asked.moveId, from: asked.from, to, state: 'moving' });
+  });
+
+  r.post('/v1/ops/shards/:shard/drain', async (req, res) => {
+    requireRole(req, 'admin');
+    const shard = shardIn(req.params.shard as string);
+    const owner = await ctx.redis.get(ctx.keys.lease(shard));
+    // The owner named hands the shard over at its next round and leaves it to the others for two leases.
+    if (owner) await ctx.redis.set(ctx.keys.drain(shard), owner, 'PX', 2 * ctx.config.shardLeaseMs);
+    res.status(202).json({ shard, owner: owner ?? null });
+  });
+
+  r.get('/v1/ops/hotels/:hotelId', async (req, res) => {
+    requireRole(req, 'admin');
+    const hotelId = pathId(req.params.hotelId as string, 'hotelId');
+    if (!(await ctx.reader.hotel(hotelId))) throw new ApiError('not_found', 'no such hotel');
+    const shard = shardOf(hotelId, ctx.config.shardCount);
+    res.json({ hotelId, shard, database: ctx.reader.directory.databaseOf(shard) });
   });
 
   return r;

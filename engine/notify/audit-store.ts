@@ -52,6 +52,7 @@ export async function eventsSince(pools: Pool[], since: string, types: string[],
       `SELECT hotel_id::text AS hotel_id, sequence, type, created_at, payload FROM outbox_events
         WHERE created_at >= $1 AND sequence IS NOT NULL AND type = ANY($2::text[])
           AND (cardinality($3::uuid[]) = 0 OR hotel_id = ANY($3::uuid[]))
+          AND shard_is_home(shard)
         ORDER BY hotel_id, sequence LIMIT 200000`,
       [since, types, hotelIds],
     );

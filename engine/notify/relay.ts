@@ -19,7 +19,8 @@ const prunedPerStatement = 10_000;
 const relayLockKey = 7216015;
 
 export interface RelayOptions {
-  pools: Pool[];
+  /** The shard databases' pools, or a function answering them as they are known now (databases added by moves). */
+  pools: Pool[] | (() => Pool[]);
   queue: Queue<NotificationJob>;
   log?: Logger;
   retentionHours: number;
@@ -40,13 +41,28 @@ export class OutboxRelay {
 
   constructor(private readonly o: RelayOptions) {}
 
+  private readonly looping = new Set<Pool>();
+  private morePools: NodeJS.Timeout | undefined;
+
   start(): void {
     this.running = true;
-    this.loops = this.o.pools.map((p, i) => this.loop(p, i));
+    this.startLoops();
+    // A shard database added by a move gets its loop within a few seconds.
+    if (typeof this.o.pools === 'function') this.morePools = setInterval(() => this.startLoops(), 2_000);
+  }
+
+  private startLoops(): void {
+    const pools = typeof this.o.pools === 'function' ? this.o.pools() : this.o.pools;
+    pools.forEach((p, i) => {
+      if (this.looping.has(p)) return;
+      this.looping.add(p);
+      this.loops.push(this.loop(p, i));
+    });
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    if (this.morePools) clearInterval(this.morePools);
     await Promise.all(this.loops);
   }
 
@@ -55,7 +71,8 @@ export class OutboxRelay {
    * cannot reach its database keeps its last finding, so the lag grows while the outage lasts.
    */
   outboxLagSeconds(now = Date.now()): { database: number; seconds: number }[] {
-    return this.o.pools.map((p, database) => {
+    const pools = typeof this.o.pools === 'function' ? this.o.pools() : this.o.pools;
+    return pools.map((p, database) => {
       const since = this.pendingSince.get(p);
       return { database, seconds: since === undefined ? 0 : Math.max(0, now - since) / 1000 };
     });
@@ -113,7 +130,7 @@ export class OutboxRelay {
     const behind = await pool.query(
       `SELECT h.id::text AS id, h.name, h.event_sequence AS mark, COALESCE(c.sequence, 0) AS relayed
          FROM hotels h LEFT JOIN outbox_cursors c ON c.hotel_id = h.id
-        WHERE h.event_sequence > COALESCE(c.sequence, 0)
+        WHERE h.event_sequence > COALESCE(c.sequence, 0) AND shard_is_home(h.shard)
         LIMIT ${hotelsPerRound}`,
     );
     if (behind.rowCount === 0) {
@@ -196,7 +213,7 @@ export class OutboxRelay {
       const r = await pool.query(
         `DELETE FROM outbox WHERE id IN (
            SELECT o.id FROM outbox o
-            WHERE o.created_at < now() - make_interval(hours => $1)
+            WHERE o.created_at < now() - make_interval(hours => $1) AND shard_is_home(o.shard)
               AND (o.sequence IS NULL OR o.sequence <= (SELECT c.sequence FROM outbox_cursors c WHERE c.hotel_id = o.hotel_id))
             LIMIT ${prunedPerStatement})`,
         [this.o.retentionHours],
@@ -206,7 +223,8 @@ export class OutboxRelay {
     }
     for (;;) {
       const r = await pool.query(
-        `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < now() - make_interval(days => $1) LIMIT ${prunedPerStatement})`,
+        `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < now() - make_interval(days => $1)
+            AND hotel_id IN (SELECT h.id FROM hotels h WHERE shard_is_home(h.shard)) LIMIT ${prunedPerStatement})`,
         [this.o.auditRetentionDays],
       );
       audit += r.rowCount ?? 0;

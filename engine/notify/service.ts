@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { createNotificationsQueue } from '../jobs.js';
 import type { Logger } from '../log.js';
 import { createRedis, RedisKeys } from '../redis.js';
+import { ShardDirectory } from '../shard-directory.js';
 import { createPool } from '../store/pg.js';
 import { Notifier } from './notifier.js';
 import { OutboxRelay } from './relay.js';
@@ -15,12 +16,17 @@ export interface NotificationService {
 
 export function startNotificationService(config: Config, log?: Logger): NotificationService {
   const catalog = createPool(config.catalogUrl, 6, 'notifier');
-  const shards = config.shardDatabaseUrls.map((u) => createPool(u, 3, 'outbox-relay'));
+  // The relay follows the shard map's databases (a database added by a move gets a relay loop; rows of shards that
+  // moved away are skipped by the databases themselves, see shard_is_home).
+  const directory = new ShardDirectory(catalog, config, (u) => createPool(u, 3, 'outbox-relay'));
+  void directory.open().catch((err: Error) => log?.warn('could not read the shard map; relaying the configured databases', { err: err.message }));
+  const mapWatch = createRedis(config, 'notifier-map');
+  directory.watch(mapWatch, new RedisKeys(config.redisPrefix).shardMap());
   const queueConnection = createRedis(config, 'notifier-queue');
   const workerConnection = createRedis(config, 'notifier-worker', { blocking: true });
   const queue = createNotificationsQueue(queueConnection, new RedisKeys(config.redisPrefix));
   queue.on('error', () => {});
-  const relay = new OutboxRelay({ pools: shards, queue, log, retentionHours: config.outboxRetentionHours, auditRetentionDays: config.auditRetentionDays });
+  const relay = new OutboxRelay({ pools: () => directory.allPools().map((p) => p.pool), queue, log, retentionHours: config.outboxRetentionHours, auditRetentionDays: config.auditRetentionDays });
   const notifier = new Notifier({
     catalog,
     connection: workerConnection,
@@ -43,7 +49,8 @@ export function startNotificationService(config: Config, log?: Logger): Notifica
       await queue.close().catch(() => {});
       queueConnection.disconnect();
       workerConnection.disconnect();
-      await Promise.all([catalog.end(), ...shards.map((p) => p.end())]);
+      directory.stop();
+      await Promise.all([catalog.end(), ...directory.openPools().map((p) => p.end())]);
     },
   };
 }

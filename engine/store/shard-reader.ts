@@ -1,8 +1,9 @@
 // Reads the API answers straight from the shard databases (committed state only; writes go through the writers).
 import { formatDay, parseDay } from '../core/dates.js';
 import type { Hotel, PricingTier, Reservation, RoomType } from '../core/types.js';
-import { databaseOfShard, shardOf } from '../shard-map.js';
-import type { Pool } from './pg.js';
+import { shardOf } from '../shard-map.js';
+import type { ShardDirectory } from '../shard-directory.js';
+import type { Pool, PoolClient } from './pg.js';
 import type { ReservationClaims } from './reservation-claims.js';
 import { hotelColumns, hotelFromRow, pricingTiersFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 
@@ -54,31 +55,40 @@ function mergePages<T extends { id: string }>(parts: T[][], limit: number): Page
   return { items, nextCursor: all.length > limit ? encodeCursor(items[items.length - 1].id) : null };
 }
 
+/** A room write met a shard that a move is copying, or one that moved: the writer asks the map again and retries. */
+class ShardAwayError extends Error {}
+
+/** How long an API room write waits for a move of its shard to end before it answers 503. */
+const roomWriteWaitMs = 15_000;
+
 export class ShardReader {
-  private readonly down: boolean[];
+  private readonly down = new Map<number, boolean>();
   private probe: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly pools: Pool[],
+    readonly directory: ShardDirectory,
     private readonly shardCount: number,
     private readonly claims?: Pick<ReservationClaims, 'hotelOf'>,
-  ) {
-    this.down = pools.map(() => false);
+  ) {}
+
+  /** Every known shard database's pool, indexed by database id (ids are dense: 0..N-1, then those added). */
+  get pools(): Pool[] {
+    return this.directory.allPools().map((p) => p.pool);
   }
 
   /** Check every shard database now and then, so that answers from the cache can say whether they are stale. */
   startProbing(everyMs: number): void {
     const check = () =>
       this.pools.forEach((p, i) => {
-        const timer = setTimeout(() => (this.down[i] = true), everyMs);
+        const timer = setTimeout(() => this.down.set(i, true), everyMs);
         p.query('SELECT 1').then(
           () => {
             clearTimeout(timer);
-            this.down[i] = false;
+            this.down.set(i, false);
           },
           () => {
             clearTimeout(timer);
-            this.down[i] = true;
+            this.down.set(i, true);
           },
         );
       });
@@ -92,11 +102,26 @@ export class ShardReader {
 
   /** Whether the database holding this hotel failed its last check. */
   isDown(hotelId: string): boolean {
-    return this.down[databaseOfShard(shardOf(hotelId, this.shardCount), this.pools.length)];
+    return this.down.get(this.directory.databaseOf(shardOf(hotelId, this.shardCount))) ?? false;
   }
 
   poolOf(hotelId: string): Pool {
-    return this.pools[databaseOfShard(shardOf(hotelId, this.shardCount), this.pools.length)];
+    return this.directory.poolOfShard(shardOf(hotelId, this.shardCount));
+  }
+
+  /**
+   * A read of one row that a writer may just have made: when it finds nothing, the map is read again and, if the
+   * hotel's shard moved meanwhile (the announcement not yet here), the read is made again where it lives now, so
+   * that a 201 decided on a shard's new database is never followed by a 404 from its old one.
+   */
+  private async onMissAskMapAgain(hotelId: string, read: (p: Pool) => Promise<{ rowCount: number | null; rows: Record<string, unknown>[] }>) {
+    const shard = shardOf(hotelId, this.shardCount);
+    const before = this.directory.databaseOf(shard);
+    const r = await read(this.directory.pool(before));
+    if (r.rowCount) return r;
+    await this.directory.refreshIfOlderThan(250).catch(() => {});
+    const now = this.directory.databaseOf(shard);
+    return now === before ? r : read(this.directory.pool(now));
   }
 
   async listHotels(city: string | undefined, cursor: string | undefined, limit: number): Promise<Page<Hotel>> {
@@ -105,6 +130,7 @@ export class ShardReader {
         const r = await p.query(
           `SELECT ${hotelColumns} FROM hotels
             WHERE deleted_at IS NULL AND ($1::text IS NULL OR lower(city) = lower($1)) AND ($2::uuid IS NULL OR id > $2)
+              AND shard_is_home(shard)
             ORDER BY id LIMIT $3`,
           [city ?? null, cursor ?? null, limit + 1],
         );
@@ -194,11 +220,13 @@ export class ShardReader {
   async reservation(id: string): Promise<Reservation | undefined> {
     const hotelId = await this.claims?.hotelOf(id);
     if (hotelId !== undefined) {
-      const r = await this.poolOf(hotelId).query(`SELECT ${reservationColumns} FROM reservations WHERE id = $1`, [id]);
+      const r = await this.onMissAskMapAgain(hotelId, (p) => p.query(`SELECT ${reservationColumns} FROM reservations WHERE id = $1`, [id]));
       return r.rowCount ? reservationFromRow(r.rows[0]) : undefined;
     }
     const found = await Promise.all(
-      this.pools.map((p) => p.query(`SELECT ${reservationColumns} FROM reservations WHERE id = $1`, [id])),
+      this.pools.map((p) =>
+        p.query(`SELECT ${reservationColumns} FROM reservations r WHERE id = $1 AND shard_is_home((SELECT h.shard FROM hotels h WHERE h.id = r.hotel_id))`, [id]),
+      ),
     );
     for (const r of found) if (r.rowCount) return reservationFromRow(r.rows[0]);
     return undefined;
@@ -214,6 +242,7 @@ export class ShardReader {
               AND ($3::uuid[] IS NULL OR hotel_id = ANY($3))
               AND ($4::text IS NULL OR status = $4)
               AND ($5::uuid IS NULL OR id > $5)
+              AND shard_is_home((SELECT h.shard FROM hotels h WHERE h.id = reservations.hotel_id))
             ORDER BY id LIMIT $6`,
           [f.owner?.kind ?? null, f.owner?.id ?? null, f.hotelIds ?? null, f.status ?? null, cursor ?? null, limit + 1],
         );
@@ -225,8 +254,8 @@ export class ShardReader {
 
   /** The stored replies of a committed job, or undefined while it is not committed. */
   async appliedReplies(hotelId: string, jobKey: string): Promise<{ requestId: string; reply: unknown }[] | undefined> {
-    const r = await this.poolOf(hotelId).query('SELECT replies FROM applied_jobs WHERE job_id = $1', [jobKey]);
-    return r.rowCount ? r.rows[0].replies : undefined;
+    const r = await this.onMissAskMapAgain(hotelId, (p) => p.query('SELECT replies FROM applied_jobs WHERE job_id = $1', [jobKey]));
+    return r.rowCount ? (r.rows[0].replies as { requestId: string; reply: unknown }[]) : undefined;
   }
 
   /**
@@ -236,7 +265,7 @@ export class ShardReader {
   async appliedRepliesOfJobs(jobs: { shard: number; jobKey: string }[]): Promise<Map<string, { requestId: string; reply: unknown }[]>> {
     const byDatabase = new Map<number, string[]>();
     for (const j of jobs) {
-      const db = databaseOfShard(j.shard, this.pools.length);
+      const db = this.directory.databaseOf(j.shard);
       const keys = byDatabase.get(db);
       if (keys) keys.push(j.jobKey);
       else byDatabase.set(db, [j.jobKey]);
@@ -244,7 +273,7 @@ export class ShardReader {
     const out = new Map<string, { requestId: string; reply: unknown }[]>();
     await Promise.all(
       [...byDatabase].map(async ([db, keys]) => {
-        const r = await this.pools[db].query('SELECT job_id, replies FROM applied_jobs WHERE job_id = ANY($1::text[])', [keys]);
+        const r = await this.directory.pool(db).query('SELECT job_id, replies FROM applied_jobs WHERE job_id = ANY($1::text[])', [keys]);
         for (const row of r.rows) out.set(row.job_id as string, row.replies as { requestId: string; reply: unknown }[]);
       }),
     );
@@ -271,20 +300,56 @@ export class ShardReader {
     return r.rowCount ? roomFromRow(r.rows[0]) : undefined;
   }
 
+  /**
+   * Run a room write in the database the map names for the hotel, in a transaction that first checks (FOR SHARE, so
+   * that a move's seal waits for it) that the shard is at home there and not being copied. A shard being moved waits
+   * (the map is read again, then the write retried) for up to roomWriteWaitMs; a stale map never writes.
+   */
+  private async roomWrite<T>(hotelId: string, write: (c: PoolClient) => Promise<T>): Promise<T> {
+    const shard = shardOf(hotelId, this.shardCount);
+    const until = Date.now() + roomWriteWaitMs;
+    for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+      const c = await this.poolOf(hotelId).connect();
+      try {
+        await c.query('BEGIN');
+        const l = await c.query('SELECT moved_to FROM shard_leases WHERE shard = $1 FOR SHARE', [shard]);
+        if (l.rowCount && l.rows[0].moved_to !== null) throw new ShardAwayError(String(l.rows[0].moved_to));
+        const out = await write(c);
+        await c.query('COMMIT');
+        return out;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {});
+        if (!(err instanceof ShardAwayError) || Date.now() > until) throw err;
+      } finally {
+        c.release();
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      await this.directory.refresh().catch(() => {});
+    }
+  }
+
   /** Insert or update a room; 'duplicate' when the number is taken in that hotel. */
   async saveRoom(room: Room, isNew: boolean): Promise<'ok' | 'duplicate'> {
     try {
-      if (isNew) {
-        await this.poolOf(room.hotelId).query(
-          'INSERT INTO rooms (id, hotel_id, room_type_id, number, floor) VALUES ($1, $2, $3, $4, $5)',
-          [room.id, room.hotelId, room.roomTypeId, room.number, room.floor],
-        );
-      } else {
-        await this.poolOf(room.hotelId).query(
-          'UPDATE rooms SET room_type_id = $3, number = $4, floor = $5 WHERE hotel_id = $2 AND id = $1',
-          [room.id, room.hotelId, room.roomTypeId, room.number, room.floor],
-        );
-      }
+      await this.roomWrite(room.hotelId, async (c) => {
+        if (isNew) {
+          await c.query('INSERT INTO rooms (id, hotel_id, room_type_id, number, floor) VALUES ($1, $2, $3, $4, $5)', [
+            room.id,
+            room.hotelId,
+            room.roomTypeId,
+            room.number,
+            room.floor,
+          ]);
+        } else {
+          await c.query('UPDATE rooms SET room_type_id = $3, number = $4, floor = $5 WHERE hotel_id = $2 AND id = $1', [
+            room.id,
+            room.hotelId,
+            room.roomTypeId,
+            room.number,
+            room.floor,
+          ]);
+        }
+      });
       return 'ok';
     } catch (err) {
       if ((err as { code?: string }).code === '23505') return 'duplicate';
@@ -293,10 +358,12 @@ export class ShardReader {
   }
 
   async deleteRoom(hotelId: string, id: string): Promise<boolean> {
-    const r = await this.poolOf(hotelId).query(
-      `DELETE FROM rooms r WHERE r.hotel_id = $1 AND r.id = $2
-          AND EXISTS (SELECT 1 FROM hotels h WHERE h.id = r.hotel_id AND h.deleted_at IS NULL)`,
-      [hotelId, id],
+    const r = await this.roomWrite(hotelId, (c) =>
+      c.query(
+        `DELETE FROM rooms r WHERE r.hotel_id = $1 AND r.id = $2
+            AND EXISTS (SELECT 1 FROM hotels h WHERE h.id = r.hotel_id AND h.deleted_at IS NULL)`,
+        [hotelId, id],
+      ),
     );
     return r.rowCount === 1;
   }
@@ -304,7 +371,7 @@ export class ShardReader {
   async shardLeases(): Promise<{ database: number; shard: number; epoch: number; owner: string | null }[]> {
     const parts = await Promise.all(
       this.pools.map(async (p, database) => {
-        const r = await p.query('SELECT shard, epoch, owner FROM shard_leases ORDER BY shard');
+        const r = await p.query('SELECT shard, epoch, owner FROM shard_leases WHERE shard_is_home(shard) ORDER BY shard');
         return r.rows.map((row) => ({ database, shard: row.shard as number, epoch: Number(row.epoch), owner: row.owner as string | null }));
       }),
     );

@@ -12,6 +12,7 @@ import type { HotelEvent, HotelState, NightTable, Reply, Reservation } from '../
 import { createPool, isRefusal, type Pool, type PoolClient } from './pg.js';
 import { hotelColumns, hotelFromRow, pricingTiersFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 import { FencedError, writeJobs, type CommitBatch } from './commit-statement.js';
+import { ShardNotHomeError } from './shard-copy.js';
 
 export { FencedError, plainArray, textArray, type AuditRow, type AvailabilityNotice, type CommitBatch, type NightWrite } from './commit-statement.js';
 
@@ -99,14 +100,23 @@ export class ShardStore {
     return this.sizesChecking;
   }
 
-  /** Take a shard: one more epoch, recorded with the new owner's name. Every later commit is checked against it. */
+  /**
+   * Take a shard: one more epoch, recorded with the new owner's name. Every later commit is checked against it.
+   * Refused (ShardNotHomeError) when the shard moved away from this database or is a copy not yet flipped to (see
+   * shard migration 007); a seal left by a move whose owner died is lifted (that move starts again, or fails).
+   */
   async takeShard(shard: number, owner: string): Promise<number> {
     const r = await this.pool.query(
       `INSERT INTO shard_leases (shard, epoch, owner, taken_at) VALUES ($1, 1, $2, now())
-       ON CONFLICT (shard) DO UPDATE SET epoch = shard_leases.epoch + 1, owner = $2, taken_at = now()
+       ON CONFLICT (shard) DO UPDATE SET epoch = shard_leases.epoch + 1, owner = $2, taken_at = now(), moved_to = NULL
+        WHERE shard_leases.moved_to IS NULL OR shard_leases.moved_to LIKE 'sealed:%'
        RETURNING epoch`,
       [shard, owner],
     );
+    if (r.rowCount === 0) {
+      const m = await this.pool.query('SELECT moved_to FROM shard_leases WHERE shard = $1', [shard]);
+      throw new ShardNotHomeError(shard, String(m.rows[0]?.moved_to));
+    }
     return Number(r.rows[0].epoch);
   }
 
@@ -117,7 +127,8 @@ export class ShardStore {
   async pruneAppliedJobs(shard: number, olderThanDays: number, max = 5_000): Promise<number> {
     const r = await this.pool.query(
       `DELETE FROM applied_jobs WHERE job_id IN (
-         SELECT job_id FROM applied_jobs WHERE shard = $1 AND applied_at < now() - make_interval(days => $2) LIMIT $3)`,
+         SELECT job_id FROM applied_jobs WHERE shard = $1 AND applied_at < now() - make_interval(days => $2) LIMIT $3)
+         AND shard_is_home($1)`,
       [shard, olderThanDays, max],
     );
     return r.rowCount ?? 0;

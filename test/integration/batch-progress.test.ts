@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { BatchProgress } from '../../api/batch-progress.js';
 import type { BatchRow } from '../../engine/store/catalog-store.js';
 import { createPool, type Pool } from '../../engine/store/pg.js';
+import { ShardDirectory } from '../../engine/shard-directory.js';
 import { ShardReader } from '../../engine/store/shard-reader.js';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 
@@ -17,7 +18,7 @@ describe('batch progress', function () {
   before(async () => {
     env = await createTestEnv();
     pools = env.config.shardDatabaseUrls.map((url) => createPool(url, 2));
-    reader = new ShardReader(pools, env.config.shardCount);
+    reader = new ShardReader(new ShardDirectory(pools[0], env.config, (_url, i) => pools[i]), env.config.shardCount);
   });
   after(async () => {
     await Promise.all((pools ?? []).map((p) => p.end()));

@@ -148,7 +148,9 @@ describe('fuzz: every route of the OpenAPI document, malformed input of every ki
     s[`guest's reservations`] = await get('/v1/reservations?limit=200', f.tokens.guest);
     s.batch = await get(`/v1/batches/${f.B}`, f.tokens.partner);
     const [catalog, ...shards] = dbs;
-    s.catalog = (await catalog.query(digestQuery(['users', 'api_keys', 'sessions', 'batches', 'idempotency_keys', 'webhooks', 'webhook_deliveries']))).rows[0];
+    s.catalog = (await catalog.query(digestQuery(['users', 'api_keys', 'sessions', 'batches', 'idempotency_keys', 'webhooks', 'webhook_deliveries', 'shard_databases', 'shard_map', 'shard_moves']))).rows[0];
+    // Drain asks live in Redis only.
+    s['drain asks'] = (await stack!.api.ctx.redis.keys(`${env!.config.redisPrefix}:drain:*`)).sort();
     for (const [i, c] of shards.entries()) {
       s[`shard ${i}`] = (await c.query(digestQuery(['hotels', 'room_types', 'rooms', 'room_type_inventory', 'reservations']))).rows[0];
     }
@@ -396,6 +398,9 @@ describe('fuzz: every route of the OpenAPI document, malformed input of every ki
       ['DELETE /v1/hotels/{hotelId}/rooms/{roomId}', 'staff', (f) => [f.H, f.R], 204],
       ['DELETE /v1/hotels/{hotelId}/room-types/{roomTypeId}', 'staff', (f) => [f.H, f.RT2], 204],
       ['DELETE /v1/hotels/{hotelId}', 'admin', (f) => [f.H2], 204],
+      // Last: they hand a shard over and move one.
+      ['POST /v1/ops/shards/{shard}/drain', 'admin', () => ['3'], 202],
+      ['POST /v1/ops/shards/{shard}/move', 'admin', () => ['0'], 202],
     ];
 
     it('every route that changes state has a control', () => {

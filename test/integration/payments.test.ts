@@ -44,8 +44,8 @@ describe('payments', function () {
   /** Wait until the reconciler owes nothing for a reservation (no void, refund or attempt outstanding). */
   const settled = (id: string) =>
     waitFor(`reservation ${id} settled`, async () => {
-      const r = await stack.owner['pools'][0].query('SELECT 1 FROM reservations WHERE id = $1 AND money_due_at IS NULL', [id]);
-      const r2 = await stack.owner['pools'][1].query('SELECT 1 FROM reservations WHERE id = $1 AND money_due_at IS NULL', [id]);
+      const r = await stack.owner.directory.pool(0).query('SELECT 1 FROM reservations WHERE id = $1 AND money_due_at IS NULL', [id]);
+      const r2 = await stack.owner.directory.pool(1).query('SELECT 1 FROM reservations WHERE id = $1 AND money_due_at IS NULL', [id]);
       return (r.rowCount ?? 0) + (r2.rowCount ?? 0) === 1;
     }, 30_000);
 

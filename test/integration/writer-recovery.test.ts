@@ -94,9 +94,10 @@ describe('writer recovery', function () {
   it('a commit whose acknowledgement was lost is not decided again: the waiting request gets its real answer (201)', async () => {
     const hotel = await createHotel(stack.admin);
     const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 5 });
-    const store = (stack.owner as unknown as { stores: { commit: (b: unknown) => Promise<void> }[] }).stores[
-      databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)
-    ];
+    // The owner's store of the hotel's database (a Map by database id since the shard map, issue 16).
+    const store = (stack.owner as unknown as { stores: Map<number, { commit: (b: unknown) => Promise<void> }> }).stores.get(
+      databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length),
+    )!;
     const commit = store.commit.bind(store);
     let lost = 0;
     // The commit happens; the answer is lost on the way back, as when the connection drops right after COMMIT.

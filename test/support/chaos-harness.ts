@@ -246,8 +246,19 @@ export class ChaosStack {
     return n;
   }
 
+  /** Shards a test moved (shard-move.test.ts): shard → URL of the database that holds it now. */
+  readonly movedShards = new Map<number, string>();
+  /** Shard databases added by moves, beyond the configuration's. */
+  readonly addedShardUrls: string[] = [];
+
   shardDbUrl(hotelId: string): string {
-    return this.config.shardDatabaseUrls[databaseOfShard(shardOf(hotelId, this.config.shardCount), this.config.shardDatabaseUrls.length)];
+    const shard = shardOf(hotelId, this.config.shardCount);
+    return this.movedShards.get(shard) ?? this.config.shardDatabaseUrls[databaseOfShard(shard, this.config.shardDatabaseUrls.length)];
+  }
+
+  /** Every shard database: the configuration's and those added by moves. */
+  allShardUrls(): string[] {
+    return [...this.config.shardDatabaseUrls, ...this.addedShardUrls];
   }
 
   /** Leases as the shard databases record them (the fencing epochs and their owners). */

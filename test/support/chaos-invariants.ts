@@ -79,8 +79,16 @@ export async function checkInvariants(stack: ChaosStack, sent: Sent[], o: Invari
   // Stored exactly once (across every shard database) when acknowledged; not at all otherwise.
   const ids = sent.map((s) => s.body.reservationId);
   const stored = new Map<string, number>();
-  for (const url of stack.config.shardDatabaseUrls) {
-    const rows = await withClient(url, async (c) => (await c.query('SELECT id::text, count(*)::int AS n FROM reservations WHERE id = ANY($1::uuid[]) GROUP BY id', [ids])).rows);
+  // Rows of shards that moved away from a database stay there as a copy the database no longer serves (see
+  // shard_is_home, shard migration 007): only the databases where each shard is at home count.
+  for (const url of stack.allShardUrls()) {
+    const rows = await withClient(url, async (c) =>
+      (await c.query(
+        `SELECT id::text, count(*)::int AS n FROM reservations r
+          WHERE id = ANY($1::uuid[]) AND shard_is_home((SELECT h.shard FROM hotels h WHERE h.id = r.hotel_id)) GROUP BY id`,
+        [ids],
+      )).rows,
+    );
     for (const r of rows) stored.set(r.id, (stored.get(r.id) ?? 0) + r.n);
   }
   f.expectEmpty(
@@ -150,7 +158,7 @@ export class Findings {
 /** The hotel version each reservation was created at (its `reservation.created` outbox row). */
 export async function createdVersions(stack: ChaosStack, ids: string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const url of stack.config.shardDatabaseUrls) {
+  for (const url of stack.allShardUrls()) {
     const rows = await withClient(url, async (c) =>
       (await c.query(`SELECT reservation_id::text AS id, version FROM outbox WHERE type = 'reservation.created' AND reservation_id = ANY($1::uuid[])`, [ids])).rows,
     );

@@ -138,6 +138,10 @@ export const specs: Record<string, RouteSpec> = {
   'GET /readyz': { allowed: everyone },
   'GET /metrics': { allowed: ['admin'] },
   'GET /v1/ops/shards': { allowed: ['admin'] },
+  // Moves and drains are fuzzed only with a broken part (as every mutating route), so no valid one ever runs here.
+  'POST /v1/ops/shards/{shard}/move': { allowed: ['admin'], body: () => ({ database: 1 }) },
+  'POST /v1/ops/shards/{shard}/drain': { allowed: ['admin'] },
+  'GET /v1/ops/hotels/{hotelId}': { allowed: ['admin'] },
   'GET /openapi.json': { allowed: everyone },
   'GET /docs': { allowed: everyone },
 };
@@ -145,7 +149,7 @@ export const specs: Record<string, RouteSpec> = {
 /** Valid values of a path parameter, by route and name. */
 export function validParams(f: Fixtures, path: string, name: string): string[] {
   if (name === 'id') return path.startsWith('/v1/api-keys') ? [f.spareKeyId] : path.startsWith('/v1/webhooks') ? [f.W] : [f.RES];
-  const byName: Record<string, string[]> = { hotelId: [f.H, f.H2], roomTypeId: [f.RT, f.RT2], roomId: [f.R], batchId: [f.B] };
+  const byName: Record<string, string[]> = { hotelId: [f.H, f.H2], roomTypeId: [f.RT, f.RT2], roomId: [f.R], batchId: [f.B], shard: ['0', '1', '3'] };
   return byName[name] ?? [];
 }
 
