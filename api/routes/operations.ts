@@ -6,7 +6,7 @@ import type { ApiContext } from '../context.js';
 import { docsPage } from '../docs-page.js';
 import { readinessCheckMs } from '../../engine/limits.js';
 import { probeRedis } from '../../engine/redis.js';
-import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
+import { shardOf } from '../../engine/shard-map.js';
 import { withPgUser } from '../../engine/config.js';
 import { ShardMoves, type MoveRecord } from '../../engine/store/shard-moves.js';
 import { missingShardMigrations, prepareShardTarget, targetCheckMs } from '../../engine/store/shard-target.js';
