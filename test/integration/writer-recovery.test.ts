@@ -67,6 +67,10 @@ describe('writer recovery', function () {
       let canceled = 0;
       const until = Date.now() + 6_000;
       while (Date.now() < until && canceled < 3) {
+        // Inside the locker's transaction pg_stat_activity is a snapshot taken at its first read (PostgreSQL's
+        // stats_fetch_consistency = cache): without clearing it, a retry on another pooled connection of the writer
+        // was never seen, and only one cancel was counted (every run on a quiet machine; some under load).
+        await locker.query('SELECT pg_stat_clear_snapshot()');
         const r = await locker.query(
           `SELECT pg_cancel_backend(pid) AS ok FROM pg_stat_activity
             WHERE application_name = $1 AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
