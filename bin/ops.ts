@@ -2,20 +2,13 @@
 // admin API (docs/operations.md). It reads API_URL (default http://127.0.0.1:3000) and ADMIN_API_KEY from the
 // environment, prints readable tables, and exits 2 with a usage line when it is used wrongly, 1 when the API refuses.
 
+import type { z } from 'zod';
+import type { shardTableSchema } from '../schemas/responses.js';
+
 const usage = 'usage: npm run ops -- shards | drain <shard> | move-shard <shard> <database id | postgres://url> [--wait]';
 
-interface ShardRow {
-  shard: number;
-  database: number;
-  owner: string | null;
-  epoch: number | null;
-  queueDepth: number;
-  oldestWaitingMs: number | null;
-  stale?: boolean;
-  state?: string;
-  movingTo?: number | null;
-  lastMove?: { id: number; from: number; to: number; state: string; error: string | null; pauseMs: number | null } | null;
-}
+/** A row of GET /v1/ops/shards, as the OpenAPI document describes it. */
+type ShardRow = z.infer<typeof shardTableSchema>[number];
 
 function misuse(why?: string): never {
   if (why) process.stderr.write(`ops: ${why}\n`);

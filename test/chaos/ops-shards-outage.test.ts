@@ -6,18 +6,11 @@ import { ChaosStack, sleep } from '../support/chaos-harness.js';
 import { adminToken } from '../support/env.js';
 import { HttpClient } from '../support/http.js';
 import { spawnApi, waitFor, type LoggedProcess } from '../support/parts.js';
+import type { z } from 'zod';
+import type { shardTableSchema } from '../../schemas/responses.js';
 
-interface ShardRow {
-  shard: number;
-  database: number;
-  owner: string | null;
-  epoch: number | null;
-  queueDepth: number;
-  oldestWaitingMs: number | null;
-  stale: boolean;
-  source: string;
-  epochReadAt?: string;
-}
+/** A row of GET /v1/ops/shards, as the OpenAPI document describes it. */
+type ShardRow = z.infer<typeof shardTableSchema>[number];
 
 describe('chaos: the shard table during a Postgres outage', function () {
   this.timeout(150_000);
