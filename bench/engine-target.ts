@@ -13,6 +13,7 @@
 // <dir>/<run label>-api and <dir>/<run label>-worker when the processes stop (see profile-summary.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -255,6 +256,8 @@ export async function stopEngine(e: EngineProcesses | undefined, options: { keep
   await Promise.all([e.worker, ...e.moreWorkers].map((w) => w.stop().catch(() => {})));
   await e.notifier?.stop().catch(() => {});
   await deleteRedisPrefix(e.prefix);
+  // The notifier's guest mails of this run (MAIL_DIR, named after the catalog database).
+  await rm(path.join(os.tmpdir(), `${new URL(e.catalogUrl).pathname.slice(1)}-mail`), { recursive: true, force: true });
   if (options.keepDatabases) return;
   for (const url of [e.catalogUrl, ...e.shardUrls]) await dropBenchDatabase(new URL(url).pathname.slice(1));
 }
