@@ -12,7 +12,7 @@
 // BENCH_CPU_PROF=<dir> starts the engine processes (API, worker, notifier) with `--cpu-prof`, writing one profile per process and run to
 // <dir>/<run label>-api and <dir>/<run label>-worker when the processes stop (see profile-summary.ts).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -174,7 +174,7 @@ export async function startEngine(
   }
   // The notifier runs too (relay and deliveries are part of the engine's cost), writing guest mails to a scratch dir.
   // BENCH_NOTIFIER=0 leaves it out (to tell its cost from the writer's).
-  const notifier = process.env.BENCH_NOTIFIER === '0' ? undefined : await startWorkerProcess({ MAIL_DIR: path.join(os.tmpdir(), `${name}-mail`), ...env }, profileFlags(runLabel, 'notifier'), 'workers/notifier.js');
+  const notifier = process.env.BENCH_NOTIFIER === '0' ? undefined : await startWorkerProcess({ MAIL_DIR: benchMailDir(name), ...env }, profileFlags(runLabel, 'notifier'), 'workers/notifier.js');
   const moreWorkers: ServerProcess[] = [];
   const started = { web, worker: workerProcess, notifier, moreWorkers, baseUrl: `http://127.0.0.1:${port}`, catalogUrl, shardUrls, prefix };
   running.add(started);
@@ -257,9 +257,22 @@ export async function stopEngine(e: EngineProcesses | undefined, options: { keep
   await e.notifier?.stop().catch(() => {});
   await deleteRedisPrefix(e.prefix);
   // The notifier's guest mails of this run (MAIL_DIR, named after the catalog database).
-  await rm(path.join(os.tmpdir(), `${new URL(e.catalogUrl).pathname.slice(1)}-mail`), { recursive: true, force: true });
+  await rm(benchMailDir(new URL(e.catalogUrl).pathname.slice(1)), { recursive: true, force: true });
   if (options.keepDatabases) return;
   for (const url of [e.catalogUrl, ...e.shardUrls]) await dropBenchDatabase(new URL(url).pathname.slice(1));
+}
+
+/**
+ * Where a run's notifier writes its guest mails (a scratch directory removed at the end of the run): tmpfs
+ * (/dev/shm) where there is one, unless BENCH_MAIL_ON_DISK=1. Each run removes its tens of thousands of .eml files,
+ * and on ext4 every inode allocated in the next ~30 s then scans past the recently deleted ones
+ * (`find_inode_bit` → `recently_deleted` in `perf record -a` of a hot run that followed another: half of the
+ * notifier's CPU, 8% of all the machine's samples): a cost of the benchmark's own clean-up that a deployment, which sends its mail
+ * by SMTP and does not delete a directory of mails at once, does not pay.
+ */
+function benchMailDir(name: string): string {
+  const base = process.env.BENCH_MAIL_ON_DISK !== '1' && existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+  return path.join(base, `${name}-mail`);
 }
 
 /** The tiers BENCH_TIERS names (none by default). */
