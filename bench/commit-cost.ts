@@ -3,7 +3,7 @@
 // of this process, and the WAL written, per commit of N new reservations (spread over hotels, 1–3 nights each,
 // with their outbox rows and stored replies), through ShardStore.commit exactly as the writer calls it.
 //
-//   node dist/bench/commit-cost.js            (COMMIT_COST_ROUNDS=20, COMMIT_COST_RESERVATIONS=1000)
+//   node dist/bench/commit-cost.js            (COMMIT_COST_ROUNDS=20, COMMIT_COST_RESERVATIONS=1000, COMMIT_COST_HOTELS=500)
 //
 // It creates its own database (bench_base_commit_cost_…: 500 hotels × 5 room types × 730 nights) and drops it.
 import { spawn, spawnSync } from 'node:child_process';
@@ -54,7 +54,7 @@ function batchOf(shard: number, epoch: number, count: number, today: number, nex
   const replies: unknown[] = [];
   const now = new Date().toISOString();
   for (let i = 0; i < count; i++) {
-    const h = 1 + Math.floor(next() * hotels);
+    const h = 1 + Math.floor(next() * hotelsHit);
     const t = 1 + Math.floor(next() * roomTypesPerHotel);
     const first = today + Math.floor(next() * 60);
     const length = 1 + Math.floor(next() * 3);
@@ -123,6 +123,8 @@ function batchOf(shard: number, epoch: number, count: number, today: number, nex
   return batch;
 }
 const withNotifications = process.env.COMMIT_COST_NOTIFY !== '0';
+/** How many of the hotels a commit's reservations fall on (COMMIT_COST_HOTELS; 1 is the hot scenario's shape). */
+const hotelsHit = Math.min(hotels, Math.max(1, Number(process.env.COMMIT_COST_HOTELS ?? hotels)));
 const sequences = new Map<string, number>();
 
 async function main(): Promise<void> {

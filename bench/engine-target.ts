@@ -145,6 +145,8 @@ export async function startEngine(
     DATABASE_URL: catalogUrl,
     PG_SHARDS: '2',
     REDIS_PREFIX: prefix,
+    // The engine's processes use the Redis this bench reads (BENCH_REDIS_URL), not a REDIS_URL of the shell.
+    REDIS_URL: benchRedisUrl(),
     ADMIN_API_KEY: adminToken,
     PORT: String(port),
     DEMO_DATA: '0',
@@ -240,7 +242,7 @@ async function startWorkerProcess(env: NodeJS.ProcessEnv, flags: string[], file 
 /** Delete every Redis key under a prefix. */
 export async function deleteRedisPrefix(prefix: string): Promise<void> {
   if (!prefix.startsWith('bench_base_')) throw new Error(`refusing to delete Redis keys under "${prefix}"`);
-  const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+  const redis = new Redis(benchRedisUrl(), { maxRetriesPerRequest: 1 });
   try {
     await deletePrefix(redis, prefix);
   } finally {
@@ -260,6 +262,11 @@ export async function stopEngine(e: EngineProcesses | undefined, options: { keep
   await rm(benchMailDir(new URL(e.catalogUrl).pathname.slice(1)), { recursive: true, force: true });
   if (options.keepDatabases) return;
   for (const url of [e.catalogUrl, ...e.shardUrls]) await dropBenchDatabase(new URL(url).pathname.slice(1));
+}
+
+/** The Redis server the engine runs on and the bench reads counters from. */
+function benchRedisUrl(): string {
+  return process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 }
 
 /**
@@ -471,7 +478,7 @@ export async function engineCounters(e: EngineProcesses): Promise<Record<string,
     out.shardPgCommits = Number(r.rows[0]?.commits ?? 0);
     out.shardPgRollbacks = Number(r.rows[0]?.rollbacks ?? 0);
   });
-  const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+  const redis = new Redis(benchRedisUrl(), { maxRetriesPerRequest: 1 });
   try {
     const info = await redis.info('stats');
     out.redisCommandsServerWide = Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? NaN);

@@ -57,9 +57,13 @@ export class OutboxRelay {
     if (typeof this.o.pools === 'function') this.morePools = setInterval(() => this.startLoops(), 2_000);
   }
 
+  /** The shard databases as they are known now. */
+  private pools(): Pool[] {
+    return typeof this.o.pools === 'function' ? this.o.pools() : this.o.pools;
+  }
+
   private startLoops(): void {
-    const pools = typeof this.o.pools === 'function' ? this.o.pools() : this.o.pools;
-    pools.forEach((p, i) => {
+    this.pools().forEach((p, i) => {
       if (this.looping.has(p)) return;
       this.looping.add(p);
       this.loops.push(this.loop(p, i));
@@ -77,8 +81,7 @@ export class OutboxRelay {
    * cannot reach its database keeps its last finding, so the lag grows while the outage lasts.
    */
   outboxLagSeconds(now = Date.now()): { database: number; seconds: number }[] {
-    const pools = typeof this.o.pools === 'function' ? this.o.pools() : this.o.pools;
-    return pools.map((p, database) => {
+    return this.pools().map((p, database) => {
       const since = this.pendingSince.get(p);
       return { database, seconds: since === undefined ? 0 : Math.max(0, now - since) / 1000 };
     });

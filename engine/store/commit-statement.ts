@@ -81,17 +81,8 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
   const v = { id: [] as string[], version: [] as number[] };
   const box = { shard: [] as number[], hotel: [] as string[], version: [] as number[], type: [] as string[], seq: [] as (number | null)[], of: new ReservationChanges() };
   const avail = { shard: [] as number[], hotel: [] as string[], version: [] as number[], seq: [] as number[], payload: [] as string[] };
-  const audit = {
-    hotel: [] as string[],
-    actorKind: [] as string[],
-    actorId: [] as string[],
-    command: [] as string[],
-    ok: [] as string[],
-    status: [] as (string | null)[],
-    code: [] as (string | null)[],
-    reservation: [] as (string | null)[],
-    version: [] as number[],
-  };
+  // The audit trail, one row per hotel: its decisions of this commit as parallel arrays, in decision order.
+  const audit = new Map<string, AuditColumns>();
   // The last sequence each hotel reaches in this commit (its committed high-water mark for the relay).
   const lastSeq = new Map<string, number>();
   const applied = { job: [] as string[], shard: [] as number[], replies: [] as unknown[] };
@@ -127,15 +118,16 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
       lastSeq.set(a.hotelId, Math.max(a.sequence, lastSeq.get(a.hotelId) ?? 0));
     }
     for (const x of b.audit ?? []) {
-      audit.hotel.push(x.hotelId);
-      audit.actorKind.push(x.actorKind);
-      audit.actorId.push(x.actorId);
-      audit.command.push(x.command);
-      audit.ok.push(x.ok ? 't' : 'f');
-      audit.status.push(x.status);
-      audit.code.push(x.code);
-      audit.reservation.push(x.reservationId);
-      audit.version.push(x.version);
+      let a = audit.get(x.hotelId);
+      if (!a) audit.set(x.hotelId, (a = { actorKind: [], actorId: [], command: [], ok: [], status: [], code: [], reservation: [], version: [] }));
+      a.actorKind.push(x.actorKind);
+      a.actorId.push(x.actorId);
+      a.command.push(x.command);
+      a.ok.push(x.ok ? 't' : 'f');
+      a.status.push(x.status);
+      a.code.push(x.code);
+      a.reservation.push(x.reservationId);
+      a.version.push(x.version);
     }
     for (const [id, version] of b.versions) {
       v.id.push(id);
@@ -202,16 +194,15 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
              WHERE (SELECT ok FROM fence)
             RETURNING 1),
           audited AS (
-            -- One row per hotel, its decisions as arrays in decision order.
+            -- One row per hotel, its decisions as arrays in decision order: each array comes as the text of an
+            -- array literal (grouped by the writer), so Postgres neither sorts nor groups anything here.
             INSERT INTO audit_log (hotel_id, actor_kind, actor_id, command, ok, status, code, reservation_id, version)
-            SELECT v.hotel_id, array_agg(v.actor_kind ORDER BY v.n), array_agg(v.actor_id ORDER BY v.n),
-                   array_agg(v.command ORDER BY v.n), array_agg(v.ok ORDER BY v.n), array_agg(v.status ORDER BY v.n),
-                   array_agg(v.code ORDER BY v.n), array_agg(v.reservation_id ORDER BY v.n), array_agg(v.version ORDER BY v.n)
-              FROM unnest($61::uuid[], $62::text[], $63::text[], $64::text[], $65::boolean[], $66::text[],
-                          $67::text[], $68::uuid[], $69::bigint[])
-                   WITH ORDINALITY AS v(hotel_id, actor_kind, actor_id, command, ok, status, code, reservation_id, version, n)
+            SELECT v.hotel_id, v.actor_kind::text[], v.actor_id::text[], v.command::text[], v.ok::boolean[],
+                   v.status::text[], v.code::text[], v.reservation_id::uuid[], v.version::bigint[]
+              FROM unnest($61::uuid[], $62::text[], $63::text[], $64::text[], $65::text[], $66::text[],
+                          $67::text[], $68::text[], $69::text[])
+                   AS v(hotel_id, actor_kind, actor_id, command, ok, status, code, reservation_id, version)
              WHERE (SELECT ok FROM fence)
-             GROUP BY v.hotel_id
             RETURNING 1),
           applied AS (
             INSERT INTO applied_jobs (job_id, shard, replies)
@@ -250,15 +241,8 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
       plainArray(avail.version),
       plainArray(avail.seq),
       '[' + avail.payload.join(',') + ']',
-      textArray(audit.hotel),
-      textArray(audit.actorKind),
-      textArray(audit.actorId),
-      textArray(audit.command),
-      textArray(audit.ok),
-      textArray(audit.status),
-      textArray(audit.code),
-      textArray(audit.reservation),
-      plainArray(audit.version),
+      textArray([...audit.keys()]),
+      ...auditColumnLiterals([...audit.values()]),
       plainArray(v.id.map((id) => lastSeq.get(id) ?? null)),
       textArray(box.of.payment),
     ],
@@ -270,6 +254,33 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
     const stale = batches.find((b) => epochs.get(b.shard) !== b.epoch) ?? batches[0];
     throw new FencedError(stale.shard, stale.epoch, epochs.get(stale.shard));
   }
+}
+
+/** One hotel's decisions of a commit, a column each, in decision order. */
+export interface AuditColumns {
+  actorKind: string[];
+  actorId: string[];
+  command: string[];
+  ok: string[];
+  status: (string | null)[];
+  code: (string | null)[];
+  reservation: (string | null)[];
+  version: number[];
+}
+
+/** The eight audit columns, each an array (one element per hotel) of array literals (that hotel's decisions). */
+export function auditColumnLiterals(hotels: AuditColumns[]): string[] {
+  const column = (f: (a: AuditColumns) => string) => textArray(hotels.map(f));
+  return [
+    column((a) => textArray(a.actorKind)),
+    column((a) => textArray(a.actorId)),
+    column((a) => textArray(a.command)),
+    column((a) => textArray(a.ok)),
+    column((a) => textArray(a.status)),
+    column((a) => textArray(a.code)),
+    column((a) => textArray(a.reservation)),
+    column((a) => plainArray(a.version)),
+  ];
 }
 
 /**

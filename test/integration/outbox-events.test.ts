@@ -14,6 +14,7 @@ import { availabilityData } from '../../engine/notify/events.js';
 import { createRedis, RedisKeys } from '../../engine/redis.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
 import { createPool } from '../../engine/store/pg.js';
+import { auditColumnLiterals, type AuditColumns } from '../../engine/store/commit-statement.js';
 import type { HttpClient } from '../support/http.js';
 
 describe('outbox: events with per-hotel sequences, and the audit trail', function () {
@@ -251,6 +252,32 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
       connection.disconnect();
       blocking.disconnect();
       await catalog.end().catch(() => {});
+    }
+  });
+  it('the audit columns the writer groups by hotel reach Postgres as the arrays they were (quotes, backslashes, braces, NULL and "NULL")', async () => {
+    const pool = createPool(env.config.shardDatabaseUrls[0], 1);
+    try {
+      const odd = ['a"b', 'c\\d', '{e,f}', 'NULL', '', 'plain'];
+      const hotels: AuditColumns[] = [
+        { actorKind: odd, actorId: ['x', 'y', 'z', 'w', 'v', 'u'], command: odd, ok: ['t', 'f', 't', 'f', 't', 'f'], status: [null, 'paid', null, 'NULL', '', 'x'], code: odd.map(() => null), reservation: [randomUUID(), null, randomUUID(), null, null, null], version: [1, 2, 3, 4, 5, 6] },
+        { actorKind: ['one'], actorId: ['1'], command: ['reserve'], ok: ['t'], status: ['pending'], code: [null], reservation: [null], version: [9] },
+      ];
+      const [actorKind, , , ok, status, code, reservation, version] = auditColumnLiterals(hotels);
+      const r = await pool.query(
+        `SELECT v.actor_kind::text[] AS actor_kind, v.ok::boolean[] AS ok, v.status::text[] AS status, v.code::text[] AS code,
+                v.reservation::uuid[] AS reservation, v.version::bigint[]::int[] AS version
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
+                AS v(actor_kind, ok, status, code, reservation, version, n) ORDER BY v.n`,
+        [actorKind, ok, status, code, reservation, version],
+      );
+      expect(r.rows.map((x) => x.actor_kind)).to.deep.equal(hotels.map((h) => h.actorKind));
+      expect(r.rows.map((x) => x.ok)).to.deep.equal(hotels.map((h) => h.ok.map((b) => b === 't')));
+      expect(r.rows.map((x) => x.status)).to.deep.equal(hotels.map((h) => h.status));
+      expect(r.rows.map((x) => x.code)).to.deep.equal(hotels.map((h) => h.code));
+      expect(r.rows.map((x) => x.reservation)).to.deep.equal(hotels.map((h) => h.reservation));
+      expect(r.rows.map((x) => x.version)).to.deep.equal(hotels.map((h) => h.version));
+    } finally {
+      await pool.end();
     }
   });
 });
