@@ -130,10 +130,24 @@ export interface NotificationEvent {
 }
 
 /** Consecutive events of one hotel. */
-export interface NotificationJob {
+export interface HotelEvents {
   hotelId: string;
   hotelName: string;
   events: NotificationEvent[];
+}
+
+/**
+ * A relay round's events: several hotels (each at most once, its events consecutive and in order), up to about a
+ * thousand events. One job per round rather than per hotel: with events spread over many hotels, a job per hotel
+ * carried one or two events and its queueing, locking and completion cost more than recording them.
+ */
+export interface NotificationJob {
+  hotels: HotelEvents[];
+}
+
+/** The hotels of a job; a job queued by a relay before rounds were batched holds one hotel's events itself. */
+export function hotelsOfJob(data: NotificationJob | HotelEvents): HotelEvents[] {
+  return 'hotels' in data ? data.hotels : [data];
 }
 
 export const notificationsQueueName = 'notifications';

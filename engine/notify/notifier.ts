@@ -3,7 +3,7 @@
 // most `perWebhookConcurrency` requests in flight (a hotel's events one after another) and at most
 // `perWebhookBacklog` deliveries in memory, so a slow or dead receiver only ever delays itself.
 import { DelayedError, type Job, type Worker } from 'bullmq';
-import { createNotificationsWorker, type NotificationJob } from '../jobs.js';
+import { createNotificationsWorker, hotelsOfJob, type NotificationJob } from '../jobs.js';
 import type { Logger } from '../log.js';
 import { RedisKeys, type RedisClient } from '../redis.js';
 import type { Pool } from '../store/pg.js';
@@ -84,14 +84,17 @@ export class Notifier {
   private async record(job: Job<NotificationJob>, token?: string): Promise<void> {
     for (let wait = 100; ; wait = Math.min(wait * 2, 5_000)) {
       try {
-        const hooks = await this.enabledWebhooks(job.data.events);
+        const hotels = hotelsOfJob(job.data);
+        const hooks = await this.enabledWebhooks(hotels.flatMap((h) => h.events));
         const pairs = [];
-        for (const e of job.data.events) for (const w of hooks) if (matches(w, e)) pairs.push({ webhookId: w.id, event: e });
+        for (const h of hotels) for (const e of h.events) for (const w of hooks) if (matches(w, e)) pairs.push({ webhookId: w.id, event: e });
         await this.store.enqueue(pairs);
         const mails = [];
-        for (const e of job.data.events) {
-          const m = mailOf(e, job.data.hotelName);
-          if (m) mails.push(m);
+        for (const h of hotels) {
+          for (const e of h.events) {
+            const m = mailOf(e, h.hotelName);
+            if (m) mails.push(m);
+          }
         }
         await this.mailer.enqueue(mails);
         return;

@@ -6,14 +6,16 @@
 // relay killed between queueing and moving its cursor queues those events again, and the notifier drops the
 // duplicates by event id.
 import type { Queue } from 'bullmq';
-import type { NotificationJob } from '../jobs.js';
+import { createHash } from 'node:crypto';
+import type { HotelEvents, NotificationJob } from '../jobs.js';
 import type { Logger } from '../log.js';
 import type { Pool, PoolClient } from '../store/pg.js';
 import { eventOfRow } from './events.js';
 
-/** Hotels looked at per round, and events per hotel per round (one job). */
+/** Hotels looked at per round, events per hotel per round, and events per notifications job (whole hotels). */
 const hotelsPerRound = 256;
 const eventsPerHotelPerRound = 1_000;
+const eventsPerJob = 1_000;
 /**
  * A busy relay starts a round at most this often per database: every round costs a few queries, a cursor commit and
  * a BullMQ job per hotel whatever it carries, so under load fewer, larger rounds are much cheaper (at 2,500 events/s a
@@ -163,13 +165,13 @@ export class OutboxRelay {
       [ids, behind.rows.map((r) => r.relayed), behind.rows.map((r) => r.mark)],
     );
     const names = new Map(behind.rows.map((r) => [r.id as string, r.name as string]));
-    const jobs = new Map<string, NotificationJob>();
+    const byHotel = new Map<string, HotelEvents>();
     const now = Date.now();
     let oldest: number | undefined;
     for (const row of rows.rows) {
       const e = eventOfRow(row);
-      let j = jobs.get(e.hotelId);
-      if (!j) jobs.set(e.hotelId, (j = { hotelId: e.hotelId, hotelName: names.get(e.hotelId) ?? '', events: [] }));
+      let j = byHotel.get(e.hotelId);
+      if (!j) byHotel.set(e.hotelId, (j = { hotelId: e.hotelId, hotelName: names.get(e.hotelId) ?? '', events: [] }));
       j.events.push(e);
       const at = Date.parse(e.createdAt);
       this.noteLag(now - at);
@@ -178,7 +180,7 @@ export class OutboxRelay {
     this.pendingSince.set(pool, oldest);
     const cursorIds: string[] = [];
     const cursorSeqs: number[] = [];
-    const list = [...jobs.values()];
+    const list = [...byHotel.values()];
     for (const j of list) {
       const first = j.events[0].sequence;
       const last = j.events[j.events.length - 1].sequence;
@@ -190,15 +192,16 @@ export class OutboxRelay {
       cursorSeqs.push(last);
     }
     if (list.length > 0) {
-      // The job id names the whole range. A relay killed between queueing and moving its cursor queues from the same
-      // first event again, usually with more events by then: under an id naming only the first event, BullMQ would
-      // ignore that job as a duplicate while the first still waited, and the cursor would then pass the events the
-      // first job lacked (lost, not late). Overlapping ranges are recorded once (unique by webhook and event id).
-      await this.o.queue.addBulk(list.map((j) => ({ name: 'events', data: j, opts: { jobId: jobIdOf(j) } })));
+      // The job id names every hotel's whole range. A relay killed between queueing and moving its cursor queues from
+      // the same first events again, usually with more events by then: under an id naming only the first event,
+      // BullMQ would ignore that job as a duplicate while the first still waited, and the cursor would then pass the
+      // events the first job lacked (lost, not late). Overlapping ranges are recorded once (unique by webhook and
+      // event id).
+      await this.o.queue.addBulk(jobsOfRound(list).map((j) => ({ name: 'events', data: j, opts: { jobId: jobIdOf(j) } })));
     }
     // Hotels whose mark is above their rows (rows of a deleted hotel pruned, say): move their cursors to the mark.
     for (const r of behind.rows) {
-      if (!jobs.has(r.id)) {
+      if (!byHotel.has(r.id)) {
         cursorIds.push(r.id);
         cursorSeqs.push(Number(r.mark));
       }
@@ -248,9 +251,28 @@ export class OutboxRelay {
   }
 }
 
-/** A relay job's id: the hotel and the first and last sequence it carries. */
+/** A round's hotels as jobs of whole hotels, about eventsPerJob events each, in the round's order. */
+function jobsOfRound(hotels: HotelEvents[]): NotificationJob[] {
+  const jobs: NotificationJob[] = [];
+  let current: HotelEvents[] = [];
+  let events = 0;
+  for (const h of hotels) {
+    current.push(h);
+    events += h.events.length;
+    if (events >= eventsPerJob) {
+      jobs.push({ hotels: current });
+      current = [];
+      events = 0;
+    }
+  }
+  if (current.length > 0) jobs.push({ hotels: current });
+  return jobs;
+}
+
+/** A relay job's id: each hotel with the first and last sequence it carries (hashed when there are several). */
 export function jobIdOf(j: NotificationJob): string {
-  return `${j.hotelId}.${j.events[0].sequence}-${j.events[j.events.length - 1].sequence}`;
+  const ranges = j.hotels.map((h) => `${h.hotelId}.${h.events[0].sequence}-${h.events[h.events.length - 1].sequence}`);
+  return ranges.length === 1 ? ranges[0] : `round.${createHash('sha256').update(ranges.join(',')).digest('hex').slice(0, 40)}`;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -164,17 +164,27 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     expect((await stack.admin.get(`/v1/hotels/${randomUUID()}/audit`)).status).to.equal(404);
   });
 
-  it('the relay queues each hotel\'s events in sequence order and prunes only relayed rows older than the retention', async () => {
+  it('the relay queues each hotel\'s events in sequence order, one job for the hotels of a round, and prunes only relayed rows older than the retention', async () => {
     const hotel = await createHotel(stack.admin);
     const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 20 });
     for (let i = 0; i < 3; i++) expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
+    // Another hotel of the same shard database, behind at the same time: its events travel in the same job.
+    let other = await createHotel(stack.admin);
+    while (databaseOfShard(shardOf(other.id, env.config.shardCount), env.config.shardDatabaseUrls.length) !== databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)) {
+      other = await createHotel(stack.admin);
+    }
+    const otherRt = await createRoomType(stack.admin, other.id, { totalInventory: 20 });
+    expect((await stack.admin.post('/v1/reservations', reservationBody(other.id, otherRt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
     const connection = createRedis(env.config.redisUrl, 'relay-test');
     const queue = createNotificationsQueue(connection, new RedisKeys(env.config.redisPrefix));
     const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)], 2);
     const relay = new OutboxRelay({ pools: [pool], queue, retentionHours: 24, auditRetentionDays: 30 });
     try {
       while ((await relay.relayOnce(pool)) > 0);
-      const jobs = (await queue.getJobs(['waiting'])).map((j) => j.data).filter((j) => j.hotelId === hotel.id);
+      const waiting = (await queue.getJobs(['waiting'])).map((j) => j.data);
+      const both = waiting.filter((j) => j.hotels.some((h) => h.hotelId === hotel.id) && j.hotels.some((h) => h.hotelId === other.id));
+      expect(both, 'one job with both hotels').to.have.length(1);
+      const jobs = waiting.flatMap((j) => j.hotels).filter((h) => h.hotelId === hotel.id);
       const seqs = jobs.flatMap((j) => j.events.map((e) => e.sequence)).sort((a, b) => a - b);
       const mark = await withShardDb(env.config, hotel.id, async (c) => Number((await c.query('SELECT event_sequence FROM hotels WHERE id = $1', [hotel.id])).rows[0].event_sequence));
       expect(seqs).to.deep.equal(Array.from({ length: mark }, (_, i) => i + 1));
@@ -221,7 +231,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
       while ((await relay.relayOnce(pool)) > 0);
       const mark = await cursorOf();
       expect(mark).to.be.greaterThan(first);
-      const queued = new Set((await queue.getJobs(['waiting'])).map((j) => j.data).filter((j) => j.hotelId === hotel.id).flatMap((j) => j.events.map((e) => e.sequence)));
+      const queued = new Set((await queue.getJobs(['waiting'])).flatMap((j) => j.data.hotels).filter((h) => h.hotelId === hotel.id).flatMap((h) => h.events.map((e) => e.sequence)));
       expect(Array.from({ length: mark }, (_, i) => i + 1).filter((s) => !queued.has(s))).to.deep.equal([]);
     } finally {
       await queue.close();
@@ -241,7 +251,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     const hotelId = randomUUID();
     const event = { id: `${hotelId}.1`, type: 'reservation.created', hotelId, sequence: 1, createdAt: new Date().toISOString(), data: {} };
     try {
-      const job = await queue.add('events', { hotelId, hotelName: 'Nowhere', events: [event] } as any, { jobId: `${hotelId}.1-1` });
+      const job = await queue.add('events', { hotels: [{ hotelId, hotelName: 'Nowhere', events: [event] }] } as any, { jobId: `${hotelId}.1-1` });
       notifier.start();
       await waitFor('the job taken', async () => (await job.getState()) === 'active', 10_000);
       await notifier.stop();

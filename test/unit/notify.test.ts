@@ -2,6 +2,8 @@
 // the retry schedule, Retry-After, and event ids.
 import { expect } from 'chai';
 import { eventIdOf } from '../../engine/notify/events.js';
+import { jobIdOf } from '../../engine/notify/relay.js';
+import { hotelsOfJob } from '../../engine/jobs.js';
 import { isPrivateAddress, nextAttemptDelayMs, retryAfterMs, retryScheduleMs, signatureHeaders } from '../../engine/notify/delivery.js';
 
 describe('notifications: pure parts', () => {
@@ -44,5 +46,17 @@ describe('notifications: pure parts', () => {
     expect(eventIdOf(h, 1)).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(eventIdOf(h, 1)).to.equal(eventIdOf(h, 1));
     expect(new Set(Array.from({ length: 1000 }, (_, i) => eventIdOf(h, i))).size).to.equal(1000);
+  });
+  it('a job names every hotel range it carries (so a relay repeating a round with more events is a new job), and a job of an older relay is one hotel', () => {
+    const ev = (hotelId: string, sequence: number) => ({ id: eventIdOf(hotelId, sequence), type: 'reservation.created', createdAt: '2027-01-01T00:00:00.000Z', hotelId, sequence, data: {} });
+    const a = { hotelId: 'a', hotelName: 'A', events: [ev('a', 1), ev('a', 2)] };
+    const b = { hotelId: 'b', hotelName: 'B', events: [ev('b', 5)] };
+    expect(jobIdOf({ hotels: [a] })).to.equal('a.1-2');
+    const both = jobIdOf({ hotels: [a, b] });
+    expect(both).to.match(/^round\.[0-9a-f]{40}$/);
+    expect(jobIdOf({ hotels: [a, b] })).to.equal(both);
+    expect(jobIdOf({ hotels: [a, { ...b, events: [ev('b', 5), ev('b', 6)] }] })).to.not.equal(both);
+    expect(hotelsOfJob({ hotels: [a, b] })).to.deep.equal([a, b]);
+    expect(hotelsOfJob(a)).to.deep.equal([a]);
   });
 });
