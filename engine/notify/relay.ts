@@ -18,8 +18,7 @@ const eventsPerHotelPerRound = 1_000;
 const eventsPerJob = 1_000;
 /**
  * A busy relay starts a round at most this often per database: every round costs a few queries, a cursor commit and
- * a BullMQ job per hotel whatever it carries, so under load fewer, larger rounds are much cheaper (at 2,500 events/s a
- * round every 20 ms cost the notifier and Postgres more than the events did), for at most this much more lag.
+ * a BullMQ job whatever it carries, so under load fewer, larger rounds are cheaper, for at most this much more lag.
  */
 const busyRoundMs = 100;
 /** Rows removed per pruning statement. */

@@ -24,6 +24,17 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
   let guest: HttpClient;
   let guestId: string;
 
+  /** The index of the shard database that holds a hotel. */
+  const databaseOf = (hotelId: string) => databaseOfShard(shardOf(hotelId, env.config.shardCount), env.config.shardDatabaseUrls.length);
+  /** A relay of its own over the database of a hotel, queueing into the stack's notifications queue. */
+  const relayOfHotel = (hotelId: string, name: string) => {
+    const connection = createRedis(env.config.redisUrl, name);
+    const queue = createNotificationsQueue(connection, new RedisKeys(env.config.redisPrefix));
+    const pool = createPool(env.config.shardDatabaseUrls[databaseOf(hotelId)], 2);
+    const relay = new OutboxRelay({ pools: [pool], queue, retentionHours: 24, auditRetentionDays: 30 });
+    return { connection, queue, pool, relay };
+  };
+
   before(async () => {
     env = await createTestEnv({ HOLD_TTL_SECONDS: '2' });
     stack = await startStack(env.config);
@@ -170,15 +181,12 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     for (let i = 0; i < 3; i++) expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
     // Another hotel of the same shard database, behind at the same time: its events travel in the same job.
     let other = await createHotel(stack.admin);
-    while (databaseOfShard(shardOf(other.id, env.config.shardCount), env.config.shardDatabaseUrls.length) !== databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)) {
+    while (databaseOf(other.id) !== databaseOf(hotel.id)) {
       other = await createHotel(stack.admin);
     }
     const otherRt = await createRoomType(stack.admin, other.id, { totalInventory: 20 });
     expect((await stack.admin.post('/v1/reservations', reservationBody(other.id, otherRt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
-    const connection = createRedis(env.config.redisUrl, 'relay-test');
-    const queue = createNotificationsQueue(connection, new RedisKeys(env.config.redisPrefix));
-    const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)], 2);
-    const relay = new OutboxRelay({ pools: [pool], queue, retentionHours: 24, auditRetentionDays: 30 });
+    const { connection, queue, pool, relay } = relayOfHotel(hotel.id, 'relay-test');
     try {
       while ((await relay.relayOnce(pool)) > 0);
       const waiting = (await queue.getJobs(['waiting'])).map((j) => j.data);
@@ -215,10 +223,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     const hotel = await createHotel(stack.admin);
     const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 20 });
     expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
-    const connection = createRedis(env.config.redisUrl, 'relay-crash-test');
-    const queue = createNotificationsQueue(connection, new RedisKeys(env.config.redisPrefix));
-    const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shardOf(hotel.id, env.config.shardCount), env.config.shardDatabaseUrls.length)], 2);
-    const relay = new OutboxRelay({ pools: [pool], queue, retentionHours: 24, auditRetentionDays: 30 });
+    const { connection, queue, pool, relay } = relayOfHotel(hotel.id, 'relay-crash-test');
     const cursorOf = () => withShardDb(env.config, hotel.id, async (c) => Number((await c.query('SELECT sequence FROM outbox_cursors WHERE hotel_id = $1', [hotel.id])).rows[0]?.sequence ?? 0));
     try {
       while ((await relay.relayOnce(pool)) > 0);
