@@ -137,16 +137,32 @@ export interface HotelEvents {
 }
 
 /**
- * A relay round's events: several hotels (each at most once, its events consecutive and in order), up to about a
- * thousand events. One job per round rather than per hotel: with events spread over many hotels, a job per hotel
- * carried one or two events and its queueing, locking and completion cost more than recording them.
+ * A hotel's events `after` + 1 to `upto` (its outbox sequences) in shard database `database`, where the notifier reads
+ * them. Jobs carry these references rather than the events: the rows are in the database anyway, and a thousand
+ * events' JSON through BullMQ (serialised, sent to Redis and back, parsed) cost the notifier about a fifth of its CPU.
  */
-export interface NotificationJob {
-  hotels: HotelEvents[];
+export interface HotelRange {
+  hotelId: string;
+  hotelName: string;
+  database: number;
+  after: number;
+  upto: number;
 }
 
-/** The hotels of a job; a job queued by a relay before rounds were batched holds one hotel's events itself. */
-export function hotelsOfJob(data: NotificationJob | HotelEvents): HotelEvents[] {
+/**
+ * A relay round: several hotels' ranges (each hotel at most once), up to about a thousand events. One job per round
+ * rather than per hotel: with events spread over many hotels, a job per hotel carried one or two events and its
+ * queueing, locking and completion cost more than recording them.
+ */
+export interface NotificationJob {
+  ranges: HotelRange[];
+}
+
+/** Jobs queued by older relays, which carried the events: one round's hotels, or before that one hotel's. */
+export type LegacyNotificationJob = { hotels: HotelEvents[] } | HotelEvents;
+
+/** The events of a job queued by an older relay. */
+export function hotelsOfLegacyJob(data: LegacyNotificationJob): HotelEvents[] {
   return 'hotels' in data ? data.hotels : [data];
 }
 
@@ -164,9 +180,9 @@ export function createNotificationsQueue(connection: RedisClient, keys: RedisKey
 export function createNotificationsWorker(
   connection: RedisClient,
   keys: RedisKeys,
-  processor: (job: Job<NotificationJob>, token: string | undefined) => Promise<void>,
-): Worker<NotificationJob> {
-  return new Worker<NotificationJob>(notificationsQueueName, processor, {
+  processor: (job: Job<NotificationJob | LegacyNotificationJob>, token: string | undefined) => Promise<void>,
+): Worker<NotificationJob | LegacyNotificationJob> {
+  return new Worker<NotificationJob | LegacyNotificationJob>(notificationsQueueName, processor, {
     connection,
     prefix: keys.notificationsPrefix(),
     // One at a time: a hotel's events are recorded for delivery in the order the relay queued them.

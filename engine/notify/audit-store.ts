@@ -1,7 +1,7 @@
 // Reads of the shard databases for notifications: a hotel's audit trail, and the events a replay sends again.
 import type { NotificationEvent } from '../jobs.js';
 import type { Pool } from '../store/pg.js';
-import { eventOfRow } from './events.js';
+import { eventOfOutboxRow, outboxEventColumns, type OutboxEventRow } from './events.js';
 
 export interface AuditEntry {
   sequence: number;
@@ -48,15 +48,15 @@ export async function auditPage(
 export async function eventsSince(pools: Pool[], since: string, types: string[], hotelIds: string[]): Promise<NotificationEvent[]> {
   const out: NotificationEvent[] = [];
   for (const p of pools) {
-    const r = await p.query(
-      `SELECT hotel_id::text AS hotel_id, sequence, type, created_at, payload FROM outbox_events
-        WHERE created_at >= $1 AND sequence IS NOT NULL AND type = ANY($2::text[])
-          AND (cardinality($3::uuid[]) = 0 OR hotel_id = ANY($3::uuid[]))
-          AND shard_is_home(shard)
-        ORDER BY hotel_id, sequence LIMIT 200000`,
+    const r = await p.query<OutboxEventRow>(
+      `SELECT ${outboxEventColumns} FROM outbox o LEFT JOIN reservations r ON r.id = o.reservation_id
+        WHERE o.created_at >= $1 AND o.sequence IS NOT NULL AND o.type = ANY($2::text[])
+          AND (cardinality($3::uuid[]) = 0 OR o.hotel_id = ANY($3::uuid[]))
+          AND shard_is_home(o.shard)
+        ORDER BY o.hotel_id, o.sequence LIMIT 200000`,
       [since, types, hotelIds],
     );
-    for (const row of r.rows) out.push(eventOfRow(row));
+    for (const row of r.rows) out.push(eventOfOutboxRow(row));
   }
   return out;
 }

@@ -1,14 +1,15 @@
-// The notifier: takes the relay's jobs (a hotel's events in order), records a delivery for every webhook each event
+// The notifier: takes the relay's jobs (hotels' ranges of events, read from their shard database), records a delivery for every webhook each event
 // matches and a mail for each reservation event, then delivers webhooks. Each webhook is a lane of its own, with at
 // most `perWebhookConcurrency` requests in flight (a hotel's events one after another) and at most
 // `perWebhookBacklog` deliveries in memory, so a slow or dead receiver only ever delays itself.
 import { DelayedError, type Job, type Worker } from 'bullmq';
-import { createNotificationsWorker, hotelsOfJob, type NotificationJob } from '../jobs.js';
+import { createNotificationsWorker, hotelsOfLegacyJob, type HotelEvents, type HotelRange, type LegacyNotificationJob, type NotificationJob } from '../jobs.js';
 import type { Logger } from '../log.js';
 import { RedisKeys, type RedisClient } from '../redis.js';
 import type { Pool } from '../store/pg.js';
 import { attempt, laneAgents, nextAttemptDelayMs, signatureHeaders } from './delivery.js';
 import { Mailer, mailOf } from './mail.js';
+import { markRecorded, readRanges } from './outbox-read.js';
 import { processMetrics } from '../metrics.js';
 import { matches, WebhookStore, type DeliveryRow, type Webhook } from './webhook-store.js';
 
@@ -21,6 +22,8 @@ const claimMs = 120_000;
 
 export interface NotifierOptions {
   catalog: Pool;
+  /** The pool of a shard database, by its id in the shard map: jobs name the database their events are read from. */
+  shardPool: (database: number) => Pool;
   connection: RedisClient;
   prefix: string;
   log?: Logger;
@@ -36,7 +39,7 @@ export interface NotifierOptions {
 export class Notifier {
   readonly store: WebhookStore;
   readonly mailer: Mailer;
-  private worker: Worker<NotificationJob> | undefined;
+  private worker: Worker<NotificationJob | LegacyNotificationJob> | undefined;
   private running = false;
   private scheduler: Promise<void> | undefined;
   private readonly lanes = new Map<string, Promise<void>>();
@@ -81,10 +84,21 @@ export class Notifier {
    * let the hotel's next events pass it). The job completes only once they are recorded: a notifier killed before
    * that gets the job again, and the recorded rows are not duplicated (unique by webhook and event id).
    */
-  private async record(job: Job<NotificationJob>, token?: string): Promise<void> {
+  private async record(job: Job<NotificationJob | LegacyNotificationJob>, token?: string): Promise<void> {
     for (let wait = 100; ; wait = Math.min(wait * 2, 5_000)) {
       try {
-        const hotels = hotelsOfJob(job.data);
+        const byDatabase = new Map<number, HotelRange[]>();
+        for (const x of 'ranges' in job.data ? job.data.ranges : []) {
+          const list = byDatabase.get(x.database);
+          if (list) list.push(x);
+          else byDatabase.set(x.database, [x]);
+        }
+        let hotels: HotelEvents[] = [];
+        if ('ranges' in job.data) {
+          for (const [database, ranges] of byDatabase) hotels.push(...(await readRanges(this.o.shardPool(database), ranges, this.o.log)));
+        } else {
+          hotels = hotelsOfLegacyJob(job.data);
+        }
         const hooks = await this.enabledWebhooks(hotels.flatMap((h) => h.events));
         const pairs = [];
         for (const h of hotels) for (const e of h.events) for (const w of hooks) if (matches(w, e)) pairs.push({ webhookId: w.id, event: e });
@@ -97,6 +111,7 @@ export class Notifier {
           }
         }
         await this.mailer.enqueue(mails);
+        for (const [database, ranges] of byDatabase) await markRecorded(this.o.shardPool(database), ranges);
         return;
       } catch (err) {
         if (!this.running) {

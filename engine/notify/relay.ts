@@ -4,13 +4,13 @@
 // event that committed late is skipped, and nothing listens on the write path (no LISTEN/NOTIFY, which serialises
 // commits). One relay per shard database at a time (a session advisory lock, released when its process dies); a
 // relay killed between queueing and moving its cursor queues those events again, and the notifier drops the
-// duplicates by event id.
+// duplicates by event id. Jobs carry each hotel's range of sequences, not the events: the notifier reads the rows
+// (engine/notify/outbox-read.ts) and marks them recorded, and only recorded rows are ever pruned.
 import type { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
-import type { HotelEvents, NotificationJob } from '../jobs.js';
+import type { HotelRange, NotificationJob } from '../jobs.js';
 import type { Logger } from '../log.js';
 import type { Pool, PoolClient } from '../store/pg.js';
-import { eventOfRow } from './events.js';
 
 /** Hotels looked at per round, events per hotel per round, and events per notifications job (whole hotels). */
 const hotelsPerRound = 256;
@@ -25,9 +25,18 @@ const busyRoundMs = 100;
 const prunedPerStatement = 10_000;
 const relayLockKey = 7216015;
 
+/** A shard database: its id in the shard map, and a pool. */
+export interface ShardDatabase {
+  database: number;
+  pool: Pool;
+}
+
 export interface RelayOptions {
-  /** The shard databases' pools, or a function answering them as they are known now (databases added by moves). */
-  pools: Pool[] | (() => Pool[]);
+  /**
+   * The shard databases (their ids, as jobs name them for the notifier, and pools), or a function answering them as
+   * they are known now (databases added by moves).
+   */
+  pools: ShardDatabase[] | (() => ShardDatabase[]);
   queue: Queue<NotificationJob>;
   log?: Logger;
   retentionHours: number;
@@ -59,16 +68,16 @@ export class OutboxRelay {
   }
 
   /** The shard databases as they are known now. */
-  private pools(): Pool[] {
+  private pools(): ShardDatabase[] {
     return typeof this.o.pools === 'function' ? this.o.pools() : this.o.pools;
   }
 
   private startLoops(): void {
-    this.pools().forEach((p, i) => {
-      if (this.looping.has(p)) return;
-      this.looping.add(p);
-      this.loops.push(this.loop(p, i));
-    });
+    for (const { database, pool } of this.pools()) {
+      if (this.looping.has(pool)) continue;
+      this.looping.add(pool);
+      this.loops.push(this.loop(pool, database));
+    }
   }
 
   async stop(): Promise<void> {
@@ -82,13 +91,16 @@ export class OutboxRelay {
    * cannot reach its database keeps its last finding, so the lag grows while the outage lasts.
    */
   outboxLagSeconds(now = Date.now()): { database: number; seconds: number }[] {
-    return this.pools().map((p, database) => {
-      const since = this.pendingSince.get(p);
+    return this.pools().map(({ database, pool }) => {
+      const since = this.pendingSince.get(pool);
       return { database, seconds: since === undefined ? 0 : Math.max(0, now - since) / 1000 };
     });
   }
 
-  /** The p-th percentile (0..100) of the recent outbox lags in ms (commit to queue), or null before any. */
+  /**
+   * The p-th percentile (0..100) of the recent outbox lags in ms, or null before any: at each round, for each hotel
+   * it queues, how long the oldest of the hotel's events it queues has waited since its commit.
+   */
   lagPercentile(p: number): number | null {
     if (this.lags.length === 0) return null;
     const s = [...this.lags].sort((a, b) => a - b);
@@ -119,7 +131,7 @@ export class OutboxRelay {
           lock = c;
         }
         const started = Date.now();
-        const n = await this.relayOnce(pool, lock);
+        const n = await this.relayOnce(pool, db, lock);
         if (Date.now() - prunedAt > pruneEveryMs) {
           prunedAt = Date.now();
           await this.prune(lock);
@@ -140,10 +152,16 @@ export class OutboxRelay {
     }
   }
 
-  /** One round: queue what the lagging hotels committed, then move their cursors. Answers how many events. */
-  async relayOnce(pool: Pool, db: Pool | PoolClient = pool): Promise<number> {
+  /**
+   * One round: queue the ranges of events the lagging hotels committed (references: the notifier reads the rows),
+   * then move their cursors. Answers how many events.
+   */
+  async relayOnce(pool: Pool, database: number, db: Pool | PoolClient = pool): Promise<number> {
+    // With each hotel, the commit time of its first event not yet queued (one probe of the (hotel_id, sequence)
+    // index), for the lag figures.
     const behind = await db.query(
-      `SELECT h.id::text AS id, h.name, h.event_sequence AS mark, COALESCE(c.sequence, 0) AS relayed
+      `SELECT h.id::text AS id, h.name, h.event_sequence AS mark, COALESCE(c.sequence, 0) AS relayed,
+              (SELECT o.created_at FROM outbox o WHERE o.hotel_id = h.id AND o.sequence = COALESCE(c.sequence, 0) + 1) AS first_at
          FROM hotels h LEFT JOIN outbox_cursors c ON c.hotel_id = h.id
         WHERE h.event_sequence > COALESCE(c.sequence, 0) AND shard_is_home(h.shard)
         LIMIT ${hotelsPerRound}`,
@@ -152,67 +170,35 @@ export class OutboxRelay {
       this.pendingSince.set(pool, undefined);
       return 0;
     }
-    const ids = behind.rows.map((r) => r.id as string);
-    const rows = await db.query(
-      `SELECT e.hotel_id::text AS hotel_id, e.sequence, e.type, e.created_at, e.payload
-         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS x(hotel_id, after, upto)
-         CROSS JOIN LATERAL (
-           SELECT o.hotel_id, o.sequence, o.type, o.created_at, o.payload FROM outbox_events o
-            WHERE o.hotel_id = x.hotel_id AND o.sequence > x.after AND o.sequence <= x.upto
-            ORDER BY o.sequence LIMIT ${eventsPerHotelPerRound}) e
-        ORDER BY e.hotel_id, e.sequence`,
-      [ids, behind.rows.map((r) => r.relayed), behind.rows.map((r) => r.mark)],
-    );
-    const names = new Map(behind.rows.map((r) => [r.id as string, r.name as string]));
-    const byHotel = new Map<string, HotelEvents>();
     const now = Date.now();
     let oldest: number | undefined;
-    for (const row of rows.rows) {
-      const e = eventOfRow(row);
-      let j = byHotel.get(e.hotelId);
-      if (!j) byHotel.set(e.hotelId, (j = { hotelId: e.hotelId, hotelName: names.get(e.hotelId) ?? '', events: [] }));
-      j.events.push(e);
-      const at = Date.parse(e.createdAt);
-      this.noteLag(now - at);
-      if (oldest === undefined || at < oldest) oldest = at;
-    }
+    let events = 0;
+    const ranges: HotelRange[] = behind.rows.map((r) => {
+      const after = Number(r.relayed);
+      const upto = Math.min(Number(r.mark), after + eventsPerHotelPerRound);
+      events += upto - after;
+      if (r.first_at instanceof Date) {
+        const at = r.first_at.getTime();
+        this.noteLag(now - at);
+        if (oldest === undefined || at < oldest) oldest = at;
+      }
+      return { hotelId: r.id as string, hotelName: r.name as string, database, after, upto };
+    });
     this.pendingSince.set(pool, oldest);
-    const cursorIds: string[] = [];
-    const cursorSeqs: number[] = [];
-    const list = [...byHotel.values()];
-    for (const j of list) {
-      const first = j.events[0].sequence;
-      const last = j.events[j.events.length - 1].sequence;
-      const after = Number(behind.rows.find((r) => r.id === j.hotelId)?.relayed ?? 0);
-      if (first !== after + 1 || last - first + 1 !== j.events.length) {
-        this.o.log?.warn('outbox sequence has a gap', { hotelId: j.hotelId, after, first, last, count: j.events.length });
-      }
-      cursorIds.push(j.hotelId);
-      cursorSeqs.push(last);
-    }
-    if (list.length > 0) {
-      // The job id names every hotel's whole range. A relay killed between queueing and moving its cursor queues from
-      // the same first events again, usually with more events by then: under an id naming only the first event,
-      // BullMQ would ignore that job as a duplicate while the first still waited, and the cursor would then pass the
-      // events the first job lacked (lost, not late). Overlapping ranges are recorded once (unique by webhook and
-      // event id).
-      await this.o.queue.addBulk(jobsOfRound(list).map((j) => ({ name: 'events', data: j, opts: { jobId: jobIdOf(j) } })));
-    }
-    // Hotels whose mark is above their rows (rows of a deleted hotel pruned, say): move their cursors to the mark.
-    for (const r of behind.rows) {
-      if (!byHotel.has(r.id)) {
-        cursorIds.push(r.id);
-        cursorSeqs.push(Number(r.mark));
-      }
-    }
+    // The job id names every hotel's whole range. A relay killed between queueing and moving its cursor queues from
+    // the same first events again, usually with more events by then: under an id naming only the first event,
+    // BullMQ would ignore that job as a duplicate while the first still waited, and the cursor would then pass the
+    // events the first job lacked (lost, not late). Overlapping ranges are recorded once (unique by webhook and
+    // event id).
+    await this.o.queue.addBulk(jobsOfRound(ranges).map((j) => ({ name: 'events', data: j, opts: { jobId: jobIdOf(j) } })));
     await db.query(
       `INSERT INTO outbox_cursors (hotel_id, sequence, updated_at)
        SELECT id, seq, now() FROM unnest($1::uuid[], $2::bigint[]) AS v(id, seq)
        ON CONFLICT (hotel_id) DO UPDATE SET sequence = GREATEST(outbox_cursors.sequence, EXCLUDED.sequence), updated_at = now()`,
-      [cursorIds, cursorSeqs],
+      [ranges.map((x) => x.hotelId), ranges.map((x) => x.upto)],
     );
-    this.relayed += rows.rowCount ?? 0;
-    return rows.rowCount ?? 0;
+    this.relayed += events;
+    return events;
   }
 
   private noteLag(ms: number): void {
@@ -221,7 +207,10 @@ export class OutboxRelay {
     else this.lags[this.lagAt++ % max] = ms;
   }
 
-  /** Remove relayed outbox rows older than the retention, and audit rows older than theirs, a bounded chunk at a time. */
+  /**
+   * Remove outbox rows older than the retention that the notifier has recorded (a job still queued refers to its
+   * rows), and audit rows older than theirs, a bounded chunk at a time.
+   */
   async prune(pool: Pool | PoolClient): Promise<{ outbox: number; audit: number }> {
     let outbox = 0;
     let audit = 0;
@@ -230,7 +219,7 @@ export class OutboxRelay {
         `DELETE FROM outbox WHERE id IN (
            SELECT o.id FROM outbox o
             WHERE o.created_at < now() - make_interval(hours => $1) AND shard_is_home(o.shard)
-              AND (o.sequence IS NULL OR o.sequence <= (SELECT c.sequence FROM outbox_cursors c WHERE c.hotel_id = o.hotel_id))
+              AND (o.sequence IS NULL OR o.sequence <= (SELECT c.recorded FROM outbox_cursors c WHERE c.hotel_id = o.hotel_id))
             LIMIT ${prunedPerStatement})`,
         [this.o.retentionHours],
       );
@@ -250,27 +239,27 @@ export class OutboxRelay {
   }
 }
 
-/** A round's hotels as jobs of whole hotels, about eventsPerJob events each, in the round's order. */
-function jobsOfRound(hotels: HotelEvents[]): NotificationJob[] {
+/** A round's ranges as jobs of whole hotels, about eventsPerJob events each, in the round's order. */
+function jobsOfRound(ranges: HotelRange[]): NotificationJob[] {
   const jobs: NotificationJob[] = [];
-  let current: HotelEvents[] = [];
+  let current: HotelRange[] = [];
   let events = 0;
-  for (const h of hotels) {
-    current.push(h);
-    events += h.events.length;
+  for (const x of ranges) {
+    current.push(x);
+    events += x.upto - x.after;
     if (events >= eventsPerJob) {
-      jobs.push({ hotels: current });
+      jobs.push({ ranges: current });
       current = [];
       events = 0;
     }
   }
-  if (current.length > 0) jobs.push({ hotels: current });
+  if (current.length > 0) jobs.push({ ranges: current });
   return jobs;
 }
 
-/** A relay job's id: each hotel with the first and last sequence it carries (hashed when there are several). */
+/** A relay job's id: each hotel with the first and last sequence it refers to (hashed when there are several). */
 export function jobIdOf(j: NotificationJob): string {
-  const ranges = j.hotels.map((h) => `${h.hotelId}.${h.events[0].sequence}-${h.events[h.events.length - 1].sequence}`);
+  const ranges = j.ranges.map((x) => `${x.hotelId}.${x.after + 1}-${x.upto}`);
   return ranges.length === 1 ? ranges[0] : `round.${createHash('sha256').update(ranges.join(',')).digest('hex').slice(0, 40)}`;
 }
 

@@ -18,7 +18,10 @@ export function startNotificationService(config: Config, log?: Logger): Notifica
   const catalog = createPool(config.catalogUrl, 6, 'notifier');
   // The relay follows the shard map's databases (a database added by a move gets a relay loop; rows of shards that
   // moved away are skipped by the databases themselves, see shard_is_home).
-  const directory = new ShardDirectory(catalog, config, (u) => createPool(u, 3, 'outbox-relay'));
+  // Every write of this process to a shard database (relay cursors, recorded marks, pruning) is safe to lose in a crash
+  // of Postgres (events are queued again, pruning waits): asynchronous commit, so none waits for a WAL flush beside
+  // the writer's commits.
+  const directory = new ShardDirectory(catalog, config, (u) => createPool(u, 3, 'outbox-relay', { synchronous_commit: 'off' }));
   void directory.open().catch((err: Error) => log?.warn('could not read the shard map; relaying the configured databases', { err: err.message }));
   const mapWatch = createRedis(config, 'notifier-map');
   directory.watch(mapWatch, new RedisKeys(config.redisPrefix).shardMap());
@@ -26,9 +29,10 @@ export function startNotificationService(config: Config, log?: Logger): Notifica
   const workerConnection = createRedis(config, 'notifier-worker', { blocking: true });
   const queue = createNotificationsQueue(queueConnection, new RedisKeys(config.redisPrefix));
   queue.on('error', () => {});
-  const relay = new OutboxRelay({ pools: () => directory.allPools().map((p) => p.pool), queue, log, retentionHours: config.outboxRetentionHours, auditRetentionDays: config.auditRetentionDays });
+  const relay = new OutboxRelay({ pools: () => directory.allPools(), queue, log, retentionHours: config.outboxRetentionHours, auditRetentionDays: config.auditRetentionDays });
   const notifier = new Notifier({
     catalog,
+    shardPool: (database) => directory.pool(database),
     connection: workerConnection,
     prefix: config.redisPrefix,
     log,

@@ -10,7 +10,8 @@ import { withShardDb } from '../support/db.js';
 import { createNotificationsQueue } from '../../engine/jobs.js';
 import { OutboxRelay } from '../../engine/notify/relay.js';
 import { Notifier } from '../../engine/notify/notifier.js';
-import { availabilityData } from '../../engine/notify/events.js';
+import { availabilityData, eventOfOutboxRow, outboxEventColumns } from '../../engine/notify/events.js';
+import { markRecorded, readRanges } from '../../engine/notify/outbox-read.js';
 import { createRedis, RedisKeys } from '../../engine/redis.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
 import { createPool } from '../../engine/store/pg.js';
@@ -30,9 +31,10 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
   const relayOfHotel = (hotelId: string, name: string) => {
     const connection = createRedis(env.config.redisUrl, name);
     const queue = createNotificationsQueue(connection, new RedisKeys(env.config.redisPrefix));
-    const pool = createPool(env.config.shardDatabaseUrls[databaseOf(hotelId)], 2);
-    const relay = new OutboxRelay({ pools: [pool], queue, retentionHours: 24, auditRetentionDays: 30 });
-    return { connection, queue, pool, relay };
+    const database = databaseOf(hotelId);
+    const pool = createPool(env.config.shardDatabaseUrls[database], 2);
+    const relay = new OutboxRelay({ pools: [{ database, pool }], queue, retentionHours: 24, auditRetentionDays: 30 });
+    return { connection, queue, pool, relay, database };
   };
 
   before(async () => {
@@ -139,6 +141,16 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     // Versions follow the decisions: never going back.
     for (let i = 1; i < audit.length; i++) expect(audit[i].version).to.be.at.least(audit[i - 1].version);
 
+    // The notifier and replays build each event from the outbox's columns: the same events as from the
+    // outbox_events view's documents (created, paid with its payment, refunded, an expired hold, availability).
+    const [fromView, fromColumns] = await withShardDb(env.config, hotel.id, async (c) => [
+      (await c.query(`SELECT hotel_id::text AS hotel_id, sequence, type, created_at, payload FROM outbox_events WHERE hotel_id = $1 ORDER BY sequence`, [hotel.id])).rows.map(eventOfOutboxRow),
+      (await c.query(`SELECT ${outboxEventColumns} FROM outbox o LEFT JOIN reservations r ON r.id = o.reservation_id WHERE o.hotel_id = $1 ORDER BY o.sequence`, [hotel.id])).rows.map(eventOfOutboxRow),
+    ]);
+    expect(fromColumns).to.deep.equal(fromView);
+    expect(new Set(fromColumns.map((e) => e.type))).to.include.members(['reservation.created', 'reservation.paid', 'reservation.refunded', 'reservation.canceled', 'availability.changed']);
+    expect(fromColumns.find((e) => e.type === 'reservation.refunded')?.data.payment).to.be.an('object');
+
     // GET /v1/hotels/:hotelId/audit: newest first, filtered by reservation, paged; staff of it only.
     const mineStaff = stack.admin.as(await createKey(stack.admin, 'staff', [hotel.id]));
     const otherStaff = stack.admin.as(await createKey(stack.admin, 'staff', [randomUUID()]));
@@ -186,27 +198,37 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     }
     const otherRt = await createRoomType(stack.admin, other.id, { totalInventory: 20 });
     expect((await stack.admin.post('/v1/reservations', reservationBody(other.id, otherRt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
-    const { connection, queue, pool, relay } = relayOfHotel(hotel.id, 'relay-test');
+    const { connection, queue, pool, relay, database } = relayOfHotel(hotel.id, 'relay-test');
     try {
-      while ((await relay.relayOnce(pool)) > 0);
+      while ((await relay.relayOnce(pool, database)) > 0);
       const waiting = (await queue.getJobs(['waiting'])).map((j) => j.data);
-      const both = waiting.filter((j) => j.hotels.some((h) => h.hotelId === hotel.id) && j.hotels.some((h) => h.hotelId === other.id));
+      const both = waiting.filter((j) => j.ranges.some((h) => h.hotelId === hotel.id) && j.ranges.some((h) => h.hotelId === other.id));
       expect(both, 'one job with both hotels').to.have.length(1);
-      const jobs = waiting.flatMap((j) => j.hotels).filter((h) => h.hotelId === hotel.id);
-      const seqs = jobs.flatMap((j) => j.events.map((e) => e.sequence)).sort((a, b) => a - b);
+      const ranges = waiting.flatMap((j) => j.ranges).filter((h) => h.hotelId === hotel.id);
       const mark = await withShardDb(env.config, hotel.id, async (c) => Number((await c.query('SELECT event_sequence FROM hotels WHERE id = $1', [hotel.id])).rows[0].event_sequence));
-      expect(seqs).to.deep.equal(Array.from({ length: mark }, (_, i) => i + 1));
-      for (const j of jobs) expect(j.events.map((e) => e.sequence)).to.deep.equal([...j.events.map((e) => e.sequence)].sort((a, b) => a - b));
-      expect(jobs[0].hotelName).to.equal(hotel.name);
+      expect(ranges.map((x) => [x.database, x.hotelName])).to.deep.equal([[database, hotel.name]]);
+      expect([ranges[0].after, ranges[0].upto]).to.deep.equal([0, mark]);
+      // What the notifier reads for the range: the hotel's events 1..mark, in order, each made from its row.
+      const read = await readRanges(pool, ranges);
+      expect(read.map((h) => h.hotelId)).to.deep.equal([hotel.id]);
+      expect(read[0].events.map((e) => e.sequence)).to.deep.equal(Array.from({ length: mark }, (_, i) => i + 1));
+      expect(read[0].events.filter((e) => e.type === 'reservation.created').every((e) => e.data.hotelId === hotel.id && e.owner?.kind === 'admin')).to.equal(true);
       // One more event, not relayed yet; then everything of the hotel made old.
       expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(5), dayFromToday(6)))).status).to.equal(201);
       await withShardDb(env.config, hotel.id, async (c) => {
         await c.query("UPDATE outbox SET created_at = now() - interval '25 hours' WHERE hotel_id = $1", [hotel.id]);
         await c.query("UPDATE audit_log SET at = now() - interval '31 days' WHERE hotel_id = $1 AND 'createHotel' = ANY(command)", [hotel.id]);
       });
+      // Queued but not yet recorded by a notifier: the job still refers to the rows, so none is pruned.
+      const rowsOfHotel = () => withShardDb(env.config, hotel.id, async (c) => Number((await c.query('SELECT count(*) FROM outbox WHERE hotel_id = $1', [hotel.id])).rows[0].count));
+      const all = await rowsOfHotel();
+      expect(all).to.be.greaterThan(mark);
+      const before = await relay.prune(pool);
+      expect(await rowsOfHotel()).to.equal(all);
+      expect(before.audit).to.be.at.least(1);
+      await markRecorded(pool, ranges);
       const pruned = await relay.prune(pool);
       expect(pruned.outbox).to.be.at.least(mark);
-      expect(pruned.audit).to.be.at.least(1);
       const left = await withShardDb(env.config, hotel.id, async (c) => (await c.query('SELECT sequence::int AS s FROM outbox WHERE hotel_id = $1 ORDER BY sequence', [hotel.id])).rows.map((r) => r.s));
       expect(left.length).to.be.greaterThan(0);
       expect(Math.min(...left)).to.be.greaterThan(mark);
@@ -223,20 +245,21 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     const hotel = await createHotel(stack.admin);
     const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 20 });
     expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4)))).status).to.equal(201);
-    const { connection, queue, pool, relay } = relayOfHotel(hotel.id, 'relay-crash-test');
+    const { connection, queue, pool, relay, database } = relayOfHotel(hotel.id, 'relay-crash-test');
     const cursorOf = () => withShardDb(env.config, hotel.id, async (c) => Number((await c.query('SELECT sequence FROM outbox_cursors WHERE hotel_id = $1', [hotel.id])).rows[0]?.sequence ?? 0));
     try {
-      while ((await relay.relayOnce(pool)) > 0);
+      while ((await relay.relayOnce(pool, database)) > 0);
       const first = await cursorOf();
       expect(first).to.be.greaterThan(0);
       // The crash: the jobs are in the queue (nobody took them yet), the cursor as if it had never moved.
       await withShardDb(env.config, hotel.id, (c) => c.query('DELETE FROM outbox_cursors WHERE hotel_id = $1', [hotel.id]));
       // More events commit before the next relay starts; it queues from the same first event, with more after it.
       expect((await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, dayFromToday(5), dayFromToday(6)))).status).to.equal(201);
-      while ((await relay.relayOnce(pool)) > 0);
+      while ((await relay.relayOnce(pool, database)) > 0);
       const mark = await cursorOf();
       expect(mark).to.be.greaterThan(first);
-      const queued = new Set((await queue.getJobs(['waiting'])).flatMap((j) => j.data.hotels).filter((h) => h.hotelId === hotel.id).flatMap((h) => h.events.map((e) => e.sequence)));
+      const ranges = (await queue.getJobs(['waiting'])).flatMap((j) => j.data.ranges).filter((h) => h.hotelId === hotel.id);
+      const queued = new Set((await readRanges(pool, ranges)).flatMap((h) => h.events.map((e) => e.sequence)));
       expect(Array.from({ length: mark }, (_, i) => i + 1).filter((s) => !queued.has(s))).to.deep.equal([]);
     } finally {
       await queue.close();
@@ -252,7 +275,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     const queue = createNotificationsQueue(connection, new RedisKeys(prefix));
     // A catalog nobody answers on: recording is retried in place.
     const catalog = createPool('postgres://127.0.0.1:9/nowhere', 1);
-    const notifier = new Notifier({ catalog, connection: blocking, prefix, allowPrivate: true, retryScale: 1, mailDir: '/tmp/notifier-stop-test' });
+    const notifier = new Notifier({ catalog, shardPool: () => catalog, connection: blocking, prefix, allowPrivate: true, retryScale: 1, mailDir: '/tmp/notifier-stop-test' });
     const hotelId = randomUUID();
     const event = { id: `${hotelId}.1`, type: 'reservation.created', hotelId, sequence: 1, createdAt: new Date().toISOString(), data: {} };
     try {

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { eventIdOf } from '../../engine/notify/events.js';
 import { jobIdOf } from '../../engine/notify/relay.js';
-import { hotelsOfJob } from '../../engine/jobs.js';
+import { hotelsOfLegacyJob } from '../../engine/jobs.js';
 import { isPrivateAddress, nextAttemptDelayMs, retryAfterMs, retryScheduleMs, signatureHeaders } from '../../engine/notify/delivery.js';
 
 describe('notifications: pure parts', () => {
@@ -47,16 +47,18 @@ describe('notifications: pure parts', () => {
     expect(eventIdOf(h, 1)).to.equal(eventIdOf(h, 1));
     expect(new Set(Array.from({ length: 1000 }, (_, i) => eventIdOf(h, i))).size).to.equal(1000);
   });
-  it('a job names every hotel range it carries (so a relay repeating a round with more events is a new job), and a job of an older relay is one hotel', () => {
-    const ev = (hotelId: string, sequence: number) => ({ id: eventIdOf(hotelId, sequence), type: 'reservation.created', createdAt: '2027-01-01T00:00:00.000Z', hotelId, sequence, data: {} });
-    const a = { hotelId: 'a', hotelName: 'A', events: [ev('a', 1), ev('a', 2)] };
-    const b = { hotelId: 'b', hotelName: 'B', events: [ev('b', 5)] };
-    expect(jobIdOf({ hotels: [a] })).to.equal('a.1-2');
-    const both = jobIdOf({ hotels: [a, b] });
+  it('a job names every hotel range it refers to (so a relay repeating a round with more events is a new job), and a job of an older relay still gives its events', () => {
+    const a = { hotelId: 'a', hotelName: 'A', database: 0, after: 0, upto: 2 };
+    const b = { hotelId: 'b', hotelName: 'B', database: 0, after: 4, upto: 5 };
+    expect(jobIdOf({ ranges: [a] })).to.equal('a.1-2');
+    const both = jobIdOf({ ranges: [a, b] });
     expect(both).to.match(/^round\.[0-9a-f]{40}$/);
-    expect(jobIdOf({ hotels: [a, b] })).to.equal(both);
-    expect(jobIdOf({ hotels: [a, { ...b, events: [ev('b', 5), ev('b', 6)] }] })).to.not.equal(both);
-    expect(hotelsOfJob({ hotels: [a, b] })).to.deep.equal([a, b]);
-    expect(hotelsOfJob(a)).to.deep.equal([a]);
+    expect(jobIdOf({ ranges: [a, b] })).to.equal(both);
+    expect(jobIdOf({ ranges: [a, { ...b, upto: 6 }] })).to.not.equal(both);
+    const ev = (hotelId: string, sequence: number) => ({ id: eventIdOf(hotelId, sequence), type: 'reservation.created', createdAt: '2027-01-01T00:00:00.000Z', hotelId, sequence, data: {} });
+    const ha = { hotelId: 'a', hotelName: 'A', events: [ev('a', 1), ev('a', 2)] };
+    const hb = { hotelId: 'b', hotelName: 'B', events: [ev('b', 5)] };
+    expect(hotelsOfLegacyJob({ hotels: [ha, hb] })).to.deep.equal([ha, hb]);
+    expect(hotelsOfLegacyJob(ha)).to.deep.equal([ha]);
   });
 });
