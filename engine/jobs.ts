@@ -155,6 +155,11 @@ export interface HotelRange {
  * queueing, locking and completion cost more than recording them.
  */
 export interface NotificationJob {
+  /**
+   * The shard database's time when the relay found these events committed (ms since the epoch): a list of webhooks
+   * read after it has every webhook created before any of the events.
+   */
+  at: number;
   ranges: HotelRange[];
 }
 

@@ -14,6 +14,7 @@ export const eventTypes = [
   'availability.changed',
 ] as const;
 export type EventType = (typeof eventTypes)[number];
+export const reservationEventTypes = eventTypes.filter((t) => t.startsWith('reservation.'));
 
 /** The event id of a hotel's n-th event: a UUID (version 8, name-based) of the hotel id and the sequence. */
 export function eventIdOf(hotelId: string, sequence: number): string {

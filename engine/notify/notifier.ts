@@ -11,6 +11,7 @@ import { attempt, laneAgents, nextAttemptDelayMs, signatureHeaders } from './del
 import { Mailer, mailOf } from './mail.js';
 import { markRecorded, readRanges } from './outbox-read.js';
 import { processMetrics } from '../metrics.js';
+import { reservationEventTypes } from './events.js';
 import { matches, WebhookStore, type DeliveryRow, type Webhook } from './webhook-store.js';
 
 const perWebhookConcurrency = 4;
@@ -69,13 +70,12 @@ export class Notifier {
   }
 
   /**
-   * The enabled webhooks, as of a read that began after the newest of these events was committed (outbox times are
-   * the database's): a webhook created just before an event always gets it. A read is reused while it is that fresh.
+   * The enabled webhooks, as of a read that began after `committedBy` (a database time by which every event of the
+   * job had committed): a webhook created just before an event always gets it. A read is reused while it is that
+   * fresh.
    */
-  private async enabledWebhooks(events: { createdAt: string }[]): Promise<Webhook[]> {
-    let newest = 0;
-    for (const e of events) newest = Math.max(newest, Date.parse(e.createdAt));
-    if (this.webhooks.at <= newest || this.webhooks.at === 0) this.webhooks = await this.store.allAsOf();
+  private async enabledWebhooks(committedBy: number): Promise<Webhook[]> {
+    if (this.webhooks.at <= committedBy || this.webhooks.at === 0) this.webhooks = await this.store.allAsOf();
     return this.webhooks.list;
   }
 
@@ -94,12 +94,19 @@ export class Notifier {
           else byDatabase.set(x.database, [x]);
         }
         let hotels: HotelEvents[] = [];
+        let hooks: Webhook[];
         if ('ranges' in job.data) {
-          for (const [database, ranges] of byDatabase) hotels.push(...(await readRanges(this.o.shardPool(database), ranges, this.o.log)));
+          hooks = await this.enabledWebhooks(job.data.at ?? Date.now());
+          // Only the events someone gets: every reservation event (its guest's mail), and the types a webhook takes.
+          const types = new Set<string>(reservationEventTypes);
+          for (const w of hooks) for (const t of w.events) types.add(t);
+          for (const [database, ranges] of byDatabase) hotels.push(...(await readRanges(this.o.shardPool(database), ranges, [...types], this.o.log)));
         } else {
           hotels = hotelsOfLegacyJob(job.data);
+          let newest = 0;
+          for (const h of hotels) for (const e of h.events) newest = Math.max(newest, Date.parse(e.createdAt));
+          hooks = await this.enabledWebhooks(newest);
         }
-        const hooks = await this.enabledWebhooks(hotels.flatMap((h) => h.events));
         const pairs = [];
         for (const h of hotels) for (const e of h.events) for (const w of hooks) if (matches(w, e)) pairs.push({ webhookId: w.id, event: e });
         await this.store.enqueue(pairs);

@@ -6,24 +6,28 @@ import type { Pool } from '../store/pg.js';
 import { eventOfOutboxRow, outboxEventColumns, type OutboxEventRow } from './events.js';
 
 /**
- * The events of a job's ranges that live in one shard database, by hotel in the ranges' order, each hotel's in
- * sequence order. A hotel with fewer rows than its range (rows of a deleted hotel pruned, say) gets those it has.
+ * The events of `types` (all when null) in a job's ranges that live in one shard database, by hotel in the ranges'
+ * order, each hotel's in sequence order. A hotel with fewer rows than its range (rows of a deleted hotel pruned,
+ * say) gets those it has.
  */
-export async function readRanges(pool: Pool, ranges: HotelRange[], log?: Logger): Promise<HotelEvents[]> {
+export async function readRanges(pool: Pool, ranges: HotelRange[], types: string[] | null, log?: Logger): Promise<HotelEvents[]> {
   if (ranges.length === 0) return [];
   const r = await pool.query<OutboxEventRow>(
     `SELECT ${outboxEventColumns}
        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS x(hotel_id, after, upto)
        JOIN outbox o ON o.hotel_id = x.hotel_id AND o.sequence > x.after AND o.sequence <= x.upto
        LEFT JOIN reservations r ON r.id = o.reservation_id
+      WHERE $4::text[] IS NULL OR o.type = ANY($4::text[])
       ORDER BY o.hotel_id, o.sequence`,
-    [ranges.map((x) => x.hotelId), ranges.map((x) => x.after), ranges.map((x) => x.upto)],
+    [ranges.map((x) => x.hotelId), ranges.map((x) => x.after), ranges.map((x) => x.upto), types],
   );
   const byHotel = new Map<string, HotelEvents>(ranges.map((x) => [x.hotelId, { hotelId: x.hotelId, hotelName: x.hotelName, events: [] }]));
   for (const row of r.rows) byHotel.get(row.hotel_id)?.events.push(eventOfOutboxRow(row));
-  for (const x of ranges) {
-    const n = byHotel.get(x.hotelId)?.events.length ?? 0;
-    if (n !== x.upto - x.after) log?.warn('outbox range is not whole', { hotelId: x.hotelId, database: x.database, after: x.after, upto: x.upto, found: n });
+  if (types === null) {
+    for (const x of ranges) {
+      const n = byHotel.get(x.hotelId)?.events.length ?? 0;
+      if (n !== x.upto - x.after) log?.warn('outbox range is not whole', { hotelId: x.hotelId, database: x.database, after: x.after, upto: x.upto, found: n });
+    }
   }
   return [...byHotel.values()];
 }

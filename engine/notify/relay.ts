@@ -160,7 +160,7 @@ export class OutboxRelay {
     // With each hotel, the commit time of its first event not yet queued (one probe of the (hotel_id, sequence)
     // index), for the lag figures.
     const behind = await db.query(
-      `SELECT h.id::text AS id, h.name, h.event_sequence AS mark, COALESCE(c.sequence, 0) AS relayed,
+      `SELECT h.id::text AS id, h.name, h.event_sequence AS mark, COALESCE(c.sequence, 0) AS relayed, now() AS at,
               (SELECT o.created_at FROM outbox o WHERE o.hotel_id = h.id AND o.sequence = COALESCE(c.sequence, 0) + 1) AS first_at
          FROM hotels h LEFT JOIN outbox_cursors c ON c.hotel_id = h.id
         WHERE h.event_sequence > COALESCE(c.sequence, 0) AND shard_is_home(h.shard)
@@ -190,7 +190,8 @@ export class OutboxRelay {
     // BullMQ would ignore that job as a duplicate while the first still waited, and the cursor would then pass the
     // events the first job lacked (lost, not late). Overlapping ranges are recorded once (unique by webhook and
     // event id).
-    await this.o.queue.addBulk(jobsOfRound(ranges).map((j) => ({ name: 'events', data: j, opts: { jobId: jobIdOf(j) } })));
+    const at = (behind.rows[0].at as Date).getTime();
+    await this.o.queue.addBulk(jobsOfRound(ranges, at).map((j) => ({ name: 'events', data: j, opts: { jobId: jobIdOf(j) } })));
     await db.query(
       `INSERT INTO outbox_cursors (hotel_id, sequence, updated_at)
        SELECT id, seq, now() FROM unnest($1::uuid[], $2::bigint[]) AS v(id, seq)
@@ -240,7 +241,7 @@ export class OutboxRelay {
 }
 
 /** A round's ranges as jobs of whole hotels, about eventsPerJob events each, in the round's order. */
-function jobsOfRound(ranges: HotelRange[]): NotificationJob[] {
+function jobsOfRound(ranges: HotelRange[], at: number): NotificationJob[] {
   const jobs: NotificationJob[] = [];
   let current: HotelRange[] = [];
   let events = 0;
@@ -248,12 +249,12 @@ function jobsOfRound(ranges: HotelRange[]): NotificationJob[] {
     current.push(x);
     events += x.upto - x.after;
     if (events >= eventsPerJob) {
-      jobs.push({ ranges: current });
+      jobs.push({ at, ranges: current });
       current = [];
       events = 0;
     }
   }
-  if (current.length > 0) jobs.push({ ranges: current });
+  if (current.length > 0) jobs.push({ at, ranges: current });
   return jobs;
 }
 

@@ -136,8 +136,9 @@ export class WebhookStore {
 
   /** The enabled webhooks, and a database time before the read: every webhook committed before it is in the list. */
   async allAsOf(): Promise<{ at: number; list: Webhook[] }> {
-    const at = (await this.pool.query('SELECT now() AS at')).rows[0].at as Date;
-    return { at: at.getTime(), list: await this.all() };
+    // One statement: its snapshot is taken after its now(), so every webhook committed before `at` is in it.
+    const r = await this.pool.query(`SELECT now() AS read_at, w.* FROM (SELECT 1) x LEFT JOIN (SELECT ${columns} FROM webhooks WHERE enabled) w ON true`);
+    return { at: (r.rows[0].read_at as Date).getTime(), list: r.rows.filter((x) => x.id !== null).map(webhookOf) };
   }
 
   async update(id: string, patch: { url?: string; events?: string[]; hotelIds?: string[]; enabled?: boolean }): Promise<Webhook | undefined> {

@@ -209,7 +209,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
       expect(ranges.map((x) => [x.database, x.hotelName])).to.deep.equal([[database, hotel.name]]);
       expect([ranges[0].after, ranges[0].upto]).to.deep.equal([0, mark]);
       // What the notifier reads for the range: the hotel's events 1..mark, in order, each made from its row.
-      const read = await readRanges(pool, ranges);
+      const read = await readRanges(pool, ranges, null);
       expect(read.map((h) => h.hotelId)).to.deep.equal([hotel.id]);
       expect(read[0].events.map((e) => e.sequence)).to.deep.equal(Array.from({ length: mark }, (_, i) => i + 1));
       expect(read[0].events.filter((e) => e.type === 'reservation.created').every((e) => e.data.hotelId === hotel.id && e.owner?.kind === 'admin')).to.equal(true);
@@ -259,7 +259,7 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
       const mark = await cursorOf();
       expect(mark).to.be.greaterThan(first);
       const ranges = (await queue.getJobs(['waiting'])).flatMap((j) => j.data.ranges).filter((h) => h.hotelId === hotel.id);
-      const queued = new Set((await readRanges(pool, ranges)).flatMap((h) => h.events.map((e) => e.sequence)));
+      const queued = new Set((await readRanges(pool, ranges, null)).flatMap((h) => h.events.map((e) => e.sequence)));
       expect(Array.from({ length: mark }, (_, i) => i + 1).filter((s) => !queued.has(s))).to.deep.equal([]);
     } finally {
       await queue.close();

@@ -50,11 +50,11 @@ describe('notifications: pure parts', () => {
   it('a job names every hotel range it refers to (so a relay repeating a round with more events is a new job), and a job of an older relay still gives its events', () => {
     const a = { hotelId: 'a', hotelName: 'A', database: 0, after: 0, upto: 2 };
     const b = { hotelId: 'b', hotelName: 'B', database: 0, after: 4, upto: 5 };
-    expect(jobIdOf({ ranges: [a] })).to.equal('a.1-2');
-    const both = jobIdOf({ ranges: [a, b] });
+    expect(jobIdOf({ at: 0, ranges: [a] })).to.equal('a.1-2');
+    const both = jobIdOf({ at: 0, ranges: [a, b] });
     expect(both).to.match(/^round\.[0-9a-f]{40}$/);
-    expect(jobIdOf({ ranges: [a, b] })).to.equal(both);
-    expect(jobIdOf({ ranges: [a, { ...b, upto: 6 }] })).to.not.equal(both);
+    expect(jobIdOf({ at: 0, ranges: [a, b] })).to.equal(both);
+    expect(jobIdOf({ at: 0, ranges: [a, { ...b, upto: 6 }] })).to.not.equal(both);
     const ev = (hotelId: string, sequence: number) => ({ id: eventIdOf(hotelId, sequence), type: 'reservation.created', createdAt: '2027-01-01T00:00:00.000Z', hotelId, sequence, data: {} });
     const ha = { hotelId: 'a', hotelName: 'A', events: [ev('a', 1), ev('a', 2)] };
     const hb = { hotelId: 'b', hotelName: 'B', events: [ev('b', 5)] };
