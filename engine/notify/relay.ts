@@ -21,6 +21,8 @@ const eventsPerJob = 1_000;
  * a BullMQ job whatever it carries, so under load fewer, larger rounds are cheaper, for at most this much more lag.
  */
 const busyRoundMs = 100;
+/** The longest wait between two looks at an idle database: the first events after a lull wait at most this long. */
+const idleMaxMs = 400;
 /** Rows removed per pruning statement. */
 const prunedPerStatement = 10_000;
 const relayLockKey = 7216015;
@@ -109,6 +111,8 @@ export class OutboxRelay {
 
   private async loop(pool: Pool, db: number): Promise<void> {
     const pollMs = this.o.pollMs ?? 50;
+    // An idle database is looked at less and less often, down to every idleMaxMs: each look reads every hotel's mark.
+    let idleMs = pollMs;
     const pruneEveryMs = this.o.pruneEveryMs ?? 60_000;
     let lock: PoolClient | undefined;
     let prunedAt = 0;
@@ -136,7 +140,8 @@ export class OutboxRelay {
           prunedAt = Date.now();
           await this.prune(lock);
         }
-        await sleep(n === 0 ? pollMs : Math.max(0, started + busyRoundMs - Date.now()));
+        idleMs = n === 0 ? Math.min(idleMaxMs, idleMs * 2) : pollMs;
+        await sleep(n === 0 ? idleMs : Math.max(0, started + busyRoundMs - Date.now()));
       } catch (err) {
         this.o.log?.warn('outbox relay failed; retrying', { db, err: (err as Error).message });
         if (lock) {
@@ -163,7 +168,7 @@ export class OutboxRelay {
       `SELECT h.id::text AS id, h.name, h.event_sequence AS mark, COALESCE(c.sequence, 0) AS relayed, now() AS at,
               (SELECT o.created_at FROM outbox o WHERE o.hotel_id = h.id AND o.sequence = COALESCE(c.sequence, 0) + 1) AS first_at
          FROM hotels h LEFT JOIN outbox_cursors c ON c.hotel_id = h.id
-        WHERE h.event_sequence > COALESCE(c.sequence, 0) AND shard_is_home(h.shard)
+        WHERE h.event_sequence > COALESCE(c.sequence, 0) AND h.shard <> ALL ((SELECT shards_away())::int[])
         LIMIT ${hotelsPerRound}`,
     );
     if (behind.rowCount === 0) {
@@ -219,7 +224,7 @@ export class OutboxRelay {
       const r = await pool.query(
         `DELETE FROM outbox WHERE id IN (
            SELECT o.id FROM outbox o
-            WHERE o.created_at < now() - make_interval(hours => $1) AND shard_is_home(o.shard)
+            WHERE o.created_at < now() - make_interval(hours => $1) AND o.shard <> ALL ((SELECT shards_away())::int[])
               AND (o.sequence IS NULL OR o.sequence <= (SELECT c.recorded FROM outbox_cursors c WHERE c.hotel_id = o.hotel_id))
             LIMIT ${prunedPerStatement})`,
         [this.o.retentionHours],
@@ -230,7 +235,7 @@ export class OutboxRelay {
     for (;;) {
       const r = await pool.query(
         `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < now() - make_interval(days => $1)
-            AND hotel_id IN (SELECT h.id FROM hotels h WHERE shard_is_home(h.shard)) LIMIT ${prunedPerStatement})`,
+            AND hotel_id IN (SELECT h.id FROM hotels h WHERE h.shard <> ALL ((SELECT shards_away())::int[])) LIMIT ${prunedPerStatement})`,
         [this.o.auditRetentionDays],
       );
       audit += r.rowCount ?? 0;

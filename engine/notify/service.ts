@@ -17,7 +17,7 @@ export interface NotificationService {
 export function startNotificationService(config: Config, log?: Logger): NotificationService {
   const catalog = createPool(config.catalogUrl, 6, 'notifier');
   // The relay follows the shard map's databases (a database added by a move gets a relay loop; rows of shards that
-  // moved away are skipped by the databases themselves, see shard_is_home).
+  // moved away are skipped by the databases themselves, see shards_away in shard migration 009).
   // Every write of this process to a shard database (relay cursors, recorded marks, pruning) is safe to lose in a crash
   // of Postgres (events are queued again, pruning waits): asynchronous commit, so none waits for a WAL flush beside
   // the writer's commits.
