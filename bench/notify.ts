@@ -2,9 +2,10 @@
 //   npm run build && node dist/bench/notify.js
 //   NOTIFY_SECONDS (10) length of the load; NOTIFY_CLIENTS (64) requests in flight; BENCH_PG_URL, BENCH_REDIS_URL.
 // The API and the worker run as the Procfile runs them (child processes); the relay and the notifier run in this
-// process, so that their own figures (outbox lag: commit to queue, per event) can be read. One hotel, one room
-// type with 10,000 rooms, stays of 1-3 nights over 60 nights: every reservation is held. A webhook subscribed to
-// every event type points to a node:http receiver on this machine that answers 204 at once.
+// process, so that their own figures (outbox lag: commit to queue of the oldest event of each hotel in each relay
+// round) can be read. One hotel, one room type with 10,000 rooms, stays of 1-3 nights over 60 nights: every
+// reservation is held. A webhook subscribed to every event type points to a node:http receiver on this machine that
+// answers 204 at once.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
