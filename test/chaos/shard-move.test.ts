@@ -220,6 +220,11 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     expect(where, 'the new reservation in the target only').to.deep.equal([0, 1]);
     const homes = await Promise.all([otherSource, targetUrl].map((u) => withClient(u, async (c) => (await c.query('SELECT shard_is_home($1) AS home', [other.shard])).rows[0].home as boolean)));
     expect(homes, 'the shard at home in exactly one database').to.deep.equal([false, true]);
+    // Readers that scan every database (hotel lists, the relay, replays) filter as this does: the source keeps the
+    // moved hotel's rows, and only its new home shows it (shards_away, shard migration 009).
+    const shown = await Promise.all([otherSource, targetUrl].map((u) => withClient(u, async (c) =>
+      (await c.query('SELECT count(*)::int AS n FROM hotels WHERE id = $1 AND shard <> ALL ((SELECT shards_away())::int[])', [other.id])).rows[0].n as number)));
+    expect(shown, 'the moved hotel shown by its new home only').to.deep.equal([0, 1]);
 
     // The CLI over the same routes: a readable table, usage and exit 2 on misuse, exit 1 with the API's details.
     const cli = (...args: string[]) =>
