@@ -8,6 +8,7 @@
 // answers 204 at once.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -123,4 +124,6 @@ try {
   await deletePrefix(redis, name);
   redis.disconnect();
   for (const url of [config.catalogUrl, ...config.shardDatabaseUrls]) await dropDatabase(url);
+  // The guest mails of this run (one .eml per reservation event).
+  await rm(vars.MAIL_DIR, { recursive: true, force: true });
 }
