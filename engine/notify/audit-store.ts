@@ -1,6 +1,6 @@
 // Reads of the shard databases for notifications: a hotel's audit trail, and the events a replay sends again.
 import type { NotificationEvent } from '../jobs.js';
-import type { Pool } from '../store/pg.js';
+import { shardAtHome, type Pool } from '../store/pg.js';
 import { eventOfOutboxRow, outboxEventColumns, type OutboxEventRow } from './events.js';
 
 export interface AuditEntry {
@@ -52,7 +52,7 @@ export async function eventsSince(pools: Pool[], since: string, types: string[],
       `SELECT ${outboxEventColumns} FROM outbox o LEFT JOIN reservations r ON r.id = o.reservation_id
         WHERE o.created_at >= $1 AND o.sequence IS NOT NULL AND o.type = ANY($2::text[])
           AND (cardinality($3::uuid[]) = 0 OR o.hotel_id = ANY($3::uuid[]))
-          AND o.shard <> ALL ((SELECT shards_away())::int[])
+          AND ${shardAtHome('o.shard')}
         ORDER BY o.hotel_id, o.sequence LIMIT 200000`,
       [since, types, hotelIds],
     );

@@ -1,5 +1,5 @@
-// The notifier: takes the relay's jobs (hotels' ranges of events, read from their shard database), records a delivery for every webhook each event
-// matches and a mail for each reservation event, then delivers webhooks. Each webhook is a lane of its own, with at
+// The notifier: takes the relay's jobs (hotels' ranges of events, read from their shard database), records a
+// delivery for every webhook each event matches and a mail for each reservation event, then delivers webhooks. Each webhook is a lane of its own, with at
 // most `perWebhookConcurrency` requests in flight (a hotel's events one after another) and at most
 // `perWebhookBacklog` deliveries in memory, so a slow or dead receiver only ever delays itself.
 import { DelayedError, type Job, type Worker } from 'bullmq';
@@ -88,15 +88,15 @@ export class Notifier {
     for (let wait = 100; ; wait = Math.min(wait * 2, 5_000)) {
       try {
         const byDatabase = new Map<number, HotelRange[]>();
-        for (const x of 'ranges' in job.data ? job.data.ranges : []) {
-          const list = byDatabase.get(x.database);
-          if (list) list.push(x);
-          else byDatabase.set(x.database, [x]);
-        }
         let hotels: HotelEvents[] = [];
         let hooks: Webhook[];
         if ('ranges' in job.data) {
-          hooks = await this.enabledWebhooks(job.data.at ?? Date.now());
+          for (const x of job.data.ranges) {
+            const list = byDatabase.get(x.database);
+            if (list) list.push(x);
+            else byDatabase.set(x.database, [x]);
+          }
+          hooks = await this.enabledWebhooks(job.data.at);
           // Only the events someone gets: every reservation event (its guest's mail), and the types a webhook takes.
           const types = new Set<string>(reservationEventTypes);
           for (const w of hooks) for (const t of w.events) types.add(t);

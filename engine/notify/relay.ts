@@ -10,7 +10,7 @@ import type { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import type { HotelRange, NotificationJob } from '../jobs.js';
 import type { Logger } from '../log.js';
-import type { Pool, PoolClient } from '../store/pg.js';
+import { shardAtHome, type Pool, type PoolClient } from '../store/pg.js';
 
 /** Hotels looked at per round, events per hotel per round, and events per notifications job (whole hotels). */
 const hotelsPerRound = 256;
@@ -168,7 +168,7 @@ export class OutboxRelay {
       `SELECT h.id::text AS id, h.name, h.event_sequence AS mark, COALESCE(c.sequence, 0) AS relayed, now() AS at,
               (SELECT o.created_at FROM outbox o WHERE o.hotel_id = h.id AND o.sequence = COALESCE(c.sequence, 0) + 1) AS first_at
          FROM hotels h LEFT JOIN outbox_cursors c ON c.hotel_id = h.id
-        WHERE h.event_sequence > COALESCE(c.sequence, 0) AND h.shard <> ALL ((SELECT shards_away())::int[])
+        WHERE h.event_sequence > COALESCE(c.sequence, 0) AND ${shardAtHome('h.shard')}
         LIMIT ${hotelsPerRound}`,
     );
     if (behind.rowCount === 0) {
@@ -224,7 +224,7 @@ export class OutboxRelay {
       const r = await pool.query(
         `DELETE FROM outbox WHERE id IN (
            SELECT o.id FROM outbox o
-            WHERE o.created_at < now() - make_interval(hours => $1) AND o.shard <> ALL ((SELECT shards_away())::int[])
+            WHERE o.created_at < now() - make_interval(hours => $1) AND ${shardAtHome('o.shard')}
               AND (o.sequence IS NULL OR o.sequence <= (SELECT c.recorded FROM outbox_cursors c WHERE c.hotel_id = o.hotel_id))
             LIMIT ${prunedPerStatement})`,
         [this.o.retentionHours],
@@ -235,7 +235,7 @@ export class OutboxRelay {
     for (;;) {
       const r = await pool.query(
         `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < now() - make_interval(days => $1)
-            AND hotel_id IN (SELECT h.id FROM hotels h WHERE h.shard <> ALL ((SELECT shards_away())::int[])) LIMIT ${prunedPerStatement})`,
+            AND hotel_id IN (SELECT h.id FROM hotels h WHERE ${shardAtHome('h.shard')}) LIMIT ${prunedPerStatement})`,
         [this.o.auditRetentionDays],
       );
       audit += r.rowCount ?? 0;

@@ -168,3 +168,12 @@ export function isDatabaseTrouble(err: unknown): boolean {
   if (code === undefined) return false;
   return ['53', '57', '58'].includes(code.slice(0, 2)) || ['55000', '25006', '40001', '40P01'].includes(code);
 }
+
+/**
+ * A condition that a row's shard (`shardExpr`) lives in this database: compared with the shards moved away or not yet
+ * flipped to, as one array that Postgres computes once per query (an InitPlan; shard migration 009). The cast keeps
+ * `ALL (...)` from reading the subquery as a set of arrays.
+ */
+export function shardAtHome(shardExpr: string): string {
+  return `${shardExpr} <> ALL ((SELECT shards_away())::int[])`;
+}

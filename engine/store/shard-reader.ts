@@ -3,7 +3,7 @@ import { formatDay, parseDay } from '../core/dates.js';
 import type { Hotel, PricingTier, Reservation, RoomType } from '../core/types.js';
 import { shardOf } from '../shard-map.js';
 import type { ShardDirectory } from '../shard-directory.js';
-import type { Pool, PoolClient } from './pg.js';
+import { shardAtHome, type Pool, type PoolClient } from './pg.js';
 import type { ReservationClaims } from './reservation-claims.js';
 import { hotelColumns, hotelFromRow, pricingTiersFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 
@@ -130,7 +130,7 @@ export class ShardReader {
         const r = await p.query(
           `SELECT ${hotelColumns} FROM hotels
             WHERE deleted_at IS NULL AND ($1::text IS NULL OR lower(city) = lower($1)) AND ($2::uuid IS NULL OR id > $2)
-              AND shard <> ALL ((SELECT shards_away())::int[])
+              AND ${shardAtHome('shard')}
             ORDER BY id LIMIT $3`,
           [city ?? null, cursor ?? null, limit + 1],
         );
@@ -242,7 +242,7 @@ export class ShardReader {
               AND ($3::uuid[] IS NULL OR hotel_id = ANY($3))
               AND ($4::text IS NULL OR status = $4)
               AND ($5::uuid IS NULL OR id > $5)
-              AND (SELECT h.shard FROM hotels h WHERE h.id = reservations.hotel_id) <> ALL ((SELECT shards_away())::int[])
+              AND ${shardAtHome('(SELECT h.shard FROM hotels h WHERE h.id = reservations.hotel_id)')}
             ORDER BY id LIMIT $6`,
           [f.owner?.kind ?? null, f.owner?.id ?? null, f.hotelIds ?? null, f.status ?? null, cursor ?? null, limit + 1],
         );
