@@ -6,7 +6,7 @@ import { writeAnswer, type Answer } from './answer.js';
 import type { RejectionCode } from '../engine/core/types.js';
 import type { Logger } from '../engine/log.js';
 import { isRedisUnavailable } from '../engine/redis.js';
-import { isConnectionError, isDatabaseTrouble } from '../engine/store/pg.js';
+import { isConnectionError, isDatabaseTrouble, ShardDatabaseNotMigrated } from '../engine/store/pg.js';
 
 export type ErrorCode =
   | RejectionCode
@@ -78,6 +78,10 @@ export function apiErrorOf(log: Logger, err: unknown, method: string, path: stri
     // The contract's validation_failed names each bad field: here the part of the request the parser refused.
     const message = e.message ?? 'bad request';
     return new ApiError('validation_failed', message, { fields: [{ field: requestPartOf(err), message }] });
+  }
+  if (err instanceof ShardDatabaseNotMigrated) {
+    log.error('a registered shard database is not migrated', { method, path, requestId, database: err.database });
+    return new ApiError('unavailable', `${err.message}: an operator has to migrate it`, undefined, { 'Retry-After': '30' });
   }
   // Postgres or Redis could not be reached: nothing is wrong with the request; it can be sent again (every write
   // is idempotent on its key).

@@ -60,7 +60,8 @@ export function operationRoutes(ctx: ApiContext): Router {
         if (why) throw new Error(why);
       }),
       check('catalog', () => ctx.catalog.pool.query('SELECT 1')),
-      ...ctx.reader.directory.allPools().map(({ pool, database }) => check(`shard_db_${database}`, () => pool.query('SELECT 1'))),
+      // shards_away() comes with shard migration 009: a shard database without it is reachable but not migrated.
+      ...ctx.reader.directory.allPools().map(({ pool, database }) => check(`shard_db_${database}`, () => pool.query('SELECT shards_away()'))),
     ]);
     const ready = Object.values(checks).every((v) => v === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });

@@ -170,6 +170,23 @@ export function isDatabaseTrouble(err: unknown): boolean {
 }
 
 /**
+ * A shard database that is registered in the shard map but lacks the engine's schema (an operator added it by hand,
+ * or its migration failed): its tables or functions are missing (42P01, 42883). The API answers 503 naming it, not a
+ * 500, since nothing is wrong with the request; `GET /readyz` fails until it is migrated.
+ */
+export class ShardDatabaseNotMigrated extends Error {
+  constructor(readonly database: number) {
+    super(`shard database ${database} is not migrated`);
+  }
+}
+
+/** Whether an error is a missing table or function: a database without the engine's schema. */
+export function isMissingSchema(err: unknown): boolean {
+  const code = sqlState(err);
+  return code === '42P01' || code === '42883';
+}
+
+/**
  * A condition that a row's shard (`shardExpr`) lives in this database: compared with the shards moved away or not yet
  * flipped to, as one array that Postgres computes once per query (an InitPlan; shard migration 009). The cast keeps
  * `ALL (...)` from reading the subquery as a set of arrays.

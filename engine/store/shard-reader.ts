@@ -3,7 +3,7 @@ import { formatDay, parseDay } from '../core/dates.js';
 import type { Hotel, PricingTier, Reservation, RoomType } from '../core/types.js';
 import { shardOf } from '../shard-map.js';
 import type { ShardDirectory } from '../shard-directory.js';
-import { shardAtHome, type Pool, type PoolClient } from './pg.js';
+import { isMissingSchema, ShardDatabaseNotMigrated, shardAtHome, type Pool, type PoolClient } from './pg.js';
 import type { ReservationClaims } from './reservation-claims.js';
 import { hotelColumns, hotelFromRow, pricingTiersFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 
@@ -76,6 +76,20 @@ export class ShardReader {
     return this.directory.allPools().map((p) => p.pool);
   }
 
+  /**
+   * `read` run on every shard database at once (or on `pools`, indexed by database id), in the databases' order. A
+   * database without the engine's schema fails the whole read as ShardDatabaseNotMigrated (a 503 naming it).
+   */
+  private eachDatabase<T>(read: (p: Pool, database: number) => Promise<T>, pools: { pool: Pool; database: number }[] = this.directory.allPools()): Promise<T[]> {
+    return Promise.all(
+      pools.map(({ pool, database }) =>
+        read(pool, database).catch((err: unknown) => {
+          throw isMissingSchema(err) ? new ShardDatabaseNotMigrated(database) : err;
+        }),
+      ),
+    );
+  }
+
   /** Check every shard database now and then, so that answers from the cache can say whether they are stale. */
   startProbing(everyMs: number): void {
     const check = () =>
@@ -125,8 +139,7 @@ export class ShardReader {
   }
 
   async listHotels(city: string | undefined, cursor: string | undefined, limit: number): Promise<Page<Hotel>> {
-    const parts = await Promise.all(
-      this.pools.map(async (p) => {
+    const parts = await this.eachDatabase(async (p) => {
         const r = await p.query(
           `SELECT ${hotelColumns} FROM hotels
             WHERE deleted_at IS NULL AND ($1::text IS NULL OR lower(city) = lower($1)) AND ($2::uuid IS NULL OR id > $2)
@@ -135,8 +148,7 @@ export class ShardReader {
           [city ?? null, cursor ?? null, limit + 1],
         );
         return r.rows.map(hotelFromRow);
-      }),
-    );
+      });
     return mergePages(parts, limit);
   }
 
@@ -223,19 +235,17 @@ export class ShardReader {
       const r = await this.onMissAskMapAgain(hotelId, (p) => p.query(`SELECT ${reservationColumns} FROM reservations WHERE id = $1`, [id]));
       return r.rowCount ? reservationFromRow(r.rows[0]) : undefined;
     }
-    const found = await Promise.all(
-      this.pools.map((p) =>
-        p.query(`SELECT ${reservationColumns} FROM reservations r WHERE id = $1 AND shard_is_home((SELECT h.shard FROM hotels h WHERE h.id = r.hotel_id))`, [id]),
-      ),
+    const found = await this.eachDatabase((p) =>
+      p.query(`SELECT ${reservationColumns} FROM reservations r WHERE id = $1 AND shard_is_home((SELECT h.shard FROM hotels h WHERE h.id = r.hotel_id))`, [id]),
     );
     for (const r of found) if (r.rowCount) return reservationFromRow(r.rows[0]);
     return undefined;
   }
 
   async listReservations(f: ReservationFilter, cursor: string | undefined, limit: number): Promise<Page<Reservation>> {
-    const pools = f.hotelIds && f.hotelIds.length === 1 ? [this.poolOf(f.hotelIds[0])] : this.pools;
-    const parts = await Promise.all(
-      pools.map(async (p) => {
+    const one = f.hotelIds && f.hotelIds.length === 1 ? this.directory.databaseOf(shardOf(f.hotelIds[0], this.shardCount)) : undefined;
+    const pools = one === undefined ? undefined : [{ pool: this.directory.pool(one), database: one }];
+    const parts = await this.eachDatabase(async (p) => {
         const r = await p.query(
           `SELECT ${reservationColumns} FROM reservations
             WHERE ($1::text IS NULL OR (owner_kind = $1 AND owner_id = $2))
@@ -247,8 +257,7 @@ export class ShardReader {
           [f.owner?.kind ?? null, f.owner?.id ?? null, f.hotelIds ?? null, f.status ?? null, cursor ?? null, limit + 1],
         );
         return r.rows.map(reservationFromRow);
-      }),
-    );
+      }, pools);
     return mergePages(parts, limit);
   }
 
@@ -369,17 +378,11 @@ export class ShardReader {
   }
 
   async shardLeases(): Promise<{ database: number; shard: number; epoch: number; owner: string | null }[]> {
-    const parts = await Promise.all(
-      this.pools.map(async (p, database) => {
+    const parts = await this.eachDatabase(async (p, database) => {
         const r = await p.query('SELECT shard, epoch, owner FROM shard_leases WHERE shard_is_home(shard) ORDER BY shard');
         return r.rows.map((row) => ({ database, shard: row.shard as number, epoch: Number(row.epoch), owner: row.owner as string | null }));
-      }),
-    );
+      });
     return parts.flat();
-  }
-
-  async ping(): Promise<void> {
-    await Promise.all(this.pools.map((p) => p.query('SELECT 1')));
   }
 }
 

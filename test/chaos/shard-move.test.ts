@@ -16,7 +16,7 @@ import { availabilityDiffs, checkInvariants } from '../support/chaos-invariants.
 import { adminToken } from '../support/env.js';
 import { dayFromToday } from '../support/fixtures.js';
 import { freePort, startPrivatePostgres, type PrivatePostgres } from '../support/private-servers.js';
-import { createPool, shardAtHome } from '../../engine/store/pg.js';
+import { createPool, migrate, shardAtHome } from '../../engine/store/pg.js';
 import { ShardStore } from '../../engine/store/shard-store.js';
 import { ShardNotHomeError } from '../../engine/store/shard-copy.js';
 
@@ -107,6 +107,15 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
       expect((b.r.body as { error: { details?: unknown } }).error.details, `${b.what}: details`).to.be.an('object');
     }
     expect((await catalogDatabases()).length, 'no database added by bad input').to.equal(dbsBefore.length + 1);
+    // Meanwhile the lists read every registered database: they answer 503 naming the unmigrated one (not a 500), and
+    // so does /readyz, until it is migrated.
+    for (const route of ['/v1/hotels', '/v1/reservations', '/readyz']) {
+      const r = await s.admin.get(route);
+      expect(r.status, `${route} with an unmigrated database: ${JSON.stringify(r.body)}`).to.equal(503);
+      expect(JSON.stringify(r.body), route).to.match(route === '/readyz' ? /shard_db_2/ : /shard database 2 is not migrated/);
+    }
+    await migrate(second.url('bk_mv_unmigrated'), 'shard');
+    for (const route of ['/v1/hotels', '/v1/reservations', '/readyz']) expect((await s.admin.get(route)).status, `${route} once migrated`).to.equal(200);
     const tableAfterBad = await shards();
     expect(tableAfterBad.map((x) => [x.database, x.state])).to.deep.equal(tableBefore.map((x) => [x.database, 'serving']));
     expect(await timedRequest(s.admin.as(undefined), 'POST', `/v1/ops/shards/${shard}/move`, { database: 1 })).to.include({ status: 401 });
@@ -225,6 +234,9 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     const shown = await Promise.all([otherSource, targetUrl].map((u) => withClient(u, async (c) =>
       (await c.query(`SELECT count(*)::int AS n FROM hotels WHERE id = $1 AND ${shardAtHome('shard')}`, [other.id])).rows[0].n as number)));
     expect(shown, 'the moved hotel shown by its new home only').to.deep.equal([0, 1]);
+    const listed = await s.admin.get('/v1/hotels?limit=100');
+    expect(listed.status, JSON.stringify(listed.body)).to.equal(200);
+    expect((listed.body as { items: { id: string }[] }).items.filter((h) => h.id === other.id), 'the moved hotel listed once').to.have.length(1);
 
     // The CLI over the same routes: a readable table, usage and exit 2 on misuse, exit 1 with the API's details.
     const cli = (...args: string[]) =>
