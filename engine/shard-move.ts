@@ -70,6 +70,7 @@ export async function runMove(deps: MoveDeps, shard: number, epoch: number, move
     await moves.started(move.moveId);
     if (!(await sealShard(source, shard, epoch, move.to))) return 'fenced';
     rows = await copyShard(source, target, shard, from);
+    await moves.copied(move.moveId, rows);
     if (!(await fenceShard(source, shard, epoch, move.to))) return 'fenced';
   } catch (err) {
     log.warn('shard move failed before the flip; the shard resumes on its database', { shard, from, to: move.to, err: (err as Error).message });

@@ -91,6 +91,11 @@ export class ShardMoves {
     await this.catalog.query(`UPDATE shard_moves SET state = 'copying', started_at = COALESCE(started_at, now()) WHERE id = $1 AND state IN ('requested', 'copying')`, [moveId]);
   }
 
+  /** The copy is in the target (recorded before the fence, so that a move finished by the next owner keeps it). */
+  async copied(moveId: number, rows: number): Promise<void> {
+    await this.catalog.query(`UPDATE shard_moves SET rows_copied = $2 WHERE id = $1`, [moveId, rows]);
+  }
+
   /** The move failed before the flip: the shard stays where it is, and may be moved again. */
   async failed(shard: number, moveId: number, error: string): Promise<void> {
     await this.catalog.query(

@@ -65,7 +65,7 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     await second?.destroy();
   });
 
-  it('moves a shard mid-load and back: nothing lost, nothing written to the source after the flip, the same availability; a crash mid-move finished by the next owner; a failed move resumes on the source; bad input refused', async () => {
+  it('moves a shard mid-load and back: nothing lost, nothing written to the source after the flip, the same availability; a crash mid-move and a crash after the fence, each finished by the next owner; a failed move resumes on the source; bad input refused', async () => {
     // Shorter leases than the chaos default: the crash and the drain below wait for them.
     [stack, second] = await Promise.all([ChaosStack.start({ vars: { SHARD_LEASE_MS: '2000', JOB_LOCK_MS: '3000' } }), startPrivatePostgres()]);
     const s = stack;
@@ -238,6 +238,48 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     expect(listed.status, JSON.stringify(listed.body)).to.equal(200);
     expect((listed.body as { items: { id: string }[] }).items.filter((h) => h.id === other.id), 'the moved hotel listed once').to.have.length(1);
 
+    // A crash of the owner after the fence: the source is fenced (`moved:`), the catalog's flip is held (its
+    // shard_map row locked), the worker is killed there, and the next owner, refused an epoch by the fenced source,
+    // flips the map and welcomes the shard in the target. Nothing is lost, and the shard lives in the target only.
+    const third = s.hotels.find((h) => h.shard !== shard && h.shard !== other.shard && h.database === source) ?? s.hotels.find((h) => h.shard !== shard && h.shard !== other.shard)!;
+    const fenced = s.hotels.find((h) => ![shard, other.shard, third.shard].includes(h.shard));
+    if (!fenced) throw new Error(`four hotels of distinct shards expected: ${JSON.stringify(s.hotels)}`);
+    const fencedSource = s.config.shardDatabaseUrls[fenced.database];
+    const beforeFenced = await timedRequest(s.principals[0].client, 'POST', '/v1/reservations', stayBody(fenced, 28));
+    expect(beforeFenced.status, JSON.stringify(beforeFenced.body)).to.equal(201);
+    const fencedHeld = await holdLeaseRow(fencedSource, fenced.shard);
+    const fencedMove = await move(fenced.shard, target);
+    expect(fencedMove.status, JSON.stringify(fencedMove.body)).to.equal(202);
+    const waitingFor = (url: string) => async () =>
+      withClient(url, async (c) => (await c.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name LIKE 'worker-%'`)).rowCount === 1);
+    await waitUntil('the mover to wait at its seal', waitingFor(fencedSource), 10_000, () => s.logs());
+    const flipHeld = await holdMapRow(s.config.catalogUrl, fenced.shard);
+    await fencedHeld.release();
+    await waitUntil('the mover to wait at the flip', waitingFor(s.config.catalogUrl), 10_000, () => s.logs());
+    const mark = await withClient(fencedSource, async (c) => (await c.query('SELECT moved_to FROM shard_leases WHERE shard = $1', [fenced.shard])).rows[0].moved_to);
+    expect(mark, 'the source fenced before the crash').to.equal(`moved:${target}`);
+    const owner = s.workers[s.workers.length - 1];
+    owner.signal('SIGKILL');
+    await owner.exited;
+    await flipHeld.release();
+    await s.startWorker();
+    await waitUntil('the next owner to finish the fenced move', async () => {
+      const row = (await shards())[fenced.shard];
+      return row.lastMove?.id === (fencedMove.body as { moveId: number }).moveId && row.lastMove.state === 'done';
+    }, 40_000, () => s.logs());
+    expect((await shards())[fenced.shard]).to.include({ database: target, state: 'serving' });
+    expect(s.workers[s.workers.length - 1].log(), 'the next owner settled the fenced move').to.contain('finishing a shard move whose owner stopped after the fence');
+    const afterFence = await timedRequest(s.principals[0].client, 'POST', '/v1/reservations', stayBody(fenced, 29));
+    expect(afterFence.status, JSON.stringify(afterFence.body)).to.equal(201);
+    for (const r of [beforeFenced, afterFence]) {
+      const id = (r.body as { id: string }).id;
+      const found = await Promise.all([fencedSource, targetUrl].map((u) => withClient(u, async (c) =>
+        (await c.query(`SELECT count(*)::int AS n FROM reservations r JOIN hotels h ON h.id = r.hotel_id WHERE r.id = $1 AND ${shardAtHome('h.shard')}`, [id])).rows[0].n as number)));
+      expect(found, 'a reservation of the fenced shard at home in the target only').to.deep.equal([0, 1]);
+      expect((await s.admin.get(`/v1/reservations/${id}`)).status).to.equal(200);
+    }
+    s.movedShards.set(fenced.shard, targetUrl);
+
     // The CLI over the same routes: a readable table, usage and exit 2 on misuse, exit 1 with the API's details.
     const cli = (...args: string[]) =>
       spawnSync(process.execPath, [path.join(dist, 'bin/ops.js'), ...args], { encoding: 'utf8', env: { ...process.env, API_URL: s.apiUrl, ADMIN_API_KEY: adminToken }, timeout: 30_000 });
@@ -260,7 +302,6 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     expect(drained.status, drained.stderr).to.equal(0);
     await waitUntil('the drained shard owned again with a later epoch', async () => ((await shards())[shard].epoch ?? 0) > epochBefore, 20_000, () => s.logs());
     // A move whose target fails before the flip: reported failed, the shard serving where it was, and movable again.
-    const third = s.hotels.find((h) => h.shard !== shard && h.shard !== other.shard && h.database === source) ?? s.hotels.find((h) => h.shard !== shard && h.shard !== other.shard)!;
     const thirdHeld = await holdLeaseRow(s.config.shardDatabaseUrls[third.database], third.shard);
     const doomed = await move(third.shard, target);
     expect(doomed.status, JSON.stringify(doomed.body)).to.equal(202);
@@ -279,7 +320,7 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     const record = await withClient(s.config.catalogUrl, async (c) =>
       (await c.query('SELECT id, from_database, to_database, state, rows_copied, pause_ms FROM shard_moves ORDER BY id')).rows as { state: string; rows_copied: number; pause_ms: number }[],
     );
-    expect(record.map((m) => m.state)).to.deep.equal(['done', 'done', 'done', 'failed']);
+    expect(record.map((m) => m.state)).to.deep.equal(['done', 'done', 'done', 'done', 'failed']);
     for (const m of record.filter((x) => x.state === 'done')) {
       expect(Number(m.rows_copied), 'rows copied').to.be.greaterThan(100);
       expect(m.pause_ms, 'pause recorded').to.be.a('number');
@@ -291,14 +332,20 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
   });
 });
 
-/** Hold a shard's lease row locked in a database until released. */
-async function holdLeaseRow(url: string, shard: number): Promise<{ release(): Promise<void> }> {
+/** Hold a shard's row of the catalog's shard map locked until released (a flip waits for it). */
+const holdMapRow = (catalogUrl: string, shard: number) => holdRow(catalogUrl, 'SELECT 1 FROM shard_map WHERE shard = $1 FOR UPDATE', shard);
+
+/** Hold a shard's lease row locked in a database until released (a seal or a commit waits for it). */
+const holdLeaseRow = (url: string, shard: number) => holdRow(url, 'SELECT epoch FROM shard_leases WHERE shard = $1 FOR UPDATE', shard);
+
+/** Hold the rows a `FOR UPDATE` query of one shard locks, in a transaction left open until released. */
+async function holdRow(url: string, lockQuery: string, shard: number): Promise<{ release(): Promise<void> }> {
   const pg = (await import('pg')).default;
   const c = new pg.Client({ connectionString: url, application_name: 'chaos-lock' });
   c.on('error', () => {});
   await c.connect();
   await c.query('BEGIN');
-  await c.query('SELECT epoch FROM shard_leases WHERE shard = $1 FOR UPDATE', [shard]);
+  await c.query(lockQuery, [shard]);
   return {
     release: async () => {
       await c.query('ROLLBACK').catch(() => {});
