@@ -6,8 +6,12 @@
 // round) can be read. One hotel, one room type with 10,000 rooms, stays of 1-3 nights over 60 nights: every
 // reservation is held. A webhook subscribed to every event type points to a node:http receiver on this machine that
 // answers 204 at once.
+// Then, on the run's outbox, the CPU that the notifier's unavoidable work costs per reservation event, measured apart
+// from the load: Postgres reading the events (the backend's CPU from /proc), the notifier making them into events,
+// and composing and writing each guest mail as an .eml file (the notifier's own CPU).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,9 +20,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { parseConfig } from '../engine/config.js';
+import { reservationEventTypes } from '../engine/notify/events.js';
+import { Mailer, mailOf } from '../engine/notify/mail.js';
+import { readRanges } from '../engine/notify/outbox-read.js';
 import { startNotificationService } from '../engine/notify/service.js';
 import { deletePrefix } from '../engine/redis.js';
-import { dropDatabase, prepareDatabases } from '../engine/store/pg.js';
+import { createPool, dropDatabase, prepareDatabases } from '../engine/store/pg.js';
 import { freePort, startServerProcess } from './child-process.js';
 import { adminDatabaseUrl, benchDatabaseName, databaseUrl } from './postgres.js';
 
@@ -114,6 +121,7 @@ try {
     commitToReceiverMs: { p50: pct(endToEnd, 50), p99: pct(endToEnd, 99) },
   }, null, 1));
   await service.stop();
+  console.log(JSON.stringify({ perEventCost: await perEventCost(hotel.id, hotel.name) }, null, 1));
 } finally {
   receiver.close();
   await web.stop();
@@ -126,4 +134,59 @@ try {
   for (const url of [config.catalogUrl, ...config.shardDatabaseUrls]) await dropDatabase(url);
   // The guest mails of this run (one .eml per reservation event).
   await rm(vars.MAIL_DIR, { recursive: true, force: true });
+}
+
+/**
+ * CPU per event of the notifier's fixed work, over the hotel's reservation events as the notifier reads them (ranges
+ * of 1,000 events, as relay jobs carry): Postgres's backend (utime + stime of its process, in 10 ms ticks), reading
+ * them in this process, and writing their guest mails as files (this process, `process.cpuUsage`).
+ */
+async function perEventCost(hotelId: string, hotelName: string): Promise<Record<string, number>> {
+  const ticks = (pid: number) => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const micros = (u: NodeJS.CpuUsage) => u.user + u.system;
+  // On tmpfs where there is one, as the engine's bench writes its mails (see bench/engine-target.ts, benchMailDir).
+  const costDir = path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `${name}-cost`);
+  for (const [database, url] of config.shardDatabaseUrls.entries()) {
+    const pool = createPool(url, 1, 'notify-bench');
+    try {
+      const n = Number((await pool.query('SELECT count(*) AS n FROM outbox WHERE hotel_id = $1', [hotelId])).rows[0].n);
+      if (n === 0) continue;
+      const pid = Number((await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      const rounds = Number(process.env.NOTIFY_COST_ROUNDS ?? 3);
+      let events = 0;
+      const mails = [];
+      const pgBefore = ticks(pid);
+      const before = process.cpuUsage();
+      for (let round = 0; round < rounds; round++) {
+        for (let after = 0; after < n; after += 1_000) {
+          const hotels = await readRanges(pool, [{ hotelId, hotelName, database, after, upto: Math.min(n, after + 1_000) }], [...reservationEventTypes]);
+          for (const e of hotels[0].events) {
+            events++;
+            if (round === 0) mails.push(mailOf(e, hotelName)!);
+          }
+        }
+      }
+      const readMicros = micros(process.cpuUsage(before));
+      const pgMicros = (ticks(pid) - pgBefore) * 10_000;
+      const mailer = new Mailer(pool, { mailDir: costDir });
+      const mailBefore = process.cpuUsage();
+      await mailer.enqueue(mails);
+      const mailMicros = micros(process.cpuUsage(mailBefore));
+      await rm(costDir, { recursive: true, force: true });
+      const round1 = (x: number) => Math.round(x * 10) / 10;
+      return {
+        events: events / rounds,
+        postgresReadMicros: round1(pgMicros / events),
+        notifierReadMicros: round1(readMicros / events),
+        mailFileMicros: round1(mailMicros / mails.length),
+      };
+    } finally {
+      await pool.end();
+    }
+  }
+  return {};
 }

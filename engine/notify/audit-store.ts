@@ -48,14 +48,15 @@ export async function auditPage(
 export async function eventsSince(pools: Pool[], since: string, types: string[], hotelIds: string[]): Promise<NotificationEvent[]> {
   const out: NotificationEvent[] = [];
   for (const p of pools) {
-    const r = await p.query<OutboxEventRow>(
-      `SELECT ${outboxEventColumns} FROM outbox o LEFT JOIN reservations r ON r.id = o.reservation_id
+    const r = await p.query<OutboxEventRow>({
+      text: `SELECT ${outboxEventColumns} FROM outbox o LEFT JOIN reservations r ON r.id = o.reservation_id
         WHERE o.created_at >= $1 AND o.sequence IS NOT NULL AND o.type = ANY($2::text[])
           AND (cardinality($3::uuid[]) = 0 OR o.hotel_id = ANY($3::uuid[]))
           AND ${shardAtHome('o.shard')}
         ORDER BY o.hotel_id, o.sequence LIMIT 200000`,
-      [since, types, hotelIds],
-    );
+      values: [since, types, hotelIds],
+      rowMode: 'array',
+    });
     for (const row of r.rows) out.push(eventOfOutboxRow(row));
   }
   return out;

@@ -19,7 +19,8 @@ export interface GuestMail {
   html: string;
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const htmlSpecial = /[&<>"']/;
+const escapeHtml = (s: string) => (htmlSpecial.test(s) ? s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`) : s);
 const statusWords: Record<string, string> = {
   pending: 'pending (held until paid)',
   paid: 'paid',
@@ -35,17 +36,19 @@ export function mailOf(e: NotificationEvent, hotelName: string): GuestMail | und
   if (!r.guest?.email) return undefined;
   const hotel = hotelName || 'your hotel';
   const subject = `${hotel}, ${r.checkIn} to ${r.checkOut}: reservation ${r.status}`;
-  const lines = [
-    `Hello ${r.guest.name},`,
-    '',
+  // The paragraphs, blank lines between the greeting, the body and the signature (a <br> in the HTML part).
+  const greeting = `Hello ${r.guest.name},`;
+  const body = [
     `your reservation ${r.id} at ${hotel} from ${r.checkIn} to ${r.checkOut} (${r.roomCount} room${r.roomCount === 1 ? '' : 's'}) is now ${statusWords[r.status] ?? r.status}.`,
     `Total: ${r.totalAmount} ${r.currency} (minor units).`,
-    ...(r.cancelReason ? [`Reason: ${r.cancelReason}.`] : []),
-    '',
-    'This message was sent automatically.',
   ];
-  const html = `<!doctype html><html><body>${lines.map((l) => (l === '' ? '<br>' : `<p>${escapeHtml(l)}</p>`)).join('')}</body></html>`;
-  return { eventId: e.id, to: r.guest.email, subject, text: lines.join('\n'), html };
+  if (r.cancelReason) body.push(`Reason: ${r.cancelReason}.`);
+  const signature = 'This message was sent automatically.';
+  const text = `${greeting}\n\n${body.join('\n')}\n\n${signature}`;
+  let html = `<!doctype html><html><body><p>${escapeHtml(greeting)}</p><br>`;
+  for (const l of body) html += `<p>${escapeHtml(l)}</p>`;
+  html += `<br><p>${signature}</p></body></html>`;
+  return { eventId: e.id, to: r.guest.email, subject, text, html };
 }
 
 export class Mailer {

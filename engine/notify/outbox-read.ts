@@ -12,17 +12,21 @@ import { eventOfOutboxRow, outboxEventColumns, type OutboxEventRow } from './eve
  */
 export async function readRanges(pool: Pool, ranges: HotelRange[], types: string[] | null, log?: Logger): Promise<HotelEvents[]> {
   if (ranges.length === 0) return [];
-  const r = await pool.query<OutboxEventRow>(
-    `SELECT ${outboxEventColumns}
+  const r = await pool.query<OutboxEventRow>({
+    text: `SELECT ${outboxEventColumns}
        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS x(hotel_id, after, upto)
        JOIN outbox o ON o.hotel_id = x.hotel_id AND o.sequence > x.after AND o.sequence <= x.upto
        LEFT JOIN reservations r ON r.id = o.reservation_id
       WHERE $4::text[] IS NULL OR o.type = ANY($4::text[])
       ORDER BY o.hotel_id, o.sequence`,
-    [ranges.map((x) => x.hotelId), ranges.map((x) => x.after), ranges.map((x) => x.upto), types],
-  );
+    values: [ranges.map((x) => x.hotelId), ranges.map((x) => x.after), ranges.map((x) => x.upto), types],
+    rowMode: 'array',
+  });
   const byHotel = new Map<string, HotelEvents>(ranges.map((x) => [x.hotelId, { hotelId: x.hotelId, hotelName: x.hotelName, events: [] }]));
-  for (const row of r.rows) byHotel.get(row.hotel_id)?.events.push(eventOfOutboxRow(row));
+  for (const row of r.rows) {
+    const e = eventOfOutboxRow(row);
+    byHotel.get(e.hotelId)?.events.push(e);
+  }
   if (types === null) {
     for (const x of ranges) {
       const n = byHotel.get(x.hotelId)?.events.length ?? 0;

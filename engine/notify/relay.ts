@@ -131,7 +131,7 @@ export class OutboxRelay {
           // the relay queue those events again (at least once; the notifier drops them by event id), and the
           // relay's ~10 cursor commits a second no longer each wait for a WAL flush beside the writer's.
           c.on('error', () => {});
-          await c.query('SET synchronous_commit TO off');
+          await c.query("SET synchronous_commit TO off; SET application_name TO 'outbox-relay-lock'");
           lock = c;
         }
         const started = Date.now();

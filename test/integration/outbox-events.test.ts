@@ -10,7 +10,7 @@ import { withShardDb } from '../support/db.js';
 import { createNotificationsQueue } from '../../engine/jobs.js';
 import { OutboxRelay } from '../../engine/notify/relay.js';
 import { Notifier } from '../../engine/notify/notifier.js';
-import { availabilityData, eventOfOutboxRow, outboxEventColumns } from '../../engine/notify/events.js';
+import { availabilityData, epochMs, eventOfOutboxRow, outboxEventColumns } from '../../engine/notify/events.js';
 import { markRecorded, readRanges } from '../../engine/notify/outbox-read.js';
 import { createRedis, RedisKeys } from '../../engine/redis.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
@@ -144,8 +144,9 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     // The notifier and replays build each event from the outbox's columns: the same events as from the
     // outbox_events view's documents (created, paid with its payment, refunded, an expired hold, availability).
     const [fromView, fromColumns] = await withShardDb(env.config, hotel.id, async (c) => [
-      (await c.query(`SELECT hotel_id::text AS hotel_id, sequence, type, created_at, payload FROM outbox_events WHERE hotel_id = $1 ORDER BY sequence`, [hotel.id])).rows.map(eventOfOutboxRow),
-      (await c.query(`SELECT ${outboxEventColumns} FROM outbox o LEFT JOIN reservations r ON r.id = o.reservation_id WHERE o.hotel_id = $1 ORDER BY o.sequence`, [hotel.id])).rows.map(eventOfOutboxRow),
+      // The view's rows carry their document: the first five columns of outboxEventColumns are all that is read.
+      (await c.query({ text: `SELECT hotel_id::text, sequence, type, ${epochMs('created_at')}, payload FROM outbox_events WHERE hotel_id = $1 ORDER BY sequence`, values: [hotel.id], rowMode: 'array' })).rows.map(eventOfOutboxRow),
+      (await c.query({ text: `SELECT ${outboxEventColumns} FROM outbox o LEFT JOIN reservations r ON r.id = o.reservation_id WHERE o.hotel_id = $1 ORDER BY o.sequence`, values: [hotel.id], rowMode: 'array' })).rows.map(eventOfOutboxRow),
     ]);
     expect(fromColumns).to.deep.equal(fromView);
     expect(new Set(fromColumns.map((e) => e.type))).to.include.members(['reservation.created', 'reservation.paid', 'reservation.refunded', 'reservation.canceled', 'availability.changed']);

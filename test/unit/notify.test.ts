@@ -46,6 +46,10 @@ describe('notifications: pure parts', () => {
     expect(eventIdOf(h, 1)).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(eventIdOf(h, 1)).to.equal(eventIdOf(h, 1));
     expect(new Set(Array.from({ length: 1000 }, (_, i) => eventIdOf(h, i))).size).to.equal(1000);
+    // Fixed forever: receivers and replays match events by these ids (SHA-256 of "<hotel>:<sequence>", as computed
+    // when the first events were delivered).
+    expect(eventIdOf('5f0c6f5e-8d2a-4c1b-9a3e-2b7d4e6f8a10', 1)).to.equal('c5b51711-20e7-8024-90aa-af50e73d6dd5');
+    expect(eventIdOf('5f0c6f5e-8d2a-4c1b-9a3e-2b7d4e6f8a10', 12345)).to.equal('70705f23-517b-86b3-9abd-36eb937463ed');
   });
   it('a job names every hotel range it refers to (so a relay repeating a round with more events is a new job), and a job of an older relay still gives its events', () => {
     const a = { hotelId: 'a', hotelName: 'A', database: 0, after: 0, upto: 2 };
