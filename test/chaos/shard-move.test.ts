@@ -210,18 +210,25 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     const held = await holdLeaseRow(otherSource, other.shard);
     const crashMove = await move(other.shard, target);
     expect(crashMove.status, JSON.stringify(crashMove.body)).to.equal(202);
-    await waitUntil('the mover to wait at its seal', async () =>
-      withClient(otherSource, async (c) => (await c.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name LIKE 'worker-%'`)).rowCount === 1),
-    10_000, () => s.logs());
-    s.workers[0].signal('SIGKILL');
-    await s.workers[0].exited;
-    await held.release();
-    await s.startWorker();
-    await waitUntil('the next owner to finish the move', async () => {
-      const row = (await shards())[other.shard];
-      return row.lastMove?.id === (crashMove.body as { moveId: number }).moveId && row.lastMove.state === 'done';
-    }, 40_000, () => s.logs());
-    expect((await shards())[other.shard]).to.include({ database: target, state: 'serving' });
+    // A worker's session of the database waits for a lock (the held row).
+    const waitingFor = (url: string) => async () =>
+      withClient(url, async (c) => (await c.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name LIKE 'worker-%'`)).rowCount === 1);
+    // Kill the shard's owner (the newest worker) where it waits, let the held row go, start the next owner, and wait
+    // for it to finish the move: the shard serving in the target.
+    const killOwnerUntilMoved = async (held: { release(): Promise<void> }, movedShard: number, moveId: number) => {
+      const owner = s.workers[s.workers.length - 1];
+      owner.signal('SIGKILL');
+      await owner.exited;
+      await held.release();
+      await s.startWorker();
+      await waitUntil(`the next owner to finish move ${moveId}`, async () => {
+        const row = (await shards())[movedShard];
+        return row.lastMove?.id === moveId && row.lastMove.state === 'done';
+      }, 40_000, () => s.logs());
+      expect((await shards())[movedShard]).to.include({ database: target, state: 'serving' });
+    };
+    await waitUntil('the mover to wait at its seal', waitingFor(otherSource), 10_000, () => s.logs());
+    await killOwnerUntilMoved(held, other.shard, (crashMove.body as { moveId: number }).moveId);
     const afterCrash = await timedRequest(s.principals[0].client, 'POST', '/v1/reservations', stayBody(other, 26));
     expect(afterCrash.status, JSON.stringify(afterCrash.body)).to.equal(201);
     const id = (afterCrash.body as { id: string }).id;
@@ -250,24 +257,13 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     const fencedHeld = await holdLeaseRow(fencedSource, fenced.shard);
     const fencedMove = await move(fenced.shard, target);
     expect(fencedMove.status, JSON.stringify(fencedMove.body)).to.equal(202);
-    const waitingFor = (url: string) => async () =>
-      withClient(url, async (c) => (await c.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name LIKE 'worker-%'`)).rowCount === 1);
     await waitUntil('the mover to wait at its seal', waitingFor(fencedSource), 10_000, () => s.logs());
     const flipHeld = await holdMapRow(s.config.catalogUrl, fenced.shard);
     await fencedHeld.release();
     await waitUntil('the mover to wait at the flip', waitingFor(s.config.catalogUrl), 10_000, () => s.logs());
     const mark = await withClient(fencedSource, async (c) => (await c.query('SELECT moved_to FROM shard_leases WHERE shard = $1', [fenced.shard])).rows[0].moved_to);
     expect(mark, 'the source fenced before the crash').to.equal(`moved:${target}`);
-    const owner = s.workers[s.workers.length - 1];
-    owner.signal('SIGKILL');
-    await owner.exited;
-    await flipHeld.release();
-    await s.startWorker();
-    await waitUntil('the next owner to finish the fenced move', async () => {
-      const row = (await shards())[fenced.shard];
-      return row.lastMove?.id === (fencedMove.body as { moveId: number }).moveId && row.lastMove.state === 'done';
-    }, 40_000, () => s.logs());
-    expect((await shards())[fenced.shard]).to.include({ database: target, state: 'serving' });
+    await killOwnerUntilMoved(flipHeld, fenced.shard, (fencedMove.body as { moveId: number }).moveId);
     expect(s.workers[s.workers.length - 1].log(), 'the next owner settled the fenced move').to.contain('finishing a shard move whose owner stopped after the fence');
     const afterFence = await timedRequest(s.principals[0].client, 'POST', '/v1/reservations', stayBody(fenced, 29));
     expect(afterFence.status, JSON.stringify(afterFence.body)).to.equal(201);
