@@ -22,6 +22,12 @@ export interface SummaryRow {
   oversold: { overLimit: number; overbooked: number; mismatched: number };
   /** Flash: ms from the start until the last 201 (the stock was gone), median over rounds. */
   soldOutMs?: number;
+  /**
+   * Duration scenarios: ms from the start of the measured load to its first 409 (a night full), median over rounds
+   * that had one. Once the busiest nights are full, cheap 409s add to decisions/s: a target that holds faster gets
+   * there sooner.
+   */
+  firstRefusalMs?: number;
   /** Highest 1-minute host load average seen at the end of a round (2 cores: above 2 the runs competed for CPU). */
   hostLoadMax: number;
   /** Busy CPU ms of the whole machine (load generator included) per decision during the load, median over rounds. */
@@ -55,6 +61,7 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
     const byThroughput = [...ok].sort((a, b) => a.load!.throughput - b.load!.throughput);
     const middle = byThroughput[Math.floor((byThroughput.length - 1) / 2)];
     const soldOut = loads.filter((l) => l.statusTimesMs['201']).map((l) => l.statusTimesMs['201'].last);
+    const refused = loads.filter((l) => l.statusTimesMs['409']).map((l) => l.statusTimesMs['409'].first);
     rows.push({
       scenario: group[0].scenario,
       target: group[0].target,
@@ -78,6 +85,7 @@ export function summarize(records: RunRecord[]): SummaryRow[] {
       targetCpuMsPerDecision: perDecision(ok, (r) => r.targetCpuMs, 1000),
       instructionsPerDecisionM: perDecision(ok, (r) => (r.hostCpu?.instructions ? r.hostCpu.instructions / 1e6 : undefined), 100),
       soldOutMs: group[0].scenario === 'flash' && soldOut.length ? Math.round(median(soldOut)) : undefined,
+      firstRefusalMs: group[0].scenario !== 'flash' && refused.length ? Math.round(median(refused)) : undefined,
       failedChecks: [
         ...new Set(group.flatMap((r) => [...r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`), ...(r.error ? [`error: ${r.error}`] : [])])),
       ],
@@ -122,7 +130,7 @@ export function markdownTable(rows: SummaryRow[]): string {
         r.max,
         answers,
         `${r.oversold.overLimit}/${r.oversold.overbooked}/${r.oversold.mismatched}`,
-        r.soldOutMs === undefined ? '' : `${r.soldOutMs} ms`,
+        r.soldOutMs !== undefined ? `${r.soldOutMs} ms` : r.firstRefusalMs !== undefined ? `first 409 at ${r.firstRefusalMs} ms` : '',
         r.cpuMsPerDecision ?? '',
         r.targetCpuMsPerDecision ?? '',
         r.instructionsPerDecisionM ?? '',
