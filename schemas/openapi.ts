@@ -142,7 +142,7 @@ export const routes: RouteDoc[] = [
   { tag: 'Batches', method: 'get', path: '/v1/batches/:batchId', summary: 'A batch and its per-item results in item order', who: 'its creator, admin', answers: { 200: json(res.batchSchema, 'the batch') }, errors: [404] },
   // Operations
   { tag: 'Operations', method: 'get', path: '/healthz', summary: 'Liveness', who: 'public', answers: { 200: json(res.healthSchema, 'the process runs') } },
-  { tag: 'Operations', method: 'get', path: '/readyz', summary: 'Readiness: Redis and every Postgres database answer', who: 'public', answers: { 200: json(res.readinessSchema, 'ready'), 503: json(res.readinessSchema, 'not ready: the checks say why') } },
+  { tag: 'Operations', method: 'get', path: '/readyz', summary: 'Readiness: Redis and every Postgres database answer, and every shard database is migrated', who: 'public', answers: { 200: json(res.readinessSchema, 'ready'), 503: json(res.readinessSchema, 'not ready: the checks say why') } },
   { tag: 'Webhooks', method: 'post', path: '/v1/webhooks', summary: 'Subscribe a URL to events (SSRF guard: loopback, private and link-local addresses refused)', who: 'admin, staff, partner', body: http.webhookBody, answers: { 201: json(res.webhookCreatedSchema, 'the webhook; its secret is shown only here', location) } },
   { tag: 'Webhooks', method: 'get', path: '/v1/webhooks', summary: 'List my webhooks', who: 'admin (all), staff, partner (their own)', query: http.webhooksListQuery, answers: { 200: json(res.webhookListSchema, 'a page of webhooks') } },
   { tag: 'Webhooks', method: 'get', path: '/v1/webhooks/:id', summary: 'A webhook', who: 'its creator, admin', answers: { 200: json(res.webhookSchema, 'the webhook') }, errors: [404] },
@@ -171,7 +171,7 @@ const errorMeaning: Record<ErrorStatus, string> = {
   413: 'payload_too_large: over 1 MiB (16 MiB for /v1/batches)',
   422: 'idempotency_mismatch: the same key with another body, principal or hotel',
   429: 'rate_limited: retry after Retry-After seconds',
-  503: 'unavailable: Redis or a database cannot be reached; retry after Retry-After seconds',
+  503: 'unavailable: Redis or a database cannot be reached, or a shard database is not migrated; retry after Retry-After seconds',
 };
 
 /** The error statuses an operation can give: what its kind can always give, and its own. */

@@ -116,11 +116,16 @@ export class ShardReader {
 
   /** Whether the database holding this hotel failed its last check. */
   isDown(hotelId: string): boolean {
-    return this.down.get(this.directory.databaseOf(shardOf(hotelId, this.shardCount))) ?? false;
+    return this.down.get(this.databaseOf(hotelId)) ?? false;
+  }
+
+  /** The id of the shard database that holds this hotel, as the map says now. */
+  private databaseOf(hotelId: string): number {
+    return this.directory.databaseOf(shardOf(hotelId, this.shardCount));
   }
 
   poolOf(hotelId: string): Pool {
-    return this.directory.poolOfShard(shardOf(hotelId, this.shardCount));
+    return this.directory.pool(this.databaseOf(hotelId));
   }
 
   /**
@@ -243,7 +248,7 @@ export class ShardReader {
   }
 
   async listReservations(f: ReservationFilter, cursor: string | undefined, limit: number): Promise<Page<Reservation>> {
-    const one = f.hotelIds && f.hotelIds.length === 1 ? this.directory.databaseOf(shardOf(f.hotelIds[0], this.shardCount)) : undefined;
+    const one = f.hotelIds && f.hotelIds.length === 1 ? this.databaseOf(f.hotelIds[0]) : undefined;
     const pools = one === undefined ? undefined : [{ pool: this.directory.pool(one), database: one }];
     const parts = await this.eachDatabase(async (p) => {
         const r = await p.query(
