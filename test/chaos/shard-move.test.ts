@@ -14,11 +14,12 @@ import { ChaosStack, sleep, waitUntil, withClient, type ChaosHotel } from '../su
 import { ReservationLoad, stayBody, timedRequest } from '../support/chaos-load.js';
 import { availabilityDiffs, checkInvariants } from '../support/chaos-invariants.js';
 import { adminToken } from '../support/env.js';
-import { dayFromToday } from '../support/fixtures.js';
+import { createHotel, createRoomType, dayFromToday } from '../support/fixtures.js';
 import { freePort, startPrivatePostgres, type PrivatePostgres } from '../support/private-servers.js';
 import { createPool, migrate, shardAtHome } from '../../engine/store/pg.js';
 import { ShardStore } from '../../engine/store/shard-store.js';
 import { ShardNotHomeError } from '../../engine/store/shard-copy.js';
+import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -249,9 +250,17 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     // shard_map row locked), the worker is killed there, and the next owner, refused an epoch by the fenced source,
     // flips the map and welcomes the shard in the target. Nothing is lost, and the shard lives in the target only.
     const third = s.hotels.find((h) => h.shard !== shard && h.shard !== other.shard && h.database === source) ?? s.hotels.find((h) => h.shard !== shard && h.shard !== other.shard)!;
-    const fenced = s.hotels.find((h) => ![shard, other.shard, third.shard].includes(h.shard));
-    if (!fenced) throw new Error(`four hotels of distinct shards expected: ${JSON.stringify(s.hotels)}`);
-    const fencedSource = s.config.shardDatabaseUrls[fenced.database];
+    // A hotel of a shard no other case here moves (made for it: the populated hotels may share shards).
+    let fencedHotel = await createHotel(s.admin, { name: 'Chaos fenced' });
+    while ([shard, other.shard, third.shard].includes(shardOf(fencedHotel.id, s.config.shardCount))) fencedHotel = await createHotel(s.admin, { name: 'Chaos fenced' });
+    const fencedShard = shardOf(fencedHotel.id, s.config.shardCount);
+    const fenced: ChaosHotel = {
+      id: fencedHotel.id,
+      roomTypeId: (await createRoomType(s.admin, fencedHotel.id, { totalInventory: 200 })).id,
+      shard: fencedShard,
+      database: databaseOfShard(fencedShard, s.config.shardDatabaseUrls.length),
+    };
+    const fencedSource = s.shardDbUrl(fenced.id);
     const beforeFenced = await timedRequest(s.principals[0].client, 'POST', '/v1/reservations', stayBody(fenced, 28));
     expect(beforeFenced.status, JSON.stringify(beforeFenced.body)).to.equal(201);
     const fencedHeld = await holdLeaseRow(fencedSource, fenced.shard);
