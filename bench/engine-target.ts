@@ -216,6 +216,9 @@ async function startWorkerProcess(env: NodeJS.ProcessEnv, flags: string[], file 
   const child = spawn(process.execPath, [...flags, ...semiSpace, path.join(dist, file)], {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
+    // The notifier in a session of its own, as `npm start` runs it, so that its lower CPU priority also holds
+    // against Postgres's backends (engine/cpu-priority.ts).
+    detached: file === 'workers/notifier.js',
   });
   const lines: string[] = [];
   child.stderr?.on('data', (d: Buffer) => {

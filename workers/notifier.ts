@@ -1,7 +1,7 @@
 // `notifier` process (Procfile): the outbox relay (committed events → the notifications queue, in order per hotel)
 // and the notifier (signed webhooks with retries, guest e-mails). With METRICS_PORT set it serves /healthz and
 // /metrics there, like a worker (outbox_lag_seconds, webhook_deliveries_total, the process metrics).
-import os from 'node:os';
+import { lowerCpuPriority } from '../engine/cpu-priority.js';
 import { createLogger } from '../engine/log.js';
 import { processMetrics } from '../engine/metrics.js';
 import { startNotificationService } from '../engine/notify/service.js';
@@ -17,12 +17,9 @@ const {
 } = await startOrExit(async (config) => {
   const log = createLogger('notifier', config.logLevel);
   // Background work: on cores shared with the API, the workers and Postgres, decisions go first and notifications
-  // catch up in the lulls (outbox_lag_seconds shows how far behind). Raising one's own nice needs no privilege.
-  try {
-    if (os.getPriority() < config.notifierNice) os.setPriority(config.notifierNice);
-  } catch (err) {
-    log.warn('could not lower the CPU priority', { err: (err as Error).message });
-  }
+  // catch up in the lulls (outbox_lag_seconds shows how far behind). See engine/cpu-priority.ts for the session group.
+  const priority = lowerCpuPriority(config.notifierNice, log);
+  log.debug('cpu priority', { ...priority });
   await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
   const service = startNotificationService(config, log);
   processMetrics.setOutboxLagSource(() => service.relay.outboxLagSeconds());
