@@ -74,13 +74,30 @@ export async function dropDatabase(url: string): Promise<void> {
 
 const migrationsRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schemas/migrations');
 
+/** The names of the migrations of a kind, in the order they apply. */
+async function migrationFiles(kind: 'catalog' | 'shard'): Promise<string[]> {
+  return (await readdir(path.join(migrationsRoot, kind))).filter((f) => f.endsWith('.sql')).sort();
+}
+
+/** The migrations of `kind` that a database has not applied (every one when it has no schema_migrations table). */
+export async function pendingMigrations(db: Pool, kind: 'catalog' | 'shard'): Promise<string[]> {
+  const files = await migrationFiles(kind);
+  try {
+    const done = new Set((await db.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
+    return files.filter((f) => !done.has(f));
+  } catch (err) {
+    if (sqlState(err) === '42P01') return files;
+    throw err;
+  }
+}
+
 /**
  * Apply the versioned SQL files of `schemas/migrations/<kind>/` that the database has not seen, in name order,
  * each in its own transaction, under an advisory lock so that concurrent starters apply each file once.
  */
 export async function migrate(url: string, kind: 'catalog' | 'shard'): Promise<string[]> {
   const dir = path.join(migrationsRoot, kind);
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  const files = await migrationFiles(kind);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const applied: string[] = [];
@@ -180,10 +197,22 @@ export class ShardDatabaseNotMigrated extends Error {
   }
 }
 
-/** Whether an error is a missing table or function: a database without the engine's schema. */
-export function isMissingSchema(err: unknown): boolean {
+/** Whether an error is a missing table or function: a database without the engine's schema, or a bug. */
+function isMissingSchema(err: unknown): boolean {
   const code = sqlState(err);
   return code === '42P01' || code === '42883';
+}
+
+/**
+ * A read's error on a shard database, as the caller should see it: ShardDatabaseNotMigrated when a table or function
+ * is missing because the database lacks some of the engine's migrations; the error itself otherwise (a table or
+ * function missing from a migrated database is a bug in the query or the schema, and must not pass for an operator's
+ * unmigrated database).
+ */
+export async function shardReadError(err: unknown, db: Pool, database: number): Promise<unknown> {
+  if (!isMissingSchema(err)) return err;
+  const pending = await pendingMigrations(db, 'shard').catch(() => []);
+  return pending.length > 0 ? new ShardDatabaseNotMigrated(database) : err;
 }
 
 /**

@@ -3,7 +3,7 @@ import { formatDay, parseDay } from '../core/dates.js';
 import type { Hotel, PricingTier, Reservation, RoomType } from '../core/types.js';
 import { shardOf } from '../shard-map.js';
 import type { ShardDirectory } from '../shard-directory.js';
-import { isMissingSchema, ShardDatabaseNotMigrated, shardAtHome, type Pool, type PoolClient } from './pg.js';
+import { shardAtHome, shardReadError, type Pool, type PoolClient } from './pg.js';
 import type { ReservationClaims } from './reservation-claims.js';
 import { hotelColumns, hotelFromRow, pricingTiersFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 
@@ -78,13 +78,14 @@ export class ShardReader {
 
   /**
    * `read` run on every shard database at once (or on `pools`, indexed by database id), in the databases' order. A
-   * database without the engine's schema fails the whole read as ShardDatabaseNotMigrated (a 503 naming it).
+   * database that lacks some of the engine's migrations fails the whole read as ShardDatabaseNotMigrated (a 503
+   * naming it); a table or function missing from a migrated one fails it as it is (a bug: a 500).
    */
   private eachDatabase<T>(read: (p: Pool, database: number) => Promise<T>, pools: { pool: Pool; database: number }[] = this.directory.allPools()): Promise<T[]> {
     return Promise.all(
       pools.map(({ pool, database }) =>
-        read(pool, database).catch((err: unknown) => {
-          throw isMissingSchema(err) ? new ShardDatabaseNotMigrated(database) : err;
+        read(pool, database).catch(async (err: unknown) => {
+          throw await shardReadError(err, pool, database);
         }),
       ),
     );
