@@ -11,7 +11,8 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { adminToken, startSeededEngine, stopEngine, type EngineProcesses } from './engine-target.js';
+import { adminToken, notificationBacklog, startSeededEngine, stopEngine, type EngineProcesses } from './engine-target.js';
+import { notificationsCatchUp, type NotifierCatchUp } from './runner.js';
 import { countOversoldNightsIn, type OversoldCount } from './oversold.js';
 import { mulberry32 } from '../engine/core/random.js';
 import { addDays, type Catalog, type Scenario } from './scenarios.js';
@@ -52,6 +53,8 @@ export interface BatchIngestResult {
   healthz: { samples: number; p50: number; p99: number; max: number; failed: number };
   eventLoopLag: { before: LagMetrics; after: LagMetrics };
   oversold: OversoldCount;
+  /** The notifier after the ingest (undefined with BENCH_NOTIFIER=0). */
+  notifications?: NotifierCatchUp;
   hostLoadAverage: number;
   seedMs: number;
 }
@@ -191,6 +194,7 @@ export async function runBatchIngest(
     await posting;
     sampling = false;
     await sampler;
+    const notifications = engine.notifier ? await notificationsCatchUp(() => notificationBacklog(engine!)) : undefined;
     const hostLoadAverage = Math.round(os.loadavg()[0] * 100) / 100;
     const lagAfter = await lag(base);
     const oversold = await countOversoldNightsIn(engine.shardUrls);
@@ -211,6 +215,7 @@ export async function runBatchIngest(
       healthz: { samples: healthLatencies.length, ...pct(healthLatencies), failed: healthFailed },
       eventLoopLag: { before: lagBefore, after: lagAfter },
       oversold,
+      notifications,
       hostLoadAverage,
       seedMs: started.seedMs,
     };

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { deletePrefix } from '../engine/redis.js';
 import { freePort, startServerProcess, type ServerProcess } from './child-process.js';
-import { adminDatabaseUrl, benchDatabaseName, databaseUrl, dropBenchDatabase, withAdminClient } from './postgres.js';
+import { adminDatabaseUrl, benchDatabaseName, databaseUrl, dropBenchDatabase, withAdminClient, withClient } from './postgres.js';
 import { backendPids } from './host-cpu.js';
 import { sellableLimit, tomorrowUtc } from './seed-baseline.js';
 import type { Catalog, Scenario } from './scenarios.js';
@@ -455,7 +455,28 @@ export function engineTarget(
     },
     current: () => engine,
     diagnostics: async () => (engine ? engineCounters(engine) : {}),
+    notificationBacklog: async () => (engine?.notifier ? notificationBacklog(engine) : undefined),
   };
+}
+
+/**
+ * Events the engine's shard databases committed that its notifier has not recorded yet: by hotel, the committed
+ * high-water mark (hotels.event_sequence) less what the notifier has marked recorded (outbox_cursors.recorded).
+ */
+export async function notificationBacklog(e: EngineProcesses): Promise<number> {
+  const parts = await Promise.all(
+    e.shardUrls.map((url) =>
+      withClient(url, async (c) => {
+        const r = await c.query<{ behind: string | null }>(
+          `SELECT sum(h.event_sequence - COALESCE(c.recorded, 0)) AS behind
+             FROM hotels h LEFT JOIN outbox_cursors c ON c.hotel_id = h.id
+            WHERE h.event_sequence > COALESCE(c.recorded, 0)`,
+        );
+        return Number(r.rows[0]?.behind ?? 0);
+      }),
+    ),
+  );
+  return parts.reduce((a, b) => a + b, 0);
 }
 
 /**

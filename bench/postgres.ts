@@ -51,15 +51,20 @@ function assertBenchName(name: string): void {
   }
 }
 
-/** A client on the maintenance database, for the length of `fn`. */
-export async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(pgConfig(adminDatabaseUrl()));
+/** A client on the database of `url`, for the length of `fn`. */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client(pgConfig(url));
   await client.connect();
   try {
     return await fn(client);
   } finally {
     await client.end();
   }
+}
+
+/** A client on the maintenance database, for the length of `fn`. */
+export function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(adminDatabaseUrl(), fn);
 }
 
 export async function createBenchDatabase(name: string): Promise<string> {
@@ -127,16 +132,12 @@ export async function migrateShardDatabase(url: string): Promise<string[]> {
 }
 
 /** The server's cumulative counters for one database (pg_stat_database; refreshed about once a second). */
-export async function databaseCounters(url: string): Promise<Record<string, number>> {
-  const client = new pg.Client(pgConfig(url));
-  await client.connect();
-  try {
+export function databaseCounters(url: string): Promise<Record<string, number>> {
+  return withClient(url, async (client) => {
     const { rows } = await client.query<Record<string, string>>(
       `SELECT xact_commit AS "pgCommits", xact_rollback AS "pgRollbacks", deadlocks AS "pgDeadlocks"
          FROM pg_stat_database WHERE datname = current_database()`,
     );
     return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, Number(v)]));
-  } finally {
-    await client.end();
-  }
+  });
 }

@@ -52,7 +52,7 @@ import { measureWorkerMemory, type MemoryResult } from './memory.js';
 import { measureShardMoves, type ShardMoveResult } from './shard-move.js';
 import { adminDatabaseUrl, dropBenchDatabase, dropOrphanBenchDatabases, pgConfig } from './postgres.js';
 import { markdownTable, median, summarize } from './report.js';
-import { runBench, stopActiveTarget, type DuringLoadHook, type RunRecord } from './runner.js';
+import { catchUpText, runBench, stopActiveTarget, type DuringLoadHook, type RunRecord } from './runner.js';
 import { benchScenarios, type Scenario } from './scenarios.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -240,6 +240,7 @@ async function main(): Promise<void> {
       const result = await runBatchIngest(spreadShape, ingest, log);
       ingestRuns.push({ round, result });
       log(`  ${result.held + result.rejected} decided in ${result.durationMs} ms: ${fmtInt(result.reservationsPerSecond)} reservations/s; /healthz p99 ${result.healthz.p99} ms; host load ${result.hostLoadAverage}`);
+      if (result.notifications) log(`  notifier: ${catchUpText(result.notifications).join(' behind at the end, caught up after ')}`);
     } catch (err) {
       ingestRuns.push({ round, error: (err as Error).message });
       log(`  failed: ${(err as Error).message}`);
@@ -582,7 +583,10 @@ async function main(): Promise<void> {
         '(reservations from arrays + the nights\' `reserved` counters; no decision, idempotency record, outbox or version).',
       '',
     );
-    md.push('| round | engine reservations/s | held / rejected | all 202 at | POST p50/p99 ms | /healthz p50/p99/max ms | API loop lag max / p99 ms (before → after) | oversold | bulk rows/s | bulk batch p50/p99 ms | host load |', '|---|---|---|---|---|---|---|---|---|---|---|');
+    md.push(
+      '| round | engine reservations/s | held / rejected | all 202 at | POST p50/p99 ms | /healthz p50/p99/max ms | API loop lag max / p99 ms (before → after) | oversold | notifier behind at the end | caught up after | bulk rows/s | bulk batch p50/p99 ms | host load |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    );
     for (let r = 1; r <= rounds; r++) {
       const i = ingestRuns.find((x) => x.round === r);
       const b = bulkRuns.find((x) => x.round === r);
@@ -591,7 +595,7 @@ async function main(): Promise<void> {
       md.push(
         `| ${r} | ${ir ? fmtInt(ir.reservationsPerSecond) : `failed: ${i?.error ?? 'not run'}`} | ${ir ? `${ir.held} / ${ir.rejected}` : ''} | ${ir ? `${ir.allAcceptedMs} ms` : ''} | ${ir ? `${ir.postLatencyMs.p50} / ${ir.postLatencyMs.p99}` : ''} | ` +
           `${ir ? `${ir.healthz.p50} / ${ir.healthz.p99} / ${ir.healthz.max}` : ''} | ${ir ? `${ir.eventLoopLag.before.maxMs} / ${ir.eventLoopLag.before.p99Ms} → ${ir.eventLoopLag.after.maxMs} / ${ir.eventLoopLag.after.p99Ms}` : ''} | ` +
-          `${ir ? `${ir.oversold.overLimit}/${ir.oversold.overbooked}/${ir.oversold.mismatched}` : ''} | ${br ? fmtInt(br.rowsPerSecond) : `failed: ${b?.error ?? 'not run'}`} | ${br ? `${br.batchLatencyMs.p50} / ${br.batchLatencyMs.p99}` : ''} | ${ir?.hostLoadAverage ?? ''} / ${br?.hostLoadAverage ?? ''} |`,
+          `${ir ? `${ir.oversold.overLimit}/${ir.oversold.overbooked}/${ir.oversold.mismatched}` : ''} | ${catchUpText(ir?.notifications).join(' | ')} | ${br ? fmtInt(br.rowsPerSecond) : `failed: ${b?.error ?? 'not run'}`} | ${br ? `${br.batchLatencyMs.p50} / ${br.batchLatencyMs.p99}` : ''} | ${ir?.hostLoadAverage ?? ''} / ${br?.hostLoadAverage ?? ''} |`,
       );
     }
     md.push('', 'The API\'s event-loop lag gauges are cumulative since the API process started (start-up and the warm-up included), so "before → after" shows whether the ingest raised them; the /healthz latency is sampled every 50 ms during the ingest only.', '');
@@ -660,13 +664,22 @@ async function main(): Promise<void> {
           'per decision, and Redis commands per decision (`total_commands_processed` of the whole Redis server, which other users share: an upper bound).',
         '',
       );
-      md.push('| round | scenario | target | decisions | jobs | commands per job | shard Postgres commits per decision | Redis commands per decision (≤) |', '|---|---|---|---|---|---|---|---|');
+      md.push(
+        'The notifier (when it runs): events committed that it had not recorded yet (guest mails written, deliveries recorded) when the load ended, and how long after the end it had none left.',
+        '',
+      );
+      md.push(
+        '| round | scenario | target | decisions | jobs | commands per job | shard Postgres commits per decision | Redis commands per decision (≤) | notifier behind at the end | caught up after |',
+        '|---|---|---|---|---|---|---|---|---|---|',
+      );
       for (const r of engineRuns) {
         const d = r.diagnostics!;
         const l = r.load!;
+        const n = r.notifications;
         const decisions = (l.statuses['201'] ?? 0) + (l.statuses['409'] ?? 0);
         md.push(
-          `| ${r.round} | ${r.scenario} | ${r.target} | ${fmtInt(decisions)} | ${fmtInt(d.routerJobs)} | ${round2(d.routerCommands / d.routerJobs)} | ${round2(d.shardPgCommits / decisions)} | ${round2(d.redisCommandsServerWide / decisions)} |`,
+          `| ${r.round} | ${r.scenario} | ${r.target} | ${fmtInt(decisions)} | ${fmtInt(d.routerJobs)} | ${round2(d.routerCommands / d.routerJobs)} | ${round2(d.shardPgCommits / decisions)} | ${round2(d.redisCommandsServerWide / decisions)} | ` +
+            `${catchUpText(n).join(' | ')} |`,
         );
       }
       md.push('');

@@ -23,6 +23,11 @@ export interface RunRecord {
   hostCpu?: HostCpu;
   /** CPU ms the target's own processes (servers, Postgres backends of its databases) spent during the measured load. */
   targetCpuMs?: number;
+  /**
+   * The notifier after the measured load: events committed but not yet recorded when the load ended, and how long
+   * after the load's end the backlog was gone (null: not within notifiedWithinMs).
+   */
+  notifications?: NotifierCatchUp;
   /** What a `duringLoad` hook measured beside the load (the engine's freshness probe, for instance). */
   extra?: Record<string, unknown>;
   checks: ScenarioCheck[];
@@ -115,6 +120,7 @@ async function runOne(
       await instructions.stop();
       if (finishSideMeasure) record.extra = await finishSideMeasure();
     }
+    if (record.load && target.notificationBacklog) record.notifications = await notificationsCatchUp(() => target.notificationBacklog!());
     record.hostLoadAverage = Math.round(os.loadavg()[0] * 100) / 100;
     const after = await target.diagnostics?.().catch(() => undefined);
     if (after) {
@@ -138,4 +144,31 @@ async function runOne(
     await target.stop().catch((err: Error) => log(`  stop failed: ${err.message}`));
   }
   return record;
+}
+
+/** The notifier after a load: events it had not recorded when the load ended, and when it had none left. */
+export interface NotifierCatchUp {
+  behindAtEnd: number;
+  /** Milliseconds after the load's end (null: not within notifiedWithinMs). */
+  caughtUpAfterMs: number | null;
+}
+
+const notifiedWithinMs = 120_000;
+
+/** Read a notifier's backlog from the end of a load until it is 0 (undefined when the target runs no notifier). */
+export async function notificationsCatchUp(backlog: () => Promise<number | undefined>): Promise<NotifierCatchUp | undefined> {
+  const ended = Date.now();
+  const behindAtEnd = await backlog().catch(() => undefined);
+  if (behindAtEnd === undefined) return undefined;
+  for (let behind = behindAtEnd; ; behind = (await backlog().catch(() => undefined)) ?? behind) {
+    if (behind === 0) return { behindAtEnd, caughtUpAfterMs: Date.now() - ended };
+    if (Date.now() - ended > notifiedWithinMs) return { behindAtEnd, caughtUpAfterMs: null };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A catch-up as the report shows it. */
+export function catchUpText(n: NotifierCatchUp | undefined): [string, string] {
+  if (!n) return ['', ''];
+  return [`${n.behindAtEnd.toLocaleString('en-US')} events`, n.caughtUpAfterMs === null ? `not within ${notifiedWithinMs / 1000} s` : `${n.caughtUpAfterMs.toLocaleString('en-US')} ms`];
 }

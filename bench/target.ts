@@ -26,4 +26,9 @@ export interface Target {
   processIds?(): Promise<number[]>;
   /** Optional counters read after the load (retries, deadlocks…), shown in the raw records. */
   diagnostics?(): Promise<Record<string, number>>;
+  /**
+   * Events committed that the target's notifier has not recorded yet (mails written, deliveries recorded), or
+   * undefined when it runs no notifier: read when the load ends, then until it reaches 0.
+   */
+  notificationBacklog?(): Promise<number | undefined>;
 }
