@@ -3,7 +3,7 @@
 // A nice value alone is not enough on Linux with autogroup scheduling (`/proc/sys/kernel/sched_autogroup_enabled`,
 // on by default, effective while the processes are in the root CPU cgroup, as on a plain host or VM): the scheduler
 // first shares the CPU between sessions, and a nice value only weighs within its session. Each Postgres backend is
-// a session of its own (it calls setsid), so a notifier at nice 10 beside the API's and workers' node processes still
+// a session of its own (it calls setsid), so a niced notifier beside the API's and workers' node processes still
 // takes a whole session's share against the writers' Postgres backends. A process that leads its own session (started
 // detached, as `npm start` and the bench start the notifier) also sets its session group's nice, through
 // `/proc/self/autogroup`; raising it needs no privilege.

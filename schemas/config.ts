@@ -180,7 +180,7 @@ export const envSchema = z.object({
   // How long delivered outbox rows are kept (and how far back a replay may reach).
   OUTBOX_RETENTION_HOURS: int(1, 24 * 365, 7 * 24),
   // The notifier's CPU priority (Unix nice, 0..19): background work that yields to decisions on shared cores.
-  NOTIFIER_NICE: int(0, 19, 10),
+  NOTIFIER_NICE: int(0, 19, 19),
   AUDIT_RETENTION_DAYS: int(1, 3650, 400),
   // Tests only: the webhook retry schedule (and Retry-After) multiplied by this many thousandths (1000: as API.md says).
   WEBHOOK_RETRY_SCALE_PERMILLE: int(0, 1000, 1000),

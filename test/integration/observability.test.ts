@@ -118,9 +118,9 @@ describe('observability: metrics, request ids, access and decision logs (issue 1
     notifier = await spawnNotifier(vars);
     const n = notifier;
     await waitFor("the notifier's /healthz", async () => (await fetch(`${n.url}/healthz`).catch(() => undefined))?.status === 200, 30_000, () => n.tail());
-    // Background work at a lower CPU priority by default (NOTIFIER_NICE 10): /proc/<pid>/stat's 19th field.
+    // Background work at a lower CPU priority by default (NOTIFIER_NICE 19): /proc/<pid>/stat's 19th field.
     const stat = readFileSync(`/proc/${n.child.pid}/stat`, 'utf8');
-    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])).to.equal(10);
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])).to.equal(19);
     expect((await reserve(admin)).status).to.equal(201);
     await waitFor('a delivery', async () => receiver.on('/hook').length > 0, 30_000, () => n.tail());
     let parsed = checkExposition(await (await fetch(`${n.url}/metrics`)).text(), 'notifier');
