@@ -11,7 +11,7 @@
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { adminToken, notificationBacklog, startSeededEngine, stopEngine, type EngineProcesses } from './engine-target.js';
+import { adminToken, notifierState, startSeededEngine, stopEngine, type EngineProcesses } from './engine-target.js';
 import { notificationsCatchUp, type NotifierCatchUp } from './runner.js';
 import { countOversoldNightsIn, type OversoldCount } from './oversold.js';
 import { mulberry32 } from '../engine/core/random.js';
@@ -120,6 +120,7 @@ export async function runBatchIngest(
     const batches = ingestBatches(started.catalog, options).map((items) => JSON.stringify({ items }));
     log(`  ingest: ${options.items} reservations as ${batches.length} batches, ${options.concurrency} POSTs at a time`);
     const lagBefore = await lag(base);
+    const notifierBefore = engine.notifier ? await notifierState(engine) : undefined;
 
     // /healthz every 50 ms (one at a time) for as long as the ingest runs.
     sampling = true;
@@ -194,7 +195,7 @@ export async function runBatchIngest(
     await posting;
     sampling = false;
     await sampler;
-    const notifications = engine.notifier ? await notificationsCatchUp(() => notificationBacklog(engine!)) : undefined;
+    const notifications = notifierBefore ? await notificationsCatchUp(() => notifierState(engine!), notifierBefore) : undefined;
     const hostLoadAverage = Math.round(os.loadavg()[0] * 100) / 100;
     const lagAfter = await lag(base);
     const oversold = await countOversoldNightsIn(engine.shardUrls);

@@ -21,10 +21,10 @@ import { Redis } from 'ioredis';
 import { deletePrefix } from '../engine/redis.js';
 import { freePort, startServerProcess, type ServerProcess } from './child-process.js';
 import { adminDatabaseUrl, benchDatabaseName, databaseUrl, dropBenchDatabase, withAdminClient, withClient } from './postgres.js';
-import { backendPids } from './host-cpu.js';
+import { backendPids, readProcessCpu } from './host-cpu.js';
 import { sellableLimit, tomorrowUtc } from './seed-baseline.js';
 import type { Catalog, Scenario } from './scenarios.js';
-import type { Target, TargetEndpoint } from './target.js';
+import type { NotifierState, Target, TargetEndpoint } from './target.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`;
@@ -455,28 +455,42 @@ export function engineTarget(
     },
     current: () => engine,
     diagnostics: async () => (engine ? engineCounters(engine) : {}),
-    notificationBacklog: async () => (engine?.notifier ? notificationBacklog(engine) : undefined),
+    notifierState: async () => (engine?.notifier ? notifierState(engine) : undefined),
   };
 }
 
 /**
- * Events the engine's shard databases committed that its notifier has not recorded yet: by hotel, the committed
- * high-water mark (hotels.event_sequence) less what the notifier has marked recorded (outbox_cursors.recorded).
+ * The engine's notifier now: events its shard databases committed that it has not recorded yet (by hotel, the
+ * committed high-water mark hotels.event_sequence less what the notifier marked recorded, outbox_cursors.recorded),
+ * events committed in all, and the CPU time of its process and of the Postgres backends it has open (by their
+ * application names: its catalog pool, the relay's pools and lock session).
  */
-export async function notificationBacklog(e: EngineProcesses): Promise<number> {
+export async function notifierState(e: EngineProcesses): Promise<NotifierState> {
   const parts = await Promise.all(
     e.shardUrls.map((url) =>
       withClient(url, async (c) => {
-        const r = await c.query<{ behind: string | null }>(
-          `SELECT sum(h.event_sequence - COALESCE(c.recorded, 0)) AS behind
-             FROM hotels h LEFT JOIN outbox_cursors c ON c.hotel_id = h.id
-            WHERE h.event_sequence > COALESCE(c.recorded, 0)`,
+        const r = await c.query<{ behind: string | null; committed: string | null }>(
+          `SELECT sum(GREATEST(h.event_sequence - COALESCE(c.recorded, 0), 0)) AS behind, sum(h.event_sequence) AS committed
+             FROM hotels h LEFT JOIN outbox_cursors c ON c.hotel_id = h.id`,
         );
-        return Number(r.rows[0]?.behind ?? 0);
+        return { behind: Number(r.rows[0]?.behind ?? 0), committed: Number(r.rows[0]?.committed ?? 0) };
       }),
     ),
   );
-  return parts.reduce((a, b) => a + b, 0);
+  const backends = await withAdminClient(async (c) => {
+    const names = [e.catalogUrl, ...e.shardUrls].map((u) => new URL(u).pathname.slice(1));
+    const r = await c.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE datname = ANY($1) AND application_name IN ('notifier', 'outbox-relay', 'outbox-relay-lock')",
+      [names],
+    );
+    return r.rows.map((x) => x.pid);
+  });
+  return {
+    behind: parts.reduce((a, b) => a + b.behind, 0),
+    committed: parts.reduce((a, b) => a + b.committed, 0),
+    cpuMs: readProcessCpu([...(e.notifier?.pid === undefined ? [] : [e.notifier.pid]), ...backends]),
+    pid: e.notifier?.pid,
+  };
 }
 
 /**

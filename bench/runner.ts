@@ -7,7 +7,7 @@ import { countInstructions, hostCpuSince, processCpuSince, readHostCpu, readProc
 import { runLoad, type LoadResult } from './load.js';
 import { countOversoldNightsIn, type OversoldCount } from './oversold.js';
 import type { Scenario, ScenarioCheck } from './scenarios.js';
-import type { Target, TargetEndpoint } from './target.js';
+import type { NotifierState, Target, TargetEndpoint } from './target.js';
 
 export interface RunRecord {
   round: number;
@@ -108,6 +108,7 @@ async function runOne(
     // A fresh generator: every target is sent the same sequence of stays.
     const pids = (await target.processIds?.().catch(() => undefined)) ?? [];
     const targetCpuBefore = readProcessCpu(pids);
+    const notifierBefore = await target.notifierState?.().catch(() => undefined);
     const cpuBefore = readHostCpu();
     const instructions = countInstructions();
     try {
@@ -120,7 +121,7 @@ async function runOne(
       await instructions.stop();
       if (finishSideMeasure) record.extra = await finishSideMeasure();
     }
-    if (record.load && target.notificationBacklog) record.notifications = await notificationsCatchUp(() => target.notificationBacklog!());
+    if (record.load && notifierBefore) record.notifications = await notificationsCatchUp(() => target.notifierState!(), notifierBefore);
     record.hostLoadAverage = Math.round(os.loadavg()[0] * 100) / 100;
     const after = await target.diagnostics?.().catch(() => undefined);
     if (after) {
@@ -146,29 +147,55 @@ async function runOne(
   return record;
 }
 
-/** The notifier after a load: events it had not recorded when the load ended, and when it had none left. */
+/**
+ * The notifier after a load: events it had not recorded when the load ended, when it had none left, and what it
+ * cost: the CPU of its process and its Postgres sessions from the load's start until it caught up, per event
+ * committed meanwhile (so a notifier that trails pays for its events all the same).
+ */
 export interface NotifierCatchUp {
   behindAtEnd: number;
   /** Milliseconds after the load's end (null: not within notifiedWithinMs). */
   caughtUpAfterMs: number | null;
+  /** Events committed from the load's start until the notifier caught up (or gave up). */
+  events: number;
+  /** Its CPU µs per event meanwhile (null without events), and the part of it spent by its Postgres sessions. */
+  cpuUsPerEvent: number | null;
+  postgresUsPerEvent: number | null;
 }
 
 const notifiedWithinMs = 120_000;
 
-/** Read a notifier's backlog from the end of a load until it is 0 (undefined when the target runs no notifier). */
-export async function notificationsCatchUp(backlog: () => Promise<number | undefined>): Promise<NotifierCatchUp | undefined> {
+/** Follow a notifier from the end of a load until it has nothing left to record (its state before the load given). */
+export async function notificationsCatchUp(state: () => Promise<NotifierState | undefined>, before: NotifierState): Promise<NotifierCatchUp | undefined> {
   const ended = Date.now();
-  const behindAtEnd = await backlog().catch(() => undefined);
-  if (behindAtEnd === undefined) return undefined;
-  for (let behind = behindAtEnd; ; behind = (await backlog().catch(() => undefined)) ?? behind) {
-    if (behind === 0) return { behindAtEnd, caughtUpAfterMs: Date.now() - ended };
-    if (Date.now() - ended > notifiedWithinMs) return { behindAtEnd, caughtUpAfterMs: null };
+  const atEnd = await state().catch(() => undefined);
+  if (atEnd === undefined) return undefined;
+  const result = (s: NotifierState, caughtUpAfterMs: number | null): NotifierCatchUp => {
+    let cpuMs = 0;
+    let postgresMs = 0;
+    // Sessions opened during the load count whole; those closed meanwhile are not seen.
+    for (const [pid, ms] of s.cpuMs) {
+      const spent = ms - (before.cpuMs.get(pid) ?? 0);
+      cpuMs += spent;
+      if (pid !== s.pid) postgresMs += spent;
+    }
+    const events = s.committed - before.committed;
+    const perEvent = (ms: number) => (events > 0 ? Math.round((ms * 1000) / events) : null);
+    return { behindAtEnd: atEnd.behind, caughtUpAfterMs, events, cpuUsPerEvent: perEvent(cpuMs), postgresUsPerEvent: perEvent(postgresMs) };
+  };
+  for (let s = atEnd; ; s = (await state().catch(() => undefined)) ?? s) {
+    if (s.behind === 0) return result(s, Date.now() - ended);
+    if (Date.now() - ended > notifiedWithinMs) return result(s, null);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-/** A catch-up as the report shows it. */
-export function catchUpText(n: NotifierCatchUp | undefined): [string, string] {
-  if (!n) return ['', ''];
-  return [`${n.behindAtEnd.toLocaleString('en-US')} events`, n.caughtUpAfterMs === null ? `not within ${notifiedWithinMs / 1000} s` : `${n.caughtUpAfterMs.toLocaleString('en-US')} ms`];
+/** A catch-up as the report shows it: behind at the end, caught up after, CPU per event. */
+export function catchUpText(n: NotifierCatchUp | undefined): [string, string, string] {
+  if (!n) return ['', '', ''];
+  return [
+    `${n.behindAtEnd.toLocaleString('en-US')} events`,
+    n.caughtUpAfterMs === null ? `not within ${notifiedWithinMs / 1000} s` : `${n.caughtUpAfterMs.toLocaleString('en-US')} ms`,
+    n.cpuUsPerEvent === null ? 'n/a' : `${n.cpuUsPerEvent} µs (Postgres ${n.postgresUsPerEvent} µs)`,
+  ];
 }

@@ -3,6 +3,16 @@
 
 import type { Catalog, Scenario } from './scenarios.js';
 
+/** A notifier's progress and cost at one moment (see Target.notifierState). */
+export interface NotifierState {
+  behind: number;
+  committed: number;
+  /** CPU ms by pid: the notifier's process and the Postgres backends serving it. */
+  cpuMs: Map<number, number>;
+  /** The notifier's own process among them. */
+  pid?: number;
+}
+
 export interface TargetEndpoint {
   /** Where requests go, e.g. http://127.0.0.1:4101. */
   baseUrl: string;
@@ -27,8 +37,9 @@ export interface Target {
   /** Optional counters read after the load (retries, deadlocks…), shown in the raw records. */
   diagnostics?(): Promise<Record<string, number>>;
   /**
-   * Events committed that the target's notifier has not recorded yet (mails written, deliveries recorded), or
-   * undefined when it runs no notifier: read when the load ends, then until it reaches 0.
+   * The target's notifier now, or undefined when it runs none: events committed that it has not recorded yet (mails
+   * written, deliveries recorded), events committed in all, and the CPU its process and its Postgres sessions have
+   * spent. Read before the load, when it ends, then until nothing is left to record.
    */
-  notificationBacklog?(): Promise<number | undefined>;
+  notifierState?(): Promise<NotifierState | undefined>;
 }
