@@ -28,6 +28,12 @@ function sessionId(): number | undefined {
   }
 }
 
+/** The nice of this process's autogroup ("/autogroup-N nice K"), or undefined when the file does not say it. */
+function autogroupNice(): number | undefined {
+  const m = /nice (-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'));
+  return m ? Number(m[1]) : undefined;
+}
+
 /** Lower this process's CPU priority to `nice` (never raises it), and its session's when it leads one. */
 export function lowerCpuPriority(nice: number, log?: Logger): PriorityResult {
   const result: PriorityResult = { nice: os.getPriority() };
@@ -40,10 +46,10 @@ export function lowerCpuPriority(nice: number, log?: Logger): PriorityResult {
   }
   if (sessionId() !== process.pid) return result;
   try {
-    const current = /nice (-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'));
-    if (!current) return result;
-    if (Number(current[1]) < nice) writeFileSync('/proc/self/autogroup', String(nice));
-    result.autogroupNice = Number(/nice (-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'))?.[1]);
+    const current = autogroupNice();
+    if (current === undefined) return result;
+    if (current < nice) writeFileSync('/proc/self/autogroup', String(nice));
+    result.autogroupNice = autogroupNice();
   } catch (err) {
     // No autogroups in this kernel (no file), or not allowed: the nice value above still applies within the session.
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log?.warn('could not lower the session group CPU priority', { err: (err as Error).message });
