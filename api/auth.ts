@@ -18,7 +18,7 @@ import {
   tokensKnownMax,
 } from '../engine/limits.js';
 import type { CatalogStore } from '../engine/store/catalog-store.js';
-import { ApiError } from './errors.js';
+import { ApiError, notFound } from './errors.js';
 import { tokenHash } from './credentials.js';
 
 export interface Principal {
@@ -331,6 +331,25 @@ export function withRole(p: Principal | undefined, roles: readonly PrincipalKind
 /** The caller with one of these roles, or 401/403. */
 export function requireRole(req: Request, ...roles: PrincipalKind[]): Principal {
   return withRole(req.principal, roles);
+}
+
+const owns = (p: Principal, owner: { kind: string; id: string }) => owner.kind === p.kind && owner.id === p.id;
+
+/** Who may see a reservation: its owner, staff of its hotel, admin. Anyone else is told it does not exist. */
+export function canSee(p: Principal, r: { hotelId: string; owner: { kind: string; id: string } }): boolean {
+  if (p.kind === 'admin') return true;
+  if (owns(p, r.owner)) return true;
+  return p.kind === 'staff' && p.hotelIds.has(r.hotelId);
+}
+
+/**
+ * Who may pay a reservation: its owner or an admin. Anyone else who may see it (staff of its hotel) gets 403; anyone
+ * who may not gets 404, its existence not revealed.
+ */
+export function requirePayer(p: Principal, r: { hotelId: string; owner: { kind: string; id: string } }): void {
+  if (p.kind === 'admin' || owns(p, r.owner)) return;
+  if (canSee(p, r)) throw new ApiError('forbidden', 'only the reservation\'s owner or an admin may pay it');
+  throw notFound('reservation');
 }
 
 /** Admin, or staff (and partner where allowed) whose key names this hotel; else 401/403. */

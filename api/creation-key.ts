@@ -1,4 +1,4 @@
-// `Idempotency-Key` on the routes that create a hotel or a room type. The server makes their ids, so a create that
+// `Idempotency-Key`: how every route reads it, and its use on the routes that create a hotel or a room type. The server makes their ids, so a create that
 // came back late (503) and was sent again used to create a second one (issue 13, item 8). With the header, the id
 // is derived from the key instead of drawn at random: every retry of the same body sends the writer the same create,
 // which answers the one already made; a different body under the same key is refused (422).
@@ -12,19 +12,29 @@ import type { ApiContext } from './context.js';
 import { ApiError } from './errors.js';
 
 /**
- * The id of the thing a create makes: a fresh UUIDv7 without an Idempotency-Key; with one, the same UUIDv7 for every
- * request of this principal with this key (its time is the key's first use, its other bits a hash of the key), or
- * 422 `idempotency_mismatch` when the key was first used with another body.
+ * A request's `Idempotency-Key` (every route that honours one reads it here): trimmed, undefined when absent or
+ * empty (an empty key is no key), and 400 when longer than the limit, never cut short (two long keys that share
+ * their first characters are different keys).
  */
-export async function idOfCreate(ctx: ApiContext, req: Request, p: Principal, scope: string, body: unknown): Promise<string> {
-  // An empty key is no key, as on POST /v1/batches.
+export function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.header('idempotency-key')?.trim();
-  if (!key) return uuidv7();
+  if (!key) return undefined;
   if (key.length > idempotencyKeyCharsMax) {
     throw new ApiError('validation_failed', `Idempotency-Key: at most ${idempotencyKeyCharsMax} characters`, {
       fields: [{ field: 'Idempotency-Key', message: 'too long' }],
     });
   }
+  return key;
+}
+
+/**
+ * The id of the thing a create makes: a fresh UUIDv7 without an Idempotency-Key; with one, the same UUIDv7 for every
+ * request of this principal with this key (its time is the key's first use, its other bits a hash of the key), or
+ * 422 `idempotency_mismatch` when the key was first used with another body.
+ */
+export async function idOfCreate(ctx: ApiContext, req: Request, p: Principal, scope: string, body: unknown): Promise<string> {
+  const key = idempotencyKeyOf(req);
+  if (!key) return uuidv7();
   const fingerprint = createHash('sha256').update(JSON.stringify(body)).digest('base64url');
   const owner = { kind: p.kind, id: p.id };
   const claim = await claimCreationKey(ctx.catalog.pool, scope, owner, key, fingerprint);

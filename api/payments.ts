@@ -8,7 +8,7 @@ import type { Actor } from '../engine/jobs.js';
 import { callProvider, ProviderUnavailableError } from '../engine/payment-provider.js';
 import { claimKeyWithAnswer, keepAnswer } from '../engine/store/catalog-store.js';
 import type { Answer } from './answer.js';
-import type { Principal } from './auth.js';
+import { requirePayer, type Principal } from './auth.js';
 import type { ApiContext } from './context.js';
 import { ApiError, errorAnswer, notFound } from './errors.js';
 import { acceptedOf } from './outcome.js';
@@ -26,8 +26,8 @@ export async function payReservation(
   requestId?: string,
 ): Promise<Answer> {
   const found = await ctx.reader.reservation(id);
-  // Its owner or an admin may pay; anyone else is told it does not exist.
-  if (!found || (p.kind !== 'admin' && (found.owner.kind !== p.kind || found.owner.id !== p.id))) throw notFound('reservation');
+  if (!found) throw notFound('reservation');
+  requirePayer(p, found);
   const actor = { kind: p.kind, id: p.id };
   if (!key) return answerOf(() => pay(ctx, found, paymentMethod, null, requestId, actor));
   const owner = { kind: p.kind, id: p.id };

@@ -8,6 +8,7 @@ import type { QueuedCommand } from '../../engine/jobs.js';
 import type { BatchRow } from '../../engine/store/catalog-store.js';
 import type { SplitOutput } from '../../workers/batch-split.js';
 import { requireRole } from '../auth.js';
+import { idempotencyKeyOf } from '../creation-key.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { pathId } from '../validate.js';
@@ -17,10 +18,7 @@ export function batchRoutes(ctx: ApiContext): Router {
 
   r.post('/v1/batches', async (req, res) => {
     const p = requireRole(req, 'partner', 'admin');
-    const idempotencyKey = req.header('idempotency-key')?.trim() || undefined;
-    if (idempotencyKey && idempotencyKey.length > 200) {
-      throw new ApiError('validation_failed', 'Idempotency-Key: at most 200 characters', { fields: [{ field: 'Idempotency-Key', message: 'too long' }] });
-    }
+    const idempotencyKey = idempotencyKeyOf(req);
     const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     if (!text) throw new ApiError('validation_failed', 'the body must be JSON', { fields: [{ field: 'body', message: 'is required' }] });
     const split = (await ctx.batchPool.run({ body: text, owner: { kind: p.kind, id: p.id }, shardCount: ctx.config.shardCount })) as SplitOutput;

@@ -4,11 +4,12 @@ import { inflightMarkerSeconds, pageLimitDefault } from '../../engine/limits.js'
 import { decodeCursor } from '../../engine/store/shard-reader.js';
 import { paymentBody, reservationBody, reservationListQuery } from '../../schemas/http.js';
 import { reserveCommandOf } from '../../engine/idempotency.js';
-import { principalOf, requireRole, withRole, type Principal } from '../auth.js';
+import { canSee, principalOf, requireRole, withRole, type Principal } from '../auth.js';
 import { writeAnswer, type Answer } from '../answer.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, notFound } from '../errors.js';
 import { acceptedOf } from '../outcome.js';
+import { idempotencyKeyOf } from '../creation-key.js';
 import { payReservation } from '../payments.js';
 import { reservationJson } from '../representation.js';
 import { bodyOf, parse, pathId } from '../validate.js';
@@ -19,15 +20,6 @@ interface InflightMarker {
   requestId: string;
   hotelId: string;
   owner: { kind: string; id: string };
-}
-
-const owns = (p: Principal, owner: { kind: string; id: string }) => owner.kind === p.kind && owner.id === p.id;
-
-/** Who may see a reservation: its owner, staff of its hotel, admin. Anyone else is told it does not exist. */
-export function canSee(p: Principal, r: { hotelId: string; owner: { kind: string; id: string } }): boolean {
-  if (p.kind === 'admin') return true;
-  if (owns(p, r.owner)) return true;
-  return p.kind === 'staff' && p.hotelIds.has(r.hotelId);
 }
 
 const processing = (id: string) => ({ id, status: 'processing' as const });
@@ -168,8 +160,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
     const p = requireRole(req, 'guest', 'partner', 'staff', 'admin');
     const id = pathId(req.params.id, 'id');
     const body = parse(paymentBody, bodyOf(req));
-    const key = req.header('idempotency-key')?.trim().slice(0, 200) || undefined;
-    writeAnswer(res, await payReservation(ctx, p, id, body.paymentMethod, key, req.requestId));
+    writeAnswer(res, await payReservation(ctx, p, id, body.paymentMethod, idempotencyKeyOf(req), req.requestId));
   });
 
   r.delete('/v1/reservations/:id', async (req, res) => {

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { ledgerOf, setProviderFaults } from '../../engine/payment-provider.js';
 import type { Pool } from '../../engine/store/pg.js';
-import { createGuest, createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
+import { createGuest, createHotel, createKey, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import type { HttpClient } from '../support/http.js';
 import type { TestEnv } from '../support/env.js';
 import { closeStack, openStack, waitFor, type Stack } from '../support/stack.js';
@@ -168,6 +168,25 @@ describe('payments', function () {
     expect((await guest.delete(`/v1/reservations/${free.id}`)).body.payment.refund.amount).to.equal(free.totalAmount);
   });
 
+  it('staff of the hotel, who see the reservation, get 403 paying it; staff of another hotel and other guests 404', async () => {
+    const r = await held();
+    const other = await createHotel(stack.admin);
+    const ownStaff = stack.admin.as(await createKey(stack.admin, 'staff', [hotel.id]));
+    const otherStaff = stack.admin.as(await createKey(stack.admin, 'staff', [other.id]));
+    const otherGuest = stack.admin.as((await createGuest(stack.admin)).token);
+    expect((await ownStaff.get(`/v1/reservations/${r.id}`)).status).to.equal(200);
+    const asOwnStaff = await ownStaff.post(`/v1/reservations/${r.id}/payment`, visa);
+    expect(asOwnStaff.status, JSON.stringify(asOwnStaff.body)).to.equal(403);
+    expect(asOwnStaff.body.error.code).to.equal('forbidden');
+    for (const c of [otherStaff, otherGuest]) {
+      const a = await c.post(`/v1/reservations/${r.id}/payment`, visa);
+      expect(a.status, JSON.stringify(a.body)).to.equal(404);
+      expect(a.body.error.code).to.equal('not_found');
+    }
+    expect((await guest.get(`/v1/reservations/${r.id}`)).body).to.include({ status: 'pending', version: r.version });
+    expect(await ledgerOf(catalog, r.id)).to.include({ charges: 0 });
+  });
+
   it('bad input gets 400 naming the field and changes nothing', async () => {
     const r = await held();
     for (const body of [{ paymentMethod: 123 }, { paymentMethod: '' }, { paymentMethod: 'visa' }, { paymentMethod: { card: '4242' } }, { paymentMethod: `pm_${'x'.repeat(70)}` }, {}]) {
@@ -175,6 +194,11 @@ describe('payments', function () {
       expect(a.status, JSON.stringify(body)).to.equal(400);
       expect(JSON.stringify(a.body.error.details)).to.contain('paymentMethod');
     }
+    // An Idempotency-Key over 200 characters is refused, not cut short (cut, two keys that share their first 200
+    // characters would be one key: the second payment would get the first one's answer).
+    const long = await pay(r.id, visa, `${'k'.repeat(200)}X`);
+    expect(long.status).to.equal(400);
+    expect(JSON.stringify(long.body.error.details)).to.contain('Idempotency-Key');
     for (const policy of [{ penaltyPercent: 101 }, { penaltyPercent: -1 }, { freeUntilHoursBefore: 8761 }, { freeUntilHoursBefore: 1.5 }, { refund: 1 }, 'strict']) {
       const a = await stack.admin.put(`/v1/hotels/${hotel.id}`, { cancellationPolicy: policy });
       expect(a.status, JSON.stringify(policy)).to.equal(400);
