@@ -29,27 +29,62 @@ export function signatureHeaders(secret: string, eventId: string, timestampSecon
 export function isPrivateAddress(address: string): boolean {
   let a = address;
   if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
-  if (mapped) a = mapped[1];
-  if (net.isIPv4(a)) {
-    const [x, y] = a.split('.').map(Number);
-    return (
-      x === 0 || x === 10 || x === 127 || x >= 224 ||
-      (x === 100 && y >= 64 && y < 128) ||
-      (x === 169 && y === 254) ||
-      (x === 172 && y >= 16 && y < 32) ||
-      (x === 192 && y === 168) ||
-      (x === 198 && (y === 18 || y === 19))
-    );
+  if (net.isIPv4(a)) return isPrivateIPv4(a.split('.').map(Number));
+  const g = ipv6Groups(a);
+  if (!g) return true;
+  // An IPv4 address inside an IPv6 one is judged as that IPv4 address, however the IPv6 one is written (URL parsing
+  // turns [::ffff:127.0.0.1] into [::ffff:7f00:1]): mapped ::ffff:0:0/96, the NAT64 prefix 64:ff9b::/96, 6to4
+  // 2002::/16.
+  const v4 = (hi: number, lo: number) => [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff];
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && g[5] === 0xffff) return isPrivateIPv4(v4(g[6], g[7]));
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return isPrivateIPv4(v4(g[6], g[7]));
+  if (g[0] === 0x2002) return isPrivateIPv4(v4(g[1], g[2]));
+  return (
+    // ::/96: unspecified, loopback and the deprecated IPv4-compatible addresses (::127.0.0.1).
+    zeros(0, 6) ||
+    // 100::/64 discard-only; 64:ff9b:1::/48 local-use NAT64; 2001::/32 Teredo (an IPv4 address inside, obfuscated);
+    // 2001:db8::/32 documentation.
+    (g[0] === 0x100 && zeros(1, 4)) ||
+    (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) ||
+    (g[0] === 0x2001 && (g[1] === 0 || g[1] === 0xdb8)) ||
+    // fc00::/7 unique local, fe80::/10 link-local, fec0::/10 site-local (deprecated), ff00::/8 multicast.
+    (g[0] & 0xfe00) === 0xfc00 ||
+    (g[0] & 0xffc0) === 0xfe80 ||
+    (g[0] & 0xffc0) === 0xfec0 ||
+    (g[0] & 0xff00) === 0xff00
+  );
+}
+
+function isPrivateIPv4([x, y, z]: number[]): boolean {
+  return (
+    x === 0 || x === 10 || x === 127 || x >= 224 ||
+    (x === 100 && y >= 64 && y < 128) ||
+    (x === 169 && y === 254) ||
+    (x === 172 && y >= 16 && y < 32) ||
+    (x === 192 && y === 168) ||
+    (x === 192 && y === 0 && (z === 0 || z === 2)) ||
+    (x === 198 && (y === 18 || y === 19))
+  );
+}
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, a trailing dotted IPv4 part as two), or undefined. */
+function ipv6Groups(text: string): number[] | undefined {
+  if (!net.isIPv6(text)) return undefined;
+  let t = text.toLowerCase();
+  const zone = t.indexOf('%');
+  if (zone >= 0) t = t.slice(0, zone);
+  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(t);
+  if (dotted) {
+    const [a, b, c, d] = dotted[2].split('.').map(Number);
+    t = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  if (net.isIPv6(a)) {
-    const l = a.toLowerCase();
-    if (l === '::' || l === '::1') return true;
-    const first = parseInt(l.split(':')[0] || '0', 16);
-    // fc00::/7 unique local, fe80::/10 link-local, ff00::/8 multicast.
-    return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xff00) === 0xff00;
-  }
-  return true;
+  const [head, tail] = t.split('::');
+  const parse = (part: string | undefined) => (part ? part.split(':').map((x) => parseInt(x, 16)) : []);
+  const h = parse(head);
+  const tl = parse(tail);
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - tl.length).fill(0), ...tl];
+  return groups.length === 8 && groups.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffff) ? groups : undefined;
 }
 
 /** Why a URL may not receive webhooks (scheme, or where it resolves), or undefined when it may. */

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { eventIdOf } from '../../engine/notify/events.js';
 import { jobIdOf, relayHotelEventsPerSecond } from '../../engine/notify/relay.js';
 import { hotelsOfLegacyJob } from '../../engine/jobs.js';
-import { isPrivateAddress, nextAttemptDelayMs, retryAfterMs, retryScheduleMs, signatureHeaders } from '../../engine/notify/delivery.js';
+import { isPrivateAddress, nextAttemptDelayMs, retryAfterMs, retryScheduleMs, signatureHeaders, urlProblem } from '../../engine/notify/delivery.js';
 
 describe('notifications: pure parts', () => {
   it('signs as the Standard Webhooks reference does (its published example)', () => {
@@ -20,6 +20,21 @@ describe('notifications: pure parts', () => {
       expect(isPrivateAddress(a), a).to.equal(true);
     }
     for (const a of ['93.184.216.34', '8.8.8.8', '172.32.0.1', '192.169.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8']) expect(isPrivateAddress(a), a).to.equal(false);
+  });
+
+  it('judges an IPv4 address inside an IPv6 one as that IPv4 address, however it is written', async () => {
+    // Mapped in hex (what URL parsing makes of [::ffff:127.0.0.1]), IPv4-compatible, NAT64, 6to4, Teredo, and
+    // other special IPv6 ranges.
+    for (const a of ['::ffff:7f00:1', '[::ffff:127.0.0.1]', '::FFFF:A01:203', '0:0:0:0:0:ffff:7f00:1', '::127.0.0.1', '::7f00:1', '64:ff9b::127.0.0.1', '64:ff9b::7f00:1', '64:ff9b::a9fe:a9fe', '64:ff9b:1::8.8.8.8', '2002:7f00:1::1', '2002:c0a8:101::1', '2001::1', '2001:db8::1', 'fec0::1', 'fe80::1%eth0', '100::1']) {
+      expect(isPrivateAddress(a), a).to.equal(true);
+    }
+    for (const a of ['::ffff:808:808', '64:ff9b::808:808', '64:ff9b::8.8.8.8', '2002:808:808::1', '2a00:1450:4001::200e']) expect(isPrivateAddress(a), a).to.equal(false);
+    // Through the URL check, as registration and delivery use it.
+    for (const u of ['http://[::ffff:127.0.0.1]:3112/x', 'http://[::ffff:7f00:1]/x', 'http://[::127.0.0.1]/x', 'http://[64:ff9b::127.0.0.1]/x', 'https://[2002:a00:1::1]/x']) {
+      expect(await urlProblem(u, false), u).to.match(/private/);
+      expect(await urlProblem(u, true), u).to.equal(undefined);
+    }
+    expect(await urlProblem('http://[::ffff:8.8.8.8]/x', false)).to.equal(undefined);
   });
 
   it('retries on the documented schedule with up to 10% later jitter, honours Retry-After, then gives up', () => {
