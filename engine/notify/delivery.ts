@@ -204,13 +204,16 @@ export function retryAfterMs(v: string | string[] | undefined): number | undefin
 export const retryScheduleMs = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000];
 
 /**
- * When to try again after the n-th failed attempt (1-based), or null when the schedule is spent. The jitter only
- * delays (0 to +10%): the schedule adds up to 75.6 h, and a jitter that could also hasten each retry would bring the
- * last attempt before the three days API.md promises (a 10% earlier schedule ends at 68 h).
+ * When to try again after the n-th failed attempt (1-based), or null when the schedule is spent. A `Retry-After`
+ * longer than the schedule's step is waited for; a shorter one does not hasten it, so that every retry comes at
+ * least a step after the last and the last one after the three days API.md promises (a receiver answering 429 with
+ * `Retry-After: 2` spent the whole schedule in seconds). The jitter only delays (0 to +10%): the schedule adds up to
+ * 75.6 h, and a jitter that could also hasten each retry would bring the last attempt before those three days (a
+ * 10% earlier schedule ends at 68 h).
  */
 export function nextAttemptDelayMs(failedAttempts: number, scale: number, retryAfter?: number): number | null {
   if (failedAttempts > retryScheduleMs.length) return null;
-  const base = retryAfter ?? retryScheduleMs[failedAttempts - 1];
+  const base = Math.max(retryAfter ?? 0, retryScheduleMs[failedAttempts - 1]);
   return Math.round(base * scale * (1 + Math.random() * 0.1));
 }
 

@@ -49,6 +49,12 @@ describe('notifications: pure parts', () => {
     expect(earliest).to.be.greaterThan(3 * 86_400_000);
     expect(nextAttemptDelayMs(10, 1)).to.equal(null);
     expect(nextAttemptDelayMs(1, 1, 120_000)).to.be.within(120_000, 132_000);
+    // A Retry-After shorter than the step does not hasten the schedule: a receiver answering 429 with
+    // "Retry-After: 2" to every attempt still gets its last attempt after three days.
+    let withShortRetryAfter = 0;
+    for (let n = 1; n <= 9; n++) withShortRetryAfter += nextAttemptDelayMs(n, 1, 2_000) as number;
+    expect(withShortRetryAfter).to.be.greaterThan(3 * 86_400_000);
+    expect(nextAttemptDelayMs(10, 1, 2_000)).to.equal(null);
     expect(nextAttemptDelayMs(2, 0.001)).to.be.within(300, 330);
     expect(retryAfterMs('120')).to.equal(120_000);
     expect(retryAfterMs('999999999')).to.equal(86_400_000);
