@@ -6,11 +6,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../engine/log.js';
 import { startOrExit } from '../engine/startup.js';
+import { checkMailDir } from '../engine/notify/mail.js';
 import { prepareDatabases } from '../engine/store/pg.js';
 import { seedDemoHotel } from './demo-data.js';
 
 // A bad variable, Redis or Postgres unreachable, a refused user: one line saying what to fix, and exit non-zero.
-const { config } = await startOrExit((config) => prepareDatabases(config.catalogUrl, config.shardDatabaseUrls));
+const { config } = await startOrExit(async (config) => {
+  checkMailDir(config);
+  await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
+});
 const log = createLogger('start', config.logLevel);
 const env = { ...process.env };
 if (!config.adminApiKey) {
@@ -31,13 +35,24 @@ let stopping = false;
 const firstStartMs = 15_000;
 const everRestarted = new Set<string>();
 
+/**
+ * A part's environment. With a fixed METRICS_PORT the worker serves its /metrics there and the notifier on the next
+ * port (the two on one port would stop the second from starting); 0 lets each pick a free port.
+ */
+function envOf(name: string): NodeJS.ProcessEnv {
+  const port = config.workerMetricsPort;
+  if (name !== 'notifier' || port === undefined || port === 0) return env;
+  const { WORKER_METRICS_PORT: _older, ...rest } = env;
+  return { ...rest, METRICS_PORT: String(port + 1) };
+}
+
 function run(name: string): void {
   // The worker keeps its hotels in long-lived typed arrays and allocates little per decision: a small young
   // generation keeps its resident memory down (measured: about 40 MB less with 5,000 hotels loaded).
   const execArgv = name === 'worker' ? [...process.execArgv, '--max-semi-space-size=4'] : process.execArgv;
   // The notifier in a session of its own, so that its lower CPU priority also holds against Postgres's backends
   // (engine/cpu-priority.ts); this process forwards SIGINT and SIGTERM to it like to the others.
-  const child = fork(parts[name], [], { env, stdio: 'inherit', execArgv, detached: name === 'notifier' });
+  const child = fork(parts[name], [], { env: envOf(name), stdio: 'inherit', execArgv, detached: name === 'notifier' });
   children.set(name, child);
   const startedAt = Date.now();
   child.on('exit', (code, signal) => {

@@ -89,7 +89,7 @@ export function explainStartFailure(err: unknown, config?: Config): string {
   const server = e?.address && e.port ? `${e.address}:${e.port}` : pgUrl ? where(pgUrl).replace(/^[^@]*@/, '').replace(/\/.*$/, '') : 'the server';
   const user = pgUrl ? decodeURIComponent(new URL(pgUrl).username) : undefined;
   if (code === 'EADDRINUSE') {
-    return `cannot start: port ${e.port ?? config?.port} is already in use by another process: stop that process, or set PORT (WORKER_METRICS_PORT for a worker's metrics) to a free port`;
+    return `cannot start: port ${e.port ?? config?.port} is already in use by another process: stop that process, or set PORT (METRICS_PORT for a worker's or the notifier's metrics; under npm start the notifier takes the port after it) to a free port`;
   }
   if (unreachable.includes(code) || /timeout exceeded when trying to connect|Connection terminated unexpectedly/i.test(message)) {
     return `cannot start: PostgreSQL at ${server} cannot be reached (${code || message}): start PostgreSQL there, or set DATABASE_URL (and SHARD_DATABASE_URLS, if used) to where it runs`;

@@ -4,6 +4,7 @@
 import { lowerCpuPriority } from '../engine/cpu-priority.js';
 import { createLogger } from '../engine/log.js';
 import { processMetrics } from '../engine/metrics.js';
+import { checkMailDir } from '../engine/notify/mail.js';
 import { startNotificationService } from '../engine/notify/service.js';
 import { startOrExit } from '../engine/startup.js';
 import { prepareDatabases } from '../engine/store/pg.js';
@@ -20,6 +21,7 @@ const {
   // catch up in the lulls (outbox_lag_seconds shows how far behind). See engine/cpu-priority.ts for the session group.
   const priority = lowerCpuPriority(config.notifierNice, log);
   log.debug('cpu priority', { ...priority });
+  checkMailDir(config);
   await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
   const service = startNotificationService(config, log);
   processMetrics.setOutboxLagSource(() => service.relay.outboxLagSeconds());

@@ -2,9 +2,10 @@
 // as an .eml file under MAIL_DIR. Each has a plain-text and an HTML part, and its subject names the hotel, the dates
 // and the new status. De-duplicated by event id: by SMTP, the catalog's guest_mails row is claimed before the message
 // goes; as files, the file is named by the event id and never overwritten.
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { ConfigError } from '../config.js';
 import type { NotificationEvent } from '../jobs.js';
 import type { Logger } from '../log.js';
 import type { Pool } from '../store/pg.js';
@@ -49,6 +50,22 @@ export function mailOf(e: NotificationEvent, hotelName: string): GuestMail | und
   for (const l of body) html += `<p>${escapeHtml(l)}</p>`;
   html += `<br><p>${signature}</p></body></html>`;
   return { eventId: e.id, to: r.guest.email, subject, text, html };
+}
+
+/**
+ * Without SMTP, MAIL_DIR must be a directory this process can write (made when missing): checked at start, since a
+ * notifier that cannot write a guest's mail retries its job until it can, and the webhooks of the events after it
+ * wait meanwhile.
+ */
+export function checkMailDir(o: { smtpUrl?: string; mailDir: string }): void {
+  if (o.smtpUrl) return;
+  try {
+    mkdirSync(o.mailDir, { recursive: true });
+    accessSync(o.mailDir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError(`MAIL_DIR: cannot make or write the directory ${path.resolve(o.mailDir)} (${code}): set it to a writable directory, or set SMTP_URL`);
+  }
 }
 
 export class Mailer {

@@ -2,7 +2,9 @@
 // LOG_LEVEL=debug), and exits non-zero: for `npm start`'s process and for each process of the Procfile.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -125,6 +127,14 @@ describe('failed starts', function () {
       entries: ['workers/reservation-worker.js'],
     },
     {
+      // Without SMTP, a MAIL_DIR that cannot be made (a path through a file) would stall every notification job.
+      name: 'a MAIL_DIR that cannot be written',
+      vars: () => ({ MAIL_DIR: '/proc/version/mail' }),
+      line: () => /^configuration error: MAIL_DIR: cannot make or write the directory \/proc\/version\/mail \(ENOTDIR\): set it to a writable directory, or set SMTP_URL/,
+      code: 2,
+      entries: ['bin/start.js', 'workers/notifier.js'],
+    },
+    {
       name: 'a job waiting in a queue named as before the hash tags',
       vars: () => ({ REDIS_PREFIX: oldPrefix }),
       line: () => /^cannot start: 1 job\(s\) wait in queues named as before this version .*docs\/operations\.md/,
@@ -153,7 +163,7 @@ describe('failed starts', function () {
       try {
         const ended = await run(entry, { ...base, LOG_LEVEL: 'error', PORT: String(port) });
         expect(ended.lines, ended.lines.join('\n')).to.deep.equal([
-          `cannot start: port ${port} is already in use by another process: stop that process, or set PORT (WORKER_METRICS_PORT for a worker's metrics) to a free port`,
+          `cannot start: port ${port} is already in use by another process: stop that process, or set PORT (METRICS_PORT for a worker's or the notifier's metrics; under npm start the notifier takes the port after it) to a free port`,
         ]);
         expect(ended.code).to.equal(1);
       } finally {
@@ -161,6 +171,50 @@ describe('failed starts', function () {
       }
     });
   }
+
+  it('bin/start.js with a fixed METRICS_PORT starts: the worker serves /metrics on it, the notifier on the next port', async () => {
+    // Two free ports in a row (both parts on one port: the second could not start, and npm start ended).
+    let port = 0;
+    for (let i = 0; i < 20 && port === 0; i++) {
+      const p = await closedPort();
+      const next = net.createServer();
+      const free = await new Promise<boolean>((r) => next.once('error', () => r(false)).listen(p + 1, '127.0.0.1', () => r(true)));
+      if (free) {
+        await new Promise((r) => next.close(r));
+        port = p;
+      }
+    }
+    expect(port, 'two free ports in a row').to.be.greaterThan(0);
+    const mailDir = path.join(os.tmpdir(), `bk-start-mail-${randomBytes(4).toString('hex')}`);
+    const child = spawn(process.execPath, [path.join(dist, 'bin/start.js')], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...base, LOG_LEVEL: 'error', PORT: String(await closedPort()), METRICS_PORT: String(port), MAIL_DIR: mailDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const metricsAt = async (p: number) => {
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+        if (child.exitCode !== null) throw new Error(`bin/start.js ended (${child.exitCode}):\n${out}`);
+        const text = await fetch(`http://127.0.0.1:${p}/metrics`).then((r) => (r.ok ? r.text() : ''), () => '');
+        if (text) return text;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`nothing served /metrics on ${p}:\n${out}`);
+    };
+    try {
+      const worker = await metricsAt(port);
+      const notifier = await metricsAt(port + 1);
+      // Each part fills its own families: the worker the shards it owns, the notifier the outbox lag per database.
+      expect(worker).to.match(/^shards_owned \d+/m);
+      expect(notifier).to.match(/^outbox_lag_seconds\{database="\d+"\} /m);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(mailDir, { recursive: true, force: true });
+    }
+  });
 
   it('with LOG_LEVEL=debug the stack trace follows the line', async () => {
     const ended = await run('api/main.js', { ...base, LOG_LEVEL: 'debug', REDIS_URL: `redis://127.0.0.1:${deadPort}` });
