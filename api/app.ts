@@ -12,7 +12,7 @@ import { availabilityRoutes } from './routes/availability.js';
 import { batchRoutes } from './routes/batches.js';
 import { hotelRoutes } from './routes/hotels.js';
 import { identityRoutes } from './routes/identity.js';
-import { operationRoutes } from './routes/operations.js';
+import { healthRoutes, operationRoutes } from './routes/operations.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { reservationRoutes } from './routes/reservations.js';
 
@@ -63,6 +63,7 @@ export function createApp(ctx: ApiContext): Express {
   });
   // Batches are read raw: a worker thread parses them, so that a 16 MiB body never blocks the event loop.
   const bigJson = express.raw({ limit: batchBodyBytesMax, type: ['application/json', 'application/*+json'] });
+  app.use(healthRoutes(ctx));
   app.use(ctx.auth.middleware());
   app.use(addressLimit(ctx));
   // Malformed JSON is reported when the route reads its body, after the route has checked who is calling, so

@@ -29,17 +29,12 @@ interface KnownEpochs {
   epochs: Record<string, number>;
 }
 
-export function operationRoutes(ctx: ApiContext): Router {
+/**
+ * The probes (API.md: public): mounted before the token check and the per-address limit, so that a probe carrying a
+ * stale Authorization header, or many probes from one load balancer, are still answered.
+ */
+export function healthRoutes(ctx: ApiContext): Router {
   const r = Router();
-
-  const openapi = openApiDocument();
-  r.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
-  });
-  r.get('/docs', (_req, res) => {
-    res.type('html').send(docsPage);
-  });
-
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -65,6 +60,20 @@ export function operationRoutes(ctx: ApiContext): Router {
     ]);
     const ready = Object.values(checks).every((v) => v === 'ok');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+
+  return r;
+}
+
+export function operationRoutes(ctx: ApiContext): Router {
+  const r = Router();
+
+  const openapi = openApiDocument();
+  r.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  r.get('/docs', (_req, res) => {
+    res.type('html').send(docsPage);
   });
 
   // Prometheus text of this process (engine/metrics.ts), for the admin token only: it tells how busy every shard is.

@@ -320,6 +320,15 @@ describe('auth: principals, roles and scopes', function () {
       expect(av.status, JSON.stringify(av.body)).to.equal(200);
       expect((await anon.get('/healthz')).status).to.equal(200);
     });
+
+    it('/healthz and /readyz answer a probe that carries a bad token (they are public), where a public read gets 401', async () => {
+      const stale = anon.as('not-a-valid-token');
+      expect((await stale.get('/healthz')).status).to.equal(200);
+      const ready = await stale.get('/readyz');
+      expect(ready.status, JSON.stringify(ready.body)).to.equal(200);
+      expect(ready.body.status).to.equal('ready');
+      expect((await stale.get('/v1/hotels')).status).to.equal(401);
+    });
   });
 
   describe('API keys', () => {
