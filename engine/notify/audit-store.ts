@@ -13,6 +13,12 @@ export interface AuditEntry {
   version: number;
 }
 
+/**
+ * A command's name as the audit shows it (API.md: `reserve`, `pay`, `cancel`, …): a payment is two decisions of the
+ * writer around the provider's charge (beginPayment, completePayment), both of the `pay` the caller sent.
+ */
+const publicCommand: Record<string, string> = { beginPayment: 'pay', completePayment: 'pay' };
+
 /** A hotel's audit records, newest first, a page before `before` (a record's sequence). */
 export async function auditPage(
   pool: Pool,
@@ -34,7 +40,7 @@ export async function auditPage(
       sequence: Number(x.id),
       at: (x.at as Date).toISOString(),
       actor: { kind: x.actor_kind, id: x.actor_id },
-      command: x.command,
+      command: publicCommand[x.command] ?? x.command,
       outcome: x.ok ? { ok: true, ...(x.status ? { status: x.status } : {}) } : { ok: false, ...(x.code ? { code: x.code } : {}) },
       version: Number(x.version),
     };

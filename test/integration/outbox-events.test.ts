@@ -172,8 +172,15 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
       ['expireHold', { kind: 'system', id: 'hold-sweeper' }, { ok: true, status: 'canceled' }],
       ['reserve', { kind: 'guest', id: guestId }, { ok: true, status: 'pending' }],
     ]);
-    const pay = (await stack.admin.get(`/v1/hotels/${hotel.id}/audit?reservationId=${paid.reservationId}`)).body.items.find((x: any) => x.command === 'completePayment');
-    expect([pay.actor, pay.outcome]).to.deep.equal([{ kind: 'guest', id: guestId }, { ok: true, status: 'paid' }]);
+    // A payment is `pay` (API.md's name): the writer's two decisions around the provider's charge, newest first.
+    const paidAudit = (await stack.admin.get(`/v1/hotels/${hotel.id}/audit?reservationId=${paid.reservationId}`)).body.items;
+    expect(paidAudit.map((x: any) => [x.command, x.actor, x.outcome])).to.deep.equal([
+      ['settleMoney', { kind: 'system', id: 'payment-reconciler' }, { ok: true, status: 'refunded' }],
+      ['cancel', { kind: 'guest', id: guestId }, { ok: true, status: 'refunded' }],
+      ['pay', { kind: 'guest', id: guestId }, { ok: true, status: 'paid' }],
+      ['pay', { kind: 'guest', id: guestId }, { ok: true, status: 'pending' }],
+      ['reserve', { kind: 'guest', id: guestId }, { ok: true, status: 'pending' }],
+    ]);
     // Pages: two at a time, newest first, together the whole list.
     const paged: number[] = [];
     let cursor: string | null = '';
