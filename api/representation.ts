@@ -1,4 +1,5 @@
 // What the API shows of each domain object (the contract's shapes; owners and fingerprints stay inside).
+import { paymentJson } from '../engine/core/payment-json.js';
 import type { Hotel, Reservation, RoomType } from '../engine/core/types.js';
 
 export const hotelJson = (h: Hotel) => ({
@@ -36,11 +37,6 @@ export const reservationJson = (r: Reservation) => ({
   createdAt: r.createdAt,
   expiresAt: r.expiresAt,
   cancelReason: r.cancelReason,
-  payment: r.payment && {
-    amount: r.payment.amount,
-    reference: r.payment.reference,
-    paidAt: r.payment.paidAt,
-    refund: r.payment.refund && { ...r.payment.refund },
-  },
+  payment: paymentJson(r.payment),
   version: r.version,
 });

@@ -3,6 +3,8 @@
 // relayed, delivered or replayed, and nothing has to store it.
 import { hash } from 'node:crypto';
 import { formatDay } from '../core/dates.js';
+import { paymentJson } from '../core/payment-json.js';
+import type { Payment } from '../core/types.js';
 import type { NotificationEvent } from '../jobs.js';
 
 export const eventTypes = [
@@ -75,8 +77,6 @@ const eventColumns = {
   ownerKind: 'r.owner_kind',
   ownerId: 'r.owner_id',
   rCreatedAt: epochMs('r.created_at'),
-  freeHours: 'r.policy_free_hours',
-  penaltyPercent: 'r.policy_penalty_percent',
 } as const;
 export const outboxEventColumns = Object.values(eventColumns).join(', ');
 /** Each column's place in a row. */
@@ -86,8 +86,11 @@ const c = Object.fromEntries(Object.keys(eventColumns).map((k, i) => [k, i])) as
 export type OutboxEventRow = unknown[];
 
 const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(ms as number).toISOString());
-/** What the engine keeps in a stored document that receivers do not see. */
-const internal = new Set(['owner', 'fingerprint', 'updatedAt']);
+/**
+ * What a stored document has that receivers do not see: the engine's own fields, and the reservation's policy (the
+ * outbox_events view shows it; `data` is the Reservation as GET /v1/reservations/:id shows it, without one).
+ */
+const internal = new Set(['owner', 'fingerprint', 'updatedAt', 'policy']);
 
 /** A row of outboxEventColumns made into an event. */
 export function eventOfOutboxRow(row: OutboxEventRow): NotificationEvent {
@@ -100,7 +103,7 @@ export function eventOfOutboxRow(row: OutboxEventRow): NotificationEvent {
     // Its own document (availability; reservation rows written before migration 003).
     if (type === 'availability.changed') e.data = availabilityData(payload);
     else if (type.startsWith('reservation.')) {
-      for (const k in payload) if (!internal.has(k)) e.data[k] = payload[k];
+      for (const k in payload) if (!internal.has(k)) e.data[k] = k === 'payment' ? paymentJson(payload[k] as Payment | null) : payload[k];
       if (payload.owner) e.owner = payload.owner as { kind: string; id: string };
     } else e.data = payload;
     return e;
@@ -121,8 +124,7 @@ export function eventOfOutboxRow(row: OutboxEventRow): NotificationEvent {
     createdAt: iso(row[c.rCreatedAt]),
     expiresAt: iso(row[c.expiresAt]),
     cancelReason: v(c.cancelReason),
-    payment: v(c.payment),
-    policy: { freeUntilHoursBefore: v(c.freeHours), penaltyPercent: v(c.penaltyPercent) },
+    payment: paymentJson(v(c.payment) as Payment | null),
     version: row[c.version],
   };
   if (row[c.ownerKind] !== null) e.owner = { kind: row[c.ownerKind] as string, id: row[c.ownerId] as string };

@@ -151,6 +151,16 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     expect(fromColumns).to.deep.equal(fromView);
     expect(new Set(fromColumns.map((e) => e.type))).to.include.members(['reservation.created', 'reservation.paid', 'reservation.refunded', 'reservation.canceled', 'availability.changed']);
     expect(fromColumns.find((e) => e.type === 'reservation.refunded')?.data.payment).to.be.an('object');
+    // `data` is the Reservation as GET /v1/reservations/:id shows it: the same keys in the same order (no policy),
+    // its payment's too.
+    const shown = (await guest.get(`/v1/reservations/${paid.reservationId}`)).body;
+    for (const e of [...fromColumns, ...fromView].filter((x) => x.type === 'reservation.refunded')) {
+      expect(Object.keys(e.data)).to.deep.equal(Object.keys(shown));
+      expect(Object.keys(e.data.payment as object)).to.deep.equal(Object.keys(shown.payment));
+      // The refund was pending then (no reference yet), done now.
+      const refundKeys = Object.keys((e.data.payment as { refund: object }).refund);
+      expect(refundKeys).to.deep.equal(Object.keys(shown.payment.refund).slice(0, refundKeys.length));
+    }
 
     // GET /v1/hotels/:hotelId/audit: newest first, filtered by reservation, paged; staff of it only.
     const mineStaff = stack.admin.as(await createKey(stack.admin, 'staff', [hotel.id]));
