@@ -18,7 +18,8 @@ export interface Outbound {
 
 /**
  * Events after which a client must refetch rather than patch nights. A change of pricing tiers may move the price of
- * every night of the horizon: a reset (and a new snapshot, which carries the tiers to the cache's readers).
+ * every night of the horizon: a reset (and a new snapshot, which carries the tiers to the cache's readers). So does
+ * a hotel's new overbooking (every limit from today) or time zone (its today, which the snapshot carries).
  */
 const structural = new Set(['hotel.created', 'roomType.created', 'roomType.deleted', 'roomType.updated', 'pricing.set']);
 
@@ -89,7 +90,7 @@ export class CommitPublisher {
       const hotelId = e.type === 'hotel.created' ? e.hotel.id : e.type === 'hotel.updated' ? e.hotel.id : 'hotelId' in e ? e.hotelId : 'roomType' in e ? e.roomType.hotelId : e.reservation.hotelId;
       const h = byHotel.get(hotelId) ?? { from: e.version, version: e.version, structural: false };
       h.version = e.version;
-      if (structural.has(e.type) || (e.type === 'hotel.updated' && e.limitsFromDay !== null)) h.structural = true;
+      if (structural.has(e.type) || (e.type === 'hotel.updated' && (e.limitsFromDay !== null || e.timezoneChanged === true))) h.structural = true;
       byHotel.set(hotelId, h);
     }
     for (const e of batch.events) {

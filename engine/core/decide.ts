@@ -89,7 +89,9 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
         if (below) return below;
         limitsFromDay = today;
       }
-      return { reply: { ok: true, kind: 'hotel', hotel }, events: [{ type: 'hotel.updated', version, hotel, limitsFromDay }] };
+      // A new time zone moves the hotel's today: readers of its cached availability must get the new one at once.
+      const timezoneChanged = hotel.timezone !== state.hotel.timezone;
+      return { reply: { ok: true, kind: 'hotel', hotel }, events: [{ type: 'hotel.updated', version, hotel, limitsFromDay, ...(timezoneChanged ? { timezoneChanged } : {}) }] };
     }
     case 'deleteHotel': {
       const today = localDay(ctx.nowMs, state.hotel.timezone);
@@ -112,10 +114,11 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
         totalInventory: cmd.totalInventory,
         baseRate: cmd.baseRate,
       };
-      const today = localDay(ctx.nowMs, state.hotel.timezone);
+      // Its nights from the first the hotel's window keeps (two before today), not from today: a later change of
+      // the hotel's time zone to one further west moves its today back by up to two days, onto those nights.
       return {
         reply: { ok: true, kind: 'roomType', roomType },
-        events: [{ type: 'roomType.created', version, roomType, fromDay: today, toDay: state.endDay }],
+        events: [{ type: 'roomType.created', version, roomType, fromDay: state.firstDay, toDay: state.endDay }],
       };
     }
     case 'updateRoomType': {

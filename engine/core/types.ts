@@ -266,7 +266,7 @@ export type Reply = Accepted | Rejection;
 
 export type HotelEvent =
   | { type: 'hotel.created'; version: number; hotel: Hotel }
-  | { type: 'hotel.updated'; version: number; hotel: Hotel; limitsFromDay: number | null }
+  | { type: 'hotel.updated'; version: number; hotel: Hotel; limitsFromDay: number | null; timezoneChanged?: boolean }
   | { type: 'hotel.deleted'; version: number; hotelId: string }
   | { type: 'roomType.created'; version: number; roomType: RoomType; fromDay: number; toDay: number }
   | { type: 'roomType.updated'; version: number; roomType: RoomType }

@@ -38,6 +38,38 @@ describe('inventory horizon', function () {
   });
 });
 
+describe('inventory after a time zone change', function () {
+  this.timeout(60_000);
+  let env: TestEnv;
+  let stack: Stack;
+  before(async () => ({ env, stack } = await openStack()));
+  after(() => closeStack(stack, env));
+
+  it("a hotel moved to a zone further west has inventory on its new today (which is one or two days earlier)", async () => {
+    const localToday = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date());
+    // UTC+14, then UTC-11: the hotel's today goes back by a day (two in one hour of the day).
+    const hotel = await createHotel(stack.admin, { timezone: 'Pacific/Kiritimati' });
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 4, baseRate: 7000 });
+    expect((await stack.admin.put(`/v1/hotels/${hotel.id}`, { timezone: 'Pacific/Pago_Pago' })).status).to.equal(200);
+    const today = localToday('Pacific/Pago_Pago');
+    expect(today < localToday('Pacific/Kiritimati')).to.equal(true);
+    const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const av = await stack.admin.get(`/v1/hotels/${hotel.id}/availability?checkIn=${today}&checkOut=${tomorrow}`);
+    expect(av.status, JSON.stringify(av.body)).to.equal(200);
+    const night = av.body.roomTypes.find((x: any) => x.roomTypeId === rt.id).nights[0];
+    expect(night).to.include({ date: today, totalInventory: 4, available: 4 });
+    const r = await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, today, tomorrow));
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    expect(r.body.totalAmount).to.equal(7000);
+    // And after the writer loads the hotel again from its rows.
+    await stack.owner.stop();
+    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
+    await stack.owner.start();
+    const again = await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, today, tomorrow));
+    expect(again.status, JSON.stringify(again.body)).to.equal(201);
+  });
+});
+
 describe('stored replies retention', function () {
   this.timeout(60_000);
   let env: TestEnv;
