@@ -1,4 +1,4 @@
-import { nightsMax, roomCountMax } from '../limits.js';
+import { nightsMax, pastNightsKept, roomCountMax } from '../limits.js';
 import { findAlternatives } from './alternatives.js';
 import { evolve } from './evolve.js';
 import { formatDay, localDay, parseDay } from './dates.js';
@@ -114,11 +114,12 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
         totalInventory: cmd.totalInventory,
         baseRate: cmd.baseRate,
       };
-      // Its nights from the first the hotel's window keeps (two before today), not from today: a later change of
+      // Its nights from the first one a hotel's window keeps (two before today), not from today: a later change of
       // the hotel's time zone to one further west moves its today back by up to two days, onto those nights.
+      const today = localDay(ctx.nowMs, state.hotel.timezone);
       return {
         reply: { ok: true, kind: 'roomType', roomType },
-        events: [{ type: 'roomType.created', version, roomType, fromDay: state.firstDay, toDay: state.endDay }],
+        events: [{ type: 'roomType.created', version, roomType, fromDay: Math.max(state.firstDay, today - pastNightsKept), toDay: state.endDay }],
       };
     }
     case 'updateRoomType': {

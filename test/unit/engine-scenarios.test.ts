@@ -213,7 +213,7 @@ table('hotels and room types', [
     events: [],
   },
   {
-    name: 'createRoomType puts inventory, limit and base rate on every night from today to the horizon',
+    name: 'createRoomType puts inventory, limit and base rate on every night from two before today to the horizon',
     setup: [createHotel(H)],
     command: createRoomType(H, A, 20, 12_500, 'Double'),
     reply: {
@@ -223,7 +223,7 @@ table('hotels and room types', [
     },
     events: ['roomType.created'],
     nights: [
-      { roomTypeId: A, date: plus(-1), total: 0, limit: 0, reserved: 0, rate: 0 },
+      { roomTypeId: A, date: plus(-2), total: 20, limit: 22, reserved: 0, rate: 12_500 },
       { roomTypeId: A, date: plus(0), total: 20, limit: 22, reserved: 0, rate: 12_500 },
       { roomTypeId: A, date: plus(365), total: 20, limit: 22, reserved: 0, rate: 12_500 },
       { roomTypeId: A, date: plus(729), total: 20, limit: 22, reserved: 0, rate: 12_500 },
@@ -670,14 +670,15 @@ table('validation_failed', [
 
 table('time zones', [
   {
-    name: 'in Asia/Tokyo at 23:30Z a stay from the next UTC day is accepted, and nights start there',
+    name: 'in Asia/Tokyo at 23:30Z a stay from the next UTC day is accepted, and nights start two before it',
     setup: [{ cmd: createHotel(H, { timezone: 'Asia/Tokyo' }), atMs: Date.UTC(2027, 0, 10, 23, 30) }, { cmd: createRoomType(H, A, 5), atMs: Date.UTC(2027, 0, 10, 23, 30) }],
     atMs: Date.UTC(2027, 0, 10, 23, 30),
     command: r('2027-01-11', '2027-01-12'),
     reply: { ok: true, created: true },
     events: ['reservation.created'],
     nights: [
-      { roomTypeId: A, date: '2027-01-10', total: 0, limit: 0 },
+      { roomTypeId: A, date: '2027-01-08', total: 0, limit: 0 },
+      { roomTypeId: A, date: '2027-01-09', total: 5, reserved: 0 },
       { roomTypeId: A, date: '2027-01-11', total: 5, reserved: 1 },
     ],
   },

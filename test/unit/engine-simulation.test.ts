@@ -217,7 +217,8 @@ class Simulation {
               reserved: new Array(n).fill(0),
               rate: new Array(n).fill(0),
             };
-            for (let d = today; d < endDay; d++) {
+            // From two nights before today (a later time zone further west moves today back onto them).
+            for (let d = today - pastNightsKept; d < endDay; d++) {
               rt.total[idx(d)] = cmd.totalInventory;
               rt.limit[idx(d)] = sellable(cmd.totalInventory, h.ob);
               rt.rate[idx(d)] = cmd.baseRate;
