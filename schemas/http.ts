@@ -179,13 +179,14 @@ export const apiKeyBody = z.strictObject({
   rateLimitPerSecond: int(0, 1_000_000).optional(),
 });
 const password = z.string().min(8, 'must be at least 8 characters').max(200, 'must be at most 200 characters').refine(noControl, controlMessage);
-export const userBody = z.strictObject({ email, password, name: text(200) });
+/** A guest's sign-up (public): `role`, when sent, can only be "guest" (what it makes). */
+export const userBody = z.strictObject({ email, password, name: text(200), role: z.literal('guest', { error: 'must be "guest" (an admin makes staff users)' }).optional() });
 /** A staff user, made by an admin: signs in like a guest, then acts as staff of `hotelIds`. */
 export const staffUserBody = z.strictObject({
   email,
   password,
   name: text(200),
-  role: z.literal('staff', { error: 'must be "staff" (guests sign up without a role)' }),
+  role: z.literal('staff', { error: 'must be "staff" (guests sign up without a role, or with "guest")' }),
   hotelIds: z.array(uuid).min(1, 'must name at least one hotel').max(1000),
 });
 export const sessionBody = z.strictObject({

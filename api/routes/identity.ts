@@ -41,8 +41,8 @@ export function identityRoutes(ctx: ApiContext): Router {
 
   r.post('/v1/users', async (req, res) => {
     const raw = bodyOf(req);
-    if (raw && typeof raw === 'object' && 'role' in raw) {
-      // A staff user: only an admin makes one.
+    if (raw && typeof raw === 'object' && 'role' in raw && (raw as { role: unknown }).role !== 'guest') {
+      // A staff user: only an admin makes one. (A sign-up that says role "guest" is a guest's.)
       requireRole(req, 'admin');
       const body = parse(staffUserBody, raw);
       const hotelIds = [...new Set(body.hotelIds)];
