@@ -36,6 +36,9 @@ export async function searchHotels(
   // Before today everywhere on Earth (the last zone to reach a date is UTC−12).
   const earliestToday = localDay(Date.now(), 'Etc/GMT+12');
   if (fromDay < earliestToday) throw bad('checkIn', `is before today (${formatDay(earliestToday)})`);
+  // Past the horizon everywhere on Earth (the first zone to reach a date is UTC+14): as a reservation's, a 400.
+  const lastNight = localDay(Date.now(), 'Etc/GMT-14') + ctx.config.horizonDays - 1;
+  if (toDay - 1 > lastNight) throw bad('checkOut', `reaches past the inventory horizon (last night ${formatDay(lastNight)})`);
   const guests = q.guests ?? 1;
   const rooms = q.rooms ?? 1;
 
@@ -58,7 +61,8 @@ export async function searchHotels(
   );
   const price = (h: Hotel) => offers.get(h.id)?.fromPrice ?? Infinity;
   hotels.sort((a, b) => price(a) - price(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const start = q.cursor ? hotels.findIndex((h) => h.id === q.cursor) + 1 : 0;
+  // A cursor naming no hotel of the list gives an empty page, as the list without dates does (not the first again).
+  const start = q.cursor ? (hotels.findIndex((h) => h.id === q.cursor) + 1 || hotels.length) : 0;
   const page = hotels.slice(start, start + q.limit);
   return {
     items: page.map((h) => ({ ...hotelJson(h), offer: offers.get(h.id) ?? null })),

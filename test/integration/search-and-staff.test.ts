@@ -67,6 +67,10 @@ describe('search by dates, and staff users', function () {
       cursor = r.body.nextCursor;
     } while (cursor);
     expect(seen).to.deep.equal(['Cheap', 'Dear', 'Full']);
+    // A cursor that names no hotel of the list: an empty page, as without dates (it restarted at the first).
+    const unknown = await search(`&limit=1&cursor=${Buffer.from(randomUUID()).toString('base64url')}`);
+    expect(unknown.status, JSON.stringify(unknown.body)).to.equal(200);
+    expect(unknown.body).to.deep.equal({ items: [], nextCursor: null });
   });
 
   it('availability with guests leaves out room types whose maxGuests is smaller', async () => {
@@ -88,6 +92,8 @@ describe('search by dates, and staff users', function () {
       [`checkIn=${dayFromToday(1)}&checkOut=${dayFromToday(2)}&rooms=11`, 'rooms'],
       [`checkIn=${dayFromToday(1)}`, 'checkOut'],
       [`checkIn=2027-02-30&checkOut=2027-03-02`, 'checkIn'],
+      // Past the horizon in every time zone: a reservation's rule (it was 200 with every offer null).
+      [`checkIn=${dayFromToday(env.config.horizonDays + 5)}&checkOut=${dayFromToday(env.config.horizonDays + 6)}`, 'checkOut'],
     ];
     for (const [q, field] of cases) {
       const r = await anon.get(`/v1/hotels?${q}`);
