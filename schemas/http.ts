@@ -16,7 +16,7 @@ import {
   roomCountMax,
   totalInventoryMax,
 } from '../engine/limits.js';
-import { isTimeZone, parseDay } from '../engine/core/dates.js';
+import { isTimeZone, parseDay, timeZoneCase } from '../engine/core/dates.js';
 import { eventTypes as webhookEventTypes } from '../engine/notify/events.js';
 
 const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID').transform((s) => s.toLowerCase());
@@ -41,7 +41,11 @@ const currencies = new Set(
 
 const country = z.string().refine((s) => countryCodes.has(s), 'must be an ISO 3166 alpha-2 code such as "FR"');
 const currency = z.string().refine((s) => /^[A-Z]{3}$/.test(s) && currencies.has(s), 'must be an ISO 4217 code such as "EUR"');
-const timezone = z.string().max(64).refine((s) => isTimeZone(s), 'must be an IANA time zone such as "Europe/Paris"');
+const timezone = z
+  .string()
+  .max(64)
+  .refine((s) => isTimeZone(s), 'must be an IANA time zone such as "Europe/Paris"')
+  .transform((s) => (isTimeZone(s) ? timeZoneCase(s) : s));
 
 /** A cancellation policy: a PUT replaces the whole policy, an omitted field taking its default. */
 export const cancellationPolicy = z.strictObject({

@@ -81,6 +81,15 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
+/**
+ * A valid zone's name in its canonical letter case ("europe/paris" → "Europe/Paris"): only the case changes, never
+ * the zone (a link such as "US/Pacific" stays as it was written).
+ */
+export function timeZoneCase(name: string): string {
+  const resolved = formatterFor(name).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
+}
+
 const wallFormatters = new Map<string, Intl.DateTimeFormat>();
 
 /** How far a zone's wall clock is ahead of UTC at the instant `ms` (negative west of Greenwich). */
