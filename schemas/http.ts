@@ -232,7 +232,11 @@ export const deliveriesQuery = z.strictObject({
 const isoTime = z
   .string()
   .max(64)
-  .refine((s) => /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)) && Date.parse(s) < Date.UTC(10000, 0, 1), 'must be an ISO 8601 time')
+  .refine(
+    // A calendar date (2026-02-30 would roll over to March), then a time Date.parse reads.
+    (s) => /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T/.test(s) && parseDay(s.slice(0, 10)) !== undefined && !Number.isNaN(Date.parse(s)) && Date.parse(s) < Date.UTC(10000, 0, 1),
+    'must be an ISO 8601 time',
+  )
   .transform((s) => new Date(Date.parse(s)).toISOString());
 export const replayBody = z.strictObject({ since: isoTime });
 export const auditQuery = z.strictObject({

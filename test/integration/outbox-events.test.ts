@@ -202,6 +202,10 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     }
     expect(paged).to.deep.equal(seqs);
     expect((await mineStaff.get(`/v1/hotels/${hotel.id}/audit?from=yesterday`)).status).to.equal(400);
+    // Not a calendar date (Date.parse rolls it over to March 2).
+    const rolled = await mineStaff.get(`/v1/hotels/${hotel.id}/audit?from=2026-02-30T00:00:00Z`);
+    expect(rolled.status).to.equal(400);
+    expect(JSON.stringify(rolled.body.error.details)).to.contain('from');
     expect((await stack.admin.get(`/v1/hotels/${randomUUID()}/audit`)).status).to.equal(404);
   });
 
