@@ -254,6 +254,6 @@ export const shardMoveBody = z.strictObject({
   database: z.union([
     z.number().int('must be a whole number').min(0, 'must be at least 0'),
     z.string().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters'),
-  ]),
+  ], { error: (i) => (i.input === undefined ? 'is required' : 'must be a shard database id or a postgres:// URL') }),
 });
 export const shardParam = z.string().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number);

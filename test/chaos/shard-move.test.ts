@@ -98,7 +98,10 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
       { what: 'an unreachable database', r: await move(shard, `postgres://127.0.0.1:${await freePort()}/bk_mv_nowhere`), status: 400 },
       { what: 'the database it is in', r: await move(shard, source), status: 400 },
       { what: 'an unknown body field', r: await timedRequest(s.admin, 'POST', `/v1/ops/shards/${shard}/move`, { database: 1, extra: 1 }), status: 400 },
+      { what: 'no database', r: await timedRequest(s.admin, 'POST', `/v1/ops/shards/${shard}/move`, {}), status: 400 },
     ];
+    // Said as every other route says a missing field (it was "Invalid input").
+    expect(JSON.stringify(bad[bad.length - 1].r.body)).to.contain('"field":"database","message":"is required"');
     // A known database that is not migrated (registered by hand, as an operator's mistake would leave it).
     await withClient(second.url('postgres'), (c) => c.query('CREATE DATABASE bk_mv_unmigrated'));
     await withClient(s.config.catalogUrl, (c) => c.query('INSERT INTO shard_databases (id, url) VALUES (2, $1)', [second!.url('bk_mv_unmigrated')]));
