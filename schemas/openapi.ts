@@ -40,6 +40,8 @@ export interface RouteDoc {
   answers: Record<number, Answer>;
   /** Error statuses beyond the ones every operation of its kind can give (see `errorStatuses`). */
   errors?: ErrorStatus[];
+  /** What an error status also means for this operation, added to its general meaning (`errorMeaning`). */
+  errorNotes?: Partial<Record<ErrorStatus, string>>;
   tag: string;
 }
 
@@ -47,13 +49,22 @@ const empty = (description: string): Answer => ({ description });
 const json = (schema: z.ZodType, description: string, headers?: Record<string, string>): Answer => ({ schema, description, ...(headers ? { headers } : {}) });
 const location = { Location: 'the URL of the new resource' };
 
+/**
+ * `POST /v1/users` takes either form (API.md, Principals and auth): a guest signing up (public), or an admin making
+ * a staff user (`role: "staff"` and `hotelIds`, admin token). The route tells them apart by `role`.
+ */
+const userBodies = z.xor([
+  http.userBody.describe('a guest signs up (no token needed); `role`, if sent, is "guest"'),
+  http.staffUserBody.describe('an admin makes a staff user of these hotels (admin token)'),
+]);
+
 /** Every route the API serves. */
 export const routes: RouteDoc[] = [
   // Identity
   { tag: 'Identity', method: 'post', path: '/v1/api-keys', summary: 'Create an API key', who: 'admin', body: http.apiKeyBody, answers: { 201: json(res.apiKeySchema, 'the key; its token is shown only here') } },
   { tag: 'Identity', method: 'delete', path: '/v1/api-keys/:id', summary: 'Revoke an API key (its token stops working at once)', who: 'admin', answers: { 204: empty('revoked') }, errors: [404] },
-  { tag: 'Identity', method: 'post', path: '/v1/users', summary: 'Sign up as a guest (an admin may make staff users)', who: 'public', optionalAuth: true, body: http.userBody, answers: { 201: json(res.userSchema, 'the user') }, errors: [409] },
-  { tag: 'Identity', method: 'post', path: '/v1/sessions', summary: 'Sign in: a session token for a user', who: 'public', body: http.sessionBody, answers: { 201: json(res.sessionSchema, 'the session') } },
+  { tag: 'Identity', method: 'post', path: '/v1/users', summary: 'Sign up as a guest (an admin may make staff users)', who: 'public', optionalAuth: true, body: userBodies, answers: { 201: json(res.userSchema, 'the user: role "guest", or role "staff" with its hotelIds') }, errors: [409, 429] },
+  { tag: 'Identity', method: 'post', path: '/v1/sessions', summary: 'Sign in: a session token for a user', who: 'public', body: http.sessionBody, answers: { 201: json(res.sessionSchema, 'the session') }, errors: [429] },
   // Hotels, room types, rooms
   { tag: 'Hotels', method: 'post', path: '/v1/hotels', summary: 'Create a hotel', who: 'admin', body: http.hotelCreateBody, idempotencyKey: true, answers: { 201: json(res.hotelSchema, 'the hotel', location) }, errors: [422] },
   { tag: 'Hotels', method: 'get', path: '/v1/hotels', summary: 'List or search hotels', who: 'public', query: http.hotelListQuery, answers: { 200: json(res.hotelListSchema, 'a page of hotels') } },
@@ -76,7 +87,7 @@ export const routes: RouteDoc[] = [
   { tag: 'Inventory and rates', method: 'put', path: '/v1/hotels/:hotelId/pricing', summary: 'Set the occupancy pricing tiers (replaces them all)', who: 'admin, staff of it', body: http.pricingBody, answers: { 200: json(res.pricingSchema, 'the tiers by occupancyPercent, and the hotel’s new version') }, errors: [404] },
   { tag: 'Inventory and rates', method: 'get', path: '/v1/hotels/:hotelId/pricing', summary: 'The occupancy pricing tiers (none by default)', who: 'public', answers: { 200: json(res.pricingSchema, 'the tiers') }, errors: [404] },
   // Availability
-  { tag: 'Availability', method: 'get', path: '/v1/hotels/:hotelId/availability', summary: 'Availability and prices of a stay, night by night (at most 92 nights)', who: 'public', query: http.availabilityQuery, answers: { 200: json(res.availabilitySchema, 'availability') }, errors: [404] },
+  { tag: 'Availability', method: 'get', path: '/v1/hotels/:hotelId/availability', summary: 'Availability and prices of a stay, night by night (at most 92 nights; with guests, room types whose maxGuests is smaller are left out)', who: 'public', query: http.availabilityQuery, answers: { 200: json(res.availabilitySchema, 'availability') }, errors: [404] },
   {
     tag: 'Availability',
     method: 'get',
@@ -136,6 +147,7 @@ export const routes: RouteDoc[] = [
     idempotencyKey: true,
     answers: { 200: json(res.reservationSchema, 'paid') },
     errors: [402, 404, 409, 422],
+    errorNotes: { 503: 'also when the payment provider cannot be reached (nothing charged; the reservation stays pending)' },
   },
   // Batches
   { tag: 'Batches', method: 'post', path: '/v1/batches', summary: 'A partner batch of up to 10,000 reservation bodies', who: 'partner, admin', body: http.batchBody, idempotencyKey: true, answers: { 202: json(res.batchAcceptedSchema, 'accepted; poll the Location', { Location: 'the batch' }) }, errors: [413, 422] },
@@ -151,7 +163,7 @@ export const routes: RouteDoc[] = [
   { tag: 'Webhooks', method: 'get', path: '/v1/webhooks/:id/deliveries', summary: 'Deliveries, newest first', who: 'its creator, admin', query: http.deliveriesQuery, answers: { 200: json(res.webhookDeliveryListSchema, 'a page of deliveries') }, errors: [404] },
   { tag: 'Webhooks', method: 'post', path: '/v1/webhooks/:id/replay', summary: 'Deliver again every matching event since a time (within the retention period), with its original id', who: 'its creator, admin', body: http.replayBody, answers: { 202: json(res.webhookReplaySchema, 'how many events will be delivered again') }, errors: [404] },
   { tag: 'Audit', method: 'get', path: '/v1/hotels/:hotelId/audit', summary: 'Audit trail of a hotel, newest first', who: 'admin, staff of it', query: http.auditQuery, answers: { 200: json(res.auditListSchema, 'a page of audit records') }, errors: [404] },
-  { tag: 'Operations', method: 'get', path: '/metrics', summary: 'Prometheus metrics of this API process (workers serve theirs on METRICS_PORT)', who: 'admin', answers: { 200: { contentType: 'text/plain', description: 'Prometheus text exposition format (version 0.0.4)' } } },
+  { tag: 'Operations', method: 'get', path: '/metrics', summary: 'Prometheus metrics of this API process (workers serve theirs on METRICS_PORT)', who: 'admin', answers: { 200: { contentType: 'text/plain', description: 'Prometheus text exposition format (version 0.0.4)' } }, errors: [401, 403] },
   { tag: 'Operations', method: 'get', path: '/v1/ops/shards', summary: 'The shard table: owner, epoch and queue of every virtual shard', who: 'admin', answers: { 200: json(res.shardTableSchema, 'one row per virtual shard') } },
   { tag: 'Operations', method: 'post', path: '/v1/ops/shards/:shard/move', summary: 'Move a virtual shard to another shard database (an id of GET /v1/ops/shards, or a new postgres:// URL, migrated and added) while it keeps serving', who: 'admin', params: { shard: http.shardParam }, body: http.shardMoveBody, answers: { 202: json(res.shardMoveAcceptedSchema, 'the move is queued in the shard\'s turn; GET /v1/ops/shards shows it moving, then its new database') }, errors: [404] },
   { tag: 'Operations', method: 'post', path: '/v1/ops/shards/:shard/drain', summary: 'Ask the owner of a virtual shard to hand it over to another worker (after its job in hand)', who: 'admin', params: { shard: http.shardParam }, answers: { 202: json(res.shardDrainSchema, 'the owner was asked') }, errors: [404] },
@@ -264,12 +276,24 @@ function answer(a: Answer) {
   return { description: a.description, ...headers, ...content };
 }
 
+/** An error answer in the contract's format; 429 and 503 carry Retry-After. */
+function errorResponse(status: ErrorStatus, description: string) {
+  return {
+    description,
+    ...(status === 429 || status === 503 ? { headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } } } : {}),
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  };
+}
+
 export const openApiPath = (expressPath: string) => expressPath.replace(/:(\w+)/g, '{$1}');
 
 function operation(r: RouteDoc) {
   const responses: Record<string, unknown> = {};
   for (const [status, a] of Object.entries(r.answers)) responses[status] = answer(a);
-  for (const s of errorStatuses(r)) responses[s] ??= { $ref: `#/components/responses/E${s}` };
+  for (const s of errorStatuses(r)) {
+    const note = r.errorNotes?.[s];
+    responses[s] ??= note ? errorResponse(s, `${errorMeaning[s]}; ${note}`) : { $ref: `#/components/responses/E${s}` };
+  }
   const params = parameters(r);
   return {
     operationId: `${r.method}${r.path.replace(/:(\w+)/g, 'By-$1').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
@@ -294,14 +318,7 @@ export function openApiDocument(): Record<string, unknown> {
     }),
   );
   const responses = Object.fromEntries(
-    (Object.entries(errorMeaning) as [string, string][]).map(([status, meaning]) => [
-      `E${status}`,
-      {
-        description: meaning,
-        ...(status === '429' || status === '503' ? { headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } } } : {}),
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      },
-    ]),
+    (Object.entries(errorMeaning) as [string, string][]).map(([status, meaning]) => [`E${status}`, errorResponse(Number(status) as ErrorStatus, meaning)]),
   );
   return {
     openapi: '3.1.0',

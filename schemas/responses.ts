@@ -195,7 +195,7 @@ export const shardTableSchema = named(
       shard: count,
       database: z.union([count, z.string()]).describe('the shard database holding it'),
       owner: z.string().nullable().describe('the worker holding its lease'),
-      epoch: count,
+      epoch: count.nullable().describe('its lease epoch; null when no process ever read it (source "none")'),
       queueDepth: count,
       oldestWaitingMs: count.nullable(),
       stale: z.boolean().optional().describe('true: the epoch comes from a copy, its database did not answer'),
