@@ -1,7 +1,8 @@
-// `Idempotency-Key`: how every route reads it, and its use on the routes that create a hotel or a room type. The server makes their ids, so a create that
-// came back late (503) and was sent again used to create a second one (issue 13, item 8). With the header, the id
-// is derived from the key instead of drawn at random: every retry of the same body sends the writer the same create,
-// which answers the one already made; a different body under the same key is refused (422).
+// `Idempotency-Key`: how every route reads it, and its use on the routes that create a hotel or a room type. The
+// server makes their ids, so a create that came back late (503) and was sent again used to create a second one
+// (issue 13, item 8). With the header, the id is derived from the key instead of drawn at random: every retry of the
+// same body sends the writer the same create, which answers the one already made; a different body under the same
+// key is refused (422).
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { v7 as uuidv7 } from 'uuid';
