@@ -1,21 +1,13 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
-import { uuidSchema } from '../schemas/http.js';
+import { issueFields, uuidSchema } from '../schemas/http.js';
 import { ApiError, malformedJson } from './errors.js';
 
 /** Parse a value with a schema, or throw 400 `validation_failed` listing each bad field and why. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.output<S> {
   const r = schema.safeParse(value === undefined && where === 'body' ? undefined : value);
   if (r.success) return r.data;
-  const fields = r.error.issues.map((i) => {
-    if (i.code === 'unrecognized_keys') {
-      // An empty name (`?=x`, `{"": 1}`) is shown as "" so that the field is still named.
-      return { field: i.keys.map((k) => [...i.path, k === '' ? '""' : k].join('.')).join(', '), message: 'unknown field' };
-    }
-    const field = i.path.length ? i.path.join('.') : where;
-    const message = i.code === 'invalid_type' && /received undefined$/.test(i.message) ? 'is required' : i.message;
-    return { field, message };
-  });
+  const fields = issueFields(r.error.issues, where);
   const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
   throw new ApiError('validation_failed', `invalid ${where}: ${summary}`, { fields });
 }

@@ -257,3 +257,17 @@ export const shardMoveBody = z.strictObject({
   ], { error: (i) => (i.input === undefined ? 'is required' : 'must be a shard database id or a postgres:// URL') }),
 });
 export const shardParam = z.string().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number);
+
+/**
+ * A failed parse's issues as the contract's `details.fields`: each bad field (its dotted path, `where` for the whole
+ * value) and why; each unknown field named as such (an empty name shown as "", so that it is still named), and a
+ * missing one as "is required". The API's routes and the batch worker both describe them here.
+ */
+export function issueFields(issues: readonly z.core.$ZodIssue[], where = 'body'): { field: string; message: string }[] {
+  return issues.flatMap((i) => {
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ field: [...i.path, k === '' ? '""' : k].join('.'), message: 'unknown field' }));
+    const field = i.path.length ? i.path.join('.') : where;
+    const message = i.code === 'invalid_type' && /received undefined$/.test(i.message) ? 'is required' : i.message;
+    return [{ field, message }];
+  });
+}

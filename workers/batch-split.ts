@@ -3,8 +3,7 @@
 import type { ReserveCommand, Owner } from '../engine/core/types.js';
 import { reserveCommandOf } from '../engine/idempotency.js';
 import { shardOf } from '../engine/shard-map.js';
-import { batchBody, reservationBody } from '../schemas/http.js';
-import type { z } from 'zod';
+import { batchBody, issueFields, reservationBody } from '../schemas/http.js';
 
 export interface SplitInput {
   body: string;
@@ -28,11 +27,6 @@ export type SplitOutput =
       invalid: InvalidItem[];
     };
 
-const describe = (issues: z.core.$ZodIssue[], prefix: string) =>
-  issues.map((i) => ({
-    field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || 'body',
-    message: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
-  }));
 
 export default function splitBatch(input: SplitInput): SplitOutput {
   let parsed: unknown;
@@ -43,7 +37,7 @@ export default function splitBatch(input: SplitInput): SplitOutput {
   }
   const top = batchBody.safeParse(parsed);
   if (!top.success) {
-    const fields = describe(top.error.issues, '');
+    const fields = issueFields(top.error.issues);
     return { ok: false, message: `invalid body: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}`, fields };
   }
   const reservationIds: (string | null)[] = [];
@@ -54,7 +48,7 @@ export default function splitBatch(input: SplitInput): SplitOutput {
     const rawId = (raw as { reservationId?: unknown } | null)?.reservationId;
     if (!item.success) {
       reservationIds.push(typeof rawId === 'string' ? rawId : null);
-      const fields = describe(item.error.issues, '');
+      const fields = issueFields(item.error.issues);
       invalid.push({ index, message: fields.map((f) => `${f.field}: ${f.message}`).join('; ') });
       return;
     }
