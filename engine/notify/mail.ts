@@ -53,9 +53,8 @@ export function mailOf(e: NotificationEvent, hotelName: string): GuestMail | und
 }
 
 /**
- * Without SMTP, MAIL_DIR must be a directory this process can write (made when missing): checked at start, since a
- * notifier that cannot write a guest's mail retries its job until it can, and the webhooks of the events after it
- * wait meanwhile.
+ * Without SMTP, MAIL_DIR must be a directory this process can write (made when missing): checked at start, so that a
+ * wrong setting is said at once rather than found as mails that wait in guest_mails (see enqueue).
  */
 export function checkMailDir(o: { smtpUrl?: string; mailDir: string }): void {
   if (o.smtpUrl) return;
@@ -84,27 +83,41 @@ export class Mailer {
   /**
    * Record mails to send (an event recorded before keeps its row: the same event is mailed once). Without SMTP the
    * .eml file is written at once: its name is the event id and an existing file is kept, which is the
-   * de-duplication, so no row is needed (the caller's job completes only after the files are written).
+   * de-duplication, so no row is needed (the caller's job completes only after the files are written). A file that
+   * cannot be written (MAIL_DIR gone, full, or not writable) is recorded as a row instead and written by the retry
+   * loop once it can be: the job completes, so the webhooks of the events after it do not wait for the mail.
    */
   async enqueue(mails: GuestMail[]): Promise<void> {
     if (mails.length === 0) return;
+    let rows = mails;
     if (!this.transport) {
       const now = new Date();
-      this.ensureDir();
-      for (const m of mails) this.writeFile(m, now);
-      return;
+      rows = [];
+      let error: Error | undefined;
+      for (const m of mails) {
+        try {
+          this.ensureDir();
+          this.writeFile(m, now);
+        } catch (err) {
+          rows.push(m);
+          error = err as Error;
+        }
+      }
+      if (!error) return;
+      this.o.log?.warn('guest mails not written; recorded to retry', { mails: rows.length, mailDir: this.o.mailDir, err: error.message });
     }
     await this.catalog.query(
       `INSERT INTO guest_mails (event_id, recipient, subject, text_body, html_body)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
        ON CONFLICT (event_id) DO NOTHING`,
-      [mails.map((m) => m.eventId), mails.map((m) => m.to), mails.map((m) => m.subject), mails.map((m) => m.text), mails.map((m) => m.html)],
+      [rows.map((m) => m.eventId), rows.map((m) => m.to), rows.map((m) => m.subject), rows.map((m) => m.text), rows.map((m) => m.html)],
     );
   }
 
   start(): void {
-    // Files are written as mails are recorded: nothing to send later.
-    if (!this.transport) return;
+    // By SMTP every mail goes through the rows; as files only those that could not be written at once, so the loop
+    // looks less often.
+    const idleMs = this.o.pollMs ?? (this.transport ? 100 : 2_000);
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
@@ -112,7 +125,7 @@ export class Mailer {
           this.o.log?.warn('guest mail round failed', { err: err.message });
           return 0;
         });
-        if (n === 0) await new Promise((r) => setTimeout(r, this.o.pollMs ?? 100));
+        if (n === 0) await sleepWhile(idleMs, () => this.running);
       }
     })();
   }
@@ -196,6 +209,11 @@ export class Mailer {
 }
 
 const fromAddress = 'reservations@reservation-engine.invalid';
+
+/** Sleep up to `ms`, waking early once `still()` turns false (a stop need not wait out a long poll). */
+async function sleepWhile(ms: number, still: () => boolean): Promise<void> {
+  for (const end = Date.now() + ms; still() && Date.now() < end; ) await new Promise((r) => setTimeout(r, Math.min(100, end - Date.now())));
+}
 
 /** A header value as RFC 2047 encoded words (UTF-8, base64) when it is not plain ASCII, each word whole characters. */
 function encodeHeader(v: string): string {

@@ -1,6 +1,6 @@
 // Guest e-mails (API.md): one per status change, addressed to the guest, with a subject naming the hotel, the dates
 // and the new status, a text and an HTML part; as .eml files under MAIL_DIR, or by SMTP when SMTP_URL is set.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -47,7 +47,8 @@ describe('guest e-mails', function () {
     let dir: string;
     before(async () => {
       dir = await mkdtemp(path.join(os.tmpdir(), 'notify-mail-'));
-      env = await createTestEnv({ MAIL_DIR: dir });
+      // Retries a hundred times sooner than in production (a mail that could not be written is tried again in ms).
+      env = await createTestEnv({ MAIL_DIR: dir, WEBHOOK_RETRY_SCALE_PERMILLE: '10' });
       stack = await startStack(env.config);
       service = startNotificationService(env.config);
     });
@@ -75,6 +76,34 @@ describe('guest e-mails', function () {
       const mails = await Promise.all(files.map(async (f) => simpleParser(await readFile(path.join(dir, f)))));
       checkThree(mails, body);
       expect(files.map((f) => f.replace(/\.eml$/, '')).sort()).to.deep.equal(mails.map((m) => /^<([^@]+)@/.exec(m.messageId ?? '')?.[1]).sort());
+    });
+
+    it('a mail that cannot be written does not hold the notifications back: it is recorded, and written once it can be', async () => {
+      // MAIL_DIR replaced by a file: no .eml can be written under it.
+      await rm(dir, { recursive: true, force: true });
+      await writeFile(dir, 'not a directory');
+      try {
+        const hotel = await createHotel(stack.admin, { name: 'Hôtel des Tests' });
+        const rt = await createRoomType(stack.admin, hotel.id);
+        const body = reservationBody(hotel.id, rt.id, dayFromToday(10), dayFromToday(12), { guest: { name: 'Ada', email: 'ada@example.com' } });
+        expect((await stack.admin.post('/v1/reservations', body)).status).to.equal(201);
+        // The job completed: every event of the hotel recorded (so the events after it, webhooks included, go on).
+        await waitFor('the hotel\'s events recorded', async () =>
+          withShardDb(env.config, hotel.id, async (c) => {
+            const r = await c.query('SELECT h.event_sequence::int AS mark, c.recorded::int AS recorded FROM hotels h JOIN outbox_cursors c ON c.hotel_id = h.id WHERE h.id = $1', [hotel.id]);
+            return r.rows.length === 1 && r.rows[0].recorded === r.rows[0].mark;
+          }),
+        );
+        const pending = await stack.api.ctx.catalog.pool.query("SELECT recipient, state FROM guest_mails WHERE recipient = 'ada@example.com'");
+        expect(pending.rows.map((x) => x.state)).to.deep.equal(['pending']);
+      } finally {
+        await rm(dir, { force: true });
+        await mkdir(dir);
+      }
+      await waitFor('the mail written once MAIL_DIR is back', async () => (await readdir(dir)).length === 1, 60_000);
+      const mail = await simpleParser(await readFile(path.join(dir, (await readdir(dir))[0])));
+      expect((mail.to as { value: { address: string }[] }).value[0].address).to.equal('ada@example.com');
+      expect((await stack.api.ctx.catalog.pool.query("SELECT state FROM guest_mails WHERE recipient = 'ada@example.com'")).rows).to.deep.equal([{ state: 'sent' }]);
     });
   });
 
