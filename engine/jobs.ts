@@ -1,6 +1,6 @@
 // The one module that owns `bullmq`: a queue per virtual shard, the job payload, and the consumer's options.
 import { Queue, Worker, WaitingError, type Job } from 'bullmq';
-import type { RedisClient, RedisKeys } from './redis.js';
+import { isCluster, type RedisClient, type RedisKeys } from './redis.js';
 import type { Command } from './core/types.js';
 
 /** One command as it travels in a job: the API's request id comes back with its reply. */
@@ -51,25 +51,33 @@ export { WaitingError };
  * the queue, which BullMQ's scripts touch together, is in the shard's slot on a Redis Cluster.
  */
 /**
- * Jobs still waiting in queues named as before the hash tags (`<prefix>:shard-<k>:…` and
- * `<prefix>:notifications:…`, one server only: those names never worked on a cluster). This version never reads
- * those queues, so a process refuses to start while they hold any (docs/operations.md: drain before upgrading).
+ * Jobs still waiting in queues named as by an earlier version, which this version never reads: before the hash tags
+ * (`<prefix>:shard-<k>:…` and `<prefix>:notifications:…`, one server only: those names never worked on a cluster),
+ * and with the tag first (`{<prefix>:s<k>}:shard-<k>:…` and `{<prefix>:notifications}:notifications:…`, whose keys
+ * did not start with the prefix). A process refuses to start while they hold any (docs/operations.md: drain before
+ * upgrading).
  */
-export async function jobsInUntaggedQueues(redis: RedisClient, prefix: string, shardCount: number): Promise<number> {
-  const names = [...Array.from({ length: shardCount }, (_, k) => `${prefix}:shard-${k}`), `${prefix}:notifications`];
-  const p = redis.pipeline();
-  for (const q of names) {
-    for (const list of ['wait', 'active', 'paused']) p.llen(`${q}:${list}`);
-    for (const set of ['prioritized', 'delayed', 'waiting-children']) p.zcard(`${q}:${set}`);
-  }
-  const results = (await p.exec()) ?? [];
-  let n = 0;
-  for (const [err, count] of results) {
-    // A key of another type than this BullMQ version keeps there holds no job this check knows how to count.
-    if (err && !/WRONGTYPE/.test(err.message)) throw err;
-    if (!err) n += Number(count);
-  }
-  return n;
+export async function jobsInPreviousQueues(redis: RedisClient, prefix: string, shardCount: number): Promise<number> {
+  const shards = Array.from({ length: shardCount }, (_, k) => k);
+  const names = [...shards.map((k) => `{${prefix}:s${k}}:shard-${k}`), `{${prefix}:notifications}:${notificationsQueueName}`];
+  if (!isCluster(redis)) names.push(...shards.map((k) => `${prefix}:shard-${k}`), `${prefix}:${notificationsQueueName}`);
+  // One pipeline per queue: a queue's keys share a slot (tag first) or a server (untagged), and a cluster runs a
+  // pipeline only within one slot.
+  const counts = await Promise.all(
+    names.map(async (q) => {
+      const p = redis.pipeline();
+      for (const list of ['wait', 'active', 'paused']) p.llen(`${q}:${list}`);
+      for (const set of ['prioritized', 'delayed', 'waiting-children']) p.zcard(`${q}:${set}`);
+      let n = 0;
+      for (const [err, count] of (await p.exec()) ?? []) {
+        // A key of another type than this BullMQ version keeps there holds no job this check knows how to count.
+        if (err && !/WRONGTYPE/.test(err.message)) throw err;
+        if (!err) n += Number(count);
+      }
+      return n;
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 export function createShardQueue(connection: RedisClient, keys: RedisKeys, shard: number): Queue<ShardJob> {

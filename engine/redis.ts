@@ -1,10 +1,10 @@
 // The one module that owns the `ioredis` driver, and the names of every key this deployment uses.
 //
 // One server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES): createRedis makes an ioredis `Redis` or `Cluster`
-// for the same options, and the rest of the engine uses either as a RedisClient. Every key of one virtual shard
-// carries the shard's hash tag (`{<prefix>:s<k>}`, see RedisKeys), so that a shard's queue, lease, availability cache
-// and change logs sit in one hash slot, and every script and pipeline of a shard touches one slot. ioredis's
-// `keyPrefix` is never used: BullMQ refuses it, and it would move the hash tags.
+// for the same options, and the rest of the engine uses either as a RedisClient. Every key starts with REDIS_PREFIX
+// and a colon, and every key of one virtual shard then carries the shard's hash tag (`<prefix>:{s<k>}`, see
+// RedisKeys), so that a shard's queue, lease, availability cache and change logs sit in one hash slot, and every
+// script and pipeline of a shard touches one slot. ioredis's `keyPrefix` is never used: BullMQ refuses it.
 import { Cluster, Pipeline, Redis, type ClusterOptions, type RedisOptions as IoRedisOptions } from 'ioredis';
 
 export type RedisClient = Redis | Cluster;
@@ -223,23 +223,25 @@ function shareScriptMethods(redis: RedisClient): void {
 }
 
 /**
- * Every Redis key of a deployment. Two kinds:
- *  - a virtual shard's keys all begin with its hash tag `{<prefix>:s<k>}`, so that a Redis Cluster keeps them in one
- *    hash slot: its BullMQ queue (the tag is the queue's BullMQ prefix, as BullMQ's cluster guide says), its lease,
- *    and the availability cache, change log and change channel of each of its hotels. Shards spread over the slots,
- *    hence over the masters, by their tags;
- *  - global keys begin with `<prefix>:` and carry no tag, so that they spread over the slots by their whole name:
- *    each is used on its own (one key per command or script), never with another key.
- * The notifications queue has a tag of its own, `{<prefix>:notifications}`.
+ * Every Redis key of a deployment. All begin with `<prefix>:` (API.md: REDIS_PREFIX is the prefix of every key, so
+ * that `SCAN MATCH <prefix>:*` finds a deployment's keys). Two kinds:
+ *  - a virtual shard's keys all begin with `<prefix>:{s<k>}`, whose hash tag `{s<k>}` keeps them in one hash slot of
+ *    a Redis Cluster: its BullMQ queue (`<prefix>:{s<k>}` is the queue's BullMQ prefix, as BullMQ's cluster guide
+ *    says), its lease, and the availability cache, change log and change channel of each of its hotels. Shards
+ *    spread over the slots, hence over the masters, by their tags (deployments sharing a cluster put their shard k
+ *    in the same slot, which costs nothing);
+ *  - global keys carry no tag, so that they spread over the slots by their whole name: each is used on its own (one
+ *    key per command or script), never with another key.
+ * The notifications queue has a tag of its own, `<prefix>:{notifications}`.
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
-  /** The hash tag of a shard: every key of the shard starts with it. */
+  /** The prefix and hash tag of a shard, `<prefix>:{s<k>}`: every key of the shard starts with it. */
   shardTag(shard: number) {
-    return `{${this.prefix}:s${shard}}`;
+    return `${this.prefix}:{s${shard}}`;
   }
-  /** BullMQ's prefix for a shard's queue: its keys are `<tag>:shard-<k>:<what>`. */
+  /** BullMQ's prefix for a shard's queue: its keys are `<prefix>:{s<k>}:shard-<k>:<what>`. */
   queuePrefix(shard: number) {
     return this.shardTag(shard);
   }
@@ -266,7 +268,7 @@ export class RedisKeys {
   }
   /** BullMQ's prefix for the notifications queue (one queue, one slot). */
   notificationsPrefix() {
-    return `{${this.prefix}:notifications}`;
+    return `${this.prefix}:{notifications}`;
   }
 
   // Global keys and channels.
@@ -303,7 +305,10 @@ export class RedisKeys {
   }
 }
 
-/** The key patterns that hold every key of a prefix: the global keys, and the tagged ones (shards, notifications). */
+/**
+ * The key patterns that hold every key of a prefix: `<prefix>:*`, and the shape of the version before (shards and
+ * notifications under `{<prefix>:…}`), whose leftovers a clean-up removes too.
+ */
 export const prefixPatterns = (prefix: string) => [`${prefix}:*`, `{${prefix}:*`];
 
 /**

@@ -3,14 +3,14 @@
 // only with LOG_LEVEL=debug. Every entry point (bin/start.ts, api/main.ts, workers/reservation-worker.ts) starts
 // through `startOrExit`.
 import { ConfigError, loadConfigOrExit, type Config } from './config.js';
-import { jobsInUntaggedQueues } from './jobs.js';
-import { createProbe, isCluster, type RedisEndpoint } from './redis.js';
+import { jobsInPreviousQueues } from './jobs.js';
+import { createProbe, type RedisEndpoint } from './redis.js';
 
 /** Redis answered no PING in time at start. */
 export class RedisUnreachable extends Error {}
 
-/** Queues named as before this version still hold jobs (see jobsInUntaggedQueues). */
-export class UntaggedQueuesNotEmpty extends Error {}
+/** Queues named as by an earlier version still hold jobs (see jobsInPreviousQueues). */
+export class PreviousQueuesNotEmpty extends Error {}
 
 /** What a URL names, without its password. */
 function where(urlText: string): string {
@@ -57,17 +57,17 @@ export async function checkRedis(endpoint: RedisEndpoint, timeoutMs = 5000): Pro
   }
 }
 
-/** Refuse to start while queues named as before the hash tags hold jobs, which this version would never decide. */
-export async function checkNoUntaggedQueues(config: Config): Promise<void> {
+/** Refuse to start while queues named as by an earlier version hold jobs, which this version would never decide. */
+export async function checkNoPreviousQueues(config: Config): Promise<void> {
   const r = createProbe(config);
   r.on('error', () => {});
   try {
     await r.connect();
-    if (isCluster(r)) return;
-    const n = await jobsInUntaggedQueues(r, config.redisPrefix, config.shardCount);
+    const n = await jobsInPreviousQueues(r, config.redisPrefix, config.shardCount);
     if (n > 0) {
-      throw new UntaggedQueuesNotEmpty(
-        `${n} job(s) wait in queues named as before this version (${config.redisPrefix}:shard-<k>, ${config.redisPrefix}:notifications): let the previous version's workers and notifier decide them (docs/operations.md, "Upgrading to hash-tagged Redis keys"), then start this version`,
+      const p = config.redisPrefix;
+      throw new PreviousQueuesNotEmpty(
+        `${n} job(s) wait in queues named as before this version ({${p}:s<k>}:shard-<k>, ${p}:shard-<k>, and the notifications queue): let the previous version's workers and notifier decide them (docs/operations.md, "Upgrading the Redis key names"), then start this version`,
       );
     }
   } finally {
@@ -80,7 +80,7 @@ const unreachable = ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '
 /** One line saying what stopped the start and how to fix it. */
 export function explainStartFailure(err: unknown, config?: Config): string {
   if (err instanceof ConfigError) return `configuration error: ${err.message} (fix that environment variable; docs/api.md lists them all)`;
-  if (err instanceof RedisUnreachable || err instanceof UntaggedQueuesNotEmpty) return `cannot start: ${err.message}`;
+  if (err instanceof RedisUnreachable || err instanceof PreviousQueuesNotEmpty) return `cannot start: ${err.message}`;
   const e = err as { code?: string; message?: string; address?: string; port?: number };
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = (e?.message ?? String(err)).split('\n')[0];
@@ -125,7 +125,7 @@ export async function startOrExit<T>(start: (config: Config) => Promise<T>): Pro
   const config = loadConfigOrExit();
   try {
     await checkRedis(config);
-    await checkNoUntaggedQueues(config);
+    await checkNoPreviousQueues(config);
     return { config, started: await start(config) };
   } catch (err) {
     exitOnStartFailure(err, config);

@@ -65,8 +65,13 @@ describe('failed starts', function () {
     }
   };
 
-  /** A deployment whose queue of the names before the hash tags still holds a job (on the shared Redis). */
+  /**
+   * Deployments whose queue of an earlier version's names still holds a job (on the shared Redis): before the hash
+   * tags (`<prefix>:shard-<k>`), and with the tag before the prefix (`{<prefix>:s<k>}:shard-<k>`).
+   */
   let oldPrefix = '';
+  let taggedPrefix = '';
+  const oldQueues = () => [`${oldPrefix}:shard-1:wait`, `{${taggedPrefix}:s1}:shard-1:wait`];
   const onRedis = async (f: (r: Redis) => Promise<unknown>) => {
     const r = new Redis(env.config.redisUrl, { maxRetriesPerRequest: 1 });
     try {
@@ -79,14 +84,17 @@ describe('failed starts', function () {
   before(async () => {
     env = await createTestEnv();
     oldPrefix = `${env.config.redisPrefix}_old`;
-    await onRedis((r) => r.lpush(`${oldPrefix}:shard-1:wait`, 'job-1'));
+    taggedPrefix = `${env.config.redisPrefix}_tagged`;
+    await onRedis(async (r) => {
+      for (const q of oldQueues()) await r.lpush(q, 'job-1');
+    });
     deadPort = await closedPort();
     await asServer(`CREATE ROLE ${noCreateRole} LOGIN NOCREATEDB`);
     // A working configuration (Postgres and Redis answer), which each case breaks in one place.
     base = { ...env.vars, LOG_LEVEL: 'info', DEMO_DATA: '0' };
   });
   after(async () => {
-    await onRedis((r) => r.del(`${oldPrefix}:shard-1:wait`)).catch(() => {});
+    await onRedis((r) => r.del(...oldQueues())).catch(() => {});
     await asServer(`DROP ROLE IF EXISTS ${noCreateRole}`).catch(() => {});
     await env?.cleanup();
   });
@@ -138,6 +146,12 @@ describe('failed starts', function () {
       name: 'a job waiting in a queue named as before the hash tags',
       vars: () => ({ REDIS_PREFIX: oldPrefix }),
       line: () => /^cannot start: 1 job\(s\) wait in queues named as before this version .*docs\/operations\.md/,
+      entries: [...entries, 'workers/notifier.js'],
+    },
+    {
+      name: 'a job waiting in a queue named with the tag before the prefix',
+      vars: () => ({ REDIS_PREFIX: taggedPrefix }),
+      line: () => /^cannot start: 1 job\(s\) wait in queues named as before this version .*docs\/operations\.md, "Upgrading the Redis key names"/,
       entries: [...entries, 'workers/notifier.js'],
     },
   ];

@@ -22,7 +22,7 @@ export function newTestId(): string {
 
 /** The test id a database name or Redis key belongs to, and the pid that made it, or undefined for other names. */
 export function testIdOf(name: string): { id: string; pid: number } | undefined {
-  // Redis keys of a shard start with its hash tag, `{<id>:s<k>}:…`.
+  // Redis keys start with the id and a colon (an earlier version's shard keys with `{<id>:s<k>}:…`).
   const id = name.replace(/^\{/, '').split(':')[0].replace(/_shard_\d+$/, '');
   const m = idShape.exec(id);
   return m ? { id, pid: parseInt(m[1], 36) } : undefined;

@@ -66,14 +66,14 @@ describe('Redis keys and hash slots', () => {
     { prefix: 'booking', shardCount: 64 },
     { prefix: 'bk_cl_x.y-1', shardCount: 256 },
   ]) {
-    it(`${prefix}, ${shardCount} shards: every key of a shard is in the slot of its tag, and starts with it`, () => {
+    it(`${prefix}, ${shardCount} shards: every key of a shard starts with the prefix and its tag, and is in the tag's slot`, () => {
       const keys = new RedisKeys(prefix);
       for (let shard = 0; shard < shardCount; shard++) {
         const tag = keys.shardTag(shard);
-        expect(tag).to.equal(`{${prefix}:s${shard}}`);
+        expect(tag).to.equal(`${prefix}:{s${shard}}`);
         for (const key of shardKeys(keys, shard, shardCount)) {
           expect(key.startsWith(`${tag}:`), key).to.equal(true);
-          expect(hashTag(key), key).to.equal(`${prefix}:s${shard}`);
+          expect(hashTag(key), key).to.equal(`s${shard}`);
           expect(slotOf(key), key).to.equal(slotOf(tag));
         }
       }
@@ -90,10 +90,13 @@ describe('Redis keys and hash slots', () => {
     });
   }
 
-  it('the notifications queue is in one slot of its own tag', () => {
+  it('the notifications queue starts with the prefix and is in one slot of its own tag', () => {
     const keys = new RedisKeys('booking');
     const all = bullKeys(keys.notificationsPrefix(), notificationsQueueName);
-    for (const key of all) expect(slotOf(key), key).to.equal(slotOf('{booking:notifications}'));
+    for (const key of all) {
+      expect(key.startsWith('booking:{notifications}:'), key).to.equal(true);
+      expect(slotOf(key), key).to.equal(slotOf('{notifications}'));
+    }
   });
 
   it('global keys carry no tag and start with the prefix', () => {
