@@ -94,12 +94,16 @@ export function createShardQueue(connection: RedisClient, keys: RedisKeys, shard
   });
 }
 
-/** A shard queue's depth (waiting and active jobs) and the age of its oldest waiting job. */
+/**
+ * A shard queue's depth, its jobs not yet decided (waiting, or active: being decided), and the age of the oldest of
+ * them, so that a job stuck in its decision shows as an age that grows. BullMQ pushes jobs on the left of the wait
+ * list and moves the rightmost to the left of the active list, so each list's oldest job is its rightmost: the first
+ * in ascending order (getJobs' `asc` reads a list from its right end).
+ */
 export async function queueDepthOf(q: Queue<ShardJob>, shard: number): Promise<{ shard: number; waiting: number; oldestWaitingMs: number | null }> {
-  const counts = await q.getJobCounts('waiting', 'active');
-  const oldest = await q.getJobs(['waiting'], -1, -1, true);
-  const at = oldest[0]?.data?.enqueuedAt;
-  return { shard, waiting: (counts.waiting ?? 0) + (counts.active ?? 0), oldestWaitingMs: at ? Date.now() - at : null };
+  const [counts, oldest] = await Promise.all([q.getJobCounts('waiting', 'active'), q.getJobs(['waiting', 'active'], 0, 0, true)]);
+  const ats = oldest.map((j) => j?.data?.enqueuedAt).filter((at): at is number => typeof at === 'number');
+  return { shard, waiting: (counts.waiting ?? 0) + (counts.active ?? 0), oldestWaitingMs: ats.length > 0 ? Math.max(0, Date.now() - Math.min(...ats)) : null };
 }
 
 export function createShardWorker(

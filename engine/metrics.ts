@@ -66,7 +66,7 @@ export class ProcessMetrics {
   });
   readonly queueOldestWaiting = new Gauge({
     name: 'shard_queue_oldest_waiting_seconds',
-    help: 'Age of the oldest job waiting in a virtual shard queue (0 when none waits).',
+    help: 'Age of the oldest job not yet decided (waiting or being decided) in a virtual shard queue (0 when none).',
     labelNames: ['shard'] as const,
     registers: [this.registry],
     collect: async () => {
