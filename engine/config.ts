@@ -35,6 +35,8 @@ export interface Config {
   smtpUrl: string | undefined;
   mailDir: string;
   webhookAllowPrivate: boolean;
+  /** Requests in flight to one webhook at once (hotels delivered side by side; a hotel's events in order). */
+  webhookConcurrency: number;
   outboxRetentionHours: number;
   /** The notifier process's nice value (it lowers its own CPU priority to this at start). */
   notifierNice: number;
@@ -117,6 +119,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     smtpUrl: e.SMTP_URL,
     mailDir: e.MAIL_DIR,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
     outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
     notifierNice: e.NOTIFIER_NICE,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,

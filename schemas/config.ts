@@ -177,6 +177,8 @@ export const envSchema = z.object({
       ctx.addIssue({ code: 'custom', message: `must be 0 or 1, got "${v}"` });
       return z.NEVER;
     }),
+  // Requests in flight to one webhook at once (each to another hotel: a hotel's events go one after another).
+  WEBHOOK_CONCURRENCY: int(1, 64, 4),
   // How long delivered outbox rows are kept (and how far back a replay may reach).
   OUTBOX_RETENTION_HOURS: int(1, 24 * 365, 7 * 24),
   // The notifier's CPU priority (Unix nice, 0..19): background work that yields to decisions on shared cores.

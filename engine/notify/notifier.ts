@@ -1,7 +1,8 @@
 // The notifier: takes the relay's jobs (hotels' ranges of events, read from their shard database), records a
-// delivery for every webhook each event matches and a mail for each reservation event, then delivers webhooks. Each webhook is a lane of its own, with at
-// most `perWebhookConcurrency` requests in flight (a hotel's events one after another) and at most
-// `perWebhookBacklog` deliveries in memory, so a slow or dead receiver only ever delays itself.
+// delivery for every webhook each event matches and a mail for each reservation event, then delivers webhooks. Each
+// webhook is a lane of its own, with at most WEBHOOK_CONCURRENCY requests in flight (a hotel's events one after
+// another) and at most backlogPerRequest times that many deliveries in memory, so a slow or dead receiver only ever
+// delays itself.
 import { DelayedError, type Job, type Worker } from 'bullmq';
 import { createNotificationsWorker, hotelsOfLegacyJob, type HotelEvents, type HotelRange, type LegacyNotificationJob, type NotificationJob } from '../jobs.js';
 import type { Logger } from '../log.js';
@@ -14,8 +15,8 @@ import { processMetrics } from '../metrics.js';
 import { reservationEventTypes } from './events.js';
 import { matches, WebhookStore, type DeliveryRow, type Webhook } from './webhook-store.js';
 
-const perWebhookConcurrency = 4;
-const perWebhookBacklog = 64;
+/** Deliveries a lane claims at once, per request it may have in flight (4 in flight: 64 claimed). */
+const backlogPerRequest = 16;
 /** Disabled after failing this long without a success (API.md: 5 days), scaled like the schedule. */
 const failingDisableMs = 5 * 24 * 3600_000;
 /** A claimed delivery whose notifier died is due again after this long (scaled like the schedule). */
@@ -29,6 +30,8 @@ export interface NotifierOptions {
   prefix: string;
   log?: Logger;
   allowPrivate: boolean;
+  /** Requests in flight to one webhook at once (4 when not given). */
+  concurrency?: number;
   retryScale: number;
   smtpUrl?: string;
   mailDir: string;
@@ -156,14 +159,15 @@ export class Notifier {
 
   /** Deliver one webhook's due deliveries until none is due. */
   private async lane(webhookId: string): Promise<void> {
-    const agents = laneAgents(perWebhookConcurrency);
+    const concurrency = this.o.concurrency ?? 4;
+    const agents = laneAgents(concurrency);
     try {
       while (this.running) {
         const w = await this.store.get(webhookId);
         if (!w || !w.enabled) return;
-        const due = await this.claim(webhookId);
+        const due = await this.claim(webhookId, concurrency * backlogPerRequest);
         if (due.length === 0) return;
-        // A hotel's deliveries one after another (in sequence order); up to perWebhookConcurrency hotels at once.
+        // A hotel's deliveries one after another (in sequence order); up to `concurrency` hotels at once.
         const byHotel = new Map<string, DeliveryRow[]>();
         for (const d of due) {
           const list = byHotel.get(d.hotelId);
@@ -186,7 +190,7 @@ export class Notifier {
           }
         };
         try {
-          await Promise.all(Array.from({ length: Math.min(perWebhookConcurrency, groups.length) }, work));
+          await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, work));
         } finally {
           await this.store.succeededMany(delivered);
         }
@@ -200,9 +204,9 @@ export class Notifier {
     }
   }
 
-  /** Take up to perWebhookBacklog due deliveries, oldest first; a notifier that dies leaves them due again later. */
-  private async claim(webhookId: string): Promise<DeliveryRow[]> {
-    const due = await this.store.due(webhookId, perWebhookBacklog);
+  /** Take up to `limit` due deliveries, oldest first; a notifier that dies leaves them due again later. */
+  private async claim(webhookId: string, limit: number): Promise<DeliveryRow[]> {
+    const due = await this.store.due(webhookId, limit);
     if (due.length === 0) return due;
     await this.o.catalog.query(
       `UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => $2::float8 / 1000) WHERE id = ANY($1::bigint[])`,

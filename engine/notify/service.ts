@@ -37,6 +37,7 @@ export function startNotificationService(config: Config, log?: Logger): Notifica
     prefix: config.redisPrefix,
     log,
     allowPrivate: config.webhookAllowPrivate,
+    concurrency: config.webhookConcurrency,
     retryScale: config.webhookRetryScale,
     smtpUrl: config.smtpUrl,
     mailDir: config.mailDir,

@@ -20,7 +20,7 @@ describe('webhooks: signed deliveries from the outbox', function () {
   let types: any[];
 
   before(async () => {
-    env = await createTestEnv({ WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_SCALE_PERMILLE: '1', MAIL_DIR: `/tmp/notify-test-mail-${process.pid}` });
+    env = await createTestEnv({ WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_RETRY_SCALE_PERMILLE: '1', WEBHOOK_CONCURRENCY: '3', MAIL_DIR: `/tmp/notify-test-mail-${process.pid}` });
     stack = await startStack(env.config);
     service = startNotificationService(env.config);
     receiver = new Receiver();
@@ -161,6 +161,40 @@ describe('webhooks: signed deliveries from the outbox', function () {
     const again = () => new Set(receiver.on('/burst').slice(n).map((r) => r.body.id));
     await waitFor('replayed deliveries', async () => [...ids].every((id) => again().has(id)), 60_000);
     await stack.admin.delete(`/v1/webhooks/${hook.id}`);
+  });
+
+  it('a slow receiver holds only its own lane: at most WEBHOOK_CONCURRENCY requests in flight to it, and another webhook gets every event meanwhile', async () => {
+    // Eight hotels, one reservation each: eight events for each webhook, which a lane delivers side by side.
+    const eight = await Promise.all(Array.from({ length: 8 }, () => createHotel(stack.admin)));
+    const eightTypes = await Promise.all(eight.map((h) => createRoomType(stack.admin, h.id)));
+    const hotelIds = eight.map((h) => h.id);
+    const slow = await subscribe('/slow', ['reservation.created'], { hotelIds });
+    const quick = await subscribe('/quick', ['reservation.created'], { hotelIds });
+    // The slow receiver answers each request after 2.5 s; the counter goes down just before the answer is sent.
+    let inFlight = 0;
+    let most = 0;
+    receiver.answer = (r) => {
+      if (r.path !== '/slow') return { status: 200 };
+      most = Math.max(most, ++inFlight);
+      setTimeout(() => inFlight--, 2_500);
+      return { status: 200, delayMs: 2_500 };
+    };
+    const bodies = eight.map((h, i) => reservationBody(h.id, eightTypes[i].id, dayFromToday(3), dayFromToday(4)));
+    const answers = await Promise.all(bodies.map((b) => stack.admin.post('/v1/reservations', b)));
+    expect(answers.map((a) => a.status)).to.deep.equal(bodies.map(() => 201));
+    const ids = new Set(bodies.map((b) => b.reservationId));
+    const got = (path: string) => new Set(receiver.on(path).map((r) => r.body.data.id as string));
+    await waitFor('every event at the quick receiver', async () => [...ids].every((id) => got('/quick').has(id)), 10_000);
+    const quickDone = Math.max(...receiver.on('/quick').map((r) => r.at));
+    const slowStart = Math.min(...receiver.on('/slow').map((r) => r.at));
+    // The quick one had all eight before the slow one had answered once.
+    expect(quickDone - slowStart).to.be.below(2_500);
+    await waitFor('every event at the slow receiver', async () => [...ids].every((id) => got('/slow').has(id)), 30_000);
+    // Eight hotels' events, three at a time, never more. A lane's first round takes the events recorded by then (some
+    // hotels); the next takes the rest, recorded meanwhile: one round or the other has at least four hotels.
+    expect(most).to.equal(3);
+    receiver.answer = () => ({ status: 200 });
+    for (const w of [slow, quick]) expect((await stack.admin.delete(`/v1/webhooks/${w.id}`)).status).to.equal(204);
   });
 
   it('refuses bad input with 400 naming the field, and changes nothing', async () => {
