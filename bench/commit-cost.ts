@@ -117,7 +117,7 @@ function batchOf(shard: number, epoch: number, count: number, today: number, nex
       return { hotelId: id, sequence: n, version: versions.get(id) ?? 1, payload: `{"t":["${h.t.join('","')}"],"n":[${h.n.join(',')}]}` };
     });
     batch.audit = [...reservations.values()].map(({ reservation: r }) => ({
-      hotelId: r.hotelId, actorKind: 'partner', actorId: 'partner-1', command: 'reserve', ok: true, status: 'pending', code: null, reservationId: r.id, version: 1,
+      hotelId: r.hotelId, sequence: nextAudited(r.hotelId), actorKind: 'partner', actorId: 'partner-1', command: 'reserve', ok: true, status: 'pending', code: null, reservationId: r.id, version: 1,
     }));
   }
   return batch;
@@ -126,6 +126,13 @@ const withNotifications = process.env.COMMIT_COST_NOTIFY !== '0';
 /** How many of the hotels a commit's reservations fall on (COMMIT_COST_HOTELS; 1 is the hot scenario's shape). */
 const hotelsHit = Math.min(hotels, Math.max(1, Number(process.env.COMMIT_COST_HOTELS ?? hotels)));
 const sequences = new Map<string, number>();
+/** Each hotel's audit count, as its writer keeps it. */
+const auditSequences = new Map<string, number>();
+function nextAudited(hotelId: string): number {
+  const n = (auditSequences.get(hotelId) ?? 0) + 1;
+  auditSequences.set(hotelId, n);
+  return n;
+}
 
 async function main(): Promise<void> {
   const rounds = Number(process.env.COMMIT_COST_ROUNDS ?? 20);

@@ -11,7 +11,7 @@ import type { Actor, CommandReply, ShardJob } from './jobs.js';
 import { expandReplies, type StoredReply } from './stored-replies.js';
 import type { Logger } from './log.js';
 import { processMetrics } from './metrics.js';
-import { hotelWindow, loadedEventSequence, type AuditRow, type CommitBatch, type ShardStore } from './store/shard-store.js';
+import { hotelWindow, loadedAuditSequence, loadedEventSequence, type AuditRow, type CommitBatch, type ShardStore } from './store/shard-store.js';
 import { batchOf, storedRepliesOf } from './commit-batch.js';
 import { CommitPublisher, type Outbound } from './commit-publisher.js';
 
@@ -30,6 +30,8 @@ interface Loaded {
   bytes: number;
   /** The hotel's last event sequence (committed, or given to a round now being committed). */
   seq: number;
+  /** The sequence of the hotel's last audited decision (committed, or in a round now being committed). */
+  audited: number;
 }
 
 /** The memory a hotel's state holds, as counted against the budget. */
@@ -92,11 +94,12 @@ const reDecidePassesMax = 8;
 
 
 /** The audit record of one decision: who asked, what, and how it ended. */
-function auditRowOf(command: Command, actor: Actor | undefined, reply: Reply, version: number): AuditRow {
+function auditRowOf(command: Command, actor: Actor | undefined, reply: Reply, version: number, sequence: number): AuditRow {
   const system = command.kind === 'expireHold' ? 'hold-sweeper' : command.kind === 'settleMoney' || command.kind === 'completePayment' ? 'payment-reconciler' : 'writer';
   const who = actor ?? (command.kind === 'reserve' ? command.owner : { kind: 'system', id: system });
   return {
     hotelId: command.hotelId,
+    sequence,
     actorKind: who.kind,
     actorId: who.id,
     command: command.kind,
@@ -134,7 +137,7 @@ export class ShardActor {
   private hold(id: string, state: HotelState, day: number): void {
     this.forget(id);
     const bytes = bytesOf(state);
-    this.hotels.set(id, { state, day, bytes, seq: loadedEventSequence(state) });
+    this.hotels.set(id, { state, day, bytes, seq: loadedEventSequence(state), audited: loadedAuditSequence(state) });
     this.held += bytes;
   }
 
@@ -330,11 +333,15 @@ export class ShardActor {
     const audit: AuditRow[] = [];
     // Sequences of hotels deleted in this round (no longer held) for the events they had before.
     const retiredSeq = new Map<string, number>();
+    // Where each hotel's audit count stood before this round: a round that does not commit gives it back (a hotel
+    // whose decisions were all refusals is not forgotten, and its count must not skip the numbers it took).
+    const auditedBefore = new Map<Loaded, number>();
     let batch: CommitBatch | undefined;
     try {
       for (const a of fresh) {
         for (const { requestId, command, actor } of a.job.commands) {
-          let state = this.hotels.get(command.hotelId)?.state;
+          const held = this.hotels.get(command.hotelId);
+          let state = held?.state;
           const existed = state !== undefined;
           const d = decide(state, command, ctx);
           for (const e of d.events) {
@@ -350,8 +357,13 @@ export class ShardActor {
             events.push(e);
           }
           a.replies.push({ requestId, reply: d.reply satisfies Reply });
-          // The audit trail of a hotel: every decision about it, refusals too (none for an id naming no hotel).
-          if (existed || state) audit.push(auditRowOf(command, actor, d.reply, state?.hotel.version ?? 0));
+          // The audit trail of a hotel: every decision about it, refusals too (none for an id naming no hotel),
+          // numbered by the hotel's count (held before the decision, or created by it; a deleted one still counts).
+          const counter = held ?? this.hotels.get(command.hotelId);
+          if ((existed || state) && counter) {
+            if (!auditedBefore.has(counter)) auditedBefore.set(counter, counter.audited);
+            audit.push(auditRowOf(command, actor, d.reply, state?.hotel.version ?? 0, ++counter.audited));
+          }
         }
       }
       for (const id of touched) {
@@ -371,6 +383,7 @@ export class ShardActor {
       await this.o.store.commit(batch);
     } catch (err) {
       // Memory holds decisions that did not commit: forget those hotels; they are loaded again from the database.
+      for (const [l, n] of auditedBefore) l.audited = n;
       for (const id of touched) this.forget(id);
       throw err;
     }

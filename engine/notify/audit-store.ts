@@ -26,13 +26,14 @@ export async function auditPage(
   f: { reservationId?: string; from?: string; to?: string; before?: number },
   limit: number,
 ): Promise<{ items: AuditEntry[]; next: number | null }> {
-  // The log rows of the hotel newest first (its index, backwards), each unnested: a page reads the log rows it shows.
+  // The log rows of the hotel newest first (its index on (hotel_id, first_seq), backwards), each unnested: a page
+  // reads the log rows it shows. A record's sequence is the hotel's count of decisions, the same in any database.
   const r = await pool.query(
     `SELECT id, at, actor_kind, actor_id, command, ok, status, code, reservation_id::text AS reservation_id, version
        FROM audit
       WHERE hotel_id = $1 AND ($2::uuid IS NULL OR reservation_id = $2) AND ($3::timestamptz IS NULL OR at >= $3)
-        AND ($4::timestamptz IS NULL OR at < $4) AND ($5::bigint IS NULL OR (log_id <= $5 / 1000000 AND id < $5))
-      ORDER BY log_id DESC, id DESC LIMIT $6`,
+        AND ($4::timestamptz IS NULL OR at < $4) AND ($5::bigint IS NULL OR (first_seq < $5 AND id < $5))
+      ORDER BY first_seq DESC, id DESC LIMIT $6`,
     [hotelId, f.reservationId ?? null, f.from ?? null, f.to ?? null, f.before ?? null, limit + 1],
   );
   const items: AuditEntry[] = r.rows.slice(0, limit).map((x) => {

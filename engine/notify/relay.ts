@@ -243,8 +243,11 @@ export class OutboxRelay {
     }
     for (;;) {
       const r = await pool.query(
-        `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < now() - make_interval(days => $1)
-            AND hotel_id IN (SELECT h.id FROM hotels h WHERE ${shardAtHome('h.shard')}) LIMIT ${prunedPerStatement})`,
+        // Each hotel's newest row stays, whatever its age: a writer that loads the hotel counts on from it.
+        `DELETE FROM audit_log WHERE id IN (SELECT a.id FROM audit_log a WHERE a.at < now() - make_interval(days => $1)
+            AND a.hotel_id IN (SELECT h.id FROM hotels h WHERE ${shardAtHome('h.shard')})
+            AND EXISTS (SELECT 1 FROM audit_log n WHERE n.hotel_id = a.hotel_id AND n.first_seq > a.first_seq)
+          LIMIT ${prunedPerStatement})`,
         [this.o.auditRetentionDays],
       );
       audit += r.rowCount ?? 0;

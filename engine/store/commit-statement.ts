@@ -53,6 +53,8 @@ export interface AvailabilityNotice {
 /** One decision as the audit trail keeps it. */
 export interface AuditRow {
   hotelId: string;
+  /** The hotel's count of its writer's decisions, this one included (the record's `sequence`). */
+  sequence: number;
   actorKind: string;
   actorId: string;
   command: string;
@@ -81,8 +83,10 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
   const v = { id: [] as string[], version: [] as number[] };
   const box = { shard: [] as number[], hotel: [] as string[], version: [] as number[], type: [] as string[], seq: [] as (number | null)[], of: new ReservationChanges() };
   const avail = { shard: [] as number[], hotel: [] as string[], version: [] as number[], seq: [] as number[], payload: [] as string[] };
-  // The audit trail, one row per hotel: its decisions of this commit as parallel arrays, in decision order.
-  const audit = new Map<string, AuditColumns>();
+  // The audit trail, one row per hotel: its decisions of this commit as parallel arrays, in decision order, from
+  // `first` on. A hotel's decisions of one commit follow one another; a gap (never expected) starts another row.
+  const audit: AuditColumns[] = [];
+  const auditOf = new Map<string, AuditColumns>();
   // The last sequence each hotel reaches in this commit (its committed high-water mark for the relay).
   const lastSeq = new Map<string, number>();
   const applied = { job: [] as string[], shard: [] as number[], replies: [] as unknown[] };
@@ -118,8 +122,12 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
       lastSeq.set(a.hotelId, Math.max(a.sequence, lastSeq.get(a.hotelId) ?? 0));
     }
     for (const x of b.audit ?? []) {
-      let a = audit.get(x.hotelId);
-      if (!a) audit.set(x.hotelId, (a = { actorKind: [], actorId: [], command: [], ok: [], status: [], code: [], reservation: [], version: [] }));
+      let a = auditOf.get(x.hotelId);
+      if (!a || a.first + a.command.length !== x.sequence) {
+        a = { hotelId: x.hotelId, first: x.sequence, actorKind: [], actorId: [], command: [], ok: [], status: [], code: [], reservation: [], version: [] };
+        auditOf.set(x.hotelId, a);
+        audit.push(a);
+      }
       a.actorKind.push(x.actorKind);
       a.actorId.push(x.actorId);
       a.command.push(x.command);
@@ -196,12 +204,12 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
           audited AS (
             -- One row per hotel, its decisions as arrays in decision order: each array comes as the text of an
             -- array literal (grouped by the writer), so Postgres neither sorts nor groups anything here.
-            INSERT INTO audit_log (hotel_id, actor_kind, actor_id, command, ok, status, code, reservation_id, version)
-            SELECT v.hotel_id, v.actor_kind::text[], v.actor_id::text[], v.command::text[], v.ok::boolean[],
+            INSERT INTO audit_log (hotel_id, first_seq, actor_kind, actor_id, command, ok, status, code, reservation_id, version)
+            SELECT v.hotel_id, v.first_seq, v.actor_kind::text[], v.actor_id::text[], v.command::text[], v.ok::boolean[],
                    v.status::text[], v.code::text[], v.reservation_id::uuid[], v.version::bigint[]
-              FROM unnest($61::uuid[], $62::text[], $63::text[], $64::text[], $65::text[], $66::text[],
+              FROM unnest($61::uuid[], $72::bigint[], $62::text[], $63::text[], $64::text[], $65::text[], $66::text[],
                           $67::text[], $68::text[], $69::text[])
-                   AS v(hotel_id, actor_kind, actor_id, command, ok, status, code, reservation_id, version)
+                   AS v(hotel_id, first_seq, actor_kind, actor_id, command, ok, status, code, reservation_id, version)
              WHERE (SELECT ok FROM fence)
             RETURNING 1),
           applied AS (
@@ -241,10 +249,11 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
       plainArray(avail.version),
       plainArray(avail.seq),
       '[' + avail.payload.join(',') + ']',
-      textArray([...audit.keys()]),
-      ...auditColumnLiterals([...audit.values()]),
+      textArray(audit.map((a) => a.hotelId)),
+      ...auditColumnLiterals(audit),
       plainArray(v.id.map((id) => lastSeq.get(id) ?? null)),
       textArray(box.of.payment),
+      plainArray(audit.map((a) => a.first)),
     ],
   });
   if (r.rows[0].fenced_in !== true) {
@@ -256,8 +265,10 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
   }
 }
 
-/** One hotel's decisions of a commit, a column each, in decision order. */
+/** One hotel's decisions of a commit, a column each, in decision order, the first being the hotel's `first`th. */
 export interface AuditColumns {
+  hotelId: string;
+  first: number;
   actorKind: string[];
   actorId: string[];
   command: string[];

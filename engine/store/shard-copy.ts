@@ -21,8 +21,8 @@ export function markDatabase(mark: string): number {
 
 /**
  * The shard tables of the migrations, parents first, with the rows of the shard in each. outbox and audit_log take
- * new ids in the target (their bigserial ids are per database; the order within each hotel is kept, and an event's
- * id and sequence do not depend on it).
+ * new ids in the target (their bigserial ids are per database; the order within each hotel is kept, and neither an
+ * event's id and sequence nor an audit record's sequence depend on it).
  */
 const hotelTables: { table: string; renumber?: boolean }[] = [
   { table: 'hotels' },

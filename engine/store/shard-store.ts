@@ -16,12 +16,17 @@ import { ShardNotHomeError } from './shard-copy.js';
 
 export { FencedError, plainArray, textArray, type AuditRow, type AvailabilityNotice, type CommitBatch, type NightWrite } from './commit-statement.js';
 
-/** The event sequence each loaded hotel had reached in the database (its writer counts on from it). */
-const loadedSequences = new WeakMap<HotelState, number>();
+/** The event and audit sequences each loaded hotel had reached in the database (its writer counts on from them). */
+const loadedSequences = new WeakMap<HotelState, { events: number; audit: number }>();
 
 /** The last event sequence of a hotel as loaded (0 for a hotel created in memory). */
 export function loadedEventSequence(state: HotelState): number {
-  return loadedSequences.get(state) ?? 0;
+  return loadedSequences.get(state)?.events ?? 0;
+}
+
+/** The sequence of a hotel's last audited decision as loaded (0 for a hotel created in memory). */
+export function loadedAuditSequence(state: HotelState): number {
+  return loadedSequences.get(state)?.audit ?? 0;
 }
 
 
@@ -157,7 +162,10 @@ export class ShardStore {
     const out = new Map<string, HotelState>();
     if (ids.length === 0) return out;
     const hotels = await this.pool.query(
-      `SELECT ${hotelColumns}, pricing_tiers, event_sequence FROM hotels WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`,
+      `SELECT ${hotelColumns}, pricing_tiers, event_sequence,
+              (SELECT l.first_seq + cardinality(l.command) - 1 FROM audit_log l WHERE l.hotel_id = hotels.id
+                ORDER BY l.first_seq DESC LIMIT 1) AS audit_sequence
+         FROM hotels WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`,
       [ids],
     );
     if (hotels.rowCount === 0) return out;
@@ -167,7 +175,7 @@ export class ShardStore {
       const hotel = hotelFromRow(row);
       const w = hotelWindow(nowMs, hotel.timezone, this.horizonDays);
       const state = newHotelState(hotel, w.firstDay, w.endDay, pricingTiersFromRow(row));
-      loadedSequences.set(state, Number(row.event_sequence ?? 0));
+      loadedSequences.set(state, { events: Number(row.event_sequence ?? 0), audit: Number(row.audit_sequence ?? 0) });
       out.set(hotel.id, state);
       minDay = Math.min(minDay, w.firstDay);
       maxDay = Math.max(maxDay, w.endDay);

@@ -193,6 +193,11 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     const availability = async () =>
       Promise.all(movedHotels.map(async (h) => (await timedRequest(s.admin, 'GET', `/v1/hotels/${h.id}/availability?checkIn=${dayFromToday(2)}&checkOut=${dayFromToday(24)}`)).body));
     const before = await availability();
+    // And the same audit records, sequences included (each hotel's own count, not a row id of either database).
+    const audits = async () =>
+      Promise.all(movedHotels.map(async (h) => (await timedRequest(s.admin, 'GET', `/v1/hotels/${h.id}/audit?limit=200`)).body as { items: { sequence: number }[] }));
+    const auditBefore = await audits();
+    expect(auditBefore.every((a) => a.items.length > 0)).to.equal(true);
     const back = await move(shard, source);
     expect(back.status, JSON.stringify(back.body)).to.equal(202);
     await waitUntil('the move back to be done', async () => {
@@ -202,6 +207,7 @@ describe('chaos: moving a shard between two Postgres servers under load', functi
     s.movedShards.delete(shard);
     const after = await availability();
     expect(after, 'availability after the move back').to.deep.equal(before);
+    expect(await audits(), 'audit after the move back').to.deep.equal(auditBefore);
     expect(await availabilityDiffs(s, 2, 24)).to.deep.equal([]);
     // And the shard takes reservations where it is now.
     const one = await timedRequest(s.principals[0].client, 'POST', '/v1/reservations', stayBody(moving, 25));

@@ -16,6 +16,7 @@ import { createRedis, RedisKeys } from '../../engine/redis.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
 import { createPool } from '../../engine/store/pg.js';
 import { auditColumnLiterals, type AuditColumns } from '../../engine/store/commit-statement.js';
+import { loadedAuditSequence, ShardStore } from '../../engine/store/shard-store.js';
 import type { HttpClient } from '../support/http.js';
 
 describe('outbox: events with per-hotel sequences, and the audit trail', function () {
@@ -172,7 +173,16 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     expect(all.status).to.equal(200);
     expect(all.body.items.length).to.equal(audit.length);
     const seqs = all.body.items.map((x: any) => x.sequence);
-    expect(seqs).to.deep.equal([...seqs].sort((a: number, b: number) => b - a));
+    // The hotel's own count of its decisions, newest first: its creation is 1, and there is no gap.
+    expect(seqs).to.deep.equal(seqs.map((_: number, i: number) => seqs.length - i));
+    // A writer that loads the hotel (after a restart, or in another database after a move) counts on from the last.
+    const pool = createPool(env.config.shardDatabaseUrls[databaseOf(hotel.id)], 1);
+    try {
+      const loaded = await new ShardStore(pool, env.config.horizonDays).loadHotels([hotel.id], Date.now());
+      expect(loadedAuditSequence(loaded.get(hotel.id)!)).to.equal(seqs[0]);
+    } finally {
+      await pool.end();
+    }
     const soldOut = await mineStaff.get(`/v1/hotels/${hotel.id}/audit?reservationId=${refused.reservationId}`);
     expect(soldOut.body.items.map((x: any) => ({ ...x, at: typeof x.at, sequence: typeof x.sequence, version: typeof x.version }))).to.deep.equal([
       { sequence: 'number', at: 'string', actor: { kind: 'guest', id: guestId }, command: 'reserve', outcome: { ok: false, code: 'sold_out' }, reservationId: refused.reservationId, version: 'number' },
@@ -257,6 +267,15 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
       const audited = await withShardDb(env.config, hotel.id, async (c) => (await c.query('SELECT command FROM audit WHERE hotel_id = $1', [hotel.id])).rows.map((r) => r.command));
       expect(audited).to.not.include('createHotel');
       expect(audited).to.include('reserve');
+      // Every audit row of the hotel old: all go but the newest, from which a writer loading the hotel counts on.
+      const newest = await withShardDb(env.config, hotel.id, async (c) => {
+        await c.query("UPDATE audit_log SET at = now() - interval '31 days' WHERE hotel_id = $1", [hotel.id]);
+        return Number((await c.query('SELECT max(id) AS s FROM audit WHERE hotel_id = $1', [hotel.id])).rows[0].s);
+      });
+      await relay.prune(pool);
+      const kept = await withShardDb(env.config, hotel.id, async (c) => (await c.query('SELECT first_seq::int AS f, cardinality(command) AS n FROM audit_log WHERE hotel_id = $1', [hotel.id])).rows);
+      expect(kept).to.have.length(1);
+      expect(kept[0].f + kept[0].n - 1).to.equal(newest);
     } finally {
       await queue.close();
       connection.disconnect();
@@ -319,8 +338,8 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     try {
       const odd = ['a"b', 'c\\d', '{e,f}', 'NULL', '', 'plain'];
       const hotels: AuditColumns[] = [
-        { actorKind: odd, actorId: ['x', 'y', 'z', 'w', 'v', 'u'], command: odd, ok: ['t', 'f', 't', 'f', 't', 'f'], status: [null, 'paid', null, 'NULL', '', 'x'], code: odd.map(() => null), reservation: [randomUUID(), null, randomUUID(), null, null, null], version: [1, 2, 3, 4, 5, 6] },
-        { actorKind: ['one'], actorId: ['1'], command: ['reserve'], ok: ['t'], status: ['pending'], code: [null], reservation: [null], version: [9] },
+        { hotelId: randomUUID(), first: 1, actorKind: odd, actorId: ['x', 'y', 'z', 'w', 'v', 'u'], command: odd, ok: ['t', 'f', 't', 'f', 't', 'f'], status: [null, 'paid', null, 'NULL', '', 'x'], code: odd.map(() => null), reservation: [randomUUID(), null, randomUUID(), null, null, null], version: [1, 2, 3, 4, 5, 6] },
+        { hotelId: randomUUID(), first: 1, actorKind: ['one'], actorId: ['1'], command: ['reserve'], ok: ['t'], status: ['pending'], code: [null], reservation: [null], version: [9] },
       ];
       const [actorKind, , , ok, status, code, reservation, version] = auditColumnLiterals(hotels);
       const r = await pool.query(
