@@ -15,6 +15,7 @@ import type {
   Rejection,
   RejectionCode,
   Reservation,
+  RoomType,
 } from './types.js';
 
 // decide(state, command, ctx) → { reply, events }: deterministic and free of I/O. It never changes `state`;
@@ -91,7 +92,11 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
       }
       // A new time zone moves the hotel's today: readers of its cached availability must get the new one at once.
       const timezoneChanged = hotel.timezone !== state.hotel.timezone;
-      return { reply: { ok: true, kind: 'hotel', hotel }, events: [{ type: 'hotel.updated', version, hotel, limitsFromDay, ...(timezoneChanged ? { timezoneChanged } : {}) }] };
+      const nightsCreated = timezoneChanged ? nightsLacking(state, localDay(ctx.nowMs, hotel.timezone) - pastNightsKept) : [];
+      return {
+        reply: { ok: true, kind: 'hotel', hotel },
+        events: [{ type: 'hotel.updated', version, hotel, limitsFromDay, ...(timezoneChanged ? { timezoneChanged } : {}), ...(nightsCreated.length > 0 ? { nightsCreated } : {}) }],
+      };
     }
     case 'deleteHotel': {
       const today = localDay(ctx.nowMs, state.hotel.timezone);
@@ -218,6 +223,23 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
       return { reply: { ok: true, kind: 'reservation', created: false, reservation: d.next }, events: d.events };
     }
   }
+}
+
+/**
+ * The nights each room type lacks from `fromDay` (the first night of the hotel's window under a new time zone) to
+ * its first night. Room types made before 5c60c37 have none before the day they were made, so a hotel moved to a
+ * zone further west (today back by up to two days) would have no inventory on its new today. A night without a rate
+ * does not exist (types.ts: NightTable), and those come before a room type's first night; nights before the table
+ * are not known here, so they are asked for too and the writer keeps any that exist.
+ */
+function nightsLacking(state: HotelState, fromDay: number): { roomType: RoomType; fromDay: number; toDay: number }[] {
+  const out = [];
+  for (const { roomType, nights: t } of state.roomTypes.values()) {
+    let first = 0;
+    while (first < t.rate.length && t.rate[first] === 0) first++;
+    if (fromDay < t.firstDay + first) out.push({ roomType, fromDay, toDay: t.firstDay + first });
+  }
+  return out;
 }
 
 function holdsRooms(reserved: Int16Array, fromIndex: number): boolean {

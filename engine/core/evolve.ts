@@ -1,6 +1,6 @@
 import { parseDay } from './dates.js';
 import { newNightTable, sellableLimit } from './night-table.js';
-import type { Hotel, HotelEvent, HotelState, PricingTier } from './types.js';
+import type { Hotel, HotelEvent, HotelState, NightTable, PricingTier, RoomType } from './types.js';
 
 /** A fresh state for a hotel, its night tables covering [firstDay, endDay), with its pricing tiers (none by default). */
 export function newHotelState(hotel: Hotel, firstDay: number, endDay: number, pricing: PricingTier[] = []): HotelState {
@@ -14,6 +14,20 @@ function addToNights(state: HotelState, roomTypeId: string, checkIn: string, che
   const from = Math.max(parseDay(checkIn) as number, t.firstDay);
   const to = Math.min(parseDay(checkOut) as number, t.firstDay + t.total.length);
   for (let d = from; d < to; d++) t.reserved[d - t.firstDay] += delta;
+}
+
+/**
+ * Give a room type's nights [fromDay, toDay), as far as its table covers them, its inventory and base rate, nothing
+ * reserved: the nights roomType.created makes, and those a hotel's new time zone needs (hotel.updated).
+ */
+function createNights(state: HotelState, t: NightTable, roomType: RoomType, fromDay: number, toDay: number): void {
+  const limit = sellableLimit(roomType.totalInventory, state.hotel.overbookingPercent);
+  for (let d = Math.max(fromDay, t.firstDay); d < Math.min(toDay, t.firstDay + t.total.length); d++) {
+    const i = d - t.firstDay;
+    t.total[i] = roomType.totalInventory;
+    t.limit[i] = limit;
+    t.rate[i] = roomType.baseRate;
+  }
 }
 
 /**
@@ -35,19 +49,18 @@ export function evolve(state: HotelState | undefined, e: HotelEvent, firstDay: n
           }
         }
       }
+      // Only nights the room type lacks (decide), under the hotel's new overbooking if it changed too.
+      for (const n of e.nightsCreated ?? []) {
+        const rt = state.roomTypes.get(n.roomType.id);
+        if (rt) createNights(state, rt.nights, n.roomType, n.fromDay, n.toDay);
+      }
       return state;
     }
     case 'hotel.deleted':
       return undefined;
     case 'roomType.created': {
       const t = newNightTable(state.firstDay, state.endDay);
-      const limit = sellableLimit(e.roomType.totalInventory, state.hotel.overbookingPercent);
-      for (let d = Math.max(e.fromDay, t.firstDay); d < Math.min(e.toDay, state.endDay); d++) {
-        const i = d - t.firstDay;
-        t.total[i] = e.roomType.totalInventory;
-        t.limit[i] = limit;
-        t.rate[i] = e.roomType.baseRate;
-      }
+      createNights(state, t, e.roomType, e.fromDay, e.toDay);
       state.roomTypes.set(e.roomType.id, { roomType: e.roomType, nights: t });
       return state;
     }

@@ -108,7 +108,8 @@ export type PaymentOutcome = 'charged' | 'declined' | 'failed' | 'unknown';
 /**
  * The nights of one room type, struct-of-arrays: index i is day `firstDay + i`. Counts fit 16 bits (inventory is
  * at most 10,000 and the limit at most 15,000) and rates 32 (at most 1e9 minor units), so two years of nights
- * take about 7.6 KB per room type.
+ * take about 7.6 KB per room type. A night whose rate is 0 is one the room type does not have (every stored night's
+ * rate is above 0): those before the first night it was made with.
  */
 export interface NightTable {
   firstDay: number;
@@ -266,7 +267,18 @@ export type Reply = Accepted | Rejection;
 
 export type HotelEvent =
   | { type: 'hotel.created'; version: number; hotel: Hotel }
-  | { type: 'hotel.updated'; version: number; hotel: Hotel; limitsFromDay: number | null; timezoneChanged?: boolean }
+  | {
+      type: 'hotel.updated';
+      version: number;
+      hotel: Hotel;
+      limitsFromDay: number | null;
+      timezoneChanged?: boolean;
+      /**
+       * With a new time zone: nights [fromDay, toDay) that room types lack from the first one the new window keeps,
+       * created as roomType.created creates its own (a night that exists is left as it is).
+       */
+      nightsCreated?: { roomType: RoomType; fromDay: number; toDay: number }[];
+    }
   | { type: 'hotel.deleted'; version: number; hotelId: string }
   | { type: 'roomType.created'; version: number; roomType: RoomType; fromDay: number; toDay: number }
   | { type: 'roomType.updated'; version: number; roomType: RoomType }

@@ -8,7 +8,7 @@ const plainEvents = new Set(['reservation.created', 'reservation.status', 'reser
 import { formatDay, localDay, parseDay } from '../core/dates.js';
 import { newHotelState } from '../core/evolve.js';
 import { newNightTable } from '../core/night-table.js';
-import type { HotelEvent, HotelState, NightTable, Reply, Reservation } from '../core/types.js';
+import type { HotelEvent, HotelState, NightTable, Reply, Reservation, RoomType } from '../core/types.js';
 import { createPool, isRefusal, type Pool, type PoolClient } from './pg.js';
 import { hotelColumns, hotelFromRow, pricingTiersFromRow, reservationColumns, reservationFromRow, roomTypeColumns, roomTypeFromRow } from './rows.js';
 import { FencedError, writeJobs, type CommitBatch } from './commit-statement.js';
@@ -369,6 +369,22 @@ export class ShardStore {
     if (current !== epoch) throw new FencedError(shard, epoch, current);
   }
 
+  /**
+   * Guarantees: a row for each night of [fromDay, toDay) of the room type, those it lacked made from its defaults
+   * (under the hotel's overbooking as this transaction has it) with nothing reserved; a night that exists is left
+   * as it is. For a new room type (roomType.created) and for the nights a hotel's new time zone needs (hotel.updated).
+   */
+  private async createNights(client: PoolClient, rt: RoomType, fromDay: number, toDay: number): Promise<void> {
+    await client.query(
+      `INSERT INTO room_type_inventory (hotel_id, room_type_id, date, total_inventory, sellable_limit, reserved, rate)
+       SELECT $1, $2, d::date, $3, floor($3 * (100 + h.overbooking_percent) / 100.0)::int, 0, $4
+         FROM hotels h, generate_series($5::date, $6::date - 1, interval '1 day') AS d
+        WHERE h.id = $1
+       ON CONFLICT DO NOTHING`,
+      [rt.hotelId, rt.id, rt.totalInventory, rt.baseRate, formatDay(fromDay), formatDay(toDay)],
+    );
+  }
+
   /** Hotels and room types: rare events, one statement each, in decision order. */
   private async persistStructural(client: PoolClient, e: HotelEvent, shard: number, b: CommitBatch): Promise<void> {
     switch (e.type) {
@@ -392,6 +408,7 @@ export class ShardStore {
           [h.id, h.name, h.city, h.country, h.timezone, h.currency, h.overbookingPercent,
             h.cancellationPolicy.freeUntilHoursBefore, h.cancellationPolicy.penaltyPercent],
         );
+        for (const n of e.nightsCreated ?? []) await this.createNights(client, n.roomType, n.fromDay, n.toDay);
         return;
       }
       case 'hotel.deleted':
@@ -435,14 +452,7 @@ export class ShardStore {
            VALUES ($1, $2, $3, $4, $5, $6, now())`,
           [rt.id, rt.hotelId, rt.name, rt.maxGuests, rt.totalInventory, rt.baseRate],
         );
-        // Guarantees: one row per night of [fromDay, toDay) with the room type's defaults and nothing reserved.
-        await client.query(
-          `INSERT INTO room_type_inventory (hotel_id, room_type_id, date, total_inventory, sellable_limit, reserved, rate)
-           SELECT $1, $2, d::date, $3, floor($3 * (100 + h.overbooking_percent) / 100.0)::int, 0, $4
-             FROM hotels h, generate_series($5::date, $6::date - 1, interval '1 day') AS d
-            WHERE h.id = $1`,
-          [rt.hotelId, rt.id, rt.totalInventory, rt.baseRate, formatDay(e.fromDay), formatDay(e.toDay)],
-        );
+        await this.createNights(client, rt, e.fromDay, e.toDay);
         return;
       }
       case 'roomType.updated':

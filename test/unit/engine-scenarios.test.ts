@@ -693,6 +693,54 @@ table('time zones', [
   },
 ]);
 
+// Kiritimati (UTC+14) and Pago_Pago (UTC-11): at NOW_MS it is TODAY + 1 in the first and TODAY in the second. B is
+// made at NOW_MS (nights from TODAY - 1), A two days later (nights from TODAY + 1, none before: the shape a room type
+// made before 5c60c37 has, from the day it was made), with a room of A held on TODAY + 3.
+const laterMs = NOW_MS + 2 * DAY_MS;
+const westward: Step[] = [
+  createHotel(H, { timezone: 'Pacific/Kiritimati' }),
+  createRoomType(H, B, 3, 20_000),
+  { cmd: createRoomType(H, A, 5, 10_000), atMs: laterMs },
+  { cmd: reserve({ hotelId: H, reservationId: 'r-1', roomTypeId: A, checkIn: plus(3), checkOut: plus(4) }), atMs: laterMs },
+];
+const nightsCreatedOf = (events: HotelEvent[]) => (events[0] as Extract<HotelEvent, { type: 'hotel.updated' }>).nightsCreated;
+
+table('time zone change (updateHotel)', [
+  {
+    name: 'further west: a room type lacking nights from the new window\'s first (two before the new today) gets them from its defaults, under the new overbooking; the nights it has keep theirs',
+    setup: westward,
+    atMs: laterMs,
+    command: updateHotel(H, { timezone: 'Pacific/Pago_Pago', overbookingPercent: 20 }),
+    reply: { ok: true, kind: 'hotel', hotel: { timezone: 'Pacific/Pago_Pago', overbookingPercent: 20 } },
+    events: ['hotel.updated'],
+    nights: [
+      { roomTypeId: A, date: plus(-1), total: 0, limit: 0, rate: 0 },
+      { roomTypeId: A, date: plus(0), total: 5, limit: 6, reserved: 0, rate: 10_000 },
+      { roomTypeId: A, date: plus(1), total: 5, limit: 5, reserved: 0, rate: 10_000 },
+      { roomTypeId: A, date: plus(2), total: 5, limit: 6, reserved: 0, rate: 10_000 },
+      { roomTypeId: A, date: plus(3), total: 5, limit: 6, reserved: 1, rate: 10_000 },
+      { roomTypeId: B, date: plus(-1), total: 3, limit: 3, rate: 20_000 },
+    ],
+    check: ({ events }) => {
+      expect((events[0] as Extract<HotelEvent, { type: 'hotel.updated' }>).timezoneChanged).to.equal(true);
+      // B has every night from TODAY (the new window's first) on: nothing for it.
+      expect(nightsCreatedOf(events)).to.deep.equal([
+        { roomType: { id: A, hotelId: H, name: `Room ${A}`, maxGuests: 2, totalInventory: 5, baseRate: 10_000 }, fromDay: TODAY, toDay: TODAY + 1 },
+      ]);
+    },
+  },
+  {
+    name: 'a change that keeps the time zone creates no nights',
+    setup: westward,
+    atMs: laterMs,
+    command: updateHotel(H, { name: 'Renamed', timezone: 'Pacific/Kiritimati' }),
+    reply: { ok: true, kind: 'hotel', hotel: { name: 'Renamed', timezone: 'Pacific/Kiritimati' } },
+    events: ['hotel.updated'],
+    nights: [{ roomTypeId: A, date: plus(0), total: 0, limit: 0, rate: 0 }],
+    check: ({ events }) => expect(nightsCreatedOf(events)).to.equal(undefined),
+  },
+]);
+
 table('not_found', [
   {
     name: 'reserve in an unknown hotel',
