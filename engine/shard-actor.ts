@@ -333,9 +333,9 @@ export class ShardActor {
     const audit: AuditRow[] = [];
     // Sequences of hotels deleted in this round (no longer held) for the events they had before.
     const retiredSeq = new Map<string, number>();
-    // Where each hotel's audit count stood before this round: a round that does not commit gives it back (a hotel
-    // whose decisions were all refusals is not forgotten, and its count must not skip the numbers it took).
-    const auditedBefore = new Map<Loaded, number>();
+    // Hotels whose audit count this round moved on, refusals only included: a round that does not commit forgets
+    // them too, and their count is read again from the database (which knows, even when a commit's outcome was lost).
+    const audited = new Set<string>();
     let batch: CommitBatch | undefined;
     try {
       for (const a of fresh) {
@@ -361,7 +361,7 @@ export class ShardActor {
           // numbered by the hotel's count (held before the decision, or created by it; a deleted one still counts).
           const counter = held ?? this.hotels.get(command.hotelId);
           if ((existed || state) && counter) {
-            if (!auditedBefore.has(counter)) auditedBefore.set(counter, counter.audited);
+            audited.add(command.hotelId);
             audit.push(auditRowOf(command, actor, d.reply, state?.hotel.version ?? 0, ++counter.audited));
           }
         }
@@ -383,8 +383,8 @@ export class ShardActor {
       await this.o.store.commit(batch);
     } catch (err) {
       // Memory holds decisions that did not commit: forget those hotels; they are loaded again from the database.
-      for (const [l, n] of auditedBefore) l.audited = n;
       for (const id of touched) this.forget(id);
+      for (const id of audited) this.forget(id);
       throw err;
     }
     for (const id of touched) {
