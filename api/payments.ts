@@ -92,6 +92,15 @@ async function pay(
   if (outcome === 'charged' && now.status === 'paid' && now.payment?.reference === reference) {
     return { status: 200, body: reservationJson(now) };
   }
+  if (now.status !== 'pending') {
+    // Decided otherwise meanwhile (a cancel, a hold expiry, another payment, the reconciler): the writer owes any
+    // charge of this attempt a void, and the answer is the reservation's status, not a provider outage.
+    throw new ApiError(
+      'invalid_status',
+      `The reservation is no longer awaiting payment (status ${now.status}); a charge made by this payment, if any, is voided.`,
+      { status: now.status },
+    );
+  }
   if (outcome === 'charged') {
     throw retryLater(
       'the payment could not be recorded in time; it is being settled with the provider (a charge that does not pay the reservation is voided): look at the reservation shortly, and pay again if it is still pending',

@@ -116,6 +116,26 @@ describe('payments', function () {
     expect(await ledgerOf(catalog, r.id)).to.include({ charges: 1, charged: r.totalAmount });
   });
 
+  it('a payment whose reservation is canceled while the provider charges: 409 invalid_status (not 503), and nothing stays charged', async () => {
+    const r = await held();
+    // The charge takes 1 s (inside PAYMENT_PROVIDER_TIMEOUT_MS): the guest cancels meanwhile.
+    await setProviderFaults(catalog, { mode: 'delay', count: 1, delayMs: 1_000 });
+    const paying = pay(r.id);
+    await new Promise((res) => setTimeout(res, 300));
+    const canceled = await guest.delete(`/v1/reservations/${r.id}`);
+    expect(canceled.status, JSON.stringify(canceled.body)).to.equal(200);
+    expect(canceled.body.status).to.equal('canceled');
+    const paid = await paying;
+    expect(paid.status, JSON.stringify(paid.body)).to.equal(409);
+    expect(paid.body.error).to.include({ code: 'invalid_status' });
+    expect(paid.body.error.details).to.deep.equal({ status: 'canceled' });
+    await settled(r.id);
+    // Voided before or after the provider acted on it: nothing stays charged.
+    const l = await ledgerOf(catalog, r.id);
+    expect(l.charged - l.voided - l.refunded).to.equal(0);
+    expect((await guest.get(`/v1/reservations/${r.id}`)).body.status).to.equal('canceled');
+  });
+
   it('a provider that answers only after the API gave up: 503, and its late charge is voided (the ledger balances)', async () => {
     const r = await held();
     // Longer than PAYMENT_PROVIDER_TIMEOUT_MS (1.5 s): the charge happens after the API answered.
