@@ -277,8 +277,12 @@ export class RedisKeys {
   replies(apiId: string) {
     return `${this.prefix}:replies:${apiId}`;
   }
+  /**
+   * The queued requests for a reservation id answered 202: a hash of one marker per principal that posted it (one
+   * principal's post never hides another's).
+   */
   inflight(reservationId: string) {
-    return `${this.prefix}:inflight:${reservationId}`;
+    return `${this.prefix}:queued:${reservationId}`;
   }
   revocations() {
     return `${this.prefix}:revocations`;

@@ -22,6 +22,9 @@ interface InflightMarker {
   owner: { kind: string; id: string };
 }
 
+/** A marker's field in its reservation id's hash: one per principal. */
+const markerField = (owner: { kind: string; id: string }) => `${owner.kind}:${owner.id}`;
+
 const processing = (id: string) => ({ id, status: 'processing' as const });
 
 /** The 404 of a reservation whose queued request was lost before it was decided. */
@@ -54,7 +57,9 @@ export async function createReservation(ctx: ApiContext, p: Principal, json: unk
     const m: InflightMarker = { jobKey: outcome.jobKey, requestId: outcome.requestId, hotelId: body.hotelId, owner: { kind: p.kind, id: p.id } };
     // The request is queued whatever becomes of its marker: a marker that cannot be written (Redis failing) does not
     // turn the 202 into a 503. Without it, GET answers 404 saying it was not decided, and posting again is safe.
-    await ctx.redis.set(ctx.keys.inflight(body.reservationId), JSON.stringify(m), 'EX', inflightMarkerSeconds).catch((err: Error) => {
+    const key = ctx.keys.inflight(body.reservationId);
+    const written = ctx.redis.multi().hset(key, markerField(m.owner), JSON.stringify(m)).expire(key, inflightMarkerSeconds).exec();
+    await written.catch((err: Error) => {
       ctx.log.warn('could not remember a queued reservation', { reservationId: body.reservationId, err: err.message });
     });
     ctx.metrics.count('reservation_decisions_total', 'outcome="late"');
@@ -70,9 +75,14 @@ export async function createReservation(ctx: ApiContext, p: Principal, json: unk
 export function reservationRoutes(ctx: ApiContext): Router {
   const r = Router();
 
-  const marker = async (id: string): Promise<InflightMarker | undefined> => {
-    const text = await ctx.redis.get(ctx.keys.inflight(id));
-    return text ? (JSON.parse(text) as InflightMarker) : undefined;
+  /** The marker of a queued request for this id that `p` may see: its own, or any of a hotel it may see. */
+  const marker = async (id: string, p: Principal): Promise<InflightMarker | undefined> => {
+    const all = await ctx.redis.hgetall(ctx.keys.inflight(id));
+    const mine = all[markerField(p)];
+    if (mine) return JSON.parse(mine) as InflightMarker;
+    return Object.values(all)
+      .map((text) => JSON.parse(text) as InflightMarker)
+      .find((m) => canSee(p, m));
   };
 
   /**
@@ -88,7 +98,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
     if (replies) return replies;
     if (state !== 'unknown' && state !== 'failed') return 'processing';
     // Its job is gone (Redis lost it) and was never decided.
-    await ctx.redis.del(ctx.keys.inflight(id)).catch(() => {});
+    await ctx.redis.hdel(ctx.keys.inflight(id), markerField(m.owner)).catch(() => {});
     return 'never';
   };
 
@@ -105,8 +115,8 @@ export function reservationRoutes(ctx: ApiContext): Router {
     } catch (err) {
       // A shard database cannot be read (down, refusing connections, read-only…): a request answered 202 is still
       // queued, and says so (API.md, Outages) rather than 503.
-      const m = await marker(id);
-      if (!m || !canSee(p, m)) throw err;
+      const m = await marker(id, p);
+      if (!m) throw err;
       ctx.log.warn('a queued reservation was read while its database failed', { reservationId: id, err: (err as Error).message });
       return void res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
     }
@@ -115,10 +125,10 @@ export function reservationRoutes(ctx: ApiContext): Router {
       res.json(reservationJson(found));
       return;
     }
-    const m = await marker(id);
+    const m = await marker(id, p);
     // No marker either: never asked for, or asked for before Redis lost its data (an empty restart), which also
     // lost the queued request. Either way it was not decided, and posting it again is safe.
-    if (!m || !canSee(p, m)) throw new ApiError('not_found', notFoundMessage);
+    if (!m) throw new ApiError('not_found', notFoundMessage);
     const replies = await queuedReplies(id, m);
     if (replies === 'processing') return void res.status(202).location(`/v1/reservations/${id}`).json(processing(id));
     if (replies === 'never') throw neverDecided();
@@ -168,8 +178,8 @@ export function reservationRoutes(ctx: ApiContext): Router {
     const id = pathId(req.params.id, 'id');
     const found = await ctx.reader.reservation(id);
     if (!found || !canSee(p, found)) {
-      const m = found ? undefined : await marker(id);
-      if (m && canSee(p, m)) {
+      const m = found ? undefined : await marker(id, p);
+      if (m) {
         if ((await queuedReplies(id, m)) === 'never') throw neverDecided();
         throw new ApiError('conflict', 'the reservation is still being decided; try again shortly');
       }

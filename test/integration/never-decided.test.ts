@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { startApi, type RunningApi } from '../../api/server.js';
 import { deletePrefix } from '../../engine/redis.js';
 import { adminToken, createTestEnv, type TestEnv } from '../support/env.js';
-import { dayFromToday, reservationBody } from '../support/fixtures.js';
+import { createGuest, dayFromToday, reservationBody } from '../support/fixtures.js';
 import { HttpClient } from '../support/http.js';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -34,8 +34,9 @@ describe('a request answered 202 whose queued job was lost', function () {
   /** The BullMQ key root of a shard's queue: `<shard's tag>:shard-<k>` (its list `:wait`, its jobs' hashes `:<id>`). */
   const queueKeyOf = (shard: number) => `${api.ctx.keys.queuePrefix(shard)}:${api.ctx.keys.queueName(shard)}`;
 
-  const markerOf = async () => {
-    const text = await api.ctx.redis.get(api.ctx.keys.inflight(body.reservationId));
+  /** The marker a 202 left for a reservation id (the only one: one principal posts it here). */
+  const markerOf = async (id = body.reservationId) => {
+    const [text] = await api.ctx.redis.hvals(api.ctx.keys.inflight(id));
     return text ? (JSON.parse(text) as { jobKey: string }) : undefined;
   };
 
@@ -61,12 +62,25 @@ describe('a request answered 202 whose queued job was lost', function () {
     expect((await admin.get(`/v1/reservations/${body.reservationId}`)).status).to.equal(202);
   });
 
+  it('another principal posting an id that is queued does not hide the first request from its owner', async () => {
+    const [a, b, c] = await Promise.all([createGuest(admin), createGuest(admin), createGuest(admin)]).then((gs) => gs.map((g) => admin.as(g.token)));
+    const first = reservationBody(hotelId, body.roomTypeId, dayFromToday(9), dayFromToday(10));
+    expect((await a.post('/v1/reservations', first)).status).to.equal(202);
+    // The same id, other dates, from someone else: queued too (its decision will refuse it, the id being taken).
+    expect((await b.post('/v1/reservations', { ...first, checkIn: dayFromToday(11), checkOut: dayFromToday(12) })).status).to.equal(202);
+    const path = `/v1/reservations/${first.reservationId}`;
+    expect((await a.get(path)).status, 'the first owner still sees its request queued').to.equal(202);
+    expect((await a.delete(path)).status, 'and its cancel waits for the decision').to.equal(409);
+    expect((await b.get(path)).status, 'the second sees its own').to.equal(202);
+    expect((await admin.get(path)).status).to.equal(202);
+    expect((await c.get(path)).status, 'a third principal sees nothing').to.equal(404);
+  });
+
   it('a cancel of a request whose job was lost is 404 "never decided" too, not 409 "still being decided" for 7 days', async () => {
     const lost = reservationBody(hotelId, body.roomTypeId, dayFromToday(7), dayFromToday(8));
     expect((await admin.post('/v1/reservations', lost)).status).to.equal(202);
-    const text = await api.ctx.redis.get(api.ctx.keys.inflight(lost.reservationId));
     const queue = queueKeyOf(api.ctx.router.shardOf(hotelId));
-    const jobKey = (JSON.parse(text!) as { jobKey: string }).jobKey;
+    const jobKey = (await markerOf(lost.reservationId))!.jobKey;
     expect(await api.ctx.redis.lrem(`${queue}:wait`, 0, jobKey)).to.equal(1);
     await api.ctx.redis.del(`${queue}:${jobKey}`);
     const canceled = await admin.delete(`/v1/reservations/${lost.reservationId}`);
