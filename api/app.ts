@@ -18,15 +18,18 @@ import { reservationRoutes } from './routes/reservations.js';
 
 const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 
-/** Routes limited per client address when called without a token (sign-ups and sign-ins: guessing passwords). */
+/**
+ * Routes limited per client address (sign-ups and sign-ins: guessing passwords), whatever token comes with them but
+ * the admin's (which creates staff users): a guest token costs one sign-up, so it must not lift the limit.
+ */
 const limitedByAddress = new Set(['/v1/users', '/v1/sessions']);
 
-/** ADDRESS_RATE_LIMIT_PER_MINUTE on POST /v1/users and POST /v1/sessions without a token, across every API process. */
+/** ADDRESS_RATE_LIMIT_PER_MINUTE on POST /v1/users and POST /v1/sessions, across every API process. */
 function addressLimit(ctx: ApiContext): RequestHandler {
   const perMinute = ctx.config.addressRateLimitPerMinute;
   const limiter = perMinute > 0 ? rateLimiter(ctx.rateLimits, 'address', perMinute, 60) : undefined;
   return (req, _res, next) => {
-    if (!limiter || req.method !== 'POST' || req.principal || !limitedByAddress.has(req.path)) return next();
+    if (!limiter || req.method !== 'POST' || req.principal?.kind === 'admin' || !limitedByAddress.has(req.path)) return next();
     consume(limiter, req.ip ?? req.socket.remoteAddress ?? 'unknown', `${perMinute} requests per minute from one address`, () =>
       ctx.metrics.process.rateLimited.inc({ limit: 'address' }),
     ).then(() => next(), next);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { adminToken, createTestEnv, type TestEnv } from '../support/env.js';
-import { createHotel } from '../support/fixtures.js';
+import { createHotel, createKey } from '../support/fixtures.js';
 import { HttpClient, type HttpResult } from '../support/http.js';
 import { spawnApi, spawnWorker, waitFor, type LoggedProcess } from '../support/parts.js';
 
@@ -79,7 +79,7 @@ describe('limits across API processes: rate limits on Redis, revocations (issue 
     expect(ok, `${ok} let through in ${seconds} s`).to.be.within(2 * (seconds - 1), 2 * (seconds + 1));
   });
 
-  it('POST /v1/sessions and POST /v1/users without a token are limited per client address, across both processes', async () => {
+  it('POST /v1/sessions and POST /v1/users are limited per client address (with a token too, but the admin\'s), across both processes', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {
       statuses.push((await admins[i % 2].as(undefined).post('/v1/sessions', { email: `nobody-${i}@example.com`, password: 'wrong password' })).status);
@@ -97,7 +97,12 @@ describe('limits across API processes: rate limits on Redis, revocations (issue 
     // Another client behind the trusted proxy (TRUST_PROXY_HOPS=1) has its own allowance.
     const elsewhere = await admins[0].as(undefined).post('/v1/sessions', { email, password: 'wrong password' }, { 'x-forwarded-for': '203.0.113.7' });
     expect(elsewhere.status).to.equal(401);
-    // A caller with a token is not limited by address (its token has its own limit; the admin's is none).
+    // A token does not lift the limit (guest tokens are free: guessing passwords with one is still limited)...
+    const partner = admins[0].as(await createKey(admins[0], 'partner'));
+    const withToken = await partner.post('/v1/sessions', { email, password: 'wrong password' });
+    expect(withToken.status, JSON.stringify(withToken.body)).to.equal(429);
+    expect((await partner.post('/v1/users', { email: `p-${email}`, password: 'long enough password', name: 'P' })).status).to.equal(429);
+    // ...but the admin's does: it creates staff users.
     expect((await admins[0].post('/v1/users', { email: `by-admin-${email}`, password: 'long enough password', name: 'A' })).status).to.equal(201);
   });
 
