@@ -70,16 +70,19 @@ export function createApp(ctx: ApiContext): Express {
   app.use(ctx.auth.middleware());
   app.use(addressLimit(ctx));
   // Malformed JSON is reported when the route reads its body, after the route has checked who is calling, so
-  // that a write without a token is a 401 whatever its body.
-  app.use((req, res, next) =>
+  // that a write without a token is a 401 whatever its body. A body over the limit is 413 whatever its type (only
+  // JSON is read, and measured as it is read; the others are measured by their Content-Length).
+  app.use((req, res, next) => {
+    const max = req.path === '/v1/batches' ? batchBodyBytesMax : bodyBytesMax;
+    if (Number(req.headers['content-length'] ?? 0) > max) return sendError(res, new ApiError('payload_too_large', 'the request body is too large'));
     (req.path === '/v1/batches' ? bigJson : json)(req, res, (err?: unknown) => {
       if ((err as { type?: string } | undefined)?.type === 'entity.parse.failed') {
         req.bodyError = err;
         return next();
       }
       next(err);
-    }),
-  );
+    });
+  });
 
   // The busiest routes first: Express tries routers in order.
   app.use(reservationRoutes(ctx));
