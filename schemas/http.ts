@@ -21,10 +21,11 @@ import { eventTypes as webhookEventTypes } from '../engine/notify/events.js';
 
 const uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID').transform((s) => s.toLowerCase());
 const date = z.string().refine((s) => parseDay(s) !== undefined, 'must be a real date YYYY-MM-DD');
-// Control characters (NUL above all, which Postgres cannot store) are refused in every text field.
+// Control characters (NUL above all, which Postgres cannot store) are refused in every text field, and so are
+// unpaired surrogates (JSON can escape them; stored as UTF-8 they would come back as U+FFFD, another text).
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const noControl = (s: string) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s);
-const controlMessage = 'must not contain control characters';
+const noControl = (s: string) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udfff]/u.test(s);
+const controlMessage = 'must not contain control characters or unpaired surrogates';
 const text = (max: number) =>
   z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).refine(noControl, controlMessage);
 const int = (min: number, max: number) => z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);

@@ -171,6 +171,7 @@ const cases: Case[] = [
   v('POST /v1/hotels: id given (server-made)', 'POST', '/v1/hotels', { ...hotel, id: randomUUID() }, 'admin', 'id'),
   v('POST /v1/hotels: __proto__ field', 'POST', '/v1/hotels', `{"name":"P","city":"Lyon","country":"FR","timezone":"UTC","currency":"EUR","__proto__":{"x":1}}`, 'admin', '__proto__'),
   v('POST /v1/hotels: NUL byte in name', 'POST', '/v1/hotels', { ...hotel, name: NUL }, 'admin', 'name'),
+  v('POST /v1/hotels: unpaired surrogate in name', 'POST', '/v1/hotels', { ...hotel, name: 'a\ud800b' }, 'admin', 'name'),
   tooLarge('POST /v1/hotels: body over 1 MiB', 'POST', '/v1/hotels', 'admin', { ...hotel, name: huge }),
 
   v('GET /v1/hotels: limit 0', 'GET', '/v1/hotels?limit=0', undefined, 'none', 'limit'),
@@ -364,6 +365,7 @@ const cases: Case[] = [
   v('POST /v1/reservations: checkIn yesterday', 'POST', '/v1/reservations', (ids: Ids) => reservation(ids, { checkIn: D(-1), checkOut: D(1) }), 'guest', 'checkIn'),
   v('POST /v1/reservations: past the 730-day horizon', 'POST', '/v1/reservations', (ids: Ids) => reservation(ids, { checkIn: D(729), checkOut: D(731) }), 'admin', 'checkOut'),
   v('POST /v1/reservations: NUL byte in guest.name', 'POST', '/v1/reservations', (ids: Ids) => reservation(ids, { guest: { name: NUL, email: 'a@example.com' } }), 'guest', 'guest.name'),
+  v('POST /v1/reservations: unpaired surrogate in guest.name', 'POST', '/v1/reservations', (ids: Ids) => reservation(ids, { guest: { name: '\udc00x', email: 'a@example.com' } }), 'guest', 'guest.name'),
   nf('POST /v1/reservations: unknown hotel', 'POST', '/v1/reservations', (ids: Ids) => reservation(ids, { hotelId: ids.NOPE }), 'guest'),
   nf('POST /v1/reservations: unknown room type', 'POST', '/v1/reservations', (ids: Ids) => reservation(ids, { roomTypeId: ids.NOPE }), 'guest'),
   tooLarge('POST /v1/reservations: body over 1 MiB', 'POST', '/v1/reservations', 'guest', { guest: { name: huge } }),
