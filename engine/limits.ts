@@ -108,6 +108,11 @@ export const inflightMarkerSeconds = 7 * 24 * 3600;
 export const appliedJobsKeptDays = 14;
 /** How often a shard owner prunes replies older than that. */
 export const appliedJobsPruneMs = 60_000;
+/**
+ * How often a shard's owner makes the nights that entered the horizon at its hotels' local midnights (ShardStore
+ * rollHorizon): a hotel nobody asks its writer about shows its newest night this long after midnight at most.
+ */
+export const horizonRollMs = 5 * 60_000;
 /** Server-Sent Events: a comment line at least this often keeps proxies from closing an idle stream. */
 export const sseHeartbeatMsDefault = 15_000;
 /** Bytes a stream client may leave unread before it is dropped with `reset` instead of buffered. */

@@ -5,7 +5,7 @@
 import { AvailabilityCache } from './availability-cache.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
-import { appliedJobsKeptDays, appliedJobsPruneMs, commitRetryDelayMsMax, commitRetryDelayMsMin, drainCommandsMax, drainJobsMax } from './limits.js';
+import { appliedJobsKeptDays, appliedJobsPruneMs, commitRetryDelayMsMax, horizonRollMs, commitRetryDelayMsMin, drainCommandsMax, drainJobsMax } from './limits.js';
 import { createShardQueue, createShardWorker, WaitingError, type Job, type ShardJob } from './jobs.js';
 import { HoldSweeper } from './hold-sweeper.js';
 import { TestPaymentProvider, type PaymentProvider } from './payment-provider.js';
@@ -490,6 +490,20 @@ export class ShardOwner {
       );
       prune.unref();
       sweeper.onStop(() => clearInterval(prune));
+      // The nights that entered the horizon at the shard's hotels' midnights, for those no command loaded since.
+      const roll = () =>
+        void store.rollHorizon(shard, Date.now()).then(
+          (hotels) => hotels > 0 && this.log.info('nights that entered the horizon made', { shard, hotels }),
+          (err: Error) => this.log.warn('horizon roll failed; will try again', { shard, err: err.message }),
+        );
+      const rolling = setInterval(roll, horizonRollMs);
+      rolling.unref();
+      const firstRoll = setTimeout(roll, 10_000 + Math.floor(Math.random() * 20_000));
+      firstRoll.unref();
+      sweeper.onStop(() => {
+        clearInterval(rolling);
+        clearTimeout(firstRoll);
+      });
       owned.worker = worker;
       owned.sweeper = sweeper;
       this.stats.shardsTaken++;

@@ -30,6 +30,9 @@ export function loadedAuditSequence(state: HotelState): number {
 }
 
 
+/** Hotels whose missing nights one statement of rollHorizon creates (a day's worth each, after a midnight). */
+const hotelsExtendedAtOnce = 200;
+
 /** The window of nights a hotel's state covers, from its own "today". */
 export function hotelWindow(nowMs: number, timezone: string, horizonDays: number) {
   const today = localDay(nowMs, timezone);
@@ -230,16 +233,46 @@ export class ShardStore {
     }
     if (short.size > 0 && !extended) {
       const ids = [...short];
-      await this.extendHorizon(ids, ids.map((id) => out.get(id) as HotelState));
+      await this.extendHorizon(ids, ids.map((id) => out.get(id) as HotelState).map((s) => ({ today: s.firstDay + pastNightsKept, endDay: s.endDay })));
       for (const [id, state] of await this.loadHotels(ids, nowMs, true)) out.set(id, state);
     }
     return out;
   }
 
+  /**
+   * The shard's hotels whose room types lack nights that entered the horizon since (a hotel's local midnight adds
+   * one), extended: rows are made when a hotel is loaded, and a hotel nobody asks its writer about is not, so its
+   * newest night would read as sold out and be left out of search until then. Run by the shard's owner now and then
+   * (the rows are the room types' defaults, as a load makes them: it adds nights, never changes one). Answers the
+   * hotels extended.
+   */
+  async rollHorizon(shard: number, nowMs: number): Promise<number> {
+    const r = await this.pool.query<{ id: string; timezone: string; last: string | null }>(
+      `SELECT h.id::text, h.timezone,
+              min((SELECT max(i.date) FROM room_type_inventory i WHERE i.room_type_id = t.id))::text AS last
+         FROM hotels h JOIN room_types t ON t.hotel_id = h.id AND t.deleted_at IS NULL
+        WHERE h.shard = $1 AND h.deleted_at IS NULL AND shard_is_home($1)
+        GROUP BY h.id, h.timezone`,
+      [shard],
+    );
+    const ids: string[] = [];
+    const windows: { today: number; endDay: number }[] = [];
+    for (const x of r.rows) {
+      const w = hotelWindow(nowMs, x.timezone, this.horizonDays);
+      if (x.last !== null && (parseDay(x.last) as number) >= w.endDay - 1) continue;
+      ids.push(x.id);
+      windows.push(w);
+    }
+    for (let i = 0; i < ids.length; i += hotelsExtendedAtOnce) {
+      await this.extendHorizon(ids.slice(i, i + hotelsExtendedAtOnce), windows.slice(i, i + hotelsExtendedAtOnce));
+    }
+    return ids.length;
+  }
+
   /** Create inventory rows for nights that entered the horizon since a room type's rows were made. */
-  private async extendHorizon(hotelIds: string[], states: HotelState[]): Promise<void> {
-    const ends = states.map((s) => formatDay(s.endDay));
-    const todays = states.map((s) => formatDay(s.firstDay + pastNightsKept));
+  private async extendHorizon(hotelIds: string[], windows: { today: number; endDay: number }[]): Promise<void> {
+    const ends = windows.map((w) => formatDay(w.endDay));
+    const todays = windows.map((w) => formatDay(w.today));
     // Guarantees: every live room type of these hotels has a row for each night of [today, endDay), created from
     // its defaults when missing; existing rows are untouched. Cheap when nothing is missing (index-only probe).
     await this.pool.query(

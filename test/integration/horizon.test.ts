@@ -7,6 +7,10 @@ import { createHotel, createRoomType, dayFromToday, reservationBody } from '../s
 import { withShardDb } from '../support/db.js';
 import { ShardOwner } from '../../engine/shard-owner.js';
 import { createLogger } from '../../engine/log.js';
+import { formatDay } from '../../engine/core/dates.js';
+import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
+import { createPool } from '../../engine/store/pg.js';
+import { hotelWindow, ShardStore } from '../../engine/store/shard-store.js';
 
 describe('inventory horizon', function () {
   this.timeout(60_000);
@@ -44,6 +48,36 @@ describe('inventory after a time zone change', function () {
   let stack: Stack;
   before(async () => ({ env, stack } = await openStack()));
   after(() => closeStack(stack, env));
+
+  it("a hotel nobody asks about gets the night its local midnight brought into the horizon from its shard's owner", async () => {
+    const hotel = await createHotel(stack.admin, { timezone: 'Asia/Tokyo' });
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 4, baseRate: 7000 });
+    const shard = shardOf(hotel.id, env.config.shardCount);
+    const pool = createPool(env.config.shardDatabaseUrls[databaseOfShard(shard, env.config.shardDatabaseUrls.length)], 1);
+    const lastNight = () =>
+      withShardDb(env.config, hotel.id, async (c) => (await c.query('SELECT max(date)::text AS d FROM room_type_inventory WHERE room_type_id = $1', [rt.id])).rows[0].d);
+    try {
+      const store = new ShardStore(pool, env.config.horizonDays);
+      const now = Date.now();
+      await store.rollHorizon(shard, now);
+      expect(await lastNight(), 'the horizon as made with the room type').to.equal(formatDay(hotelWindow(now, 'Asia/Tokyo', env.config.horizonDays).endDay - 1));
+      // A day later (as the owner's timer finds it, the hotel not loaded by any command): one more night, its defaults.
+      const tomorrow = now + 86_400_000;
+      expect(await store.rollHorizon(shard, tomorrow)).to.be.at.least(1);
+      const last = formatDay(hotelWindow(tomorrow, 'Asia/Tokyo', env.config.horizonDays).endDay - 1);
+      expect(await lastNight()).to.equal(last);
+      const row = await withShardDb(env.config, hotel.id, (c) =>
+        c.query('SELECT total_inventory, sellable_limit, reserved, rate::int FROM room_type_inventory WHERE room_type_id = $1 AND date = $2', [rt.id, last]),
+      );
+      expect(row.rows).to.deep.equal([{ total_inventory: 4, sellable_limit: 4, reserved: 0, rate: 7000 }]);
+      // Nothing left to make that day.
+      const again = await withShardDb(env.config, hotel.id, async (c) => Number((await c.query('SELECT count(*) FROM room_type_inventory WHERE room_type_id = $1', [rt.id])).rows[0].count));
+      await store.rollHorizon(shard, tomorrow);
+      expect(await withShardDb(env.config, hotel.id, async (c) => Number((await c.query('SELECT count(*) FROM room_type_inventory WHERE room_type_id = $1', [rt.id])).rows[0].count))).to.equal(again);
+    } finally {
+      await pool.end();
+    }
+  });
 
   it("a hotel moved to a zone further west has inventory on its new today (which is one or two days earlier)", async () => {
     const localToday = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date());
