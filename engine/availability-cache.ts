@@ -47,6 +47,8 @@ export interface ChangeMessage {
    * pricing tiers changed).
    */
   changes: NightChange[] | null;
+  /** The hotel was deleted at `version`: streams say `reset` and end (a refetch answers 404). */
+  deleted?: true;
 }
 
 /** A hotel's cache keys and channel, under its shard's hash tag. */
@@ -321,12 +323,17 @@ export class AvailabilityCache {
     );
   }
 
-  /** The writer: a deleted hotel leaves no cache behind (its change log stays, so open streams can end cleanly). */
-  async drop(hotelId: string): Promise<void> {
+  /**
+   * The writer: a deleted hotel leaves no cache behind, and its open streams are told (they end; a reconnect or a
+   * refetch gets 404).
+   */
+  async drop(hotelId: string, version: number): Promise<void> {
     const k = this.keysOf(hotelId);
     const rts = await this.redis.hget(k.meta, 'rts');
     const keys = [k.meta, ...(rts ? (JSON.parse(rts) as { id: string }[]).map((rt) => k.roomType(rt.id)) : [])];
     await this.redis.unlink(...keys);
+    const gone: ChangeMessage = { hotelId, from: version, version, changes: null, deleted: true };
+    await this.redis.publish(k.channel, JSON.stringify(gone));
   }
 
   /** The cached version of a hotel, or undefined when the cache does not hold it. */

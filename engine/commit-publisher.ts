@@ -96,7 +96,7 @@ export class CommitPublisher {
     for (const e of batch.events) {
       if (e.type === 'hotel.deleted') {
         byHotel.delete(e.hotelId);
-        await cache.drop(e.hotelId).catch(() => {});
+        await cache.drop(e.hotelId, e.version).catch(() => {});
       }
     }
     const nightsOf = new Map<string, NightWrite[]>();

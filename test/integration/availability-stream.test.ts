@@ -251,6 +251,20 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
     expect(s.of('reset')).to.have.length(0);
   });
 
+  it('tells an open stream that its hotel was deleted (reset, then the stream ends), and a reconnect gets 404', async () => {
+    const hotel = await createHotel(stack.admin);
+    await createRoomType(stack.admin, hotel.id);
+    const s = await connect(hotel.id);
+    await sleep(200);
+    expect((await stack.admin.delete(`/v1/hotels/${hotel.id}`)).status).to.equal(204);
+    await s.until('the stream to end', (c) => c.ended);
+    expect(s.of('reset'), 'one reset before the end').to.have.length(1);
+    expect(dataOf(s.of('reset')[0]).hotelId).to.equal(hotel.id);
+    const again = await fetch(streamUrl(hotel.id));
+    expect(again.status).to.equal(404);
+    await again.body?.cancel();
+  });
+
   it('says reset when the change log no longer reaches back (log trimmed in Redis), then streams live changes', async () => {
     const hotel = await createHotel(stack.admin);
     const rt = await createRoomType(stack.admin, hotel.id);
