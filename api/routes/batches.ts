@@ -1,6 +1,5 @@
 // Partner batches: up to 10,000 reservation bodies in one request, parsed, validated and split per shard in a
 // worker thread, queued in bulk, and decided item by item exactly as if each had been posted alone.
-import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { v7 as uuidv7 } from 'uuid';
 import { jobCommandsMax } from '../../engine/limits.js';
@@ -19,6 +18,11 @@ export function batchRoutes(ctx: ApiContext): Router {
   r.post('/v1/batches', async (req, res) => {
     const p = requireRole(req, 'partner', 'admin');
     const idempotencyKey = idempotencyKeyOf(req);
+    // Read raw (see app.ts), so the charset is checked here as the JSON routes' parser checks it.
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+    if (charset && !/^utf-?8$/i.test(charset)) {
+      throw new ApiError('validation_failed', `unsupported charset "${charset.toUpperCase()}"`, { fields: [{ field: 'body', message: 'must be UTF-8' }] });
+    }
     const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     if (!text) throw new ApiError('validation_failed', 'the body must be JSON', { fields: [{ field: 'body', message: 'is required' }] });
     const split = (await ctx.batchPool.run({ body: text, owner: { kind: p.kind, id: p.id }, shardCount: ctx.config.shardCount })) as SplitOutput;
@@ -59,7 +63,7 @@ export function batchRoutes(ctx: ApiContext): Router {
     const row: BatchRow = {
       id: batchId,
       creator: { kind: p.kind, id: p.id },
-      fingerprint: createHash('sha256').update(text).digest('base64url'),
+      fingerprint: split.fingerprint,
       total: split.total,
       atomic: split.atomic,
       status: 'processing',
@@ -91,7 +95,8 @@ export function batchRoutes(ctx: ApiContext): Router {
   });
 
   r.get('/v1/batches/:batchId', async (req, res) => {
-    const p = requireRole(req, 'partner', 'admin', 'staff', 'guest');
+    // Only partners and admins make batches: another role is refused (403), another creator's batch is not found.
+    const p = requireRole(req, 'partner', 'admin');
     const b = await ctx.batches.get(pathId(req.params.batchId, 'batchId'));
     if (!b || (p.kind !== 'admin' && (b.creator.kind !== p.kind || b.creator.id !== p.id))) throw notFound('batch');
     if (b.status === 'done') {
@@ -104,9 +109,11 @@ export function batchRoutes(ctx: ApiContext): Router {
     ctx.metrics.count('batch_poll_replies_read_total', '', ctx.batchProgress.repliesRead - before);
     let rejected = 0;
     let held = 0;
+    // Items that hold rooms (a new or repeated reservation still pending or paid), and the rest once decided (refused,
+    // or repeating a reservation that no longer holds any).
     for (const x of results) {
-      if (x.status === 'rejected') rejected++;
-      else if (x.status !== 'processing') held++;
+      if (x.status === 'pending' || x.status === 'paid') held++;
+      else if (x.status !== 'processing') rejected++;
     }
     if (pending === 0) {
       await ctx.batches.finish(b.id, results, held, rejected);

@@ -130,6 +130,31 @@ describe('partner batches', function () {
     expect(done.held).to.equal(1);
   });
 
+  it('the same batch sent again with other white space, or with a byte order mark, is the same body; another charset is 400', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id);
+    const items = [reservationBody(hotel.id, rt.id, dayFromToday(2), dayFromToday(3))];
+    const key = randomUUID();
+    const a = await partner.post('/v1/batches', JSON.stringify({ items }), { 'Idempotency-Key': key });
+    expect(a.status, JSON.stringify(a.body)).to.equal(202);
+    const b = await partner.post('/v1/batches', `${JSON.stringify({ items }, null, 2)}\n`, { 'Idempotency-Key': key });
+    expect(b.status, JSON.stringify(b.body)).to.equal(202);
+    expect(b.body.batchId).to.equal(a.body.batchId);
+    const bom = await partner.post('/v1/batches', `\ufeff${JSON.stringify({ items: [reservationBody(hotel.id, rt.id, dayFromToday(3), dayFromToday(4))] })}`);
+    expect(bom.status, JSON.stringify(bom.body)).to.equal(202);
+    const latin1 = await partner.post('/v1/batches', JSON.stringify({ items }), { 'content-type': 'application/json; charset=latin1' });
+    expect(latin1.status, JSON.stringify(latin1.body)).to.equal(400);
+    expect(latin1.body.error.code).to.equal('validation_failed');
+    // held counts the items that hold rooms: one repeating a canceled reservation is not one of them.
+    const canceled = reservationBody(hotel.id, rt.id, dayFromToday(5), dayFromToday(6));
+    expect((await partner.post('/v1/reservations', canceled)).status).to.equal(201);
+    expect((await partner.delete(`/v1/reservations/${canceled.reservationId}`)).body.status).to.equal('canceled');
+    const repeat = await partner.post('/v1/batches', { items: [canceled, reservationBody(hotel.id, rt.id, dayFromToday(6), dayFromToday(7))] });
+    const done = await finished(partner, repeat.body.batchId);
+    expect(done.results.map((x: any) => x.status)).to.deep.equal(['canceled', 'pending']);
+    expect([done.held, done.rejected]).to.deep.equal([1, 1]);
+  });
+
   it('rejects bad batches whole and hides other creators\' batches', async () => {
     expect((await partner.post('/v1/batches', '{"items": [')).status).to.equal(400);
     expect((await partner.post('/v1/batches', { items: [] })).status).to.equal(400);
@@ -145,6 +170,8 @@ describe('partner batches', function () {
     const posted = await partner.post('/v1/batches', { items: [reservationBody(hotel.id, rt.id, dayFromToday(2), dayFromToday(3))] });
     const otherPartner = stack.admin.as(await createKey(stack.admin, 'partner'));
     expect((await otherPartner.get(`/v1/batches/${posted.body.batchId}`)).status).to.equal(404);
+    // Staff and guests never make batches: their role is refused.
+    expect((await staff.get(`/v1/batches/${posted.body.batchId}`)).status).to.equal(403);
     expect((await stack.admin.get(`/v1/batches/${posted.body.batchId}`)).status).to.equal(200);
   });
 });
