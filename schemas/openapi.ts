@@ -66,12 +66,12 @@ export const routes: RouteDoc[] = [
   { tag: 'Identity', method: 'post', path: '/v1/users', summary: 'Sign up as a guest (an admin may make staff users)', who: 'public', optionalAuth: true, body: userBodies, answers: { 201: json(res.userSchema, 'the user: role "guest", or role "staff" with its hotelIds') }, errors: [409, 429] },
   { tag: 'Identity', method: 'post', path: '/v1/sessions', summary: 'Sign in: a session token for a user', who: 'public', body: http.sessionBody, answers: { 201: json(res.sessionSchema, 'the session') }, errors: [429] },
   // Hotels, room types, rooms
-  { tag: 'Hotels', method: 'post', path: '/v1/hotels', summary: 'Create a hotel', who: 'admin', body: http.hotelCreateBody, idempotencyKey: true, answers: { 201: json(res.hotelSchema, 'the hotel', location) }, errors: [422] },
+  { tag: 'Hotels', method: 'post', path: '/v1/hotels', summary: 'Create a hotel', who: 'admin', body: http.hotelCreateBody, idempotencyKey: true, answers: { 201: json(res.hotelSchema, 'the hotel', location) }, errors: [409, 422] },
   { tag: 'Hotels', method: 'get', path: '/v1/hotels', summary: 'List or search hotels', who: 'public', query: http.hotelListQuery, answers: { 200: json(res.hotelListSchema, 'a page of hotels') } },
   { tag: 'Hotels', method: 'get', path: '/v1/hotels/:hotelId', summary: 'A hotel', who: 'public', answers: { 200: json(res.hotelSchema, 'the hotel') }, errors: [404] },
   { tag: 'Hotels', method: 'put', path: '/v1/hotels/:hotelId', summary: 'Update a hotel (omitted fields keep their value)', who: 'admin, staff of it', body: http.hotelUpdateBody, answers: { 200: json(res.hotelSchema, 'the hotel') }, errors: [404, 409] },
   { tag: 'Hotels', method: 'delete', path: '/v1/hotels/:hotelId', summary: 'Delete a hotel (409 while it has pending or paid reservations that have not ended)', who: 'admin', answers: { 204: empty('deleted') }, errors: [404, 409] },
-  { tag: 'Hotels', method: 'post', path: '/v1/hotels/:hotelId/room-types', summary: 'Create a room type (inventory and rates for every night of the horizon)', who: 'admin, staff of it', body: http.roomTypeCreateBody, idempotencyKey: true, answers: { 201: json(res.roomTypeSchema, 'the room type', location) }, errors: [404, 422] },
+  { tag: 'Hotels', method: 'post', path: '/v1/hotels/:hotelId/room-types', summary: 'Create a room type (inventory and rates for every night of the horizon)', who: 'admin, staff of it', body: http.roomTypeCreateBody, idempotencyKey: true, answers: { 201: json(res.roomTypeSchema, 'the room type', location) }, errors: [404, 409, 422] },
   { tag: 'Hotels', method: 'get', path: '/v1/hotels/:hotelId/room-types', summary: 'List room types', who: 'public', query: http.pageQuery, answers: { 200: json(res.roomTypeListSchema, 'a page of room types') }, errors: [404] },
   { tag: 'Hotels', method: 'get', path: '/v1/hotels/:hotelId/room-types/:roomTypeId', summary: 'A room type', who: 'public', answers: { 200: json(res.roomTypeSchema, 'the room type') }, errors: [404] },
   { tag: 'Hotels', method: 'put', path: '/v1/hotels/:hotelId/room-types/:roomTypeId', summary: 'Update a room type', who: 'admin, staff of it', body: http.roomTypeUpdateBody, answers: { 200: json(res.roomTypeSchema, 'the room type') }, errors: [404] },
@@ -193,13 +193,11 @@ function errorStatuses(r: RouteDoc): ErrorStatus[] {
   if (api) {
     out.add(503);
     out.add(401); // a token that is sent must be valid, also on public routes
+    out.add(429); // and is held to its rate limit there too
   }
   if (api && (r.body || r.query || r.params || /:\w+/.test(r.path))) out.add(400);
   if (r.body) out.add(413);
-  if (api && r.who !== 'public') {
-    out.add(403);
-    out.add(429);
-  }
+  if (api && r.who !== 'public') out.add(403);
   if (r.optionalAuth) out.add(403);
   return [...out].sort();
 }
