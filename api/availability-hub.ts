@@ -123,8 +123,9 @@ export class AvailabilityHub {
   private write(c: StreamClient, text: string): void {
     if (c.closed) return;
     if (c.res.writableLength > sseClientBufferedBytesMax) {
-      // Too slow to keep up: tell it to refetch, and let it reconnect, rather than hold its backlog in memory.
-      c.res.write(`event: reset\ndata: ${JSON.stringify({ hotelId: c.hotelId, reason: 'slow_client' })}\n\n`);
+      // Too slow to keep up: tell it to refetch, and let it reconnect, rather than hold its backlog in memory. The
+      // reset has the shape of every other (id and version: the last version it was sent), and says why.
+      c.res.write(`event: reset\nid: ${c.lastVersion}\ndata: ${JSON.stringify({ hotelId: c.hotelId, version: c.lastVersion, reason: 'slow_client' })}\n\n`);
       c.res.end();
       this.remove(c);
       return;
