@@ -80,6 +80,9 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
       // Only the fields the patch names change; a field present but undefined is the same as one omitted.
       const patch = Object.fromEntries(Object.entries(cmd.patch).filter(([, v]) => v !== undefined));
       const hotel: Hotel = { ...state.hotel, ...patch, version };
+      // A patch that changes nothing is answered with the hotel as it is: no new version, no event (a client's
+      // stream would be told to refetch for nothing).
+      if (sameHotel(hotel, state.hotel)) return { reply: { ok: true, kind: 'hotel', hotel: state.hotel }, events: [] };
       let limitsFromDay: number | null = null;
       if (hotel.overbookingPercent !== state.hotel.overbookingPercent) {
         // New limits apply from today on; past nights keep the limit they were sold under.
@@ -132,6 +135,8 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
       if (!rt) return noRoomType();
       const patch = Object.fromEntries(Object.entries(cmd.patch).filter(([, v]) => v !== undefined));
       const roomType = { ...rt.roomType, ...patch };
+      // As for a hotel: a patch that changes nothing makes no new version.
+      if (roomType.name === rt.roomType.name && roomType.maxGuests === rt.roomType.maxGuests) return { reply: { ok: true, kind: 'roomType', roomType: rt.roomType }, events: [] };
       return { reply: { ok: true, kind: 'roomType', roomType }, events: [{ type: 'roomType.updated', version, roomType }] };
     }
     case 'deleteRoomType': {
@@ -240,6 +245,20 @@ function nightsLacking(state: HotelState, fromDay: number): { roomType: RoomType
     if (fromDay < t.firstDay + first) out.push({ roomType, fromDay, toDay: t.firstDay + first });
   }
   return out;
+}
+
+/** Whether a hotel after a patch is the hotel before it, every field a patch can change compared. */
+function sameHotel(a: Hotel, b: Hotel): boolean {
+  return (
+    a.name === b.name &&
+    a.city === b.city &&
+    a.country === b.country &&
+    a.timezone === b.timezone &&
+    a.currency === b.currency &&
+    a.overbookingPercent === b.overbookingPercent &&
+    a.cancellationPolicy.freeUntilHoursBefore === b.cancellationPolicy.freeUntilHoursBefore &&
+    a.cancellationPolicy.penaltyPercent === b.cancellationPolicy.penaltyPercent
+  );
 }
 
 function holdsRooms(reserved: Int16Array, fromIndex: number): boolean {

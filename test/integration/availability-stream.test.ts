@@ -251,6 +251,23 @@ describe('live availability: SSE stream and writer-owned cache (real Postgres an
     expect(s.of('reset')).to.have.length(0);
   });
 
+  it('an update that changes nothing makes no new version and sends nothing (a reset would make every client refetch)', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { name: 'Double' });
+    const s = await connect(hotel.id);
+    await sleep(200);
+    const same = await stack.admin.put(`/v1/hotels/${hotel.id}`, {});
+    expect(same.status, JSON.stringify(same.body)).to.equal(200);
+    expect(same.body).to.deep.equal(hotel);
+    expect((await stack.admin.put(`/v1/hotels/${hotel.id}`, { name: hotel.name, overbookingPercent: hotel.overbookingPercent })).body).to.deep.equal(hotel);
+    expect((await stack.admin.put(`/v1/hotels/${hotel.id}/room-types/${rt.id}`, { name: 'Double' })).status).to.equal(200);
+    await sleep(300);
+    expect(s.events.filter((e) => e.event !== 'message'), 'nothing sent').to.have.length(0);
+    // A real change still goes out.
+    expect((await stack.admin.put(`/v1/hotels/${hotel.id}/room-types/${rt.id}`, { name: 'Twin' })).status).to.equal(200);
+    await s.untilCount('reset', 1);
+  });
+
   it('tells an open stream that its hotel was deleted (reset, then the stream ends), and a reconnect gets 404', async () => {
     const hotel = await createHotel(stack.admin);
     await createRoomType(stack.admin, hotel.id);

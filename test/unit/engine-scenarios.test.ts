@@ -1142,13 +1142,16 @@ describe('hotel version', () => {
       { cmd: r('2027-01-20', '2027-01-20'), version: 3, ok: false },
       { cmd: deleteRoomType(H, A), version: 3, ok: false },
       { cmd: setInventory(H, A, '2027-01-20', '2027-01-21', 5), version: 3, ok: false },
-      { cmd: updateHotel(H, { overbookingPercent: 0 }), version: 4, ok: true }, // unchanged percent still a write
+      { cmd: updateHotel(H, { overbookingPercent: 0 }), version: 3, ok: true }, // changes nothing: no write (like setPricing)
+      { cmd: updateHotel(H, {}), version: 3, ok: true },
+      { cmd: updateHotel(H, { overbookingPercent: 5 }), version: 4, ok: true },
       { cmd: cancel(H, 'r-1'), version: 5, ok: true },
       { cmd: cancel(H, 'r-1'), version: 5, ok: true },
       { cmd: setRates(H, A, '2027-01-20', '2027-01-21', 1), version: 6, ok: true },
       { cmd: setInventory(H, A, '2027-01-20', '2027-01-21', 5), version: 7, ok: true },
       { cmd: createRoomType(H, A, 99), version: 7, ok: true },
       { cmd: { kind: 'updateRoomType', hotelId: H, roomTypeId: A, patch: { name: 'n' } }, version: 8, ok: true },
+      { cmd: { kind: 'updateRoomType', hotelId: H, roomTypeId: A, patch: { name: 'n' } }, version: 8, ok: true }, // the same name
       { cmd: deleteRoomType(H, A), version: 9, ok: true },
       { cmd: setPricing(H, [[50, 120]]), version: 10, ok: true },
       { cmd: setPricing(H, [[50, 120]]), version: 10, ok: true },

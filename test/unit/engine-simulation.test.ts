@@ -260,9 +260,12 @@ class Simulation {
             }
           }
         }
+        // A patch that changes nothing makes no new version.
+        const tzPatch = cmd.patch.timezone;
+        const changes = (cmd.patch.name !== undefined && cmd.patch.name !== h.name) || (ob !== undefined && ob !== h.ob) || (tzPatch !== undefined && tzPatch !== h.timezone);
         return {
           ok: true,
-          events: true,
+          events: changes,
           apply: () => {
             if (cmd.patch.name !== undefined) h.name = cmd.patch.name;
             if (ob !== undefined && ob !== h.ob) {
