@@ -103,8 +103,11 @@ function requestPartOf(err: unknown): string {
   return 'body';
 }
 
+/** The body parser refused the body: malformed JSON, or a bare value (`null`, `"x"`, `1`) where an object goes. */
 export const malformedJson = () =>
-  new ApiError('validation_failed', 'the body is not valid JSON', { fields: [{ field: 'body', message: 'malformed JSON' }] });
+  new ApiError('validation_failed', 'the body is not a JSON object (malformed JSON, or a bare value such as null)', {
+    fields: [{ field: 'body', message: 'must be a JSON object' }],
+  });
 
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
