@@ -268,7 +268,27 @@ export function issueFields(issues: readonly z.core.$ZodIssue[], where = 'body')
   return issues.flatMap((i) => {
     if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ field: [...i.path, k === '' ? '""' : k].join('.'), message: 'unknown field' }));
     const field = i.path.length ? i.path.join('.') : where;
-    const message = i.code === 'invalid_type' && /received undefined$/.test(i.message) ? 'is required' : i.message;
+    const message = i.code === 'invalid_type' && /received undefined$/.test(i.message) ? 'is required' : houseMessage(i) ?? i.message;
     return [{ field, message }];
   });
+}
+
+/**
+ * The house wording ("must be at most 300") for the checks whose message a schema does not give, where zod would say
+ * "Too big: expected number to be <=300" or "Invalid input: expected number, received string".
+ */
+function houseMessage(i: z.core.$ZodIssue): string | undefined {
+  if ((i.code === 'too_big' || i.code === 'too_small') && /^Too (big|small)/.test(i.message)) {
+    const big = i.code === 'too_big';
+    const bound = Number(big ? i.maximum : i.minimum);
+    if (i.origin === 'array' || i.origin === 'set') return `must have at ${big ? 'most' : 'least'} ${bound} item${bound === 1 ? '' : 's'}`;
+    const unit = i.origin === 'string' ? ` character${bound === 1 ? '' : 's'}` : '';
+    if (i.inclusive === false) return `must be ${big ? 'less' : 'more'} than ${bound}${unit}`;
+    return `must be at ${big ? 'most' : 'least'} ${bound}${unit}`;
+  }
+  if (i.code === 'invalid_type' && /^Invalid input: expected/.test(i.message)) {
+    const a = /^[aeiou]/.test(i.expected) ? 'an' : 'a';
+    return i.expected === 'int' ? 'must be a whole number' : `must be ${a} ${i.expected}`;
+  }
+  return undefined;
 }
