@@ -11,6 +11,6 @@ export function acceptedOf(o: Outcome, what: string): Accepted {
     });
   }
   const r = o.reply;
-  if (!r.ok) throw new ApiError(r.code, r.message, r.details);
+  if (!r.ok) throw new ApiError(r.code, r.message, r.details, r.code === 'unavailable' ? { 'Retry-After': '1' } : undefined);
   return r;
 }

@@ -98,7 +98,7 @@ function named(state: HotelState, reservationId: string): { r: Reservation; m: M
 
 const reservationReply = (r: Reservation): Decision['reply'] => ({ ok: true, kind: 'reservation', created: false, reservation: r });
 
-const rejection = (code: 'invalid_status' | 'hold_expired' | 'payment_declined' | 'not_found', message: string, details?: Record<string, unknown>): Decision['reply'] =>
+const rejection = (code: 'invalid_status' | 'hold_expired' | 'payment_declined' | 'not_found' | 'unavailable', message: string, details?: Record<string, unknown>): Decision['reply'] =>
   details ? { ok: false, code, message, details } : { ok: false, code, message };
 
 const holdExpiredReply = () =>
@@ -138,6 +138,17 @@ export function decideBeginPayment(
   if (holdRunOut(r, ctx)) {
     // The hold ran out before the payment arrived: it expires now, in the same decision, never racing it.
     return { reply: holdExpiredReply(), events: expire(r, ctx, version).events };
+  }
+  if (m.voids.length > 0) {
+    // An earlier attempt may have charged (its outcome is unknown, or it charged after it was given up) and is owed
+    // a void, which the reconciler makes within a second or two. A new charge before that void would leave the card
+    // charged twice for a while: a reservation is charged at most once, so the payment waits for the void.
+    return {
+      reply: rejection('unavailable', 'An earlier payment attempt of this reservation is being voided with the provider; pay again in a moment.', {
+        status: r.status,
+      }),
+      events: [],
+    };
   }
   const n = m.attempts + 1;
   const timeoutMs = (ctx.paymentTimeoutSeconds ?? paymentTimeoutSecondsDefault) * 1000;

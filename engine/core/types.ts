@@ -230,6 +230,8 @@ export type RejectionCode =
   | 'inventory_below_reserved'
   | 'idempotency_mismatch'
   | 'payment_declined'
+  /** Not now: a moment later the same command can be decided (a payment while an earlier attempt's charge is voided). */
+  | 'unavailable'
   /** The database refused to store a decision: a bug, answered 500, and nothing was applied. */
   | 'internal_error';
 

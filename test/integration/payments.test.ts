@@ -136,6 +136,32 @@ describe('payments', function () {
     expect((await guest.get(`/v1/reservations/${r.id}`)).body.status).to.equal('canceled');
   });
 
+  it('a retry after a provider that charged but answered too late waits for that charge\'s void: never two charges standing', async () => {
+    const r = await held();
+    // The provider charges at once, then answers after PAYMENT_PROVIDER_TIMEOUT_MS (1.5 s): the API gives up (503).
+    await setProviderFaults(catalog, { mode: 'stall', count: 1, delayMs: 2_500 });
+    const first = await pay(r.id, visa, 'stalled-key');
+    expect(first.status, JSON.stringify(first.body)).to.equal(503);
+    // The client retries at once, and on every 503 after Retry-After, until it is paid.
+    let last = first;
+    for (let i = 0; i < 20 && last.status === 503; i++) {
+      last = await pay(r.id, visa, 'stalled-key');
+      if (last.status === 503) await new Promise((res) => setTimeout(res, 500));
+    }
+    expect(last.status, JSON.stringify(last.body)).to.equal(200);
+    expect(last.body.status).to.equal('paid');
+    await settled(r.id);
+    // Two charges over time, the first voided before the second was made.
+    const rows = (await catalog.query(`SELECT key, kind, of_key, created_at FROM payment_ledger WHERE reservation_id = $1 ORDER BY created_at, key`, [r.id])).rows;
+    const charges = rows.filter((x) => x.kind === 'charge');
+    expect(charges.map((x) => x.key)).to.deep.equal([`res:${r.id}:pay:1`, `res:${r.id}:pay:2`]);
+    const voided = rows.find((x) => x.kind === 'void' && x.of_key === charges[0].key);
+    expect(voided, JSON.stringify(rows)).to.not.equal(undefined);
+    expect(voided!.created_at.getTime()).to.be.at.most(charges[1].created_at.getTime());
+    const l = await ledgerOf(catalog, r.id);
+    expect(l.charged - l.voided - l.refunded).to.equal(r.totalAmount);
+  });
+
   it('a provider that answers only after the API gave up: 503, and its late charge is voided (the ledger balances)', async () => {
     const r = await held();
     // Longer than PAYMENT_PROVIDER_TIMEOUT_MS (1.5 s): the charge happens after the API answered.

@@ -247,14 +247,18 @@ describe('engine core: payments over time', () => {
     expect(w.night(H, RT, plus(2)).reserved).to.equal(0);
   });
 
-  it('unknown outcome: the attempt closes, its key is owed a void, and a new attempt may begin (n = 2)', () => {
+  it('unknown outcome: the attempt closes, its key is owed a void, and a new attempt begins (n = 2) once it is voided, not before', () => {
     const w = world();
     w.ok(begin());
     w.ok(complete('unknown'));
     expect(w.state(H).reservations.get('r1')!.money!.voids).to.deep.equal(['res:r1:pay:1']);
+    // Charged at most once: the first attempt may have charged, so no second charge until its void is done.
+    const early = w.run(begin());
+    expect(early.reply).to.deep.include({ ok: false, code: 'unavailable' });
+    expect(early.events).to.deep.equal([]);
+    w.ok(settle(['res:r1:pay:1']));
     const d = w.ok(begin());
     expect((d.reply as { attempt: { n: number } }).attempt.n).to.equal(2);
-    w.ok(settle(['res:r1:pay:1']));
     const r = w.state(H).reservations.get('r1')!;
     expect(r.money!.voids).to.deep.equal([]);
     expect(r.moneyDueAt).to.equal(r.money!.open!.deadline);

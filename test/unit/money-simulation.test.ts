@@ -4,7 +4,8 @@
 // an in-memory one with the test provider's semantics (idempotent by key; a void refuses later charges); the
 // reconciler is the real one (settleReservation).
 //
-// After every step, for every reservation: what the provider holds for it (charged − refunded − voided) equals what
+// After every step, for every reservation: at most one charge stands (not voided), and what the provider holds for
+// it (charged − refunded − voided) equals what
 // its status says (paid: totalAmount; refunded: the penalty; anything else: 0) plus what is still owed or in flight
 // (charges under keys it owes a void or has open, charges a client has not reported yet, a pending refund). Once the
 // run ends and everything is drained, nothing is owed and the two are equal. The rooms invariant holds throughout.
@@ -28,8 +29,12 @@ class SimProvider implements PaymentProvider {
   private readonly balances = new Map<string, number>();
   private n = 0;
 
+  /** Each reservation's charge keys, for liveCharges. */
+  private readonly charges = new Map<string, string[]>();
+
   private write(key: string, row: { kind: 'charge' | 'decline' | 'refund' | 'void'; reservationId: string; amount: number; reference: string }): void {
     this.rows.set(key, row);
+    if (row.kind === 'charge') this.charges.set(row.reservationId, [...(this.charges.get(row.reservationId) ?? []), key]);
     const sign = row.kind === 'charge' ? 1 : row.kind === 'decline' ? 0 : -1;
     this.balances.set(row.reservationId, (this.balances.get(row.reservationId) ?? 0) + sign * row.amount);
   }
@@ -76,6 +81,10 @@ class SimProvider implements PaymentProvider {
   }
   balanceOf(reservationId: string): number {
     return this.balances.get(reservationId) ?? 0;
+  }
+  /** The keys of a reservation's charges that are not voided (refunds aside: a refunded charge was charged once). */
+  liveCharges(reservationId: string): string[] {
+    return (this.charges.get(reservationId) ?? []).filter((key) => this.net(key) > 0);
   }
 }
 
@@ -137,10 +146,13 @@ class MoneySimulation {
       const pending = live.filter((x) => x.status === 'pending');
       const r = pending.length > 0 && this.chance(0.85) ? this.pick(pending) : this.pick(live);
       const clientKey = this.chance(0.4) ? `k${this.int(0, 2)}` : null;
-      const d = this.run({ kind: 'beginPayment', hotelId: r.hotelId, reservationId: r.id, clientKey });
-      if (d.reply.ok && d.reply.kind === 'paymentAttempt') {
-        this.calls.push({ hotelId: r.hotelId, reservationId: r.id, attempt: d.reply.attempt, paymentMethod: this.chance(0.15) ? 'pm_card_declined' : 'pm_card_visa' });
-        if (d.reply.joined) this.count('joined');
+      // Now and then a double click: the same payment, with the same key, twice in a row.
+      for (let click = clientKey !== null && this.chance(0.15) ? 2 : 1; click > 0; click--) {
+        const d = this.run({ kind: 'beginPayment', hotelId: r.hotelId, reservationId: r.id, clientKey });
+        if (d.reply.ok && d.reply.kind === 'paymentAttempt') {
+          this.calls.push({ hotelId: r.hotelId, reservationId: r.id, attempt: d.reply.attempt, paymentMethod: this.chance(0.15) ? 'pm_card_declined' : 'pm_card_visa' });
+          if (d.reply.joined) this.count('joined');
+        }
       }
     } else if (p < 0.6 && this.calls.length > 0) {
       const i = Math.floor(this.rng() * this.calls.length);
@@ -215,6 +227,9 @@ class MoneySimulation {
     const balance = this.provider.balanceOf(r.id);
     const where = `${r.id} (${r.status}) ${JSON.stringify({ payment: r.payment, money: r.money })}`;
     if (r.status === 'paid' || (r.status === 'refunded' && r.payment)) expect(r.payment!.amount, where).to.equal(r.totalAmount);
+    // Charged at most once (API.md): never two charges of one reservation standing at the same time.
+    const standing = this.provider.liveCharges(r.id);
+    if (standing.length > 1) expect(standing, `charges standing for ${where}`).to.have.length.at.most(1);
     expect(balance, `balance of ${where}: owed ${owed}`).to.equal(expected + owed);
     if (drained) {
       expect(owed, `owed after draining: ${where}`).to.equal(0);
@@ -271,6 +286,8 @@ describe('money simulation (seeded)', function () {
       expect(stat('joined'), summary).to.be.at.least(least(3));
       expect(stat('beginPayment:invalid_status'), summary).to.be.at.least(least(20));
       expect(stat('beginPayment:hold_expired'), summary).to.be.at.least(least(5));
+      // A payment while an earlier attempt's void is owed waits for it (charged at most once).
+      expect(stat('beginPayment:unavailable'), summary).to.be.at.least(least(1));
       expect(sim.world.nowMs).to.be.greaterThan(NOW_MS);
       if (process.env.MONEY_VERBOSE) console.log(`      seed ${seed}: ${summary}`);
     });
