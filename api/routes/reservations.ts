@@ -51,7 +51,8 @@ export async function createReservation(ctx: ApiContext, p: Principal, json: unk
   if (p.kind === 'staff' && !p.hotelIds.has(body.hotelId)) {
     throw new ApiError('forbidden', 'this key is not scoped to that hotel');
   }
-  const outcome = await ctx.router.send(reserveCommandOf({ kind: p.kind, id: p.id }, body), requestId);
+  const command = reserveCommandOf({ kind: p.kind, id: p.id }, body);
+  const outcome = await ctx.router.send(command, requestId);
   const headers = { Location: `/v1/reservations/${body.reservationId}` };
   if (outcome.kind === 'late') {
     const m: InflightMarker = { jobKey: outcome.jobKey, requestId: outcome.requestId, hotelId: body.hotelId, owner: { kind: p.kind, id: p.id } };
@@ -65,7 +66,15 @@ export async function createReservation(ctx: ApiContext, p: Principal, json: unk
     ctx.metrics.count('reservation_decisions_total', 'outcome="late"');
     return { status: 202, body: processing(body.reservationId), headers };
   }
-  if (outcome.kind === 'reply' && !outcome.reply.ok) ctx.metrics.count('reservation_decisions_total', `outcome="${outcome.reply.code}"`);
+  if (outcome.kind === 'reply' && !outcome.reply.ok) {
+    ctx.metrics.count('reservation_decisions_total', `outcome="${outcome.reply.code}"`);
+    // A repeat of a reservation whose hotel was deleted since: its writer no longer knows the hotel, but the same
+    // request still gets the reservation as it is (API.md, Idempotency).
+    if (outcome.reply.code === 'not_found') {
+      const made = await ctx.reader.reservation(body.reservationId);
+      if (made && made.fingerprint === command.fingerprint) return { status: 200, body: reservationJson(made), headers };
+    }
+  }
   const a = acceptedOf(outcome, 'reservation');
   if (a.kind !== 'reservation') throw new Error('assertion: reserve answered ' + a.kind);
   ctx.metrics.count('reservation_decisions_total', `outcome="${a.created ? 'created' : 'duplicate'}"`);
@@ -185,7 +194,14 @@ export function reservationRoutes(ctx: ApiContext): Router {
       }
       throw notFound('reservation');
     }
-    const a = acceptedOf(await ctx.router.send({ kind: 'cancel', hotelId: found.hotelId, reservationId: id }, req.requestId, { kind: p.kind, id: p.id }), 'cancellation');
+    const outcome = await ctx.router.send({ kind: 'cancel', hotelId: found.hotelId, reservationId: id }, req.requestId, { kind: p.kind, id: p.id });
+    if (outcome.kind === 'reply' && !outcome.reply.ok && outcome.reply.code === 'not_found') {
+      // Its hotel was deleted (the reservation is there, its writer no longer knows the hotel): a reservation that
+      // was canceled answers the same again; any other can no longer change.
+      if (found.status === 'canceled' || found.status === 'refunded') return void res.json(reservationJson(found));
+      throw new ApiError('invalid_status', `the hotel was deleted; the reservation can no longer change (status ${found.status})`, { status: found.status });
+    }
+    const a = acceptedOf(outcome, 'cancellation');
     if (a.kind !== 'reservation') throw new Error('assertion: cancel answered ' + a.kind);
     res.json(reservationJson(a.reservation));
   });

@@ -211,6 +211,15 @@ describe('writer recovery', function () {
       c.query(`SELECT type FROM outbox WHERE reservation_id = $1 ORDER BY id`, [body.reservationId]),
     );
     expect(events.rows.map((x) => x.type)).to.deep.equal(['reservation.created', 'reservation.canceled']);
+    // Repeats still get their answers (API.md, Idempotency), though the hotel's writer no longer knows the hotel:
+    // the cancel, and the same body; another body for that id is refused.
+    const again = await stack.admin.delete(`/v1/reservations/${body.reservationId}`);
+    expect(again.status, JSON.stringify(again.body)).to.equal(200);
+    expect(again.body).to.include({ id: body.reservationId, status: 'canceled' });
+    const repost = await stack.admin.post('/v1/reservations', body);
+    expect(repost.status, JSON.stringify(repost.body)).to.equal(200);
+    expect(repost.body).to.include({ id: body.reservationId, status: 'canceled' });
+    expect((await stack.admin.post('/v1/reservations', { ...body, roomCount: 2 })).status).to.equal(404);
     // The cancellations the deletion writes follow the hotel's sequence, and its high-water mark covers them.
     const seq = await withShardDb(env.config, hotel.id, async (c) => ({
       all: (await c.query(`SELECT sequence::int AS s FROM outbox WHERE hotel_id = $1 ORDER BY sequence`, [hotel.id])).rows.map((x) => x.s),
