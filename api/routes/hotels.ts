@@ -177,9 +177,9 @@ export function hotelRoutes(ctx: ApiContext): Router {
     if (!(await ctx.reader.hotel(hotelId))) throw notFound('hotel');
     await roomTypeMustExist(hotelId, body.roomTypeId);
     const room = { id: uuidv7(), hotelId, roomTypeId: body.roomTypeId, number: body.number, floor: body.floor ?? null };
-    if ((await ctx.reader.saveRoom(room, true)) === 'duplicate') {
-      throw new ApiError('conflict', `room number ${body.number} already exists in this hotel`);
-    }
+    const saved = await ctx.reader.saveRoom(room, true);
+    if (saved === 'no_room_type') throw notFound('room type');
+    if (saved === 'duplicate') throw new ApiError('conflict', `room number ${body.number} already exists in this hotel`);
     res.status(201).location(`/v1/hotels/${hotelId}/rooms/${room.id}`).json(room);
   });
 
@@ -213,9 +213,9 @@ export function hotelRoutes(ctx: ApiContext): Router {
       roomTypeId: body.roomTypeId ?? room.roomTypeId,
       floor: body.floor === undefined ? room.floor : body.floor,
     };
-    if ((await ctx.reader.saveRoom(next, false)) === 'duplicate') {
-      throw new ApiError('conflict', `room number ${next.number} already exists in this hotel`);
-    }
+    const saved = await ctx.reader.saveRoom(next, false);
+    if (saved === 'no_room_type') throw notFound('room type');
+    if (saved === 'duplicate') throw new ApiError('conflict', `room number ${next.number} already exists in this hotel`);
     res.json(next);
   });
 

@@ -343,10 +343,16 @@ export class ShardReader {
     }
   }
 
-  /** Insert or update a room; 'duplicate' when the number is taken in that hotel. */
-  async saveRoom(room: Room, isNew: boolean): Promise<'ok' | 'duplicate'> {
+  /**
+   * Insert or update a room; 'duplicate' when the number is taken in that hotel, 'no_room_type' when its room type
+   * is deleted. The room type's row is read FOR SHARE, so a deletion of it (which deletes its rooms) waits for this
+   * write and then deletes the room too: no room outlives its room type.
+   */
+  async saveRoom(room: Room, isNew: boolean): Promise<'ok' | 'duplicate' | 'no_room_type'> {
     try {
-      await this.roomWrite(room.hotelId, async (c) => {
+      const live = await this.roomWrite(room.hotelId, async (c) => {
+        const rt = await c.query('SELECT 1 FROM room_types WHERE id = $1 AND hotel_id = $2 AND deleted_at IS NULL FOR SHARE', [room.roomTypeId, room.hotelId]);
+        if (rt.rowCount === 0) return false;
         if (isNew) {
           await c.query('INSERT INTO rooms (id, hotel_id, room_type_id, number, floor) VALUES ($1, $2, $3, $4, $5)', [
             room.id,
@@ -364,8 +370,9 @@ export class ShardReader {
             room.floor,
           ]);
         }
+        return true;
       });
-      return 'ok';
+      return live ? 'ok' : 'no_room_type';
     } catch (err) {
       if ((err as { code?: string }).code === '23505') return 'duplicate';
       throw err;

@@ -496,7 +496,9 @@ export class ShardStore {
         ]);
         return;
       case 'roomType.deleted':
+        // Its rooms go with it (a room write holds the room type's row FOR SHARE, so none slips in after this).
         await client.query('UPDATE room_types SET deleted_at = now() WHERE id = $1', [e.roomTypeId]);
+        await client.query('DELETE FROM rooms WHERE room_type_id = $1', [e.roomTypeId]);
         return;
       case 'pricing.set':
         // The version is written with every other hotel's, by the commit statement.

@@ -342,6 +342,17 @@ describe('routes: happy paths and shapes', function () {
       // Its number is free again.
       ok(await admin.post(`/v1/hotels/${hotel.id}/rooms`, { number: '404', roomTypeId: rt.id }), 201);
     });
+
+    it('a room type deleted takes its rooms with it: they are no longer listed, and their numbers are free', async () => {
+      const gone = await createRoomType(admin, hotel.id, { name: 'Suite' });
+      const room = ok(await admin.post(`/v1/hotels/${hotel.id}/rooms`, { number: '900', roomTypeId: gone.id }), 201);
+      expect((await admin.delete(`/v1/hotels/${hotel.id}/room-types/${gone.id}`)).status).to.equal(204);
+      const listed = (await allPages(admin, `/v1/hotels/${hotel.id}/rooms`, 50)).items;
+      expect(listed.map((x: any) => x.roomTypeId)).to.not.include(gone.id);
+      expectError(await admin.get(`/v1/hotels/${hotel.id}/rooms/${room.id}`), 404, 'not_found');
+      expectError(await admin.post(`/v1/hotels/${hotel.id}/rooms`, { number: '901', roomTypeId: gone.id }), 404, 'not_found');
+      ok(await admin.post(`/v1/hotels/${hotel.id}/rooms`, { number: '900', roomTypeId: rt.id }), 201);
+    });
   });
 
   // Inventory and rates ---------------------------------------------------------------------------------------------
