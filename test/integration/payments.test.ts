@@ -41,6 +41,12 @@ describe('payments', function () {
   }
   const pay = (id: string, body: unknown = visa, key?: string) =>
     guest.post(`/v1/reservations/${id}/payment`, body, key ? { 'idempotency-key': key } : {});
+  /** Once the reconciler owes nothing for it: what stays charged for a reservation (net of voids and refunds), and its status. */
+  const settledNet = async (id: string) => {
+    await settled(id);
+    const l = await ledgerOf(catalog, id);
+    return { net: l.charged - l.voided - l.refunded, status: (await guest.get(`/v1/reservations/${id}`)).body.status as string };
+  };
   /** Wait until the reconciler owes nothing for a reservation (no void, refund or attempt outstanding). */
   const settled = (id: string) =>
     waitFor(`reservation ${id} settled`, async () => {
@@ -129,11 +135,8 @@ describe('payments', function () {
     expect(paid.status, JSON.stringify(paid.body)).to.equal(409);
     expect(paid.body.error).to.include({ code: 'invalid_status' });
     expect(paid.body.error.details).to.deep.equal({ status: 'canceled' });
-    await settled(r.id);
     // Voided before or after the provider acted on it: nothing stays charged.
-    const l = await ledgerOf(catalog, r.id);
-    expect(l.charged - l.voided - l.refunded).to.equal(0);
-    expect((await guest.get(`/v1/reservations/${r.id}`)).body.status).to.equal('canceled');
+    expect(await settledNet(r.id)).to.deep.equal({ net: 0, status: 'canceled' });
   });
 
   it('a retry after a provider that charged but answered too late waits for that charge\'s void: never two charges standing', async () => {
@@ -169,10 +172,7 @@ describe('payments', function () {
     const late = await pay(r.id);
     expect(late.status, JSON.stringify(late.body)).to.equal(503);
     await new Promise((res) => setTimeout(res, 3_500));
-    await settled(r.id);
-    const l = await ledgerOf(catalog, r.id);
-    expect(l.charged - l.voided - l.refunded).to.equal(0);
-    expect((await guest.get(`/v1/reservations/${r.id}`)).body.status).to.equal('pending');
+    expect(await settledNet(r.id)).to.deep.equal({ net: 0, status: 'pending' });
   });
 
   it('cancel paid: refunded at once, then exactly one refund though the provider fails the first 3 refund calls', async () => {
