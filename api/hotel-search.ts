@@ -27,8 +27,10 @@ export async function searchHotels(
   ctx: ApiContext,
   q: { city?: string; checkIn?: string; checkOut?: string; guests?: number; rooms?: number; cursor?: string; limit: number },
 ): Promise<{ items: unknown[]; nextCursor: string | null }> {
-  if (q.checkIn === undefined) throw bad('checkIn', 'is required with checkOut');
-  if (q.checkOut === undefined) throw bad('checkOut', 'is required with checkIn');
+  // Searching by dates is asked for by any of checkIn, checkOut, guests and rooms; it needs both dates.
+  const asked = q.checkOut !== undefined ? 'checkOut' : q.checkIn !== undefined ? 'checkIn' : q.guests !== undefined ? 'guests' : 'rooms';
+  if (q.checkIn === undefined) throw bad('checkIn', `is required with ${asked}`);
+  if (q.checkOut === undefined) throw bad('checkOut', `is required with ${asked}`);
   const fromDay = parseDay(q.checkIn) as number;
   const toDay = parseDay(q.checkOut) as number;
   if (toDay <= fromDay) throw bad('checkOut', 'must be after checkIn');

@@ -100,6 +100,10 @@ describe('search by dates, and staff users', function () {
       expect(r.status, q).to.equal(400);
       expect(JSON.stringify(r.body.error.details), q).to.contain(field);
     }
+    // A search asked for by guests alone says what the dates are required with.
+    const guestsOnly = await anon.get('/v1/hotels?guests=2');
+    expect(guestsOnly.status).to.equal(400);
+    expect(guestsOnly.body.error.details.fields).to.deep.equal([{ field: 'checkIn', message: 'is required with guests' }]);
   });
 
   it('an admin makes a staff user, who signs in and acts as staff of those hotels only', async () => {
