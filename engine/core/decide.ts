@@ -83,19 +83,20 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
       // A patch that changes nothing is answered with the hotel as it is: no new version, no event (a client's
       // stream would be told to refetch for nothing).
       if (sameHotel(hotel, state.hotel)) return { reply: { ok: true, kind: 'hotel', hotel: state.hotel }, events: [] };
+      // Every night from the hotel's (new) today on sells under its overbooking. A new percent applies from today
+      // on, and past nights keep the limit they were sold under, until a time zone further west makes one of them
+      // today again: that night then gets the current percent too. Either is refused if it would fall below what is
+      // reserved.
+      const today = localDay(ctx.nowMs, hotel.timezone);
+      const timezoneChanged = hotel.timezone !== state.hotel.timezone;
       let limitsFromDay: number | null = null;
-      if (hotel.overbookingPercent !== state.hotel.overbookingPercent) {
-        // New limits apply from today on; past nights keep the limit they were sold under.
-        const today = localDay(ctx.nowMs, hotel.timezone);
-        const below = belowReserved(state, today, state.endDay, (total) =>
-          sellableLimit(total, hotel.overbookingPercent),
-        );
+      if (hotel.overbookingPercent !== state.hotel.overbookingPercent || (timezoneChanged && today < localDay(ctx.nowMs, state.hotel.timezone))) {
+        const below = belowReserved(state, today, state.endDay, (total) => sellableLimit(total, hotel.overbookingPercent));
         if (below) return below;
         limitsFromDay = today;
       }
       // A new time zone moves the hotel's today: readers of its cached availability must get the new one at once.
-      const timezoneChanged = hotel.timezone !== state.hotel.timezone;
-      const nightsCreated = timezoneChanged ? nightsLacking(state, localDay(ctx.nowMs, hotel.timezone) - pastNightsKept) : [];
+      const nightsCreated = timezoneChanged ? nightsLacking(state, today - pastNightsKept) : [];
       return {
         reply: { ok: true, kind: 'hotel', hotel },
         events: [{ type: 'hotel.updated', version, hotel, limitsFromDay, ...(timezoneChanged ? { timezoneChanged } : {}), ...(nightsCreated.length > 0 ? { nightsCreated } : {}) }],

@@ -703,6 +703,13 @@ const westward: Step[] = [
   { cmd: createRoomType(H, A, 5, 10_000), atMs: laterMs },
   { cmd: reserve({ hotelId: H, reservationId: 'r-1', roomTypeId: A, checkIn: plus(3), checkOut: plus(4) }), atMs: laterMs },
 ];
+// At 50%, 10 rooms of B sell 15 a night; two days later, in Kiritimati (its today TODAY + 3), the overbooking falls to
+// 0%, so that the nights from TODAY + 3 sell 10 and TODAY + 2, past there, keeps 15.
+const overbookingFell: Step[] = [
+  createHotel(H, { timezone: 'Pacific/Kiritimati', overbookingPercent: 50 }),
+  createRoomType(H, B, 10, 20_000),
+  { cmd: updateHotel(H, { overbookingPercent: 0 }), atMs: laterMs },
+];
 const nightsCreatedOf = (events: HotelEvent[]) => (events[0] as Extract<HotelEvent, { type: 'hotel.updated' }>).nightsCreated;
 
 table('time zone change (updateHotel)', [
@@ -728,6 +735,38 @@ table('time zone change (updateHotel)', [
         { roomType: { id: A, hotelId: H, name: `Room ${A}`, maxGuests: 2, totalInventory: 5, baseRate: 10_000 }, fromDay: TODAY, toDay: TODAY + 1 },
       ]);
     },
+  },
+  {
+    name: 'further west after the overbooking fell: a night past when it fell is today again and sells at the new percent',
+    setup: [...overbookingFell],
+    atMs: laterMs,
+    command: updateHotel(H, { timezone: 'Pacific/Pago_Pago' }),
+    reply: { ok: true, kind: 'hotel', hotel: { timezone: 'Pacific/Pago_Pago', overbookingPercent: 0 } },
+    events: ['hotel.updated'],
+    nights: [
+      { roomTypeId: B, date: plus(1), total: 10, limit: 15 },
+      { roomTypeId: B, date: plus(2), total: 10, limit: 10 },
+      { roomTypeId: B, date: plus(3), total: 10, limit: 10 },
+    ],
+    check: ({ events }) => expect((events[0] as Extract<HotelEvent, { type: 'hotel.updated' }>).limitsFromDay).to.equal(TODAY + 2),
+  },
+  {
+    name: 'further west is refused with inventory_below_reserved when a night that is today again holds more than its new limit',
+    setup: [...overbookingFell.slice(0, 2), ...hold(12, B, plus(2), plus(3)), overbookingFell[2]],
+    atMs: laterMs,
+    command: updateHotel(H, { timezone: 'Pacific/Pago_Pago' }),
+    reply: { ok: false, code: 'inventory_below_reserved', details: { nights: [`${B}/${plus(2)}`] } },
+    nights: [{ roomTypeId: B, date: plus(2), total: 10, limit: 15, reserved: 12 }],
+    check: ({ world }) => expect(world.state(H).hotel.timezone).to.equal('Pacific/Kiritimati'),
+  },
+  {
+    name: 'further east leaves the nights that become past as they are',
+    setup: [createHotel(H, { timezone: 'Pacific/Pago_Pago', overbookingPercent: 50 }), createRoomType(H, B, 10, 20_000)],
+    command: updateHotel(H, { timezone: 'Pacific/Kiritimati' }),
+    reply: { ok: true, kind: 'hotel', hotel: { timezone: 'Pacific/Kiritimati', overbookingPercent: 50 } },
+    events: ['hotel.updated'],
+    nights: [{ roomTypeId: B, date: plus(0), total: 10, limit: 15 }],
+    check: ({ events }) => expect((events[0] as Extract<HotelEvent, { type: 'hotel.updated' }>).limitsFromDay).to.equal(null),
   },
   {
     name: 'a change that keeps the time zone creates no nights',

@@ -55,9 +55,9 @@ const firstDay = TODAY - pastNightsKept - 1;
 const endDay = TODAY + horizonDays + 40; // room for 30 days of clock movement (plus a day of time zone)
 
 /**
- * The hotel that moves between the zones furthest apart (UTC+14 and UTC-11, 25 hours). It never changes its
- * overbooking: a night that is past in one zone when the overbooking changes and today in the next keeps its older
- * limit, which the limit check below does not allow (not what these moves are about).
+ * The hotel that moves between the zones furthest apart (UTC+14 and UTC-11, 25 hours), and changes its overbooking
+ * too: a night that is past in one zone when the overbooking changes and today in the next must sell at the new
+ * percent once it is today again.
  */
 const movingHotel = 'h-3';
 const kiritimati = 'Pacific/Kiritimati';
@@ -253,25 +253,30 @@ class Simulation {
       }
       case 'updateHotel': {
         const ob = cmd.patch.overbookingPercent;
-        if (ob !== undefined && ob !== h.ob) {
+        const tzPatch = cmd.patch.timezone;
+        // Every night from the (new) today on sells at the hotel's percent: a new percent applies from today, and a
+        // zone further west brings past nights back to today, which then take the current percent as well.
+        const newToday = tzPatch !== undefined ? localDay(this.world.nowMs, tzPatch) : today;
+        const limitsFrom = (ob !== undefined && ob !== h.ob) || newToday < today ? newToday : undefined;
+        const newOb = ob ?? h.ob;
+        if (limitsFrom !== undefined) {
           for (const rt of h.roomTypes.values()) {
-            for (let d = today; d < endDay; d++) {
-              if (rt.reserved[idx(d)] > sellable(rt.total[idx(d)], ob)) return { ok: false, code: 'inventory_below_reserved' };
+            for (let d = Math.max(limitsFrom, rt.firstNight); d < endDay; d++) {
+              if (rt.reserved[idx(d)] > sellable(rt.total[idx(d)], newOb)) return { ok: false, code: 'inventory_below_reserved' };
             }
           }
         }
         // A patch that changes nothing makes no new version.
-        const tzPatch = cmd.patch.timezone;
         const changes = (cmd.patch.name !== undefined && cmd.patch.name !== h.name) || (ob !== undefined && ob !== h.ob) || (tzPatch !== undefined && tzPatch !== h.timezone);
         return {
           ok: true,
           events: changes,
           apply: () => {
             if (cmd.patch.name !== undefined) h.name = cmd.patch.name;
-            if (ob !== undefined && ob !== h.ob) {
-              h.ob = ob;
+            h.ob = newOb;
+            if (limitsFrom !== undefined) {
               for (const rt of h.roomTypes.values()) {
-                for (let d = today; d < endDay; d++) rt.limit[idx(d)] = sellable(rt.total[idx(d)], ob);
+                for (let d = Math.max(limitsFrom, rt.firstNight); d < endDay; d++) rt.limit[idx(d)] = sellable(rt.total[idx(d)], newOb);
               }
             }
             // A new time zone: every room type has its nights from two before the new today on, those it lacked
@@ -625,7 +630,7 @@ class Simulation {
     }
     if (p < 0.935) return this.randomPricing(h);
     if (p < 0.97) {
-      if (h.id === movingHotel || this.chance(0.2)) return updateHotel(h.id, { name: `Hotel ${this.int(0, 99)}` });
+      if (this.chance(0.2)) return updateHotel(h.id, { name: `Hotel ${this.int(0, 99)}` });
       return updateHotel(h.id, { overbookingPercent: this.pick([0, 5, 10, 15, 20, 33, 50]) });
     }
     if (h.roomTypes.size < 3) return createRoomType(h.id, `rt-${this.seed}-${this.nextId++}`, this.int(1, 5), this.int(50, 200) * 100);
