@@ -17,6 +17,8 @@ import { matches, WebhookStore, type DeliveryRow, type Webhook } from './webhook
 
 /** Deliveries a lane claims at once, per request it may have in flight (4 in flight: 64 claimed). */
 const backlogPerRequest = 16;
+/** How often a lane with a request free looks for new deliveries while others are in flight. */
+const laneLookMs = 100;
 /** Disabled after failing this long without a success (API.md: 5 days), scaled like the schedule. */
 const failingDisableMs = 5 * 24 * 3600_000;
 /** A claimed delivery whose notifier died is due again after this long (scaled like the schedule). */
@@ -157,56 +159,91 @@ export class Notifier {
     }
   }
 
-  /** Deliver one webhook's due deliveries until none is due. */
+  /**
+   * Deliver one webhook's due deliveries until none is due. A hotel's deliveries go one after another, in sequence
+   * order; up to `concurrency` hotels at once. Deliveries are claimed whenever fewer hotels wait than could be taken
+   * up, never those of a hotel still in hand (its later events wait for its earlier ones), and never more than
+   * `concurrency × backlogPerRequest` in hand: a slow hotel holds only itself, and a dead receiver at most that many.
+   */
   private async lane(webhookId: string): Promise<void> {
     const concurrency = this.o.concurrency ?? 4;
+    const cap = concurrency * backlogPerRequest;
     const agents = laneAgents(concurrency);
+    /** Claimed and not yet taken up, by hotel, in claim order. */
+    const waiting = new Map<string, DeliveryRow[]>();
+    /** Hotels being delivered, and how many of their deliveries are in hand. */
+    const inHand = new Map<string, number>();
+    const active = new Set<Promise<void>>();
+    let held = 0;
+    let gone = false;
+    // Successes are recorded together, before each claim and at the end (one statement); a notifier that dies first
+    // delivers them again, which receivers drop by webhook-id.
+    let delivered: { id: number; status: number }[] = [];
+    const flush = async () => {
+      const list = delivered;
+      delivered = [];
+      await this.store.succeededMany(list);
+    };
+    const work = async (hotelId: string, rows: DeliveryRow[], w: Webhook) => {
+      try {
+        for (const d of rows) {
+          if (gone || !this.running) return;
+          const r = await this.deliver(w, d, agents);
+          if (r === 'gone') gone = true;
+          else if (typeof r === 'number') delivered.push({ id: d.id, status: r });
+        }
+      } catch (err) {
+        // A failure could not be recorded (the catalog): the hotel's rest is due again once its claim runs out.
+        this.o.log?.warn('webhook delivery failed', { webhookId, hotelId, err: (err as Error).message });
+      } finally {
+        inHand.delete(hotelId);
+        held -= rows.length;
+      }
+    };
+    // The webhook as of the latest claim: its deliveries are signed with its secret and sent to its URL of then.
+    let w: Webhook | undefined;
     try {
-      while (this.running) {
-        const w = await this.store.get(webhookId);
-        if (!w || !w.enabled) return;
-        const due = await this.claim(webhookId, concurrency * backlogPerRequest);
-        if (due.length === 0) return;
-        // A hotel's deliveries one after another (in sequence order); up to `concurrency` hotels at once.
-        const byHotel = new Map<string, DeliveryRow[]>();
-        for (const d of due) {
-          const list = byHotel.get(d.hotelId);
-          if (list) list.push(d);
-          else byHotel.set(d.hotelId, [d]);
-        }
-        const groups = [...byHotel.values()];
-        let gone = false;
-        // Successes are recorded together after the round (one statement); a notifier that dies first delivers
-        // them again, which receivers drop by webhook-id.
-        const delivered: { id: number; status: number }[] = [];
-        const work = async () => {
-          for (let g = groups.shift(); g; g = groups.shift()) {
-            for (const d of g) {
-              if (gone || !this.running) return;
-              const r = await this.deliver(w, d, agents);
-              if (r === 'gone') gone = true;
-              else if (typeof r === 'number') delivered.push({ id: d.id, status: r });
-            }
+      while (this.running && !gone) {
+        if (waiting.size < concurrency && held < cap) {
+          await flush();
+          w = await this.store.get(webhookId);
+          if (!w || !w.enabled) break;
+          for (const d of await this.claim(webhookId, cap - held, [...inHand.keys(), ...waiting.keys()])) {
+            const list = waiting.get(d.hotelId);
+            if (list) list.push(d);
+            else waiting.set(d.hotelId, [d]);
+            held++;
           }
-        };
-        try {
-          await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, work));
-        } finally {
-          await this.store.succeededMany(delivered);
         }
-        if (gone) return;
+        for (const [hotelId, rows] of waiting) {
+          if (active.size >= concurrency) break;
+          waiting.delete(hotelId);
+          inHand.set(hotelId, rows.length);
+          const p: Promise<void> = work(hotelId, rows, w!).finally(() => active.delete(p));
+          active.add(p);
+        }
+        if (active.size === 0) break;
+        // Until a hotel is done; with a request free meanwhile, also to look for deliveries recorded since.
+        if (active.size < concurrency) await Promise.race([...active, new Promise((r) => setTimeout(r, laneLookMs))]);
+        else await Promise.race(active);
       }
     } catch (err) {
       this.o.log?.warn('webhook lane failed', { webhookId, err: (err as Error).message });
     } finally {
+      await Promise.allSettled(active);
+      await flush().catch((err: Error) => this.o.log?.warn('recording deliveries failed', { webhookId, err: err.message }));
       agents.http.destroy();
       agents.https.destroy();
     }
   }
 
-  /** Take up to `limit` due deliveries, oldest first; a notifier that dies leaves them due again later. */
-  private async claim(webhookId: string, limit: number): Promise<DeliveryRow[]> {
-    const due = await this.store.due(webhookId, limit);
+  /**
+   * Take up to `limit` due deliveries, oldest first, none of the hotels in `except` and at most `backlogPerRequest`
+   * of one hotel (so that one slow hotel cannot fill the lane's backlog); a notifier that dies leaves them due again
+   * later.
+   */
+  private async claim(webhookId: string, limit: number, except: string[]): Promise<DeliveryRow[]> {
+    const due = await this.store.due(webhookId, limit, except, backlogPerRequest);
     if (due.length === 0) return due;
     await this.o.catalog.query(
       `UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => $2::float8 / 1000) WHERE id = ANY($1::bigint[])`,

@@ -196,12 +196,19 @@ export class WebhookStore {
     return r.rows.map((x) => x.id as string);
   }
 
-  /** A webhook's due deliveries, oldest first (a hotel's in sequence order). */
-  async due(webhookId: string, limit: number): Promise<DeliveryRow[]> {
+  /**
+   * A webhook's due deliveries, oldest first (a hotel's in sequence order): up to `limit`, none of the hotels in
+   * `except`, and at most `perHotel` of one hotel (taken from the oldest `limit × 4` due).
+   */
+  async due(webhookId: string, limit: number, except: string[] = [], perHotel = limit): Promise<DeliveryRow[]> {
     const r = await this.pool.query(
-      `SELECT * FROM webhook_deliveries WHERE webhook_id = $1 AND state = 'pending' AND next_attempt_at <= now()
-        ORDER BY id LIMIT $2`,
-      [webhookId, limit],
+      `SELECT * FROM (
+         SELECT d.*, row_number() OVER (PARTITION BY d.hotel_id ORDER BY d.id) AS nth
+           FROM (SELECT * FROM webhook_deliveries
+                  WHERE webhook_id = $1 AND state = 'pending' AND next_attempt_at <= now() AND NOT (hotel_id = ANY($3::uuid[]))
+                  ORDER BY id LIMIT $2 * 4) d) x
+        WHERE nth <= $4 ORDER BY id LIMIT $2`,
+      [webhookId, limit, except, perHotel],
     );
     return r.rows.map(deliveryOf);
   }

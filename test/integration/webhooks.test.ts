@@ -197,6 +197,31 @@ describe('webhooks: signed deliveries from the outbox', function () {
     for (const w of [slow, quick]) expect((await stack.admin.delete(`/v1/webhooks/${w.id}`)).status).to.equal(204);
   });
 
+  it('a slow hotel holds only itself within its webhook: another hotel\'s events go past it, and each hotel\'s stay in order', async () => {
+    const hook = await subscribe('/one-slow-hotel', ['reservation.created'], { hotelIds: [hotels[0].id, hotels[1].id] });
+    const slow = hotels[0].id;
+    // The first hotel's deliveries take 2 s each, one after another: four take 8 s.
+    receiver.answer = (r) => (r.path === '/one-slow-hotel' && r.body?.hotelId === slow ? { status: 200, delayMs: 2_000 } : { status: 200 });
+    const slowIds: string[] = [];
+    for (let i = 0; i < 4; i++) slowIds.push(await reserve(0));
+    const at = () => receiver.on('/one-slow-hotel');
+    await waitFor('the slow hotel\'s first delivery', async () => at().length >= 1, 10_000);
+    const from = Date.now();
+    const quickIds = [await reserve(1), await reserve(1)];
+    await waitFor('the other hotel\'s deliveries', async () => quickIds.every((id) => at().some((r) => r.body.data.id === id)), 20_000);
+    const quickAt = Math.max(...at().filter((r) => quickIds.includes(r.body.data.id)).map((r) => r.at));
+    // A lane that delivered what it had claimed before claiming more sent these after the slow hotel's four (8 s).
+    expect(quickAt - from).to.be.below(3_000);
+    expect(at().filter((r) => r.body.hotelId === slow).length, 'slow deliveries before the quick ones arrived').to.be.below(4);
+    await waitFor('the slow hotel\'s deliveries', async () => slowIds.every((id) => at().some((r) => r.body.data.id === id)), 20_000);
+    for (const hotelId of [slow, hotels[1].id]) {
+      const seqs = at().filter((r) => r.body.hotelId === hotelId).map((r) => r.body.sequence as number);
+      expect(seqs, hotelId).to.deep.equal([...seqs].sort((a, b) => a - b));
+    }
+    receiver.answer = () => ({ status: 200 });
+    expect((await stack.admin.delete(`/v1/webhooks/${hook.id}`)).status).to.equal(204);
+  });
+
   it('refuses bad input with 400 naming the field, and changes nothing', async () => {
     const count = async () => (await stack.admin.get('/v1/webhooks')).body.items.length;
     const n = await count();
