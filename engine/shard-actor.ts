@@ -11,7 +11,7 @@ import type { Actor, CommandReply, ShardJob } from './jobs.js';
 import { expandReplies, type StoredReply } from './stored-replies.js';
 import type { Logger } from './log.js';
 import { processMetrics } from './metrics.js';
-import { hotelWindow, loadedAuditSequence, loadedEventSequence, type AuditRow, type CommitBatch, type ShardStore } from './store/shard-store.js';
+import { hotelWindow, loadedAuditSequence, loadedEventSequence, ReservationIdTaken, type AuditRow, type CommitBatch, type ShardStore } from './store/shard-store.js';
 import { batchOf, storedRepliesOf } from './commit-batch.js';
 import { CommitPublisher, type Outbound } from './commit-publisher.js';
 
@@ -77,6 +77,7 @@ interface Answered {
 
 /** The commit's INSERT found a reservation with an id the decision took for new. */
 function isReservationIdTaken(err: unknown): boolean {
+  if (err instanceof ReservationIdTaken) return true;
   const e = err as { code?: string; constraint?: string };
   return e?.code === '23505' && e.constraint === 'reservations_pkey';
 }
@@ -275,9 +276,10 @@ export class ShardActor {
 
   /**
    * A reservation id that a hotel does not hold in memory is assumed new (the common case: a first request) rather
-   * than looked up in the database before every decision; the commit's INSERT is the check. If the id was taken
-   * after all (a retry of a reservation memory no longer holds), the commit fails whole, nothing is kept, and the
-   * jobs are decided again with every id they name looked up first.
+   * than looked up in the database before every decision; the commit is the check, for the reservations a round
+   * creates (their INSERT) and for the reservation commands it refuses (sold out, say: a retry of a reservation
+   * memory no longer holds must get the reservation, not the refusal). If an id was taken after all, the commit fails
+   * whole, nothing is kept, and the jobs are decided again with every id they name looked up first.
    */
   private async decideAndCommit(jobs: Delivery[]): Promise<{ answered: Answered[]; batch?: CommitBatch }> {
     const claimed = new Map<string, string>();
@@ -318,6 +320,7 @@ export class ShardActor {
     for (const { job } of fresh) for (const c of job.commands) hotelIds.add(c.command.hotelId);
     await this.ensureLoaded([...hotelIds], nowMs);
     const reservationHotel = await this.prefetchReservations(fresh.map((a) => a.job), lookUpAll, claimed);
+    await this.prefetchOwing(fresh.map((a) => a.job));
     const deleted = await this.deletedAmongCreated(fresh.map((a) => a.job));
 
     const ctx: DecideContext = {
@@ -336,6 +339,9 @@ export class ShardActor {
     // Hotels whose audit count this round moved on, refusals only included: a round that does not commit forgets
     // them too, and their count is read again from the database (which knows, even when a commit's outcome was lost).
     const audited = new Set<string>();
+    // Refused reservation commands whose ids were assumed new: the commit checks them (see decideAndCommit).
+    const assumedNew: string[] = [];
+    const unknown = (state: HotelState | undefined, id: string) => !lookUpAll && state !== undefined && !state.reservations.has(id) && !reservationHotel.has(id);
     let batch: CommitBatch | undefined;
     try {
       for (const a of fresh) {
@@ -344,6 +350,10 @@ export class ShardActor {
           let state = held?.state;
           const existed = state !== undefined;
           const d = decide(state, command, ctx);
+          if (command.kind === 'reserve' && !d.reply.ok && unknown(state, command.reservationId)) assumedNew.push(command.reservationId);
+          else if (command.kind === 'reserveAtomic' && d.events.length === 0) {
+            for (const i of command.items) if (unknown(state, i.reservationId)) assumedNew.push(i.reservationId);
+          }
           for (const e of d.events) {
             touched.add(command.hotelId);
             const w = e.type === 'hotel.created' ? hotelWindow(nowMs, e.hotel.timezone, this.o.horizonDays) : undefined;
@@ -380,6 +390,7 @@ export class ShardActor {
         return n;
       };
       batch = batchOf(this.o.shard, this.o.epoch, fresh, events, (id) => this.hotels.get(id)?.state, { nextSequence, audit });
+      if (assumedNew.length > 0) batch.assumedNew = assumedNew;
       await this.o.store.commit(batch);
     } catch (err) {
       // Memory holds decisions that did not commit: forget those hotels; they are loaded again from the database.
@@ -487,6 +498,18 @@ export class ShardActor {
       this.hotels.get(r.hotelId)?.state.reservations.set(r.id, r);
     }
     return byId;
+  }
+
+  /** For a deletion: the hotel's reservations that still owe money, held in memory (decide refuses while any does). */
+  private async prefetchOwing(jobs: ShardJob[]): Promise<void> {
+    const hotels: string[] = [];
+    // Nested loops, not flatMap: this runs for every round, and deletions are rare.
+    for (const j of jobs) for (const { command } of j.commands) if (command.kind === 'deleteHotel' && this.hotels.has(command.hotelId)) hotels.push(command.hotelId);
+    if (hotels.length === 0) return;
+    for (const r of await this.o.store.loadOwingReservations(hotels)) {
+      const state = this.hotels.get(r.hotelId)?.state;
+      if (state && !state.reservations.has(r.id)) state.reservations.set(r.id, r);
+    }
   }
 
   private pruneReservations(hotelId: string): void {

@@ -109,6 +109,14 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
           return reject('conflict', 'The hotel has pending or paid reservations that have not ended.');
         }
       }
+      // Money still owed (a refund, or the void of a charge, that the provider has not confirmed) is settled through
+      // the hotel's writer: a deleted hotel has none, so the deletion waits for it. The writer holds every such
+      // reservation of the hotel in memory when it decides a deletion.
+      for (const r of state.reservations.values()) {
+        if (r.moneyDueAt !== null) {
+          return reject('conflict', 'The hotel has refunds or voids that the payment provider has not confirmed yet; try again in a few seconds.');
+        }
+      }
       return { reply: { ok: true, kind: 'deleted' }, events: [{ type: 'hotel.deleted', version, hotelId: state.hotel.id }] };
     }
     case 'createRoomType': {

@@ -12,6 +12,16 @@ export class FencedError extends Error {
   }
 }
 
+/**
+ * A refusal assumed a reservation id new that was taken after all (a retry of a reservation its hotel no longer
+ * holds in memory): nothing was committed, and the round is decided again with every id it names looked up.
+ */
+export class ReservationIdTaken extends Error {
+  constructor() {
+    super('a refused reservation id is taken: decide again with it looked up');
+  }
+}
+
 /** A night whose final values a job's commit writes: reserved moves by `delta`, the rest is set from memory. */
 export interface NightWrite {
   hotelId: string;
@@ -40,6 +50,11 @@ export interface CommitBatch {
   availability?: AvailabilityNotice[];
   /** The audit record of every decision of the round, refusals too. */
   audit?: AuditRow[];
+  /**
+   * The ids of refused reservation commands that the round assumed new (their hotels did not hold them and they
+   * were not looked up): the commit checks them, as the INSERT checks the ids of the reservations it creates.
+   */
+  assumedNew?: string[];
 }
 
 /** An availability.changed outbox row: its payload is JSON text (`{roomTypeId, changes}`). */
@@ -69,7 +84,8 @@ export interface AuditRow {
  * Guarantees, in one statement: every batch's epoch is checked under FOR SHARE (a takeover waits for it), then
  * the reservations are inserted and updated, every touched night is updated exactly once with its reserved delta
  * and final values (so the CHECK sees only final values), hotel versions, outbox rows and each job's replies are
- * written; if any epoch is stale nothing is written, and if any night row is missing the statement fails whole.
+ * written; if any epoch is stale, or any id of `assumedNew` is taken (ReservationIdTaken), nothing is written, and
+ * if any night row is missing the statement fails whole.
  */
 export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], planTag: string): Promise<void> {
   // Rows go over as one typed array per column (unnest), not as JSON documents: Postgres parses an array of
@@ -155,13 +171,17 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
               SELECT 1 FROM shard_leases l JOIN unnest($1::int[], $2::bigint[]) AS f(shard, epoch)
                   ON l.shard = f.shard AND l.epoch = f.epoch
                  FOR SHARE OF l) x),
+          -- Reservation ids that refusals of these batches assumed new (their hotels did not hold them): if any was
+          -- taken after all, nothing is written and the writer decides again with them looked up.
+          taken AS (SELECT count(*)::int AS n FROM reservations WHERE id = ANY($73::uuid[])),
+          go AS (SELECT (SELECT ok FROM fence) AND (SELECT n FROM taken) = 0 AS ok),
           ins AS (
             INSERT INTO reservations (${reservationInsertColumns})
             SELECT * FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::date[], $7::date[], $8::int[], $9::text[],
                                  $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
                                  $16::text[], $17::timestamptz[], $18::timestamptz[], $19::text[], $20::int[],
                                  $21::timestamptz[], $22::int[], $23::int[])
-             WHERE (SELECT ok FROM fence)
+             WHERE (SELECT ok FROM go)
             RETURNING 1),
           upd AS (
             UPDATE reservations t SET status = v.status, expires_at = v.expires_at, cancel_reason = v.cancel_reason,
@@ -170,7 +190,7 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
               FROM unnest($24::uuid[], $25::text[], $26::timestamptz[], $27::text[], $28::int[], $29::timestamptz[],
                           $30::jsonb[], $31::jsonb[], $32::timestamptz[])
                      AS v(id, status, expires_at, cancel_reason, version, updated_at, payment, money, money_due_at)
-             WHERE t.id = v.id AND (SELECT ok FROM fence)
+             WHERE t.id = v.id AND (SELECT ok FROM go)
             RETURNING 1),
           nights AS (
             UPDATE room_type_inventory i
@@ -180,26 +200,26 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
                    rate = COALESCE(v.rate, i.rate)
               FROM unnest($33::uuid[], $34::date[], $35::int[], $36::int[], $37::int[], $38::bigint[])
                      AS v(room_type_id, date, delta, total, lim, rate)
-             WHERE i.room_type_id = v.room_type_id AND i.date = v.date AND (SELECT ok FROM fence)
+             WHERE i.room_type_id = v.room_type_id AND i.date = v.date AND (SELECT ok FROM go)
             RETURNING 1),
           vers AS (
             UPDATE hotels h SET version = v.version, event_sequence = GREATEST(h.event_sequence, COALESCE(v.seq, 0))
               FROM unnest($39::uuid[], $40::bigint[], $70::bigint[]) AS v(id, version, seq)
-             WHERE h.id = v.id AND (SELECT ok FROM fence)
+             WHERE h.id = v.id AND (SELECT ok FROM go)
             RETURNING 1),
           box AS (
             INSERT INTO outbox (shard, hotel_id, version, type, reservation_id, status, expires_at, cancel_reason,
                                 reservation_version, updated_at, sequence, payment)
             SELECT * FROM unnest($41::int[], $42::uuid[], $43::bigint[], $44::text[], $45::uuid[], $46::text[],
                                  $47::timestamptz[], $48::text[], $49::int[], $50::timestamptz[], $55::bigint[], $71::jsonb[])
-             WHERE (SELECT ok FROM fence)
+             WHERE (SELECT ok FROM go)
             RETURNING 1),
           avail AS (
             INSERT INTO outbox (shard, hotel_id, version, sequence, payload, type)
             SELECT v.shard, v.hotel_id, v.version, v.sequence, v.payload, 'availability.changed'
               FROM ROWS FROM (unnest($56::int[]), unnest($57::uuid[]), unnest($58::bigint[]), unnest($59::bigint[]),
                               json_array_elements($60::json)) AS v(shard, hotel_id, version, sequence, payload)
-             WHERE (SELECT ok FROM fence)
+             WHERE (SELECT ok FROM go)
             RETURNING 1),
           audited AS (
             -- One row per hotel, its decisions as arrays in decision order: each array comes as the text of an
@@ -210,17 +230,18 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
               FROM unnest($61::uuid[], $72::bigint[], $62::text[], $63::text[], $64::text[], $65::text[], $66::text[],
                           $67::text[], $68::text[], $69::text[])
                    AS v(hotel_id, first_seq, actor_kind, actor_id, command, ok, status, code, reservation_id, version)
-             WHERE (SELECT ok FROM fence)
+             WHERE (SELECT ok FROM go)
             RETURNING 1),
           applied AS (
             INSERT INTO applied_jobs (job_id, shard, replies)
             SELECT v.job_id, v.shard, v.replies
               FROM ROWS FROM (unnest($51::text[]), unnest($52::int[]), json_array_elements($53::json)) AS v(job_id, shard, replies)
-             WHERE (SELECT ok FROM fence)
+             WHERE (SELECT ok FROM go)
             RETURNING 1)
      SELECT (SELECT ok FROM fence) AS fenced_in,
             -- A missing night row is a bug: fail the whole statement (division by zero) rather than commit it.
-            1 / (CASE WHEN NOT (SELECT ok FROM fence) OR (SELECT count(*) FROM nights) = $54 THEN 1 ELSE 0 END) AS nights_ok`,
+            1 / (CASE WHEN NOT (SELECT ok FROM go) OR (SELECT count(*) FROM nights) = $54 THEN 1 ELSE 0 END) AS nights_ok,
+            (SELECT n FROM taken) AS taken`,
     values: [
       plainArray(batches.map((b) => b.shard)),
       plainArray(batches.map((b) => b.epoch)),
@@ -254,6 +275,7 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
       plainArray(v.id.map((id) => lastSeq.get(id) ?? null)),
       textArray(box.of.payment),
       plainArray(audit.map((a) => a.first)),
+      textArray(batches.flatMap((b) => b.assumedNew ?? [])),
     ],
   });
   if (r.rows[0].fenced_in !== true) {
@@ -263,6 +285,7 @@ export async function writeJobs(db: Pool | PoolClient, batches: CommitBatch[], p
     const stale = batches.find((b) => epochs.get(b.shard) !== b.epoch) ?? batches[0];
     throw new FencedError(stale.shard, stale.epoch, epochs.get(stale.shard));
   }
+  if (r.rows[0].taken > 0) throw new ReservationIdTaken();
 }
 
 /** One hotel's decisions of a commit, a column each, in decision order, the first being the hotel's `first`th. */

@@ -14,7 +14,7 @@ import { hotelColumns, hotelFromRow, pricingTiersFromRow, reservationColumns, re
 import { FencedError, writeJobs, type CommitBatch } from './commit-statement.js';
 import { ShardNotHomeError } from './shard-copy.js';
 
-export { FencedError, plainArray, textArray, type AuditRow, type AvailabilityNotice, type CommitBatch, type NightWrite } from './commit-statement.js';
+export { FencedError, ReservationIdTaken, plainArray, textArray, type AuditRow, type AvailabilityNotice, type CommitBatch, type NightWrite } from './commit-statement.js';
 
 /** The event and audit sequences each loaded hotel had reached in the database (its writer counts on from them). */
 const loadedSequences = new WeakMap<HotelState, { events: number; audit: number }>();
@@ -302,6 +302,13 @@ export class ShardStore {
       [hotelIds, roomTypeIds],
     );
     return new Set(r.rows.map((x) => x.id as string));
+  }
+
+  /** The reservations of these hotels that still owe money (a refund or a void): a deletion must wait for them. */
+  async loadOwingReservations(hotelIds: string[]): Promise<Reservation[]> {
+    if (hotelIds.length === 0) return [];
+    const r = await this.pool.query(`SELECT ${reservationColumns} FROM reservations WHERE hotel_id = ANY($1::uuid[]) AND money_due_at IS NOT NULL`, [hotelIds]);
+    return r.rows.map(reservationFromRow);
   }
 
   /** Reservations by id (any hotel of this database), for idempotency checks and status changes. */

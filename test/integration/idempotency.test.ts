@@ -125,4 +125,31 @@ describe('idempotency of POST /v1/reservations', function () {
     expect(at(after, dayFromToday(50))).to.equal((at(before, dayFromToday(50)) ?? 0) + 1);
     expect((await reservationCount(env.config, hotel.id, [body.reservationId])).get(body.reservationId)).to.equal(1);
   });
+
+  it('a retry the writer no longer holds, of the reservation that took the last room, gets the reservation, not sold_out', async () => {
+    // One room (10% of 1 is no extra room): the reservation sells it out, so its retry would be refused if taken as new.
+    const single = await createRoomType(stack.admin, hotel.id, { totalInventory: 1 });
+    const body = reservationBody(hotel.id, single.id, dayFromToday(60), dayFromToday(62));
+    const first = await stack.admin.post('/v1/reservations', body);
+    expect(first.status).to.equal(201);
+    const otherGuest = reservationBody(hotel.id, single.id, dayFromToday(60), dayFromToday(62));
+    expect((await stack.admin.post('/v1/reservations', otherGuest)).body.error.code).to.equal('sold_out');
+    await stack.owner.stop();
+    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
+    await stack.owner.start();
+    const again = await stack.admin.post('/v1/reservations', body);
+    expect(again.status, JSON.stringify(again.body)).to.equal(200);
+    expect(again.body).to.deep.equal(first.body);
+    // A changed body under the same id is a mismatch, not sold_out; a new id is still sold out.
+    await stack.owner.stop();
+    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
+    await stack.owner.start();
+    const changed = await stack.admin.post('/v1/reservations', { ...body, checkOut: dayFromToday(63) });
+    expect(changed.status, JSON.stringify(changed.body)).to.equal(422);
+    expect(changed.body.error.code).to.equal('idempotency_mismatch');
+    const another = reservationBody(hotel.id, single.id, dayFromToday(60), dayFromToday(61));
+    expect((await stack.admin.post('/v1/reservations', another)).body.error.code).to.equal('sold_out');
+    const nights = await nightsOf(env.config, hotel.id, single.id);
+    expect(nights.find((n) => n.date === dayFromToday(60))?.reserved).to.equal(1);
+  });
 });

@@ -1,7 +1,9 @@
 // Payments end to end (API.md "Payments"): charged at most once whatever the clicks, retries and faults; every
 // charge ends in a paid reservation or in a void or refund, counted in the test provider's ledger.
 import { expect } from 'chai';
+import { createLogger } from '../../engine/log.js';
 import { ledgerOf, setProviderFaults } from '../../engine/payment-provider.js';
+import { ShardOwner } from '../../engine/shard-owner.js';
 import type { Pool } from '../../engine/store/pg.js';
 import { createGuest, createHotel, createKey, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import type { HttpClient } from '../support/http.js';
@@ -193,6 +195,27 @@ describe('payments', function () {
     const again = await guest.delete(`/v1/reservations/${r.id}`);
     expect(again.body.status).to.equal('refunded');
     expect((await ledgerOf(catalog, r.id)).refunds).to.equal(1);
+  });
+
+  it('a hotel is not deleted while a refund is owed (its writer settles it): 409, then 204 once the refund is done', async () => {
+    const h = await createHotel(stack.admin);
+    const t = await createRoomType(stack.admin, h.id, { totalInventory: 5 });
+    const r = await held(h, t);
+    expect((await pay(r.id)).status).to.equal(200);
+    // The provider fails the first refund calls, so that the refund is still owed when the deletion comes.
+    await setProviderFaults(catalog, { mode: 'fail', count: 3 });
+    expect((await guest.delete(`/v1/reservations/${r.id}`)).body.payment.refund.status).to.equal('pending');
+    // A new writer, whose memory holds none of the hotel's reservations: it must look up those that owe money.
+    await stack.owner.stop();
+    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
+    await stack.owner.start();
+    const refused = await stack.admin.delete(`/v1/hotels/${h.id}`);
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
+    expect(refused.body.error.code).to.equal('conflict');
+    expect((await stack.admin.get(`/v1/hotels/${h.id}`)).status).to.equal(200);
+    await waitFor('refund done', async () => (await guest.get(`/v1/reservations/${r.id}`)).body.payment.refund.status === 'done', 45_000);
+    expect((await stack.admin.delete(`/v1/hotels/${h.id}`)).status).to.equal(204);
+    expect(await ledgerOf(catalog, r.id)).to.include({ charges: 1, refunds: 1, refunded: r.totalAmount });
   });
 
   it('the refund follows the policy the hotel had when the reservation was made: inside the window the penalty is kept', async () => {

@@ -9,7 +9,7 @@ import {
   type PaymentOutcome,
 } from '../../engine/core/index.js';
 import { paymentKey, paymentTimeoutSecondsDefault } from '../../engine/core/payments.js';
-import { World, cancel, createHotel, createRoomType, reserve, plus, updateHotel, NOW_MS, HOLD_TTL_SECONDS, HOUR_MS } from './engine-harness.js';
+import { World, cancel, createHotel, createRoomType, deleteHotel, reserve, plus, updateHotel, NOW_MS, HOLD_TTL_SECONDS, HOUR_MS } from './engine-harness.js';
 
 const H = 'hotel-1';
 const RT = 'rt-1';
@@ -288,6 +288,25 @@ describe('engine core: payments over time', () => {
     const after = w.state(H).reservations.get('r1')!;
     expect(after.payment!.refund).to.deep.equal({ status: 'done', amount: r.totalAmount, reference: 'rf1' });
     expect(after.moneyDueAt).to.equal(null);
+  });
+
+  it('a hotel is not deleted while a refund or a void is owed (settled through its writer), and is once they are done', () => {
+    const w = world();
+    w.ok(begin());
+    w.ok(complete('charged'));
+    w.ok(cancel(H, 'r1'));
+    expect(w.run(deleteHotel(H)).reply).to.include({ ok: false, code: 'conflict' });
+    w.ok(settle([], 'rf1'));
+    w.ok(deleteHotel(H));
+    // A charge that came back unknown is owed a void; the pending hold's cancel leaves it owed.
+    const v = world();
+    v.ok(begin());
+    v.ok(complete('unknown'));
+    v.ok(cancel(H, 'r1'));
+    expect(v.state(H).reservations.get('r1')!.moneyDueAt).to.not.equal(null);
+    expect(v.run(deleteHotel(H)).reply).to.include({ ok: false, code: 'conflict' });
+    v.ok(settle([paymentKey('r1', 1)]));
+    v.ok(deleteHotel(H));
   });
 });
 
