@@ -119,9 +119,22 @@ function zoneOffsetMs(ms: number, timeZone: string): number {
  * first instant of that day).
  */
 export function dayStartMs(day: number, timeZone: string): number {
-  const guess = day * msPerDay;
-  let at = guess - zoneOffsetMs(guess, timeZone);
+  const midnight = day * msPerDay;
+  const wall = (ms: number) => ms + zoneOffsetMs(ms, timeZone);
+  const first = midnight - zoneOffsetMs(midnight, timeZone);
   // Once more with the offset in force at that instant (they differ when a clock change falls in between).
-  at = guess - zoneOffsetMs(at, timeZone);
-  return at;
+  const second = midnight - zoneOffsetMs(first, timeZone);
+  // The earlier instant whose wall clock reads the midnight (a change that repeats it gives two).
+  const at = [first, second].filter((ms) => wall(ms) === midnight);
+  if (at.length > 0) return Math.min(...at);
+  // No instant reads the midnight (a change skips it): the day starts at the change, the first second whose wall
+  // clock reads the day. The change lies between the two instants: one reads the day before, the other the day.
+  let lo = Math.min(first, second);
+  let hi = Math.max(first, second);
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (wall(mid) >= midnight) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }

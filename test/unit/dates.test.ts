@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formatDay, isTimeZone, localDay, parseDay } from '../../engine/core/index.js';
+import { dayStartMs, formatDay, isTimeZone, localDay, parseDay } from '../../engine/core/index.js';
 
 describe('dates: parseDay / formatDay', () => {
   const known: Array<[string, number]> = [
@@ -113,5 +113,30 @@ describe('dates: isTimeZone', () => {
   }
   for (const zone of ['', 'Mars/Olympus_Mons', 'Asia/Tokio', 'Not a zone', '+05:00', 'UTC+1', '../etc/passwd', 'Europe/']) {
     it(`rejects ${JSON.stringify(zone)}`, () => expect(isTimeZone(zone)).to.equal(false));
+  }
+});
+
+describe('dates: dayStartMs', () => {
+  // [day, zone, the instant it starts]: a plain midnight, midnights a clock change moves around, and days whose
+  // midnight a change skips (they start at the change, 01:00 local).
+  const table: Array<[string, string, string]> = [
+    ['2027-01-10', 'UTC', '2027-01-10T00:00:00.000Z'],
+    ['2027-01-10', 'Asia/Kolkata', '2027-01-09T18:30:00.000Z'],
+    ['2027-03-28', 'Europe/London', '2027-03-28T00:00:00.000Z'],
+    ['2027-03-29', 'Europe/London', '2027-03-28T23:00:00.000Z'],
+    ['2027-11-07', 'America/New_York', '2027-11-07T04:00:00.000Z'],
+    ['2027-11-08', 'America/New_York', '2027-11-08T05:00:00.000Z'],
+    ['2027-10-03', 'Australia/Lord_Howe', '2027-10-02T13:30:00.000Z'],
+    ['2027-09-05', 'America/Santiago', '2027-09-05T04:00:00.000Z'],
+    ['2027-04-04', 'America/Santiago', '2027-04-04T04:00:00.000Z'],
+    ['2027-03-14', 'America/Havana', '2027-03-14T05:00:00.000Z'],
+  ];
+  for (const [day, zone, start] of table) {
+    it(`${day} starts at ${start} in ${zone}`, () => {
+      const ms = dayStartMs(parseDay(day) as number, zone);
+      expect(new Date(ms).toISOString()).to.equal(start);
+      expect(formatDay(localDay(ms, zone))).to.equal(day);
+      expect(formatDay(localDay(ms - 1000, zone))).to.not.equal(day);
+    });
   }
 });
