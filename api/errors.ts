@@ -65,6 +65,10 @@ export function sendError(res: ServerResponse, err: ApiError): void {
 
 export const notFound = (what: string) => new ApiError('not_found', `${what} not found`);
 
+/** A reservation whose hotel was deleted can no longer change (its writer no longer knows the hotel). */
+export const hotelDeleted = (status: string) =>
+  new ApiError('invalid_status', `the hotel was deleted; the reservation can no longer change (status ${status})`, { status });
+
 /**
  * What anything thrown while serving a request becomes: an ApiError as it is; Express's own errors (body parser) and
  * unreachable stores as contract errors; anything else is a bug, logged, and a 500.

@@ -10,7 +10,7 @@ import { claimKeyWithAnswer, keepAnswer } from '../engine/store/catalog-store.js
 import type { Answer } from './answer.js';
 import { requirePayer, type Principal } from './auth.js';
 import type { ApiContext } from './context.js';
-import { ApiError, errorAnswer, notFound } from './errors.js';
+import { ApiError, errorAnswer, hotelDeleted, notFound } from './errors.js';
 import { acceptedOf } from './outcome.js';
 import { reservationJson } from './representation.js';
 
@@ -66,7 +66,10 @@ async function pay(
   actor: Actor,
 ): Promise<Answer> {
   const hotelId = found.hotelId;
-  const begun = acceptedOf(await ctx.router.send({ kind: 'beginPayment', hotelId, reservationId: found.id, clientKey }, requestId, actor), 'payment');
+  const sent = await ctx.router.send({ kind: 'beginPayment', hotelId, reservationId: found.id, clientKey }, requestId, actor);
+  // Its hotel was deleted (the reservation is there, its writer no longer knows the hotel).
+  if (sent.kind === 'reply' && !sent.reply.ok && sent.reply.code === 'not_found') throw hotelDeleted(found.status);
+  const begun = acceptedOf(sent, 'payment');
   if (begun.kind === 'reservation') return { status: 200, body: reservationJson(begun.reservation) };
   if (begun.kind !== 'paymentAttempt') throw new Error('assertion: beginPayment answered ' + begun.kind);
   const { attempt, reservation } = begun;

@@ -7,7 +7,7 @@ import { reserveCommandOf } from '../../engine/idempotency.js';
 import { canSee, principalOf, requireRole, withRole, type Principal } from '../auth.js';
 import { writeAnswer, type Answer } from '../answer.js';
 import type { ApiContext } from '../context.js';
-import { ApiError, notFound } from '../errors.js';
+import { ApiError, hotelDeleted, notFound } from '../errors.js';
 import { acceptedOf } from '../outcome.js';
 import { idempotencyKeyOf } from '../creation-key.js';
 import { payReservation } from '../payments.js';
@@ -199,7 +199,7 @@ export function reservationRoutes(ctx: ApiContext): Router {
       // Its hotel was deleted (the reservation is there, its writer no longer knows the hotel): a reservation that
       // was canceled answers the same again; any other can no longer change.
       if (found.status === 'canceled' || found.status === 'refunded') return void res.json(reservationJson(found));
-      throw new ApiError('invalid_status', `the hotel was deleted; the reservation can no longer change (status ${found.status})`, { status: found.status });
+      throw hotelDeleted(found.status);
     }
     const a = acceptedOf(outcome, 'cancellation');
     if (a.kind !== 'reservation') throw new Error('assertion: cancel answered ' + a.kind);

@@ -220,6 +220,12 @@ describe('writer recovery', function () {
     expect(repost.status, JSON.stringify(repost.body)).to.equal(200);
     expect(repost.body).to.include({ id: body.reservationId, status: 'canceled' });
     expect((await stack.admin.post('/v1/reservations', { ...body, roomCount: 2 })).status).to.equal(404);
+    // Paying it is refused as paying any canceled reservation is (API.md: 409 invalid_status), with or without a key.
+    for (const headers of [{}, { 'idempotency-key': 'pay-after-delete' }] as Record<string, string>[]) {
+      const pay = await stack.admin.post(`/v1/reservations/${body.reservationId}/payment`, { paymentMethod: 'pm_card_visa' }, headers);
+      expect(pay.status, JSON.stringify(pay.body)).to.equal(409);
+      expect(pay.body.error).to.deep.include({ code: 'invalid_status', details: { status: 'canceled' } });
+    }
     // The cancellations the deletion writes follow the hotel's sequence, and its high-water mark covers them.
     const seq = await withShardDb(env.config, hotel.id, async (c) => ({
       all: (await c.query(`SELECT sequence::int AS s FROM outbox WHERE hotel_id = $1 ORDER BY sequence`, [hotel.id])).rows.map((x) => x.s),
