@@ -21,7 +21,7 @@ export type SplitOutput =
   | { ok: false; message: string; fields: { field: string; message: string }[] }
   | {
       ok: true;
-      /** The body's JSON as parsed (white space and number spelling aside), for Idempotency-Key: the same batch. */
+      /** The body's JSON as parsed (white space, key order and number spelling aside), for Idempotency-Key: the same batch. */
       fingerprint: string;
       atomic: boolean;
       total: number;
@@ -63,6 +63,16 @@ export default function splitBatch(input: SplitInput): SplitOutput {
     lane.indexes.push(index);
     lane.commands.push(reserveCommandOf(input.owner, item.data));
   });
-  const fingerprint = createHash('sha256').update(JSON.stringify(parsed)).digest('base64url');
+  const fingerprint = createHash('sha256').update(canonicalJson(parsed)).digest('base64url');
   return { ok: true, fingerprint, atomic: top.data.atomic ?? false, total: top.data.items.length, reservationIds, byShard: [...lanes.values()], invalid };
+}
+
+/** JSON text with every object's keys in order: the same for bodies that differ only in white space or key order. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
 }

@@ -81,7 +81,8 @@ export function batchRoutes(ctx: ApiContext): Router {
       if (batch.fingerprint !== row.fingerprint) {
         throw new ApiError('idempotency_mismatch', 'this Idempotency-Key was already used with a different body');
       }
-      res.status(202).location(`/v1/batches/${batch.id}`).json({ batchId: batch.id, status: batch.status, total: batch.total });
+      // The first answer again (API.md, Idempotency), whatever the batch's status now (GET /v1/batches/:id has it).
+      res.status(202).location(`/v1/batches/${batch.id}`).json({ batchId: batch.id, status: 'processing', total: batch.total });
       return;
     }
     try {

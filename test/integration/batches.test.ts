@@ -128,6 +128,17 @@ describe('partner batches', function () {
     expect(c.body.error.code).to.equal('idempotency_mismatch');
     const done = await finished(partner, a.body.batchId);
     expect(done.held).to.equal(1);
+    // Once it is done, the same body still gets the first answer; so does one with its fields in another order.
+    const reordered = { atomic: false, items: body.items.map((i) => Object.fromEntries(Object.entries(i).reverse())) };
+    const first = await partner.post('/v1/batches', JSON.stringify({ items: body.items }), { 'Idempotency-Key': key });
+    expect(first.status).to.equal(202);
+    expect(first.body).to.deep.equal(a.body);
+    const key2 = randomUUID();
+    const e = await partner.post('/v1/batches', { items: body.items, atomic: false }, { 'Idempotency-Key': key2 });
+    expect(e.status, JSON.stringify(e.body)).to.equal(202);
+    const f = await partner.post('/v1/batches', reordered, { 'Idempotency-Key': key2 });
+    expect(f.status, JSON.stringify(f.body)).to.equal(202);
+    expect(f.body).to.deep.equal(e.body);
   });
 
   it('the same batch sent again with other white space, or with a byte order mark, is the same body; another charset is 400', async () => {
