@@ -94,7 +94,17 @@ const reDecidePassesMax = 8;
 
 
 
-/** The audit record of one decision: who asked, what, and how it ended. */
+/**
+ * The audit records of one decision: who asked, what, and how it ended. An atomic batch is one record per item
+ * (its reservation, and how that item ended), numbered from `sequence` on.
+ */
+function auditRowsOf(command: Command, actor: Actor | undefined, reply: Reply, version: number, sequence: number): AuditRow[] {
+  if (command.kind === 'reserveAtomic' && reply.ok && reply.kind === 'batch') {
+    return command.items.map((item, i) => ({ ...auditRowOf(item, actor, reply.replies[i], version, sequence + i), command: command.kind }));
+  }
+  return [auditRowOf(command, actor, reply, version, sequence)];
+}
+
 function auditRowOf(command: Command, actor: Actor | undefined, reply: Reply, version: number, sequence: number): AuditRow {
   const system = command.kind === 'expireHold' ? 'hold-sweeper' : command.kind === 'settleMoney' || command.kind === 'completePayment' ? 'payment-reconciler' : 'writer';
   const who = actor ?? (command.kind === 'reserve' ? command.owner : { kind: 'system', id: system });
@@ -372,7 +382,9 @@ export class ShardActor {
           const counter = held ?? this.hotels.get(command.hotelId);
           if ((existed || state) && counter) {
             audited.add(command.hotelId);
-            audit.push(auditRowOf(command, actor, d.reply, state?.hotel.version ?? 0, ++counter.audited));
+            const rows = auditRowsOf(command, actor, d.reply, state?.hotel.version ?? 0, counter.audited + 1);
+            counter.audited += rows.length;
+            audit.push(...rows);
           }
         }
       }

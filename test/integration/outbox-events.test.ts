@@ -219,6 +219,35 @@ describe('outbox: events with per-hotel sequences, and the audit trail', functio
     expect((await stack.admin.get(`/v1/hotels/${randomUUID()}/audit`)).status).to.equal(404);
   });
 
+  it('an atomic batch is audited item by item: the partner that sent it, and how each item ended, held or refused', async () => {
+    const hotel = await createHotel(stack.admin);
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 3 });
+    const keyId = (await stack.admin.post('/v1/api-keys', { name: 'channel', role: 'partner' })).body;
+    const partner = stack.admin.as(keyId.token);
+    const items = (n: number) => Array.from({ length: n }, () => reservationBody(hotel.id, rt.id, dayFromToday(4), dayFromToday(5)));
+    const held = items(2);
+    // Two held, then a batch of two more that cannot be held in full (3 rooms: one left), so none of it is.
+    const refused = items(2);
+    for (const batch of [held, refused]) {
+      const r = await partner.post('/v1/batches', { atomic: true, items: batch });
+      expect(r.status, JSON.stringify(r.body)).to.equal(202);
+      await waitFor('the batch', async () => (await partner.get(`/v1/batches/${r.body.batchId}`)).body.status === 'done');
+    }
+    const actor = { kind: 'partner', id: keyId.id };
+    for (const [item, outcome] of [
+      [held[0], { ok: true, status: 'pending' }],
+      [held[1], { ok: true, status: 'pending' }],
+      [refused[0], { ok: false, code: 'sold_out' }],
+      [refused[1], { ok: false, code: 'sold_out' }],
+    ] as const) {
+      const a = await stack.admin.get(`/v1/hotels/${hotel.id}/audit?reservationId=${item.reservationId}`);
+      expect(a.body.items.map((x: any) => [x.command, x.actor, x.outcome, x.reservationId]), item.reservationId).to.deep.equal([['reserveAtomic', actor, outcome, item.reservationId]]);
+    }
+    // Still the hotel's gapless count of decisions.
+    const seqs = (await stack.admin.get(`/v1/hotels/${hotel.id}/audit?limit=200`)).body.items.map((x: any) => x.sequence);
+    expect(seqs).to.deep.equal(seqs.map((_: number, i: number) => seqs.length - i));
+  });
+
   it('the relay queues each hotel\'s events in sequence order, one job for the hotels of a round, and prunes only relayed rows older than the retention', async () => {
     const hotel = await createHotel(stack.admin);
     const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 20 });
