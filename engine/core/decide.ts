@@ -96,7 +96,7 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
         limitsFromDay = today;
       }
       // A new time zone moves the hotel's today: readers of its cached availability must get the new one at once.
-      const nightsCreated = timezoneChanged ? nightsLacking(state, today - pastNightsKept) : [];
+      const nightsCreated = timezoneChanged ? nightsLacking(state, today - pastNightsKept, today + ctx.horizonDays) : [];
       return {
         reply: { ok: true, kind: 'hotel', hotel },
         events: [{ type: 'hotel.updated', version, hotel, limitsFromDay, ...(timezoneChanged ? { timezoneChanged } : {}), ...(nightsCreated.length > 0 ? { nightsCreated } : {}) }],
@@ -244,14 +244,19 @@ export function decide(state: HotelState | undefined, cmd: Command, ctx: DecideC
  * its first night. Room types made before 5c60c37 have none before the day they were made, so a hotel moved to a
  * zone further west (today back by up to two days) would have no inventory on its new today. A night without a rate
  * does not exist (types.ts: NightTable), and those come before a room type's first night; nights before the table
- * are not known here, so they are asked for too and the writer keeps any that exist.
+ * are not known here, so they are asked for too and the writer keeps any that exist. Also the nights from the end
+ * of the window held to `endDay` (the end of the new window), when a zone further east moves it on.
  */
-function nightsLacking(state: HotelState, fromDay: number): { roomType: RoomType; fromDay: number; toDay: number }[] {
+function nightsLacking(state: HotelState, fromDay: number, endDay: number): { roomType: RoomType; fromDay: number; toDay: number }[] {
   const out = [];
   for (const { roomType, nights: t } of state.roomTypes.values()) {
     let first = 0;
     while (first < t.rate.length && t.rate[first] === 0) first++;
     if (fromDay < t.firstDay + first) out.push({ roomType, fromDay, toDay: t.firstDay + first });
+    // A zone further east moves the horizon's end on: its new last night (or two) are made in the database now, so
+    // that they sell and show at once. Memory holds the hotel's old window until its writer loads it again, which
+    // the next command for it does (its today changed).
+    if (endDay > state.endDay) out.push({ roomType, fromDay: state.endDay, toDay: endDay });
   }
   return out;
 }

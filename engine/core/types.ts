@@ -277,7 +277,8 @@ export type HotelEvent =
       timezoneChanged?: boolean;
       /**
        * With a new time zone: nights [fromDay, toDay) that room types lack from the first one the new window keeps,
-       * created as roomType.created creates its own (a night that exists is left as it is).
+       * and past the end of the window held up to the new window's end, created as roomType.created creates its own
+       * (a night that exists is left as it is; memory keeps the nights of its window).
        */
       nightsCreated?: { roomType: RoomType; fromDay: number; toDay: number }[];
     }

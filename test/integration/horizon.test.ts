@@ -103,6 +103,23 @@ describe('inventory after a time zone change', function () {
     expect(again.status, JSON.stringify(again.body)).to.equal(201);
   });
 
+  it('a hotel moved to a zone further east sells and shows the night that enters its horizon at once', async () => {
+    const localToday = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date());
+    const nextDay = (day: string, n = 1) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+    // UTC-11, then UTC+14: the hotel's today moves on by a day (two in one hour of the day), and its horizon's end too.
+    const hotel = await createHotel(stack.admin, { timezone: 'Pacific/Pago_Pago' });
+    const rt = await createRoomType(stack.admin, hotel.id, { totalInventory: 4, baseRate: 7000 });
+    expect((await stack.admin.put(`/v1/hotels/${hotel.id}`, { timezone: 'Pacific/Kiritimati' })).status).to.equal(200);
+    const last = nextDay(localToday('Pacific/Kiritimati'), env.config.horizonDays - 1);
+    // No other command for the hotel first: the time zone's change made the night.
+    const av = await stack.admin.get(`/v1/hotels/${hotel.id}/availability?checkIn=${last}&checkOut=${nextDay(last)}`);
+    expect(av.status, JSON.stringify(av.body)).to.equal(200);
+    expect(av.body.roomTypes.find((x: any) => x.roomTypeId === rt.id)).to.deep.include({ available: 4, totalPrice: 7000 });
+    const r = await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, last, nextDay(last)));
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    expect(r.body.totalAmount).to.equal(7000);
+  });
+
   it('a room type made before nights started two before today gets the nights its hotel moved west needs, and keeps the rest', async () => {
     const localToday = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date());
     const nextDay = (day: string, n = 1) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);

@@ -22,6 +22,8 @@ import {
   HOUR_MS,
   NOW_MS,
   TODAY,
+  HORIZON_DAYS,
+  type WorldOptions,
   World,
   cancel,
   createHotel,
@@ -92,6 +94,8 @@ interface Scenario {
   /** The instant the command is decided at (NOW_MS unless said). */
   atMs?: number;
   ctx?: Partial<DecideContext>;
+  /** The world's options (its window of nights, say), when not the defaults. */
+  world?: WorldOptions;
   /** A partial match of the reply: objects are matched key by key, arrays and scalars exactly. */
   reply: Record<string, unknown>;
   /** The field a validation_failed reply must name. */
@@ -112,7 +116,7 @@ function matchPartial(actual: unknown, expected: unknown, path: string): void {
 }
 
 function runScenario(sc: Scenario): RunResult {
-  const world = new World();
+  const world = new World(sc.world);
   const setupReplies: Reply[] = [];
   for (const step of sc.setup ?? []) {
     const { cmd, atMs } = 'cmd' in step ? step : { cmd: step, atMs: NOW_MS };
@@ -760,13 +764,21 @@ table('time zone change (updateHotel)', [
     check: ({ world }) => expect(world.state(H).hotel.timezone).to.equal('Pacific/Kiritimati'),
   },
   {
-    name: 'further east leaves the nights that become past as they are',
+    name: 'further east leaves the nights that become past as they are, and asks for the night that enters the horizon',
     setup: [createHotel(H, { timezone: 'Pacific/Pago_Pago', overbookingPercent: 50 }), createRoomType(H, B, 10, 20_000)],
+    // The window a writer holds for the hotel in Pago_Pago (today TODAY): no slack past the horizon.
+    world: { endDay: TODAY + HORIZON_DAYS },
     command: updateHotel(H, { timezone: 'Pacific/Kiritimati' }),
     reply: { ok: true, kind: 'hotel', hotel: { timezone: 'Pacific/Kiritimati', overbookingPercent: 50 } },
     events: ['hotel.updated'],
     nights: [{ roomTypeId: B, date: plus(0), total: 10, limit: 15 }],
-    check: ({ events }) => expect((events[0] as Extract<HotelEvent, { type: 'hotel.updated' }>).limitsFromDay).to.equal(null),
+    check: ({ events }) => {
+      expect((events[0] as Extract<HotelEvent, { type: 'hotel.updated' }>).limitsFromDay).to.equal(null);
+      // Kiritimati's today is TODAY + 1: its horizon ends a night later than the window held (TODAY + 730).
+      expect(nightsCreatedOf(events)).to.deep.equal([
+        { roomType: { id: B, hotelId: H, name: `Room ${B}`, maxGuests: 2, totalInventory: 10, baseRate: 20_000 }, fromDay: TODAY + HORIZON_DAYS, toDay: TODAY + 1 + HORIZON_DAYS },
+      ]);
+    },
   },
   {
     name: 'a change that keeps the time zone creates no nights',
