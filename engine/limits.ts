@@ -109,10 +109,20 @@ export const appliedJobsKeptDays = 14;
 /** How often a shard owner prunes replies older than that. */
 export const appliedJobsPruneMs = 60_000;
 /**
- * How often a shard's owner makes the nights that entered the horizon at its hotels' local midnights (ShardStore
- * rollHorizon): a hotel nobody asks its writer about shows its newest night this long after midnight at most.
+ * A shard's owner makes the nights that entered the horizon at its hotels' local midnights (ShardStore rollHorizon)
+ * just after every quarter hour of UTC, when some zone's midnight may have passed (every zone's offset is a whole
+ * number of quarter hours): a hotel nobody asks its writer about shows its newest night a few seconds after its
+ * midnight. See nextHorizonRollMs.
  */
-export const horizonRollMs = 5 * 60_000;
+export const horizonRollEveryMs = 15 * 60_000;
+/** How long after the quarter hour the roll runs (clocks of the owner and of Postgres may differ a little). */
+export const horizonRollAfterMs = 2_000;
+
+/** The instant of the next horizon roll after `nowMs`. */
+export function nextHorizonRollMs(nowMs: number): number {
+  const next = Math.floor((nowMs - horizonRollAfterMs) / horizonRollEveryMs + 1) * horizonRollEveryMs + horizonRollAfterMs;
+  return next;
+}
 /** Server-Sent Events: a comment line at least this often keeps proxies from closing an idle stream. */
 export const sseHeartbeatMsDefault = 15_000;
 /** Bytes a stream client may leave unread before it is dropped with `reset` instead of buffered. */

@@ -5,7 +5,7 @@
 import { AvailabilityCache } from './availability-cache.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from './config.js';
-import { appliedJobsKeptDays, appliedJobsPruneMs, commitRetryDelayMsMax, horizonRollMs, commitRetryDelayMsMin, drainCommandsMax, drainJobsMax } from './limits.js';
+import { appliedJobsKeptDays, appliedJobsPruneMs, commitRetryDelayMsMax, nextHorizonRollMs, commitRetryDelayMsMin, drainCommandsMax, drainJobsMax } from './limits.js';
 import { createShardQueue, createShardWorker, WaitingError, type Job, type ShardJob } from './jobs.js';
 import { HoldSweeper } from './hold-sweeper.js';
 import { TestPaymentProvider, type PaymentProvider } from './payment-provider.js';
@@ -496,12 +496,19 @@ export class ShardOwner {
           (hotels) => hotels > 0 && this.log.info('nights that entered the horizon made', { shard, hotels }),
           (err: Error) => this.log.warn('horizon roll failed; will try again', { shard, err: err.message }),
         );
-      const rolling = setInterval(roll, horizonRollMs);
-      rolling.unref();
+      let rolling: NodeJS.Timeout | undefined;
+      const rollNext = () => {
+        rolling = setTimeout(() => {
+          roll();
+          rollNext();
+        }, nextHorizonRollMs(Date.now()) - Date.now());
+        rolling.unref();
+      };
+      rollNext();
       const firstRoll = setTimeout(roll, 10_000 + Math.floor(Math.random() * 20_000));
       firstRoll.unref();
       sweeper.onStop(() => {
-        clearInterval(rolling);
+        clearTimeout(rolling);
         clearTimeout(firstRoll);
       });
       owned.worker = worker;
