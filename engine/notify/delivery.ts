@@ -97,9 +97,9 @@ export async function urlProblem(text: string, allowPrivate: boolean): Promise<s
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http(s) URL';
   if (u.username || u.password) return 'must not carry credentials';
-  if (allowPrivate) return undefined;
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  if (net.isIP(host)) return isPrivateAddress(host) ? 'resolves to a loopback, private or link-local address' : undefined;
+  if (net.isIP(host)) return !allowPrivate && isPrivateAddress(host) ? 'resolves to a loopback, private or link-local address' : undefined;
+  // A host that does not resolve is refused whatever WEBHOOK_ALLOW_PRIVATE says (it only allows private addresses).
   let addresses: { address: string }[];
   try {
     addresses = await withTimeout(dns.promises.lookup(host, { all: true }), 3_000);
@@ -107,7 +107,7 @@ export async function urlProblem(text: string, allowPrivate: boolean): Promise<s
     return 'host does not resolve';
   }
   if (addresses.length === 0) return 'host does not resolve';
-  if (addresses.some((x) => isPrivateAddress(x.address))) return 'resolves to a loopback, private or link-local address';
+  if (!allowPrivate && addresses.some((x) => isPrivateAddress(x.address))) return 'resolves to a loopback, private or link-local address';
   return undefined;
 }
 

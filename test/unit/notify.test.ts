@@ -35,6 +35,10 @@ describe('notifications: pure parts', () => {
       expect(await urlProblem(u, true), u).to.equal(undefined);
     }
     expect(await urlProblem('http://[::ffff:8.8.8.8]/x', false)).to.equal(undefined);
+    // WEBHOOK_ALLOW_PRIVATE allows private addresses, not hosts that do not resolve (.invalid never does).
+    for (const allow of [false, true]) expect(await urlProblem('http://no-such-host.invalid/x', allow), String(allow)).to.equal('host does not resolve');
+    expect(await urlProblem('http://localhost:3112/x', true)).to.equal(undefined);
+    expect(await urlProblem('http://localhost:3112/x', false)).to.match(/private/);
   });
 
   it('retries on the documented schedule with up to 10% later jitter, honours Retry-After, then gives up', () => {
