@@ -5,13 +5,14 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../engine/log.js';
-import { startOrExit } from '../engine/startup.js';
+import { checkPortFree, startOrExit } from '../engine/startup.js';
 import { checkMailDir } from '../engine/notify/mail.js';
 import { prepareDatabases } from '../engine/store/pg.js';
 import { seedDemoHotel } from './demo-data.js';
 
 // A bad variable, Redis or Postgres unreachable, a refused user: one line saying what to fix, and exit non-zero.
 const { config } = await startOrExit(async (config) => {
+  await checkPortFree(config.port);
   checkMailDir(config);
   await prepareDatabases(config.catalogUrl, config.shardDatabaseUrls);
 });

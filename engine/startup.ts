@@ -2,6 +2,7 @@
 // the user or database, Redis unreachable, a bad environment variable), and exits non-zero. The stack trace follows
 // only with LOG_LEVEL=debug. Every entry point (bin/start.ts, api/main.ts, workers/reservation-worker.ts) starts
 // through `startOrExit`.
+import net from 'node:net';
 import { ConfigError, loadConfigOrExit, type Config } from './config.js';
 import { jobsInPreviousQueues } from './jobs.js';
 import { createProbe, type RedisEndpoint } from './redis.js';
@@ -75,6 +76,19 @@ export async function checkNoPreviousQueues(config: Config): Promise<void> {
   }
 }
 
+/**
+ * Refuse to start when the API's port is taken (before anything else starts: under `npm start`, a worker that joined
+ * the running deployment would take shards from it before the API found the port taken). Answers when it is free.
+ */
+export function checkPortFree(port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(Object.assign(err, { port })));
+    probe.listen(port, '0.0.0.0', () => probe.close(() => resolve()));
+  });
+}
+
 const unreachable = ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET'];
 
 /** One line saying what stopped the start and how to fix it. */
@@ -96,6 +110,9 @@ export function explainStartFailure(err: unknown, config?: Config): string {
   }
   if (code.startsWith('28') || /no PostgreSQL user name specified|role .* does not exist|password authentication failed/i.test(message)) {
     return `cannot start: PostgreSQL at ${server} refused the user${user ? ` "${user}"` : ''} (${message}): create that role (e.g. \`createuser --createdb ${user || 'NAME'}\` as the postgres user), or put a user it accepts in DATABASE_URL (postgres://USER:PASSWORD@HOST:PORT/DB)`;
+  }
+  if (code === '53300') {
+    return `cannot start: PostgreSQL at ${server} has no connection left (${message}): raise max_connections in its postgresql.conf (a deployment on one machine holds about 40), or stop other clients of that server`;
   }
   if (code === '3D000') {
     return `cannot start: PostgreSQL at ${server} has no such database (${message}): create it, or set DATABASE_URL to an existing one`;

@@ -167,15 +167,15 @@ describe('failed starts', function () {
     }
   }
 
-  // npm start runs the web part as a child: its failed first start ends npm start too, instead of restarting it
-  // every second. (LOG_LEVEL=error: the worker part, which does start, would log its shards at info.)
+  // npm start checks the port before it starts any part: a worker that started first would join the deployment
+  // running there and take shards from it (at LOG_LEVEL=info it would log them, and "serving", before the line).
   for (const entry of ['bin/start.js', 'api/main.js']) {
-    it(`${entry}, PORT in use: one line naming the port, exit code 1`, async () => {
+    it(`${entry}, PORT in use: one line naming the port, exit code 1, and no part started`, async () => {
       const busy = net.createServer();
       await new Promise<void>((r) => busy.listen(0, r));
       const { port } = busy.address() as net.AddressInfo;
       try {
-        const ended = await run(entry, { ...base, LOG_LEVEL: 'error', PORT: String(port) });
+        const ended = await run(entry, { ...base, LOG_LEVEL: 'info', PORT: String(port) });
         expect(ended.lines, ended.lines.join('\n')).to.deep.equal([
           `cannot start: port ${port} is already in use by another process: stop that process, or set PORT (METRICS_PORT for a worker's or the notifier's metrics; under npm start the notifier takes the port after it) to a free port`,
         ]);
