@@ -27,10 +27,17 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** The parsed JSON body, or 400 when it was not valid JSON. */
+/**
+ * The parsed JSON body, or 400 when it was not valid JSON, or when a body came with another Content-Type (only JSON
+ * is read: such a body would otherwise read as missing).
+ */
 export function bodyOf(req: Request): unknown {
   if (req.bodyError) {
     throw malformedJson();
+  }
+  if (req.body === undefined && (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined)) {
+    const message = 'must be sent with Content-Type: application/json';
+    throw new ApiError('validation_failed', `body: ${message} (it came as ${req.headers['content-type'] || 'no Content-Type'})`, { fields: [{ field: 'body', message }] });
   }
   return req.body;
 }

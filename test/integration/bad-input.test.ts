@@ -539,6 +539,20 @@ describe('bad input: every refused request answers its 4xx and changes nothing',
     }
   });
 
+  it('a JSON body sent with another Content-Type is 400 saying to send application/json (not "is required")', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const r = await fetch(`${stack.admin.baseUrl}/v1/hotels/${ids.H}/room-types`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.admin.token}`, 'content-type': type },
+        body: JSON.stringify(roomType),
+      });
+      expect(r.status, type).to.equal(400);
+      const body = (await r.json()) as { error: { code: string; details: { fields: unknown[] } } };
+      expect(body.error.code).to.equal('validation_failed');
+      expect(body.error.details.fields).to.deep.equal([{ field: 'body', message: 'must be sent with Content-Type: application/json' }]);
+    }
+  });
+
   it('a wrong type is reported as a wrong type, not as a missing field', async () => {
     const r = await stack.admin.post(`/v1/hotels/${ids.H}/room-types`, { ...roomType, maxGuests: '2' });
     expect(r.status).to.equal(400);
