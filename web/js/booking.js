@@ -91,6 +91,21 @@ export class BookingForm {
     this.validateDates();
   }
 
+  /** Today in the hotel's zone moved (its midnight passed while the page was open): the first night allowed moves with
+   * it, and a check-in before it becomes today (the check-out stays after it). */
+  setToday(today) {
+    if (!isIsoDate(today) || today === this.today) return;
+    this.today = today;
+    this.f.checkIn.min = today;
+    if (!isIsoDate(this.f.checkIn.value) || this.f.checkIn.value < today) {
+      this.f.checkIn.value = today;
+      this.keepCheckOutAfterCheckIn();
+      this.newAttempt();
+      this.quoteSoon();
+    }
+    this.validateDates();
+  }
+
   guestCount() {
     const n = Number(this.f.guests?.value);
     return Number.isInteger(n) && n >= 1 && n <= 20 ? n : 1;

@@ -7,12 +7,17 @@
 // backwards, whichever of the two answers first.
 
 import { api, query } from './api.js';
-import { addDays, formatDate, formatMoney, plural } from './format.js';
+import { addDays, formatDate, formatMoney, isIsoDate, plural, todayIn } from './format.js';
 import { LiveStream } from './stream.js';
 import { h, replace, showError, clearMessage } from './ui.js';
 
 export const CALENDAR_NIGHTS = 30;
+/** Nights ahead that can be sold, counted from today in the hotel's zone (`INVENTORY_HORIZON_DAYS`, docs/api.md): the
+ * API does not say a deployment's value, so the page assumes the documented default and learns a smaller one from
+ * the 400 that names the horizon's last night. */
+export const HORIZON_DAYS = 730;
 const LOG_LIMIT = 2000;
+const DAY_CHECK_MS = 30_000;
 
 /** The sellable limit of a night: floor(totalInventory × (100 + overbookingPercent) / 100). */
 export function sellableLimit(night, overbookingPercent) {
@@ -35,12 +40,18 @@ export class LiveCalendar {
   /**
    * @param {{hotelId: string, hotel: any, container: HTMLElement, statusEl: HTMLElement, bannerEl: HTMLElement,
    *          staleEl?: HTMLElement, errorEl?: HTMLElement, announceEl?: HTMLElement, detailsEl?: HTMLElement,
-   *          onSnapshot?: (snapshot: any) => void, onCellClick?: (roomTypeId: string, date: string) => void}} o
+   *          onSnapshot?: (snapshot: any, why: string) => void, onCellClick?: (roomTypeId: string, date: string) => void,
+   *          onRange?: (range: {from: string, to: string, today: string, lastFrom: string}) => void}} o
+   * onSnapshot's `why`: 'show' (a new window), 'guests', 'open' (the stream (re)connected), 'reset', 'refetch'
+   * (an event for a room type not shown) or 'day' (the hotel's date changed).
+   * onRange: after every move of the window, and whenever "today" in the hotel's zone changes.
    */
   constructor(o) {
     Object.assign(this, o);
     this.from = null;
     this.to = null;
+    this.lastNight = null; // the horizon's last night when an answer named it (a deployment with a shorter horizon)
+    this.rangeShown = '';
     this.version = null; // version shown; null before the first snapshot
     this.rows = []; // [{roomTypeId, name}]
     this.nights = new Map(); // `${roomTypeId}|${date}` → night
@@ -55,8 +66,8 @@ export class LiveCalendar {
     this.skipRoomTypes = new Set(); // ids left out for that reason: their stream changes are not news here
     this.stream = new LiveStream(`/v1/hotels/${encodeURIComponent(this.hotelId)}/availability/stream`, {
       onEvent: (data) => this.onEvent(data),
-      onReset: () => this.load(),
-      onOpen: () => this.load(), // catch up with whatever happened before this connection
+      onReset: () => this.load('reset'),
+      onOpen: () => this.load('open'), // catch up with whatever happened before this connection
       onState: (state) => this.showState(state),
     });
     this.showState('connecting');
@@ -73,6 +84,48 @@ export class LiveCalendar {
     };
     this.container.addEventListener('focusin', describe);
     this.container.addEventListener('mouseover', describe);
+    // The hotel's date moves at its local midnight: a window that starts before the new today moves with it (a
+    // request for a night before today is refused), even when no event comes to make the page read again.
+    const dayCheck = () => {
+      if (this.from && this.today() !== this.rangeToday) void this.load('day');
+    };
+    this.dayTimer = setInterval(dayCheck, DAY_CHECK_MS);
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden) dayCheck();
+    });
+  }
+
+  /** Today in the hotel's time zone, now (never kept: the page may stay open past midnight). */
+  today() {
+    return todayIn(this.hotel?.timezone);
+  }
+
+  /** The last first night of a window that stays inside the horizon (never before `today`). */
+  lastFrom(today = this.today()) {
+    const last = this.lastNight && this.lastNight < addDays(today, HORIZON_DAYS - 1) ? this.lastNight : addDays(today, HORIZON_DAYS - 1);
+    const d = addDays(last, 1 - CALENDAR_NIGHTS);
+    return d < today ? today : d;
+  }
+
+  /** `from` moved into [today, lastFrom]. */
+  clamp(from, today = this.today()) {
+    if (!isIsoDate(from) || from < today) return today;
+    const lastFrom = this.lastFrom(today);
+    return from > lastFrom ? lastFrom : from;
+  }
+
+  /** Set the window to start at `from` (clamped), telling the page when the window or today changed. */
+  setRange(from) {
+    const today = this.today();
+    this.from = this.clamp(from, today);
+    this.to = addDays(this.from, CALENDAR_NIGHTS);
+    const lastFrom = this.lastFrom(today);
+    const key = `${this.from}|${today}|${lastFrom}`;
+    if (key !== this.rangeShown) {
+      this.rangeShown = key;
+      this.rangeToday = today;
+      this.onRange?.({ from: this.from, to: this.to, today, lastFrom });
+    }
   }
 
   onKey(e) {
@@ -111,21 +164,23 @@ export class LiveCalendar {
   setGuests(guests, skip = []) {
     this.guests = guests;
     this.skipRoomTypes = new Set(skip);
-    if (this.from) void this.load();
+    if (this.from) void this.load('guests');
   }
 
-  /** Show `nights` nights from `from`, and start the stream (first call). */
+  /** Show `CALENDAR_NIGHTS` nights from `from` (moved into [today, the horizon's end]), and start the stream (first
+   * call). */
   async show(from) {
-    this.from = from;
-    this.to = addDays(from, CALENDAR_NIGHTS);
+    this.setRange(from);
     this.stream.start();
-    await this.load();
+    await this.load('show');
   }
 
   // ---- snapshots --------------------------------------------------------------------------------------------------
 
-  async load() {
+  async load(why = 'refetch') {
     if (!this.from) return;
+    // Today is read again at every (re)fetch: after the hotel's midnight a window from yesterday moves to today.
+    this.setRange(this.from);
     const seq = ++this.loadSeq;
     const from = this.from;
     const to = this.to;
@@ -137,17 +192,26 @@ export class LiveCalendar {
       );
       snapshot = data;
     } catch (err) {
-      if (seq === this.loadSeq && this.errorEl) showError(this.errorEl, err);
+      if (seq !== this.loadSeq) return;
+      // A deployment whose horizon is shorter than the documented default: the answer names its last night.
+      const last = horizonLastNight(err);
+      if (last && (!this.lastNight || last < this.lastNight) && last >= this.today()) {
+        this.lastNight = last;
+        const before = this.from;
+        this.setRange(this.from);
+        if (this.from !== before) return this.load(why);
+      }
+      if (this.errorEl) showError(this.errorEl, err);
       return;
     }
     // A newer request was answered first, or the range changed meanwhile: this answer is outdated.
     if (seq <= this.appliedSeq || from !== this.from || to !== this.to) return;
     this.appliedSeq = seq;
     if (this.errorEl) clearMessage(this.errorEl);
-    this.applySnapshot(snapshot, from, to);
+    this.applySnapshot(snapshot, from, to, why);
   }
 
-  applySnapshot(snapshot, from, to) {
+  applySnapshot(snapshot, from, to, why) {
     const roomTypes = Array.isArray(snapshot?.roomTypes) ? snapshot.roomTypes : [];
     const rows = roomTypes.map((rt) => ({ roomTypeId: rt.roomTypeId, name: rt.name ?? rt.roomTypeId }));
     const nights = new Map();
@@ -190,7 +254,7 @@ export class LiveCalendar {
     }
     this.container.dataset.version = String(this.version);
     if (this.staleEl) this.staleEl.hidden = !snapshot?.stale;
-    this.onSnapshot?.(snapshot);
+    this.onSnapshot?.(snapshot, why);
   }
 
   // ---- stream events ----------------------------------------------------------------------------------------------
@@ -236,7 +300,7 @@ export class LiveCalendar {
 
   refetchSoon() {
     clearTimeout(this.refetchTimer);
-    this.refetchTimer = setTimeout(() => this.load(), 250);
+    this.refetchTimer = setTimeout(() => this.load('refetch'), 250);
   }
 
   // ---- rendering --------------------------------------------------------------------------------------------------
@@ -377,6 +441,18 @@ export class LiveCalendar {
           : 'Live updates are paused; trying to reconnect';
     if (banner) banner.hidden = state !== 'paused';
   }
+}
+
+/** The horizon's last night named by a 400 for a window past it ("checkOut: reaches past the inventory horizon (last
+ * night YYYY-MM-DD)"), or null. */
+export function horizonLastNight(err) {
+  if (err?.status !== 400) return null;
+  const texts = [err.message, ...(Array.isArray(err.details?.fields) ? err.details.fields.map((f) => f?.message) : [])];
+  for (const t of texts) {
+    const m = /horizon \(last night (\d{4}-\d{2}-\d{2})\)/.exec(String(t ?? ''));
+    if (m && isIsoDate(m[1])) return m[1];
+  }
+  return null;
 }
 
 function pickNight(c) {

@@ -3,7 +3,7 @@
 // rules as the hotel page's calendar, calendar.js).
 
 import { api, query } from './api.js';
-import { addDays, formatDate, plural } from './format.js';
+import { addDays, formatDate, plural, todayIn } from './format.js';
 import { LiveStream } from './stream.js';
 import { clearMessage, h, replace, showError } from './ui.js';
 
@@ -47,13 +47,21 @@ export class OccupancyChart {
         lastWidth = w;
       }, 150);
     });
+    // The chart starts today in the hotel's zone: past its midnight it moves on (and reads again) by itself.
+    const dayCheck = () => {
+      if (this.hotel && this.from && todayIn(this.hotel.timezone) !== this.from) void this.load();
+    };
+    setInterval(dayCheck, 30_000);
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden) dayCheck();
+    });
   }
 
-  /** Show `hotel` (null: nothing) from `today` for `nights` nights; (re)connects the stream for another hotel. */
-  show(hotel, today, nights = this.nights) {
+  /** Show `hotel` (null: nothing) from today in its zone for `nights` nights; (re)connects the stream for another
+   * hotel. Every read starts at the hotel's today of that moment (a page open past midnight moves on). */
+  show(hotel, nights = this.nights) {
     const other = hotel?.id !== this.hotel?.id;
     this.hotel = hotel;
-    this.from = today;
     this.nights = nights;
     if (other) {
       this.stream?.stop();
@@ -83,7 +91,10 @@ export class OccupancyChart {
     if (!this.hotel) return;
     const seq = ++this.loadSeq;
     const hotelId = this.hotel.id;
-    const from = this.from;
+    // Today is read again at every (re)fetch: a window kept from before the hotel's midnight would start yesterday,
+    // which the API refuses.
+    const from = todayIn(this.hotel.timezone);
+    this.from = from;
     const to = addDays(from, this.nights);
     let data;
     try {

@@ -44,10 +44,15 @@ startPage(async () => {
   if (/^\d+$/.test(handed.get('rooms') ?? '') && $('room-count')) $('room-count').value = handed.get('rooms');
   if (/^\d+$/.test(handed.get('guests') ?? '') && Number(handed.get('guests')) <= 20) $('guest-count').value = handed.get('guests');
   const booking = new BookingForm($('booking-form'), { hotelId, hotel, today });
+  // The room types the form offers, as `{id, name, maxGuests}`; `key` tells whether a new list differs.
+  const key = (list) => JSON.stringify(list.map((rt) => [rt.id, rt.name, rt.maxGuests ?? null]));
+  let roomTypesSeq = 0;
   const loadRoomTypes = async () => {
+    const seq = ++roomTypesSeq;
     try {
-      const list = await getRoomTypes(hotelId);
-      booking.setRoomTypes(list.map((rt) => ({ id: rt.id, name: rt.name, maxGuests: rt.maxGuests })));
+      const list = (await getRoomTypes(hotelId)).map((rt) => ({ id: rt.id, name: rt.name, maxGuests: rt.maxGuests }));
+      if (seq !== roomTypesSeq) return true; // a newer read was asked for meanwhile: its answer counts
+      if (key(list) !== key(booking.allRoomTypes) || !booking.allRoomTypes.length) booking.setRoomTypes(list);
       return true;
     } catch {
       return false;
@@ -69,14 +74,34 @@ startPage(async () => {
     announceEl: $('calendar-live'),
     detailsEl: $('cell-details'),
     onCellClick: (roomTypeId, date) => booking.pickNight(roomTypeId, date),
-    onSnapshot: async (snapshot) => {
+    // The window, moved into [today, the horizon's end] by the calendar (also after the hotel's midnight): the
+    // range controls, the address and the booking form's first night follow it.
+    onRange: ({ from, today: now, lastFrom }) => {
+      startInput.min = now;
+      startInput.max = lastFrom;
+      startInput.value = from;
+      $('prev-range').disabled = from <= now;
+      $('next-range').disabled = from >= lastFrom;
+      const q = new URLSearchParams(location.search);
+      if (from === now) q.delete('from');
+      else q.set('from', from);
+      history.replaceState(null, '', `${location.pathname}?${q}`);
+      booking.setToday(now);
+    },
+    onSnapshot: async (snapshot, why) => {
       const rts = snapshot?.roomTypes || [];
       await roomTypesLoaded;
-      const known = new Set(booking.roomTypes.map((rt) => rt.id));
-      if (rts.some((rt) => !known.has(rt.roomTypeId))) {
-        // A room type was added (or the room-types list failed): reload it, falling back to the calendar's names.
+      const all = new Map(booking.allRoomTypes.map((rt) => [rt.id, rt]));
+      // Room types the calendar shows that the form does not know or names otherwise, or that the form offers for
+      // this guest count and the calendar no longer shows (deleted, or fewer guests now).
+      const differs =
+        rts.some((rt) => !all.has(rt.roomTypeId) || all.get(rt.roomTypeId).name !== rt.name) ||
+        booking.roomTypes.some((rt) => !rts.some((x) => x.roomTypeId === rt.id));
+      // A reset or a reconnection may follow any change of the room types (a rename, a new maxGuests, a deletion):
+      // read them again then too; the form's select is rebuilt only when the list changed.
+      if (differs || why === 'reset' || why === 'open' || why === 'refetch') {
         forgetRoomTypes(hotelId);
-        if (!(await loadRoomTypes()) && rts.length) {
+        if (!(await loadRoomTypes()) && differs && rts.length) {
           booking.setRoomTypes(rts.map((rt) => ({ id: rt.roomTypeId, name: rt.name })));
         }
       }
@@ -91,25 +116,16 @@ startPage(async () => {
   let from = params().get('from') ?? params().get('checkIn');
   if (!isIsoDate(from)) from = today;
 
+  // The calendar keeps the window inside [today, the horizon's end] (`onRange` above shows where it went).
   const go = (date) => {
     if (!isIsoDate(date)) return;
-    from = date;
-    startInput.value = date;
-    $('prev-range').disabled = date <= today;
-    const q = new URLSearchParams(location.search);
-    if (date === today) q.delete('from');
-    else q.set('from', date);
-    history.replaceState(null, '', `${location.pathname}?${q}`);
-    calendar.show(date);
+    void calendar.show(date);
   };
 
   startInput.addEventListener('change', () => go(startInput.value));
-  $('today-button').addEventListener('click', () => go(today));
-  $('prev-range').addEventListener('click', () => {
-    const d = addDays(from, -CALENDAR_NIGHTS);
-    go(d < today ? today : d);
-  });
-  $('next-range').addEventListener('click', () => go(addDays(from, CALENDAR_NIGHTS)));
+  $('today-button').addEventListener('click', () => go(calendar.today()));
+  $('prev-range').addEventListener('click', () => go(addDays(calendar.from, -CALENDAR_NIGHTS)));
+  $('next-range').addEventListener('click', () => go(addDays(calendar.from, CALENDAR_NIGHTS)));
 
   go(from);
 });

@@ -160,7 +160,7 @@ startPage(async () => {
       }
     }
     previews.forEach((f) => f());
-    void chart.show(hotel, hotel ? todayIn(hotel.timezone) : null);
+    void chart.show(hotel);
     auditCursors = [null];
     await loadRoomTypes();
     await Promise.all([loadReservations().catch(() => {}), loadPolicy(), loadAudit(), loadWebhooks()]);
@@ -185,7 +185,7 @@ startPage(async () => {
   for (const b of document.querySelectorAll('.occ-range')) {
     b.addEventListener('click', () => {
       for (const o of document.querySelectorAll('.occ-range')) o.setAttribute('aria-pressed', String(o === b));
-      if (hotel) void chart.show(hotel, todayIn(hotel.timezone), Number(b.dataset.nights));
+      if (hotel) void chart.show(hotel, Number(b.dataset.nights));
       else chart.nights = Number(b.dataset.nights);
     });
   }
