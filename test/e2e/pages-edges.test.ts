@@ -6,6 +6,7 @@
 //     night (then disabled), and a `from` in the past or past the horizon is moved into it;
 //  3. a room type renamed, given another maxGuests, or deleted changes the booking form's select too, which keeps
 //     the guest's choice while it exists;
+//  4. a staff sign-in makes no failed request (the admin probe, GET /metrics, answered staff with a 403).
 //
 // The midnight of (1): the server's clock is real and the page's is moved. The hotel starts in UTC−12 (Etc/GMT+12);
 // after the pages have loaded it moves to UTC+14 (Etc/GMT-14), so that for the server its today is really one or two
@@ -45,7 +46,7 @@ function todayIn(timeZone: string, at = Date.now()): string {
 
 const cellSel = (roomTypeId: string, date: string) => `td[data-room-type="${roomTypeId}"][data-date="${date}"]`;
 
-describe('web pages at their edges (midnight, horizon, room type changes) in headless chromium', function () {
+describe('web pages at their edges (midnight, horizon, room type changes, admin probe) in headless chromium', function () {
   this.timeout(90_000);
 
   let env: TestEnv | undefined;
@@ -234,6 +235,29 @@ describe('web pages at their edges (midnight, horizon, room type changes) in hea
     expect(await page.inputValue('#room-type')).to.equal(a.id);
     await page.waitForFunction(() => /night/.test(document.getElementById('quote')?.textContent ?? ''), undefined, WAIT);
     expect(failed.slice(failedBefore), 'no request for the deleted room type').to.deep.equal([]);
+  });
+
+  it('a staff sign-in (and a reload) makes no failed request and logs no console error', async function () {
+    const hotel = await createHotel(admin(), { name: 'Quiet Console Hotel' });
+    await createRoomType(admin(), hotel.id, { name: 'Double' });
+    const email = `quiet-desk-${Date.now()}@example.com`;
+    expect((await admin().post('/v1/users', { email, password: 'front desk 123', name: 'Desk', role: 'staff', hotelIds: [hotel.id] })).status).to.equal(201);
+    const { page, failed } = await newPage();
+    await page.goto(`${stack!.baseUrl}/staff.html?hotel=${hotel.id}`);
+    await page.fill('#staff-email', email);
+    await page.fill('#staff-password', 'front desk 123');
+    await page.click('#staff-login-button');
+    await page.waitForSelector('#staff-signed-in-as');
+    expect(await page.textContent('#staff-signed-in-as')).to.contain(email);
+    await page.waitForSelector('#audit-list');
+    await page.waitForSelector('#occ-stream-status[data-state="live"]');
+    expect(await page.isHidden('#admin-panel')).to.equal(true);
+    await page.reload();
+    await page.waitForSelector('#audit-list');
+    await page.waitForSelector('#occ-stream-status[data-state="live"]');
+    await page.waitForTimeout(300);
+    expect(await page.isHidden('#admin-panel')).to.equal(true);
+    expect(failed, 'failed requests and console errors').to.deep.equal([]);
   });
 
   it('raised no uncaught errors in the pages', function () {

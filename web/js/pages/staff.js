@@ -36,14 +36,19 @@ startPage(async () => {
     $('signin-forms').hidden = Boolean(getStaffToken());
     $('forget-token').hidden = !getStaffToken();
   };
-  /** Whether the token is an admin's: GET /metrics answers only admins (the sign-in answer does not say the role). */
-  async function identify(t, email) {
-    let admin = false;
-    try {
-      await api('/metrics', { token: t, quiet: true, headers: { Accept: 'text/plain' } });
-      admin = true;
-    } catch {
-      /* 403: staff */
+  /** Whether the token is an admin's. A staff sign-in (`POST /v1/sessions`) is a user's session, and users are
+   * guests or staff, never admins (docs/api.md): no question is asked then (`admin: false`). A pasted token may be
+   * the admin's: GET /metrics answers only admins (nothing else tells the role); for any other token that request
+   * is a 403, which the browser's console lists as a failed request. */
+  async function identify(t, email, admin) {
+    if (admin === undefined) {
+      admin = false;
+      try {
+        await api('/metrics', { token: t, quiet: true, headers: { Accept: 'text/plain' } });
+        admin = true;
+      } catch {
+        /* 403: staff (or a partner) */
+      }
     }
     setStaffToken(t, { email, admin });
     showTokenState();
@@ -76,7 +81,7 @@ startPage(async () => {
       const email = $('staff-email').value.trim();
       tokenInput.value = data.token;
       $('staff-login-form').reset(); // also clears the fields' "invalid after editing" look
-      await identify(data.token, email);
+      await identify(data.token, email, false);
       await afterSignIn();
     } catch (err) {
       showError($('staff-login-error'), err instanceof ApiError && err.status === 401 ? new Error('The e-mail or password is not right.') : err);
