@@ -161,18 +161,19 @@ export class Notifier {
 
   /**
    * Deliver one webhook's due deliveries until none is due. A hotel's deliveries go one after another, in sequence
-   * order; up to `concurrency` hotels at once. Deliveries are claimed whenever fewer hotels wait than could be taken
-   * up, never those of a hotel still in hand (its later events wait for its earlier ones), and never more than
-   * `concurrency × backlogPerRequest` in hand: a slow hotel holds only itself, and a dead receiver at most that many.
+   * order; up to `concurrency` hotels at once. Deliveries are claimed while requests are in flight, at most
+   * `backlogPerRequest` of one hotel at a time beyond those in hand (a hotel's next ones wait behind them, so one hotel
+   * streams without pauses), and never more than `concurrency × backlogPerRequest` in all: a slow hotel holds only
+   * itself, and a dead receiver at most that many.
    */
   private async lane(webhookId: string): Promise<void> {
     const concurrency = this.o.concurrency ?? 4;
     const cap = concurrency * backlogPerRequest;
     const agents = laneAgents(concurrency);
-    /** Claimed and not yet taken up, by hotel, in claim order. */
+    /** Claimed and not yet taken up, by hotel, in claim order (a hotel being delivered takes its own next). */
     const waiting = new Map<string, DeliveryRow[]>();
-    /** Hotels being delivered, and how many of their deliveries are in hand. */
-    const inHand = new Map<string, number>();
+    /** Hotels being delivered. */
+    const inHand = new Set<string>();
     const active = new Set<Promise<void>>();
     let held = 0;
     let gone = false;
@@ -184,52 +185,72 @@ export class Notifier {
       delivered = [];
       await this.store.succeededMany(list);
     };
-    const work = async (hotelId: string, rows: DeliveryRow[], w: Webhook) => {
+    // The webhook as of the latest claim: its deliveries are signed with its secret and sent to its URL of then.
+    let w: Webhook | undefined;
+    let readAt = 0;
+    // Wakes the claiming loop when a hotel took its waiting deliveries in hand: its next ones can be claimed while it
+    // delivers these.
+    let wake = () => {};
+    const work = async (hotelId: string) => {
       try {
-        for (const d of rows) {
-          if (gone || !this.running) return;
-          const r = await this.deliver(w, d, agents);
-          if (r === 'gone') gone = true;
-          else if (typeof r === 'number') delivered.push({ id: d.id, status: r });
+        for (let rows = waiting.get(hotelId); rows && !gone && this.running; rows = waiting.get(hotelId)) {
+          waiting.delete(hotelId);
+          wake();
+          for (const d of rows) {
+            held--;
+            if (gone || !this.running) continue;
+            const r = await this.deliver(w!, d, agents);
+            if (r === 'gone') gone = true;
+            else if (typeof r === 'number') delivered.push({ id: d.id, status: r });
+          }
         }
       } catch (err) {
         // A failure could not be recorded (the catalog): the hotel's rest is due again once its claim runs out.
         this.o.log?.warn('webhook delivery failed', { webhookId, hotelId, err: (err as Error).message });
       } finally {
+        held -= waiting.get(hotelId)?.length ?? 0;
+        waiting.delete(hotelId);
         inHand.delete(hotelId);
-        held -= rows.length;
       }
     };
-    // The webhook as of the latest claim: its deliveries are signed with its secret and sent to its URL of then.
-    let w: Webhook | undefined;
     try {
       while (this.running && !gone) {
-        if (waiting.size < concurrency && held < cap) {
+        const canClaim = () => waiting.size < concurrency && held < cap;
+        // Resolved when a hotel takes its waiting deliveries in hand from here on (also by a worker started below).
+        const woken = new Promise<void>((r) => (wake = r));
+        if (canClaim()) {
           await flush();
-          w = await this.store.get(webhookId);
+          // Read again at most once a second (a lane claims often while one hotel streams).
+          if (Date.now() - readAt >= 1_000) {
+            w = await this.store.get(webhookId);
+            readAt = Date.now();
+          }
           if (!w || !w.enabled) break;
-          for (const d of await this.claim(webhookId, cap - held, [...inHand.keys(), ...waiting.keys()])) {
+          // Not a hotel whose next deliveries already wait.
+          for (const d of await this.claim(webhookId, cap - held, [...waiting.keys()])) {
             const list = waiting.get(d.hotelId);
             if (list) list.push(d);
             else waiting.set(d.hotelId, [d]);
             held++;
           }
         }
-        for (const [hotelId, rows] of waiting) {
+        for (const hotelId of waiting.keys()) {
           if (active.size >= concurrency) break;
-          waiting.delete(hotelId);
-          inHand.set(hotelId, rows.length);
-          const p: Promise<void> = work(hotelId, rows, w!).finally(() => active.delete(p));
+          if (inHand.has(hotelId)) continue;
+          inHand.add(hotelId);
+          const p: Promise<void> = work(hotelId).finally(() => active.delete(p));
           active.add(p);
         }
         if (active.size === 0) break;
-        // Until a hotel is done; with a request free meanwhile, also to look for deliveries recorded since.
-        if (active.size < concurrency) await Promise.race([...active, new Promise((r) => setTimeout(r, laneLookMs))]);
-        else await Promise.race(active);
+        // Until a hotel is done or takes deliveries in hand (its next ones may be claimed then); while more may be
+        // claimed, also to look for deliveries recorded since.
+        if (canClaim()) await Promise.race([...active, woken, new Promise((r) => setTimeout(r, laneLookMs))]);
+        else await Promise.race([...active, woken]);
       }
     } catch (err) {
       this.o.log?.warn('webhook lane failed', { webhookId, err: (err as Error).message });
     } finally {
+      gone = true;
       await Promise.allSettled(active);
       await flush().catch((err: Error) => this.o.log?.warn('recording deliveries failed', { webhookId, err: err.message }));
       agents.http.destroy();
