@@ -13,32 +13,21 @@
 //     booking made over the API, set a pricing tier and see the calendar's price change, manage a webhook and read
 //     the audit trail; an admin creates a hotel;
 //  8. every page at 390 px has scrollWidth ≤ clientWidth.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { adminToken, createTestEnv, type TestEnv } from '../support/env.js';
+import type { Page } from 'playwright-core';
+import { browserSuite } from '../support/browser.js';
+import { adminToken } from '../support/env.js';
 import { createGuest, createHotel, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import type { HttpClient } from '../support/http.js';
-import { startStack, type Stack } from '../support/stack.js';
 
 // The page functions below run in the browser; this project compiles without the DOM library.
 declare const window: any;
 declare const document: any;
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test-artifacts');
 const LIVE_BUDGET_MS = 1000;
 
@@ -49,66 +38,40 @@ const nightsOf = (checkIn: number, checkOut: number) =>
 describe('booking web pages in headless chromium', function () {
   this.timeout(60_000);
 
-  let env: TestEnv | undefined;
-  let stack: Stack | undefined;
-  let browser: Browser | undefined;
-  const contexts = new Set<BrowserContext>();
-  const pageErrors: string[] = [];
   // The server side of every open availability stream, so that test 4 can cut them.
   const streamSockets = new Set<Socket>();
-
-  before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `The browser tests need Debian's chromium at ${CHROMIUM}, which does not exist. ` +
-          'Install it with `apt-get install chromium` (.ci/run does this when it is missing).',
-      );
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    env = await createTestEnv({ WEBHOOK_ALLOW_PRIVATE: '1' });
-    stack = await startStack(env.config);
-    stack.api.server.on('request', (req) => {
-      if (!req.url?.includes('/availability/stream')) return;
-      const socket = req.socket;
-      streamSockets.add(socket);
-      socket.once('close', () => streamSockets.delete(socket));
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const suite = browserSuite({
+    vars: { WEBHOOK_ALLOW_PRIVATE: '1' },
+    started: (stack) => {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      stack.api.server.on('request', (req) => {
+        if (!req.url?.includes('/availability/stream')) return;
+        const socket = req.socket;
+        streamSockets.add(socket);
+        socket.once('close', () => streamSockets.delete(socket));
+      });
+    },
   });
+  const { pageErrors } = suite;
 
-  after(async function () {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await stack?.stop();
-    await env?.cleanup();
-  });
-
-  afterEach(async function () {
-    for (const c of contexts) await c.close().catch(() => {});
-    contexts.clear();
-  });
-
-  const admin = (): HttpClient => stack!.admin;
+  const admin = (): HttpClient => suite.stack.admin;
 
   /** A fresh browser context (its own storage), logged in as `token` if given. */
   async function newPage(token?: string): Promise<Page> {
-    const context = await browser!.newContext({
+    const context = await suite.newContext({
       viewport: { width: 1500, height: 1000 },
       locale: 'en-US',
       timezoneId: 'UTC',
       reducedMotion: 'no-preference',
     });
-    contexts.add(context);
     // Log in the way web/README.md allows: the session token alone, under `booking.token`.
     if (token) await context.addInitScript((t: string) => window.localStorage.setItem('booking.token', t), token);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
-    return page;
+    return suite.newPage(context);
   }
 
   /** Open the hotel page and wait until the calendar is drawn, the stream is live and the form knows the room types. */
   async function openHotel(page: Page, hotelId: string, roomTypeIds: string[]): Promise<void> {
-    await page.goto(`${stack!.baseUrl}/hotel.html?id=${hotelId}`);
+    await page.goto(`${suite.stack.baseUrl}/hotel.html?id=${hotelId}`);
     await page.waitForSelector('#calendar-table');
     await page.waitForSelector('#stream-status[data-state="live"]');
     for (const id of roomTypeIds) {
@@ -463,7 +426,7 @@ describe('booking web pages in headless chromium', function () {
     await page.setViewportSize({ width: 1366, height: 900 });
 
     // Search by city, dates and two guests: the hotel's from-price is the Double's (the Single takes one guest).
-    await page.goto(`${stack!.baseUrl}/`);
+    await page.goto(`${suite.stack.baseUrl}/`);
     await page.fill('#city', city);
     await page.fill('#check-in', dayFromToday(20));
     await page.fill('#check-out', dayFromToday(22));
@@ -552,7 +515,7 @@ describe('booking web pages in headless chromium', function () {
     expect(made.status, JSON.stringify(made.body)).to.equal(201);
     const page = await newPage(guest.token);
     await page.clock.install(); // the page's clock, moved on below; the server's hold is untouched
-    await page.goto(`${stack!.baseUrl}/confirmation.html?id=${made.body.id}`);
+    await page.goto(`${suite.stack.baseUrl}/confirmation.html?id=${made.body.id}`);
     await page.waitForSelector('#reservation[data-status="pending"]');
     expect(await page.textContent('#hold-remaining')).to.match(/^1[45]:\d{2}$/);
     await page.clock.fastForward('14:00');
@@ -576,7 +539,7 @@ describe('booking web pages in headless chromium', function () {
     expect(made.status).to.equal(201);
     const page = await newPage();
     await page.setViewportSize({ width: 1366, height: 900 });
-    await page.goto(`${stack!.baseUrl}/staff.html?hotel=${hotel.id}`);
+    await page.goto(`${suite.stack.baseUrl}/staff.html?hotel=${hotel.id}`);
     expect(await page.textContent('#auth')).to.contain('Log in');
     await page.fill('#staff-email', email);
     await page.fill('#staff-password', 'front desk 123');
@@ -700,7 +663,7 @@ describe('booking web pages in headless chromium', function () {
   it('an admin (with the admin token) creates a hotel and its first room type from the staff page', async function () {
     const page = await newPage();
     await page.setViewportSize({ width: 1366, height: 900 });
-    await page.goto(`${stack!.baseUrl}/staff.html`);
+    await page.goto(`${suite.stack.baseUrl}/staff.html`);
     expect(await page.isHidden('#admin-panel')).to.equal(true);
     await page.fill('#staff-token', adminToken);
     await page.click('#token-button');
@@ -748,7 +711,7 @@ describe('booking web pages in headless chromium', function () {
     ];
     const wide: string[] = [];
     for (const [name, url, ready] of pages) {
-      await page.goto(`${stack!.baseUrl}${url}`);
+      await page.goto(`${suite.stack.baseUrl}${url}`);
       await page.waitForSelector(ready, { state: 'attached' });
       if (name === 'staff') {
         await page.waitForSelector('#admin-panel:not([hidden])');

@@ -13,29 +13,17 @@
 // days later, and the pages' clock moves 26 h ahead, so that today in the zone the pages know (UTC−12) is that same
 // day. The pages were not told of the move (they read the hotel once), so what they see is exactly a midnight passing:
 // a page that kept its first today asks for a night the server now calls "before today" (400).
-import { existsSync } from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { adminToken, createTestEnv, type TestEnv } from '../support/env.js';
+import type { Page } from 'playwright-core';
+import { browserSuite } from '../support/browser.js';
+import { adminToken } from '../support/env.js';
 import { createHotel, createRoomType, dayFromToday } from '../support/fixtures.js';
 import type { HttpClient } from '../support/http.js';
-import { startStack, type Stack } from '../support/stack.js';
 
 // The page functions below run in the browser; this project compiles without the DOM library.
 declare const window: any;
 declare const document: any;
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const HORIZON_DAYS = 730; // INVENTORY_HORIZON_DAYS's default, which the test stack keeps
 const WAIT = { timeout: 8000 };
 
@@ -49,44 +37,18 @@ const cellSel = (roomTypeId: string, date: string) => `td[data-room-type="${room
 describe('web pages at their edges (midnight, horizon, room type changes, admin probe) in headless chromium', function () {
   this.timeout(90_000);
 
-  let env: TestEnv | undefined;
-  let stack: Stack | undefined;
-  let browser: Browser | undefined;
-  const contexts = new Set<BrowserContext>();
-  const pageErrors: string[] = [];
+  const suite = browserSuite();
+  const { pageErrors } = suite;
 
-  before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`The browser tests need Debian's chromium at ${CHROMIUM}, which does not exist. Install it with \`apt-get install chromium\`.`);
-    }
-    env = await createTestEnv();
-    stack = await startStack(env.config);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  });
-
-  after(async function () {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await stack?.stop();
-    await env?.cleanup();
-  });
-
-  afterEach(async function () {
-    for (const c of contexts) await c.close().catch(() => {});
-    contexts.clear();
-  });
-
-  const admin = (): HttpClient => stack!.admin;
+  const admin = (): HttpClient => suite.stack.admin;
 
   /** A fresh browser context; `failed` collects the console's errors and every answer ≥ 400, `availability` the
    * checkIn of every availability request and its status. */
   async function newPage(): Promise<{ page: Page; failed: string[]; availability: Array<{ checkIn: string; checkOut: string; status: number }> }> {
-    const context = await browser!.newContext({ viewport: { width: 1366, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
-    contexts.add(context);
-    const page = await context.newPage();
+    const context = await suite.newContext({ viewport: { width: 1366, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+    const page = await suite.newPage(context);
     const failed: string[] = [];
     const availability: Array<{ checkIn: string; checkOut: string; status: number }> = [];
-    page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
     page.on('console', (m) => {
       if (m.type() === 'error') failed.push(`console: ${m.text()}`);
     });
@@ -116,7 +78,7 @@ describe('web pages at their edges (midnight, horizon, room type changes, admin 
     const rt = await createRoomType(admin(), hotel.id, { name: 'Double', totalInventory: 5 });
     const before = todayIn('Etc/GMT+12');
     const { page, availability } = await newPage();
-    await page.goto(`${stack!.baseUrl}/hotel.html?id=${hotel.id}`);
+    await page.goto(`${suite.stack.baseUrl}/hotel.html?id=${hotel.id}`);
     await page.waitForSelector(cellSel(rt.id, before));
     await page.waitForSelector('#stream-status[data-state="live"]');
     expect(await page.getAttribute('#calendar', 'data-from')).to.equal(before);
@@ -150,7 +112,7 @@ describe('web pages at their edges (midnight, horizon, room type changes, admin 
       window.sessionStorage.setItem('booking.staffToken', t);
       window.sessionStorage.setItem('booking.staffUser', JSON.stringify({ admin: true }));
     }, adminToken);
-    await page.goto(`${stack!.baseUrl}/staff.html?hotel=${hotel.id}`);
+    await page.goto(`${suite.stack.baseUrl}/staff.html?hotel=${hotel.id}`);
     const fig = `#occupancy figure[data-room-type="${rt.id}"]`;
     await page.waitForSelector(`${fig} rect.bar[data-date="${before}"]`, { state: 'attached' });
     await page.waitForSelector('#occ-stream-status[data-state="live"]');
@@ -173,7 +135,7 @@ describe('web pages at their edges (midnight, horizon, room type changes, admin 
     const { page } = await newPage();
 
     // 10 nights before the last window: "Next" goes to the last window (not 30 nights on, past the horizon).
-    await page.goto(`${stack!.baseUrl}/hotel.html?id=${hotel.id}&from=${dayFromToday(HORIZON_DAYS - 40)}`);
+    await page.goto(`${suite.stack.baseUrl}/hotel.html?id=${hotel.id}&from=${dayFromToday(HORIZON_DAYS - 40)}`);
     await page.waitForSelector(cellSel(rt.id, dayFromToday(HORIZON_DAYS - 40)));
     expect(await page.isDisabled('#next-range')).to.equal(false);
     await page.click('#next-range');
@@ -189,12 +151,12 @@ describe('web pages at their edges (midnight, horizon, room type changes, admin 
     expect(await page.isDisabled('#next-range')).to.equal(false);
 
     // A `from` past the horizon shows the last window; one in the past shows today (with "Previous" disabled).
-    await page.goto(`${stack!.baseUrl}/hotel.html?id=${hotel.id}&from=${dayFromToday(HORIZON_DAYS + 300)}`);
+    await page.goto(`${suite.stack.baseUrl}/hotel.html?id=${hotel.id}&from=${dayFromToday(HORIZON_DAYS + 300)}`);
     await page.waitForSelector(`#calendar[data-from="${lastFrom}"]`, WAIT);
     await page.waitForSelector(cellSel(rt.id, lastNight), WAIT);
     expect(await page.isDisabled('#next-range')).to.equal(true);
     expect(await page.isHidden('#calendar-error')).to.equal(true);
-    await page.goto(`${stack!.baseUrl}/hotel.html?id=${hotel.id}&from=2020-01-01`);
+    await page.goto(`${suite.stack.baseUrl}/hotel.html?id=${hotel.id}&from=2020-01-01`);
     await page.waitForSelector(`#calendar[data-from="${dayFromToday(0)}"]`, WAIT);
     await page.waitForSelector(cellSel(rt.id, dayFromToday(0)), WAIT);
     expect(await page.isDisabled('#prev-range')).to.equal(true);
@@ -207,7 +169,7 @@ describe('web pages at their edges (midnight, horizon, room type changes, admin 
     const a = await createRoomType(admin(), hotel.id, { name: 'Double', maxGuests: 2 });
     const b = await createRoomType(admin(), hotel.id, { name: 'Suite', maxGuests: 2 });
     const { page, failed } = await newPage();
-    await page.goto(`${stack!.baseUrl}/hotel.html?id=${hotel.id}`);
+    await page.goto(`${suite.stack.baseUrl}/hotel.html?id=${hotel.id}`);
     await page.waitForSelector(cellSel(b.id, dayFromToday(0)));
     await page.waitForSelector('#stream-status[data-state="live"]');
     await page.waitForSelector(`#room-type option[value="${b.id}"]`, { state: 'attached' });
@@ -243,7 +205,7 @@ describe('web pages at their edges (midnight, horizon, room type changes, admin 
     const email = `quiet-desk-${Date.now()}@example.com`;
     expect((await admin().post('/v1/users', { email, password: 'front desk 123', name: 'Desk', role: 'staff', hotelIds: [hotel.id] })).status).to.equal(201);
     const { page, failed } = await newPage();
-    await page.goto(`${stack!.baseUrl}/staff.html?hotel=${hotel.id}`);
+    await page.goto(`${suite.stack.baseUrl}/staff.html?hotel=${hotel.id}`);
     await page.fill('#staff-email', email);
     await page.fill('#staff-password', 'front desk 123');
     await page.click('#staff-login-button');
