@@ -120,8 +120,7 @@ export const horizonRollAfterMs = 2_000;
 
 /** The instant of the next horizon roll after `nowMs`. */
 export function nextHorizonRollMs(nowMs: number): number {
-  const next = Math.floor((nowMs - horizonRollAfterMs) / horizonRollEveryMs + 1) * horizonRollEveryMs + horizonRollAfterMs;
-  return next;
+  return Math.floor((nowMs - horizonRollAfterMs) / horizonRollEveryMs + 1) * horizonRollEveryMs + horizonRollAfterMs;
 }
 /** Server-Sent Events: a comment line at least this often keeps proxies from closing an idle stream. */
 export const sseHeartbeatMsDefault = 15_000;

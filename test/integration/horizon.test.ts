@@ -96,9 +96,7 @@ describe('inventory after a time zone change', function () {
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     expect(r.body.totalAmount).to.equal(7000);
     // And after the writer loads the hotel again from its rows.
-    await stack.owner.stop();
-    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
-    await stack.owner.start();
+    await stack.restartOwner();
     const again = await stack.admin.post('/v1/reservations', reservationBody(hotel.id, rt.id, today, tomorrow));
     expect(again.status, JSON.stringify(again.body)).to.equal(201);
   });

@@ -5,8 +5,6 @@ import { startStack, type Stack } from '../support/stack.js';
 import { createGuest, createHotel, createKey, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import { hotelVersion, nightsOf, reservationCount } from '../support/db.js';
 import { databaseOfShard, shardOf } from '../../engine/shard-map.js';
-import { ShardOwner } from '../../engine/shard-owner.js';
-import { createLogger } from '../../engine/log.js';
 
 describe('idempotency of POST /v1/reservations', function () {
   this.timeout(120_000);
@@ -105,9 +103,7 @@ describe('idempotency of POST /v1/reservations', function () {
     const first = await stack.admin.post('/v1/reservations', body);
     expect(first.status).to.equal(201);
     // A new writer: its memory holds the hotel's nights but none of its reservations.
-    await stack.owner.stop();
-    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
-    await stack.owner.start();
+    await stack.restartOwner();
     const before = await nightsOf(env.config, hotel.id, rt.id);
     const again = await stack.admin.post('/v1/reservations', body);
     expect(again.status, JSON.stringify(again.body)).to.equal(200);
@@ -134,16 +130,12 @@ describe('idempotency of POST /v1/reservations', function () {
     expect(first.status).to.equal(201);
     const otherGuest = reservationBody(hotel.id, single.id, dayFromToday(60), dayFromToday(62));
     expect((await stack.admin.post('/v1/reservations', otherGuest)).body.error.code).to.equal('sold_out');
-    await stack.owner.stop();
-    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
-    await stack.owner.start();
+    await stack.restartOwner();
     const again = await stack.admin.post('/v1/reservations', body);
     expect(again.status, JSON.stringify(again.body)).to.equal(200);
     expect(again.body).to.deep.equal(first.body);
     // A changed body under the same id is a mismatch, not sold_out; a new id is still sold out.
-    await stack.owner.stop();
-    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
-    await stack.owner.start();
+    await stack.restartOwner();
     const changed = await stack.admin.post('/v1/reservations', { ...body, checkOut: dayFromToday(63) });
     expect(changed.status, JSON.stringify(changed.body)).to.equal(422);
     expect(changed.body.error.code).to.equal('idempotency_mismatch');

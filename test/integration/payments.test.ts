@@ -1,9 +1,7 @@
 // Payments end to end (API.md "Payments"): charged at most once whatever the clicks, retries and faults; every
 // charge ends in a paid reservation or in a void or refund, counted in the test provider's ledger.
 import { expect } from 'chai';
-import { createLogger } from '../../engine/log.js';
 import { ledgerOf, setProviderFaults } from '../../engine/payment-provider.js';
-import { ShardOwner } from '../../engine/shard-owner.js';
 import type { Pool } from '../../engine/store/pg.js';
 import { createGuest, createHotel, createKey, createRoomType, dayFromToday, reservationBody } from '../support/fixtures.js';
 import type { HttpClient } from '../support/http.js';
@@ -206,9 +204,7 @@ describe('payments', function () {
     await setProviderFaults(catalog, { mode: 'fail', count: 3 });
     expect((await guest.delete(`/v1/reservations/${r.id}`)).body.payment.refund.status).to.equal('pending');
     // A new writer, whose memory holds none of the hotel's reservations: it must look up those that owe money.
-    await stack.owner.stop();
-    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
-    await stack.owner.start();
+    await stack.restartOwner();
     const refused = await stack.admin.delete(`/v1/hotels/${h.id}`);
     expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
     expect(refused.body.error.code).to.equal('conflict');

@@ -199,9 +199,7 @@ describe('writer recovery', function () {
       await c.query(`UPDATE room_type_inventory SET reserved = 0 WHERE room_type_id = $1`, [rt.id]);
     });
     // A new owner loads the hotel as the database has it.
-    await stack.owner.stop();
-    stack.owner = new ShardOwner(env.config, createLogger('worker', env.config.logLevel));
-    await stack.owner.start();
+    await stack.restartOwner();
     const del = await stack.admin.delete(`/v1/hotels/${hotel.id}`);
     expect(del.status, JSON.stringify(del.body)).to.equal(204);
     const r = await stack.admin.get(`/v1/reservations/${body.reservationId}`);

@@ -14,6 +14,8 @@ export interface Stack {
   owner: ShardOwner;
   baseUrl: string;
   admin: HttpClient;
+  /** A new shard owner in place of the one running (its memory empty: hotels are loaded again from the database). */
+  restartOwner(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,11 @@ export async function startStack(config: Config): Promise<Stack> {
     owner,
     baseUrl,
     admin: new HttpClient(baseUrl, adminToken),
+    restartOwner: async () => {
+      await stack.owner.stop();
+      stack.owner = new ShardOwner(config, createLogger('worker', config.logLevel));
+      await stack.owner.start();
+    },
     // Stops the owner the stack has now: a test may have replaced it with a new one.
     stop: async () => {
       await api.close();
